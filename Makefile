@@ -1,0 +1,51 @@
+# optirec: one command per job. Every target sets up what it needs first.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+OPTIREC := $(VENV)/bin/optirec
+STAMP := $(VENV)/.installed
+DATASETS ?= ../shared/datasets
+
+.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(OPTIREC) migrate
+	$(OPTIREC) demo
+	$(OPTIREC) serve --host 127.0.0.1 --port 8000
+
+serve: install
+	$(OPTIREC) migrate
+	$(OPTIREC) serve
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+bench: bench-ingest bench-model bench-serve
+
+bench-ingest: install
+	$(PY) -m optirec.bench.ingest
+
+bench-model: install
+	$(PY) -m optirec.ml.bench --data $(DATASETS)/amazon-beauty
+
+bench-serve: install
+	$(PY) -m optirec.bench.serve
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,73 @@
+"""Domain errors. Services raise these; one handler in `optirec.gateway.errors` maps them to JSON.
+
+Each error carries its HTTP status and a stable machine-readable `code`, so that the web layer never
+decides what a domain failure means.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class OptirecError(Exception):
+    """Base of every error optirec raises on purpose."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInput(OptirecError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class BadRequest(OptirecError):
+    status_code = 400
+    code = "bad_request"
+
+
+class Unauthorized(OptirecError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(OptirecError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(OptirecError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(OptirecError):
+    status_code = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(OptirecError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+class RateLimited(OptirecError):
+    status_code = 429
+    code = "rate_limited"
+
+
+class ModelNotReady(OptirecError):
+    status_code = 503
+    code = "model_not_ready"
+
+
+class CorruptArtifact(OptirecError):
+    """A model artifact whose checksum or structure does not match its manifest."""
+
+    status_code = 500
+    code = "corrupt_artifact"
