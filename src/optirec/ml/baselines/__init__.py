@@ -1,0 +1,1 @@
+"""Baseline recommenders behind one small base class: popularity, EASE and ALS."""

@@ -1,0 +1,25 @@
+"""Most popular items: the same list for everyone (a floor any model must clear)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from optirec.ml.baselines.base import FloatMatrix, ItemScorer
+from optirec.ml.data import Interactions, IntArray
+
+
+class Popularity(ItemScorer):
+    """Scores each item by its number of training interactions."""
+
+    name = "popularity"
+
+    def __init__(self) -> None:
+        self.counts = np.zeros(0, dtype=np.float32)
+
+    def fit(self, train: Interactions, **params: Any) -> None:
+        self.counts = np.bincount(train.items, minlength=train.n_items).astype(np.float32)
+
+    def score(self, users: IntArray) -> FloatMatrix:
+        return np.tile(self.counts, (len(users), 1))

@@ -1,0 +1,101 @@
+"""The one typed settings object. Every field has a default and a help text; `docs/settings.md` lists them all.
+
+Values come from the environment (prefix `OPTIREC_`, nested fields with `__`) or a `.env` file. Nothing here is
+read at import time: `Settings()` is built by the CLI and passed to `create_app(settings)`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUILTIN_ACTION_TYPES = ("view", "add_to_cart", "remove_from_cart", "favorite", "purchase")
+
+
+class Settings(BaseSettings):
+    """optirec's settings; see `docs/settings.md` for the generated table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OPTIREC_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    # --- storage -------------------------------------------------------------------------------------------
+    database_url: str = Field(
+        "sqlite:///./var/optirec.db",
+        description="SQLAlchemy URL of the database. `sqlite:///path` (WAL mode) for one machine, "
+        "`postgresql+psycopg://user@host/db` for production and several replicas.",
+    )
+    data_dir: Path = Field(
+        Path("var"), description="Folder for local state: the SQLite file, model artifacts, the generated secret."
+    )
+    database_pool_size: int = Field(10, ge=1, le=200, description="Connections kept open per process (PostgreSQL).")
+
+    # --- authentication ------------------------------------------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key that signs access tokens (HS256). Unset: a random key is generated once and kept in "
+        "`<data_dir>/secret.key`, shared by every worker on this machine. Set it explicitly with several machines.",
+    )
+    access_token_minutes: int = Field(60, ge=1, le=43_200, description="Lifetime of a customer's access token.")
+    token_issuer: str = Field("optirec", description="`iss` claim written into and required from access tokens.")
+
+    # --- gateway -------------------------------------------------------------------------------------------
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (JSON list). Empty: no CORS headers.",
+    )
+    max_body_bytes: int = Field(
+        2 * 1024 * 1024, ge=1024, description="Largest request body accepted, in bytes; larger gets 413."
+    )
+    max_import_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Largest body accepted by the bulk-import endpoints, in bytes."
+    )
+    rate_limit_per_minute: int = Field(
+        60_000, ge=1, description="Requests per minute allowed to one API key or one customer token."
+    )
+    rate_limit_ip_per_minute: int = Field(
+        6_000, ge=1, description="Requests per minute allowed to one client IP without credentials."
+    )
+    login_rate_limit_per_minute: int = Field(
+        20, ge=1, description="Login and registration attempts per minute allowed to one client IP."
+    )
+    redis_url: str | None = Field(
+        None,
+        description="Redis URL (`redis://127.0.0.1:6379/0`) for rate-limit counters shared by every worker "
+        "and replica. Unset: counters are kept per process.",
+    )
+    access_log: bool = Field(True, description="Write one access-log line per request (no personal data).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+    # --- signals -------------------------------------------------------------------------------------------
+    signal_batch_max: int = Field(1000, ge=1, le=10_000, description="Most signals accepted in one request.")
+    extra_action_types: list[str] = Field(
+        default_factory=list,
+        description="Action types the shop adds to the built-in ones (view, add_to_cart, remove_from_cart, "
+        "favorite, purchase), as a JSON list, e.g. `[\"try_on\", \"share\"]`.",
+    )
+
+    @field_validator("extra_action_types")
+    @classmethod
+    def _action_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name.replace("_", "").isalnum() or not name.islower() or len(name) > 32:
+                raise ValueError(f"action type {name!r} must be lower-case letters, digits and _ (32 at most)")
+        return value
+
+    @property
+    def action_types(self) -> frozenset[str]:
+        """Every action type a signal may carry."""
+        return frozenset(BUILTIN_ACTION_TYPES) | frozenset(self.extra_action_types)
+
+    @property
+    def models_dir(self) -> Path:
+        """Where model artifacts live."""
+        return self.data_dir / "models"

@@ -1,0 +1,35 @@
+"""Behaviour signals: append-only, idempotent by the client's `event_id`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Index, Integer, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from optirec.db import Base, JSONType, UTCDateTime, utcnow
+
+
+class Signal(Base):
+    __tablename__ = "signals"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64))
+    session_id: Mapped[str | None] = mapped_column(String(128))
+    product_id: Mapped[str] = mapped_column(String(64), index=True)
+    product_known: Mapped[bool] = mapped_column(Boolean)
+    action_type: Mapped[str] = mapped_column(String(32))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recommendation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    __table_args__ = (
+        Index("ix_signals_customer_time", "customer_id", "occurred_at"),
+        Index("ix_signals_session_time", "session_id", "occurred_at"),
+    )
