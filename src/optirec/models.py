@@ -8,4 +8,13 @@ from optirec.recommend.models import ServedRecommendation
 from optirec.signals.models import Signal
 from optirec.training.models import ModelVersion
 
-__all__ = ["ApiKey", "Base", "Customer", "CustomerProfile", "ModelVersion", "Product", "ServedRecommendation", "Signal"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Customer",
+    "CustomerProfile",
+    "ModelVersion",
+    "Product",
+    "ServedRecommendation",
+    "Signal",
+]

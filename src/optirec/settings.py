@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from optirec.eyewear.config import RuleSettings
+
 BUILTIN_ACTION_TYPES = ("view", "add_to_cart", "remove_from_cart", "favorite", "purchase")
 
 
@@ -33,7 +35,8 @@ class Settings(BaseSettings):
         "`postgresql+psycopg://user@host/db` for production and several replicas.",
     )
     data_dir: Path = Field(
-        Path("var"), description="Folder for local state: the SQLite file, model artifacts, the generated secret."
+        Path("var"),
+        description="Folder for local state: the SQLite file, model artifacts, the generated secret.",
     )
     database_pool_size: int = Field(10, ge=1, le=200, description="Connections kept open per process (PostgreSQL).")
 
@@ -79,7 +82,12 @@ class Settings(BaseSettings):
     extra_action_types: list[str] = Field(
         default_factory=list,
         description="Action types the shop adds to the built-in ones (view, add_to_cart, remove_from_cart, "
-        "favorite, purchase), as a JSON list, e.g. `[\"try_on\", \"share\"]`.",
+        'favorite, purchase), as a JSON list, e.g. `["try_on", "share"]`.',
+    )
+
+    # --- eyewear rules ---------------------------------------------------------------------------------------
+    rules: RuleSettings = Field(
+        default_factory=RuleSettings, description="Prescription and fit thresholds; see docs/eyewear.md."
     )
 
     @field_validator("extra_action_types")

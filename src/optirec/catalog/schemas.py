@@ -11,7 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstr
 ProductId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64, to_lower=True, strip_whitespace=True)]
 Money = Annotated[
-    Decimal, Field(ge=0, max_digits=12, decimal_places=2), PlainSerializer(float, return_type=float, when_used="json")
+    Decimal,
+    Field(ge=0, max_digits=12, decimal_places=2),
+    PlainSerializer(float, return_type=float, when_used="json"),
 ]
 RimType = Literal["full-rim", "semi-rimless", "rimless"]
 Audience = Literal["adults", "kids"]
@@ -163,17 +165,3 @@ class ProductFilter(BaseModel):
         if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
             raise ValueError(f"price_min ({self.price_min}) is above price_max ({self.price_max})")
         return self
-
-
-class ImportRowError(BaseModel):
-    line: int
-    id: str | None
-    reason: str
-
-
-class ImportReport(BaseModel):
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    errors: list[ImportRowError] = Field(default_factory=list)

@@ -22,7 +22,9 @@ def _quarter_steps(name: str, lo: str, hi: str) -> AfterValidator:
         if not low <= value <= high:
             raise ValueError(f"{name} must be between {low:+.2f} and {high:+.2f}; yours reads {value:+.2f}")
         if value % STEP != 0:
-            raise ValueError(f"{name} comes in steps of 0.25 (for example {(value / STEP).to_integral_value() * STEP:+.2f}); got {value}")
+            raise ValueError(
+                f"{name} comes in steps of 0.25 (for example {(value / STEP).to_integral_value() * STEP:+.2f}); got {value}"
+            )
         return value
 
     return AfterValidator(check)
@@ -47,8 +49,7 @@ class EyePrescription(BaseModel):
     @model_validator(mode="after")
     def _axis_goes_with_cylinder(self) -> EyePrescription:
         if self.cyl != 0 and self.axis is None:
-            raise ValueError("Axis is missing: with a cylinder (CYL) of {:+.2f} the axis (1–180) is needed".format(
-                self.cyl))
+            raise ValueError(f"Axis is missing: with a cylinder (CYL) of {self.cyl:+.2f} the axis (1–180) is needed")
         if self.axis is not None and not 1 <= self.axis <= 180:
             raise ValueError(f"Axis must be between 1 and 180 degrees; yours reads {self.axis}")
         if self.cyl == 0 and self.axis is not None:

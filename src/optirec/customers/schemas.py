@@ -93,4 +93,3 @@ class CustomerExport(BaseModel):
     signals: list[dict[str, Any]]
     recommendations_served: list[dict[str, Any]]
     exported_at: datetime
-

@@ -13,7 +13,9 @@ import typer
 
 
 def evaluate(
-    data_dir: Annotated[Path, typer.Argument(help="Data set folder (events.csv [+ items.csv], or MovieLens u.data).")],
+    data_dir: Annotated[
+        Path, typer.Argument(help="Data set folder (events.csv [+ items.csv], or MovieLens u.data).")
+    ],
     models: Annotated[
         str, typer.Option(help="Comma-separated models to run: popularity,ease,als,optirec.")
     ] = "popularity,ease,als,optirec",

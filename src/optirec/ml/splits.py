@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optirec.errors import InvalidInput
-from optirec.ml.data import Interactions, IntArray
+from optirec.ml.data import IntArray, Interactions
 
 MIN_EVENTS = 3
 MIN_EVAL_USERS = 10

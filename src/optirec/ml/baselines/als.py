@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from optirec.ml.baselines.base import FloatMatrix, ItemScorer, user_item_matrix
-from optirec.ml.data import Interactions, IntArray
+from optirec.ml.data import IntArray, Interactions
 
 
 class Als(ItemScorer):

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
-from optirec.ml.data import Interactions, IntArray, action_weights
+from optirec.ml.data import IntArray, Interactions, action_weights
 
 FloatMatrix = npt.NDArray[np.float32]
 

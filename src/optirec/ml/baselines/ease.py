@@ -10,7 +10,7 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from optirec.ml.baselines.base import FloatMatrix, ItemScorer, user_item_matrix
-from optirec.ml.data import Interactions, IntArray
+from optirec.ml.data import IntArray, Interactions
 
 
 def ease_weights(matrix: sp.csr_matrix, lam: float) -> npt.NDArray[np.float32]:

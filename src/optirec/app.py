@@ -1,0 +1,65 @@
+"""The web application: `create_app(settings)` assembles the gateway and every domain's routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from optirec import __version__
+from optirec.auth.views import router as auth_router
+from optirec.catalog.views import router as catalog_router
+from optirec.customers.views import router as customers_router
+from optirec.gateway.bodylimit import BodyLimitMiddleware
+from optirec.gateway.errors import install_error_handlers
+from optirec.gateway.health import router as health_router
+from optirec.gateway.observability import ObservabilityMiddleware
+from optirec.gateway.ratelimit import RateLimitMiddleware
+from optirec.settings import Settings
+from optirec.signals.views import router as signals_router
+from optirec.state import AppState
+
+IMPORT_PATHS = ("/import",)
+
+
+def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
+    """A FastAPI app on `settings`; `state` may be passed in (tests share one database between apps)."""
+    state = state or AppState.build(settings)
+    logging.getLogger("optirec").setLevel(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.db.dispose()
+
+    app = FastAPI(
+        title="optirec",
+        version=__version__,
+        summary="Personalized recommendations for shops whose products must fit the customer.",
+        lifespan=lifespan,
+    )
+    app.state.optirec = state
+    install_error_handlers(app)
+    for router in (health_router, auth_router, catalog_router, customers_router, signals_router):
+        app.include_router(router)
+    # Added inside-out: the last one added sees the request first.
+    app.add_middleware(RateLimitMiddleware, limiter=state.limiter, settings=settings)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_body_bytes,
+        large_limit=settings.max_import_bytes,
+        large_paths=IMPORT_PATHS,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(ObservabilityMiddleware, access_log=settings.access_log)
+    return app

@@ -1,0 +1,64 @@
+"""FastAPI dependencies that say who is calling and what they may do."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from optirec.auth import service
+from optirec.auth.security import API_KEY_PREFIX, Role, decode_token
+from optirec.auth.service import Principal
+from optirec.errors import Forbidden, Unauthorized
+from optirec.state import AppState, get_state
+
+_bearer = HTTPBearer(auto_error=False, description="A customer's access token, or a server's API key.")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="A server's API key.")
+
+
+def current_principal(
+    request: Request,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+    state: Annotated[AppState, Depends(get_state)],
+) -> Principal:
+    credential = api_key or (bearer.credentials if bearer else None)
+    if not credential:
+        raise Unauthorized("Sign in, or send an API key, to use this endpoint.")
+    with state.db.read() as session:
+        if credential.startswith(API_KEY_PREFIX):
+            principal = service.principal_for_api_key(session=session, key=credential)
+        else:
+            claims = decode_token(credential, secret=state.secret, issuer=state.settings.token_issuer)
+            principal = service.principal_for_customer(session=session, customer_id=claims.customer_id)
+    request.state.principal_kind = "key" if principal.is_server else "customer"
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    """A dependency that lets only the given roles through."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(f"This needs the role {' or '.join(roles)}; you have {principal.role}.")
+        return principal
+
+    return check
+
+
+AdminPrincipal = Annotated[Principal, Depends(require("admin"))]
+ServicePrincipal = Annotated[Principal, Depends(require("service", "admin"))]
+
+
+def acting_customer(principal: Principal, customer_id: str | None) -> str | None:
+    """The customer a request acts for: a customer token stands for that customer only."""
+    if principal.customer_id is not None and principal.role == "customer":
+        if customer_id is not None and customer_id != principal.customer_id:
+            raise Forbidden("A customer may act only for themselves.")
+        return principal.customer_id
+    return customer_id

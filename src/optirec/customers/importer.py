@@ -1,0 +1,24 @@
+"""Bulk load of customers and their profiles from JSON Lines (one `CustomerImport` object a line)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import IO
+
+from optirec.customers import service
+from optirec.customers.schemas import CustomerImport
+from optirec.db import Database
+from optirec.tabular import ImportReport, chunked, read_rows, validate_rows
+
+CHUNK = 500
+
+
+def import_customers(db: Database, stream: IO[bytes], *, on_chunk: Callable[[int], None] | None = None) -> ImportReport:
+    """Create or update every valid customer; bad lines are reported and skipped; a re-import changes nothing."""
+    report = ImportReport()
+    for chunk in chunked(validate_rows(read_rows(stream, "jsonl"), CustomerImport, report), CHUNK):
+        with db.write() as session:
+            service.import_customers(session=session, rows=chunk, report=report)
+        if on_chunk:
+            on_chunk(len(chunk))
+    return report

@@ -1,0 +1,148 @@
+"""Customer profiles: read, update, load from the shop, export everything held, erase."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from optirec.customers.models import Customer, CustomerProfile
+from optirec.customers.schemas import (
+    CustomerExport,
+    CustomerImport,
+    CustomerPublic,
+    CustomerUpsert,
+    ProfileFields,
+    ProfilePublic,
+)
+from optirec.db import utcnow
+from optirec.errors import Conflict, NotFound
+from optirec.recommend.models import ServedRecommendation
+from optirec.signals.models import Signal
+from optirec.tabular import ImportReport
+
+PROFILE_FIELDS = tuple(ProfileFields.model_fields)
+
+
+def get_customer(*, session: Session, customer_id: str) -> Customer:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"No customer with id {customer_id!r}.")
+    return customer
+
+
+def to_public(customer: Customer) -> CustomerPublic:
+    profile = customer.profile
+    values = {f: getattr(profile, f) for f in PROFILE_FIELDS} if profile else {}
+    public_profile = ProfilePublic.model_validate({k: v for k, v in values.items() if v is not None})
+    return CustomerPublic(
+        id=customer.id,
+        email=customer.email,
+        role=customer.role,
+        created_at=customer.created_at,
+        profile=public_profile,
+    )
+
+
+def _apply(customer: Customer, changes: ProfileFields) -> None:
+    """Write the fields that were sent (`null` clears one) into the customer's profile."""
+    profile = customer.profile
+    if profile is None:
+        profile = CustomerProfile(customer_id=customer.id, preferences={}, consent={})
+        customer.profile = profile
+    dumped = changes.model_dump(mode="json", include=set(PROFILE_FIELDS) & changes.model_fields_set)
+    for field, value in dumped.items():
+        if field in ("preferences", "consent") and value is None:
+            value = {}
+        setattr(profile, field, value)
+    profile.updated_at = utcnow()
+
+
+def update_profile(*, session: Session, customer_id: str, changes: ProfileFields) -> Customer:
+    customer = get_customer(session=session, customer_id=customer_id)
+    _apply(customer, changes)
+    session.flush()
+    return customer
+
+
+def upsert_customer(*, session: Session, customer_id: str, data: CustomerUpsert) -> tuple[Customer, bool]:
+    """Create or update a customer the shop's server knows by its own id; (customer, created)."""
+    customer = session.get(Customer, customer_id)
+    created = customer is None
+    if customer is None:
+        customer = Customer(id=customer_id, role="customer")
+        session.add(customer)
+    if data.email is not None and data.email.lower() != customer.email:
+        taken = session.scalar(select(Customer.id).where(Customer.email == data.email.lower()))
+        if taken is not None and taken != customer_id:
+            raise Conflict("Another customer already has this e-mail address.")
+        customer.email = data.email.lower()
+    _apply(customer, data)
+    session.flush()
+    return customer, created
+
+
+def import_customers(*, session: Session, rows: Sequence[CustomerImport], report: ImportReport) -> None:
+    for row in rows:
+        existing = session.get(Customer, row.id)
+        before = to_public(existing).profile.model_dump() if existing else None
+        customer, created = upsert_customer(session=session, customer_id=row.id, data=row)
+        if created:
+            report.created += 1
+        elif to_public(customer).profile.model_dump() != before:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+
+
+def _signal_dict(signal: Signal) -> dict[str, Any]:
+    return {
+        "event_id": signal.event_id,
+        "session_id": signal.session_id,
+        "product_id": signal.product_id,
+        "action_type": signal.action_type,
+        "occurred_at": signal.occurred_at.isoformat(),
+        "recommendation_id": signal.recommendation_id,
+        "quantity": signal.quantity,
+        "price": float(signal.price) if signal.price is not None else None,
+        "context": signal.context,
+    }
+
+
+def export_customer(*, session: Session, customer_id: str) -> CustomerExport:
+    """Everything held on the customer: account, profile, signals, the lists served to them."""
+    customer = get_customer(session=session, customer_id=customer_id)
+    signals = session.scalars(select(Signal).where(Signal.customer_id == customer_id).order_by(Signal.occurred_at))
+    served = session.scalars(
+        select(ServedRecommendation)
+        .where(ServedRecommendation.customer_id == customer_id)
+        .order_by(ServedRecommendation.served_at)
+    )
+    return CustomerExport(
+        customer=to_public(customer),
+        signals=[_signal_dict(s) for s in signals],
+        recommendations_served=[
+            {
+                "recommendation_id": r.id,
+                "served_at": r.served_at.isoformat(),
+                "surface": r.surface,
+                "items": r.items,
+            }
+            for r in served
+        ],
+        exported_at=utcnow(),
+    )
+
+
+def delete_customer(*, session: Session, customer_id: str) -> dict[str, int]:
+    """Erase the customer, their profile, their signals and the lists served to them."""
+    customer = get_customer(session=session, customer_id=customer_id)
+    signals = session.execute(delete(Signal).where(Signal.customer_id == customer_id)).rowcount  # type: ignore[attr-defined]
+    served = session.execute(
+        delete(ServedRecommendation).where(ServedRecommendation.customer_id == customer_id)
+    ).rowcount  # type: ignore[attr-defined]
+    session.delete(customer)
+    session.flush()
+    return {"signals": int(signals), "recommendations_served": int(served), "customers": 1}

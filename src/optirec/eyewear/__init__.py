@@ -1,0 +1,1 @@
+"""Eyewear domain: prescription compatibility and fit rules, scalar (`rules`) and vectorised (`vectorized`)."""

@@ -1,0 +1,72 @@
+"""Refuse request bodies over the size limit with 413, whether or not they declare a Content-Length."""
+
+from __future__ import annotations
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from optirec.errors import PayloadTooLarge
+from optirec.gateway.errors import error_response
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, default_limit: int, large_limit: int, large_paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.default_limit = default_limit
+        self.large_limit = large_limit
+        self.large_paths = large_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        limit = self.large_limit if path.endswith(self.large_paths) else self.default_limit
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await self._refuse(scope, receive, send, limit)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise PayloadTooLarge(
+                        f"The request body is larger than the limit of {limit:,} bytes.",
+                        details={"limit": limit},
+                    )
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except PayloadTooLarge:
+            if not started:
+                await self._refuse(scope, receive, send, limit)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = error_response(
+            413,
+            "payload_too_large",
+            f"The request body is larger than the limit of {limit:,} bytes.",
+            {"limit": limit},
+        )
+        await response(scope, receive, send)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,91 @@
+"""One JSON error shape for every 4xx and 5xx: `{"error": {"code", "message", "details"}}`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+import orjson
+from starlette.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from optirec.errors import OptirecError
+
+log = logging.getLogger("optirec.errors")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "rate_limited",
+}
+
+
+class ErrorResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def error_response(status: int, code: str, message: str, details: Any = None, headers: Any = None) -> ErrorResponse:
+    return ErrorResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+def _describe(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
+    """Turn pydantic errors into a readable message and a list of `{field, message}` (never the input value)."""
+    details = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        details.append({"field": ".".join(location) or None, "message": message, "type": error.get("type")})
+    first = details[0] if details else {"field": None, "message": "invalid request"}
+    where = f"{first['field']}: " if first["field"] else ""
+    more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+    return f"{where}{first['message']}{more}", details
+
+
+async def _on_domain_error(_request: Request, exc: Exception) -> ErrorResponse:
+    assert isinstance(exc, OptirecError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> ErrorResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return error_response(400, "malformed_json", "The request body is not valid JSON.", None)
+    message, details = _describe(errors)
+    return error_response(422, "invalid_input", message, details)
+
+
+async def _on_http_error(_request: Request, exc: Exception) -> ErrorResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    return error_response(exc.status_code, code, str(exc.detail), None, exc.headers)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> ErrorResponse:
+    log.error("unhandled error on %s %s: %s", request.method, request.scope.get("path"), type(exc).__name__)
+    return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(OptirecError, _on_domain_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,38 @@
+"""Alembic environment: migrates the database of the URL passed in by `optirec migrate`."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from optirec.db import make_engine
+from optirec.models import Base
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+assert url, "optirec migrate sets sqlalchemy.url"
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(url, pool_size=1)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=url, target_metadata=Base.metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

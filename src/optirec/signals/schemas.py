@@ -1,0 +1,90 @@
+"""What the signals API accepts and returns."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from optirec.catalog.schemas import Money, ProductId
+from optirec.customers.schemas import CustomerId
+
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@\-]+$")]
+SessionId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@\-]+$")]
+MAX_CLOCK_SKEW = timedelta(days=1)
+
+
+class SignalContext(BaseModel):
+    """Where the signal happened. Free-form keys beyond these are kept as given (20 at most)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    page: str | None = Field(None, max_length=32, description="home, product, cart, checkout, search…")
+    device: str | None = Field(None, max_length=32, description="desktop, mobile, tablet, app…")
+
+    @model_validator(mode="after")
+    def _small(self) -> SignalContext:
+        extra = self.model_extra or {}
+        if len(extra) > 20 or any(len(str(value)) > 200 for value in extra.values()):
+            raise ValueError("context may hold at most 20 extra keys of 200 characters each")
+        return self
+
+
+class SignalIn(BaseModel):
+    """One behaviour signal. `event_id` is made by the client; sending it again is acknowledged and ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    event_id: EventId
+    customer_id: CustomerId | None = None
+    session_id: SessionId | None = None
+    product_id: ProductId
+    action_type: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    occurred_at: AwareDatetime = Field(description="When it happened, ISO 8601 with a time zone.")
+    recommendation_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    quantity: int = Field(1, ge=1, le=1000)
+    price: Money | None = None
+    context: SignalContext | None = None
+
+    @model_validator(mode="after")
+    def _who(self) -> SignalIn:
+        if self.customer_id is None and self.session_id is None:
+            raise ValueError("a signal needs a customer_id or an anonymous session_id")
+        return self
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime) -> datetime:
+        if value - datetime.now(UTC) > MAX_CLOCK_SKEW:
+            raise ValueError("occurred_at is more than a day in the future; check the client's clock")
+        return value
+
+
+class SignalError(BaseModel):
+    index: int = Field(description="Position of the rejected signal in the request (0 for a single signal).")
+    event_id: str | None
+    message: str
+
+
+class SignalReceipt(BaseModel):
+    """What happened to a request's signals. It is sent only after they are committed."""
+
+    accepted: int = Field(description="New signals stored.")
+    duplicates: int = Field(description="Signals whose event_id was already stored: acknowledged, not stored again.")
+    rejected: int = Field(description="Signals refused; see errors.")
+    unknown_products: int = Field(description="Stored signals about products the catalog does not know (yet).")
+    errors: list[SignalError] = Field(default_factory=list)
+
+
+SIGNALS_REQUEST_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {"$ref": "#/components/schemas/SignalIn"},
+        {"type": "array", "items": {"$ref": "#/components/schemas/SignalIn"}, "maxItems": 1000},
+        {
+            "type": "object",
+            "properties": {"signals": {"type": "array", "items": {"$ref": "#/components/schemas/SignalIn"}}},
+            "required": ["signals"],
+        },
+    ]
+}

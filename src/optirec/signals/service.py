@@ -1,0 +1,117 @@
+"""Recording behaviour signals: validate each, store the good ones once, report the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from optirec.auth.deps import acting_customer
+from optirec.auth.service import Principal
+from optirec.catalog.service import known_product_ids
+from optirec.db import utcnow
+from optirec.errors import Forbidden
+from optirec.signals.models import Signal
+from optirec.signals.schemas import SignalError, SignalIn, SignalReceipt
+from optirec.tabular import validation_reason
+
+
+@dataclass
+class Checked:
+    """A batch after validation: the signals to store and the errors of the others."""
+
+    signals: list[SignalIn]
+    errors: list[SignalError]
+
+
+def check_signals(items: Sequence[Any], *, action_types: frozenset[str], principal: Principal | None = None) -> Checked:
+    """Validate every item on its own, so that a bad one never blocks the good ones."""
+    good: list[SignalIn] = []
+    errors: list[SignalError] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        event_id = item.get("event_id") if isinstance(item, dict) else None
+        try:
+            signal = SignalIn.model_validate(item)
+        except ValidationError as error:
+            errors.append(SignalError(index=index, event_id=_text(event_id), message=validation_reason(error)))
+            continue
+        if signal.action_type not in action_types:
+            known = ", ".join(sorted(action_types))
+            message = f"action_type: unknown action {signal.action_type!r}; this shop accepts {known}"
+            errors.append(SignalError(index=index, event_id=signal.event_id, message=message))
+            continue
+        if principal is not None:
+            _act_for(signal, principal)
+        if signal.event_id not in seen:  # a repeat inside the batch is a duplicate like any other
+            seen.add(signal.event_id)
+            good.append(signal)
+    return Checked(good, errors)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and len(value) <= 128 else None
+
+
+def _act_for(signal: SignalIn, principal: Principal) -> None:
+    try:
+        signal.customer_id = acting_customer(principal, signal.customer_id)
+    except Forbidden:
+        raise Forbidden(
+            "A customer may send signals only for themselves.", details={"event_id": signal.event_id}
+        ) from None
+
+
+def _row(signal: SignalIn, known: set[str], received_at: Any) -> dict[str, Any]:
+    return {
+        "event_id": signal.event_id,
+        "customer_id": signal.customer_id,
+        "session_id": signal.session_id,
+        "product_id": signal.product_id,
+        "product_known": signal.product_id in known,
+        "action_type": signal.action_type,
+        "occurred_at": signal.occurred_at,
+        "received_at": received_at,
+        "recommendation_id": signal.recommendation_id,
+        "quantity": signal.quantity,
+        "price": signal.price,
+        "context": signal.context.model_dump(exclude_none=True) if signal.context else None,
+    }
+
+
+def insert_ignoring_duplicates(session: Session) -> Insert:
+    """`INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING product_known` for the session's backend."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(Signal).on_conflict_do_nothing(index_elements=["event_id"]).returning(Signal.product_known)
+
+
+def store_rows(session: Session, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    """Insert rows, skipping event ids already stored; (new rows, new rows about unknown products)."""
+    if not rows:
+        return 0, 0
+    stored = session.execute(insert_ignoring_duplicates(session), rows).scalars().all()
+    return len(stored), sum(1 for known in stored if not known)
+
+
+def record_signals(*, session: Session, checked: Checked) -> SignalReceipt:
+    """Store the checked signals (idempotent by event_id) and say what happened to each."""
+    known = known_product_ids(session=session, product_ids=(s.product_id for s in checked.signals))
+    received_at = utcnow()
+    accepted, unknown = store_rows(session, [_row(s, known, received_at) for s in checked.signals])
+    return SignalReceipt(
+        accepted=accepted,
+        duplicates=len(checked.signals) - accepted,
+        rejected=len(checked.errors),
+        unknown_products=unknown,
+        errors=checked.errors,
+    )
+
+
+def latest_signals(*, session: Session, customer_id: str, limit: int = 50) -> list[Signal]:
+    query = select(Signal).where(Signal.customer_id == customer_id).order_by(Signal.occurred_at.desc()).limit(limit)
+    return list(session.scalars(query))

@@ -1,0 +1,41 @@
+"""What one process holds for its lifetime: settings, the database, the signing secret, the rate limiter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+
+from optirec.auth.security import load_or_create_secret
+from optirec.db import Database
+from optirec.settings import Settings
+
+if TYPE_CHECKING:
+    from optirec.gateway.ratelimit import RateLimiter
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    secret: str
+    limiter: RateLimiter
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, settings: Settings) -> AppState:
+        from optirec.gateway.ratelimit import make_rate_limiter
+
+        secret = (
+            settings.secret_key.get_secret_value()
+            if settings.secret_key is not None
+            else load_or_create_secret(settings.data_dir / "secret.key")
+        )
+        db = Database(settings.database_url, pool_size=settings.database_pool_size)
+        return cls(settings=settings, db=db, secret=secret, limiter=make_rate_limiter(settings))
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.optirec
+    return state

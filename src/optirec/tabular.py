@@ -1,0 +1,146 @@
+"""Reading JSON Lines and CSV row by row, each row with its line number, for the importers.
+
+A row that cannot be read at all (broken JSON, a CSV row with too many fields) comes back as a `RowError`
+instead of a dict, so an importer reports it and carries on with the next row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal, TypeVar
+
+import orjson
+from pydantic import BaseModel, Field, ValidationError
+
+Format = Literal["jsonl", "csv"]
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+
+Row = tuple[int, dict[str, Any] | RowError]
+
+
+def detect_format(name: str, explicit: str | None = None) -> Format:
+    """The format named explicitly, or the one the file name says."""
+    choice = (explicit or Path(name).suffix.lstrip(".")).lower()
+    if choice in ("jsonl", "ndjson", "json"):
+        return "jsonl"
+    if choice == "csv":
+        return "csv"
+    raise ValueError(f"cannot tell the format of {name!r}: use a .jsonl or .csv file, or name the format")
+
+
+def read_rows(stream: IO[bytes], fmt: Format, *, required: tuple[str, ...] = ()) -> Iterator[Row]:
+    """Rows of a binary stream; for CSV, `required` columns missing from the header raise `ValueError`."""
+    if fmt == "jsonl":
+        yield from _jsonl_rows(stream)
+    else:
+        yield from _csv_rows(stream, required)
+
+
+def _jsonl_rows(stream: IO[bytes]) -> Iterator[Row]:
+    for number, raw in enumerate(stream, start=1):
+        if not raw.strip():
+            continue
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as error:
+            yield number, RowError(number, f"not valid JSON ({error.msg})")
+            continue
+        if not isinstance(value, dict):
+            yield number, RowError(number, "each line must be a JSON object")
+            continue
+        yield number, value
+
+
+def _csv_rows(stream: IO[bytes], required: tuple[str, ...]) -> Iterator[Row]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        header = [name.strip() for name in next(reader)]
+    except StopIteration:
+        return
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise ValueError(f"the CSV header lacks the column(s) {', '.join(missing)}; it has {', '.join(header)}")
+    for fields in reader:
+        number = reader.line_num
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        if len(fields) != len(header):
+            yield number, RowError(number, f"expected {len(header)} fields, found {len(fields)}")
+            continue
+        yield number, {name: value for name, value in zip(header, fields, strict=True) if value.strip() != ""}
+
+
+MAX_REPORTED_ERRORS = 1000
+
+
+class ImportRowError(BaseModel):
+    line: int
+    id: str | None
+    reason: str
+
+
+class ImportReport(BaseModel):
+    """What an import did: rows created, updated, unchanged, rejected, and why each rejected row was."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    errors: list[ImportRowError] = Field(default_factory=list)
+
+    def reject(self, line: int, row_id: Any, reason: str) -> None:
+        self.rejected += 1
+        if len(self.errors) < MAX_REPORTED_ERRORS:
+            self.errors.append(ImportRowError(line=line, id=None if row_id is None else str(row_id), reason=reason))
+
+
+def validation_reason(error: ValidationError) -> str:
+    """One line a person can act on: `field: message; field: message`."""
+    parts = []
+    for item in error.errors():
+        field = ".".join(str(p) for p in item["loc"]) or "row"
+        parts.append(f"{field}: {str(item['msg']).removeprefix('Value error, ')}")
+    return "; ".join(parts)
+
+
+def validate_rows(
+    rows: Iterable[Row],
+    model: type[M],
+    report: ImportReport,
+    transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Iterator[M]:
+    """The rows that validate as `model`; every other row is reported with its line number and reason."""
+    for line, row in rows:
+        if isinstance(row, RowError):
+            report.reject(line, None, row.reason)
+            continue
+        try:
+            yield model.model_validate(transform(row) if transform else row)
+        except ValidationError as error:
+            report.reject(line, row.get("id"), validation_reason(error))
+        except ValueError as error:
+            report.reject(line, row.get("id"), str(error))
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
