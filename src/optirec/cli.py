@@ -14,7 +14,15 @@ app = typer.Typer(
 
 def _register_all() -> None:
     # Each module adds its commands with `register(app)`; heavy imports stay inside the commands.
+    from optirec import commands
+    from optirec.auth import commands as auth_commands
+    from optirec.catalog import commands as catalog_commands
+    from optirec.customers import commands as customer_commands
     from optirec.ml import commands as ml_commands
+    from optirec.signals import commands as signal_commands
+
+    for module in (commands, auth_commands, catalog_commands, customer_commands, signal_commands):
+        module.register(app)
 
     ml_commands.register(app)
 

@@ -138,3 +138,8 @@ def upsert_products(*, session: Session, rows: Sequence[ProductCreate], report: 
     report.created += len(new)
     report.updated += len(changed)
     report.unchanged += len(values) - len(new) - len(changed)
+
+
+def all_product_ids(*, session: Session) -> set[str]:
+    """Every product id of the catalog, active or not (for bulk loads that must tell known from unknown)."""
+    return set(session.scalars(select(Product.id)))

@@ -13,15 +13,11 @@ import typer
 
 
 def evaluate(
-    data_dir: Annotated[
-        Path, typer.Argument(help="Data set folder (events.csv [+ items.csv], or MovieLens u.data).")
-    ],
+    data_dir: Annotated[Path, typer.Argument(help="Data set folder (events.csv [+ items.csv], or MovieLens u.data).")],
     models: Annotated[
         str, typer.Option(help="Comma-separated models to run: popularity,ease,als,optirec.")
     ] = "popularity,ease,als,optirec",
-    out: Annotated[Path, typer.Option(help="Folder for results.json, results.md and results.png.")] = Path(
-        "var/eval"
-    ),
+    out: Annotated[Path, typer.Option(help="Folder for results.json, results.md and results.png.")] = Path("var/eval"),
     split: Annotated[str, typer.Option(help="'loo' (leave-one-out) or 'temporal'.")] = "loo",
     split_date: Annotated[
         str | None, typer.Option(help="Temporal split: train before this ISO date, test after it.")

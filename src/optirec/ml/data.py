@@ -97,9 +97,7 @@ def from_arrays(
     """Build `Interactions` from parallel lists; `catalogue` fixes the item id order (extra items allowed)."""
     unknown = sorted({a for a in actions if a not in ACTION_CODE})
     if unknown:
-        raise InvalidInput(
-            f"unknown action types: {', '.join(unknown)}; expected one of {', '.join(ACTIONS)}"
-        )
+        raise InvalidInput(f"unknown action types: {', '.join(unknown)}; expected one of {', '.join(ACTIONS)}")
     user_list = sorted(set(user_ids), key=_natural_key)
     item_list = list(catalogue) if catalogue is not None else []
     known = set(item_list)
@@ -185,9 +183,7 @@ def _read_event_row(row: list[str], header: list[str], line: int, rows: _EventRo
         rows.errors.append(f"line {line}: empty user_id or item_id")
         return
     if action not in ACTION_CODE:
-        rows.errors.append(
-            f"line {line}: unknown action type {action!r}; expected one of {', '.join(ACTIONS)}"
-        )
+        rows.errors.append(f"line {line}: unknown action type {action!r}; expected one of {', '.join(ACTIONS)}")
         return
     try:
         stamp = parse_timestamp(record["timestamp"])
@@ -244,9 +240,7 @@ def read_movielens(folder: Path) -> tuple[Interactions, ItemContent]:
         for line_no, line in enumerate(handle, start=1):
             fields = line.split()
             if len(fields) != 4 or not fields[3].isdigit():
-                raise InvalidInput(
-                    f"{folder / 'u.data'}: line {line_no}: expected user item rating timestamp"
-                )
+                raise InvalidInput(f"{folder / 'u.data'}: line {line_no}: expected user item rating timestamp")
             users.append(fields[0])
             items.append(fields[1])
             times.append(int(fields[3]))
@@ -259,11 +253,7 @@ def _read_movielens_items(path: Path) -> ItemContent:
     genres = [f"genre{k}" for k in range(19)]
     genre_file = path.parent / "u.genre"
     if genre_file.exists():
-        pairs = [
-            ln.strip().split("|")
-            for ln in genre_file.read_text(encoding="latin-1").splitlines()
-            if ln.strip()
-        ]
+        pairs = [ln.strip().split("|") for ln in genre_file.read_text(encoding="latin-1").splitlines() if ln.strip()]
         genres = [f"genre={name}" for name, _ in sorted(pairs, key=lambda p: int(p[1]))]
     text: dict[str, str] = {}
     tokens: dict[str, list[str]] = {}

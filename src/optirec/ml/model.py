@@ -25,9 +25,7 @@ class ModelConfig:
     layers: int = 2  # transformer blocks
     heads: int = 1  # attention heads per block
     dropout: float = 0.5  # dropout on embeddings, attention and feed-forward (sparse data needs a lot)
-    id_dropout: float = (
-        0.1  # share of items whose id embedding is hidden per step, to train content-only vectors
-    )
+    id_dropout: float = 0.1  # share of items whose id embedding is hidden per step, to train content-only vectors
     n_actions: int = 5  # action types (see data.ACTIONS); code 0 of the action table is padding
     epochs: int = 200  # upper bound; training stops early on validation NDCG@10
     batch_size: int = 128  # sequences per step
@@ -104,9 +102,7 @@ class UserEncoder(nn.Module):
         self.positions = nn.Embedding(config.max_len, config.dim)  # position 0 = oldest slot
         self.actions = nn.Embedding(config.n_actions + 1, config.dim, padding_idx=0)
         self.drop = nn.Dropout(config.dropout)
-        self.blocks = nn.ModuleList(
-            Block(config.dim, config.heads, config.dropout) for _ in range(config.layers)
-        )
+        self.blocks = nn.ModuleList(Block(config.dim, config.heads, config.dropout) for _ in range(config.layers))
         self.norm = nn.LayerNorm(config.dim)
 
     def forward(self, item_vectors: Tensor, actions: Tensor) -> Tensor:

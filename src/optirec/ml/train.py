@@ -92,9 +92,7 @@ def train_sequence_model(
     if valid is not None:
         model.load_state_dict(best[2])
     model.eval()
-    return TrainResult(
-        model.cpu(), best[0], best[1] if valid is not None else epoch, time.monotonic() - start
-    )
+    return TrainResult(model.cpu(), best[0], best[1] if valid is not None else epoch, time.monotonic() - start)
 
 
 def _run_epoch(
@@ -146,9 +144,7 @@ def user_vectors(
     return hidden[:, -1]
 
 
-def _content_args(
-    model: SequenceRecommender, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _content_args(model: SequenceRecommender, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The content tensors registered on the model by `attach_content`."""
     tokens: torch.Tensor = model.get_buffer("content_tokens").to(device)
     text = model.get_buffer("content_text").to(device) if hasattr(model, "content_text") else None

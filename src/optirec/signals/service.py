@@ -27,6 +27,7 @@ class Checked:
 
     signals: list[SignalIn]
     errors: list[SignalError]
+    repeats: int = 0  # signals whose event_id came earlier in the same batch
 
 
 def check_signals(items: Sequence[Any], *, action_types: frozenset[str], principal: Principal | None = None) -> Checked:
@@ -48,10 +49,11 @@ def check_signals(items: Sequence[Any], *, action_types: frozenset[str], princip
             continue
         if principal is not None:
             _act_for(signal, principal)
-        if signal.event_id not in seen:  # a repeat inside the batch is a duplicate like any other
-            seen.add(signal.event_id)
-            good.append(signal)
-    return Checked(good, errors)
+        if signal.event_id in seen:  # a repeat inside the batch is a duplicate like any other
+            continue
+        seen.add(signal.event_id)
+        good.append(signal)
+    return Checked(good, errors, repeats=len(items) - len(errors) - len(good))
 
 
 def _text(value: Any) -> str | None:
@@ -105,7 +107,7 @@ def record_signals(*, session: Session, checked: Checked) -> SignalReceipt:
     accepted, unknown = store_rows(session, [_row(s, known, received_at) for s in checked.signals])
     return SignalReceipt(
         accepted=accepted,
-        duplicates=len(checked.signals) - accepted,
+        duplicates=len(checked.signals) - accepted + checked.repeats,
         rejected=len(checked.errors),
         unknown_products=unknown,
         errors=checked.errors,

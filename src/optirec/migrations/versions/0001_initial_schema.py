@@ -116,9 +116,7 @@ def upgrade() -> None:
 
     op.create_table(
         "signals",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("event_id", sa.String(length=128), nullable=False),
         sa.Column("customer_id", sa.String(length=64), nullable=True),
         sa.Column("session_id", sa.String(length=128), nullable=True),

@@ -14,9 +14,7 @@ class Als(ItemScorer):
     """`implicit` ALS with 128 factors; regularisation and confidence scale tuned on validation."""
 
     name = "als"
-    param_grid = tuple(
-        {"regularization": reg, "alpha": alpha} for reg in (0.01, 0.1, 1.0) for alpha in (1.0, 10.0)
-    )
+    param_grid = tuple({"regularization": reg, "alpha": alpha} for reg in (0.01, 0.1, 1.0) for alpha in (1.0, 10.0))
 
     def __init__(self, factors: int = 128, iterations: int = 15, seed: int = 0) -> None:
         self.factors = factors

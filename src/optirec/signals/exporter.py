@@ -1,0 +1,66 @@
+"""Writing the stored signals to Parquet, streamed in batches so memory stays flat on large shops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import select
+
+from optirec.db import Database
+from optirec.signals.models import Signal
+
+BATCH = 50_000
+SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("customer_id", pa.string()),
+        ("session_id", pa.string()),
+        ("product_id", pa.string()),
+        ("product_known", pa.bool_()),
+        ("action_type", pa.string()),
+        ("occurred_at", pa.timestamp("us", tz="UTC")),
+        ("recommendation_id", pa.string()),
+        ("quantity", pa.int32()),
+        ("price", pa.float64()),
+    ]
+)
+_COLUMNS = [getattr(Signal, name) for name in SCHEMA.names]
+
+
+def export_signals(
+    db: Database,
+    path: Path,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Write signals (optionally in [since, until)) to a Parquet file at `path`; returns how many."""
+    query = select(*_COLUMNS).order_by(Signal.id)
+    if since is not None:
+        query = query.where(Signal.occurred_at >= since)
+    if until is not None:
+        query = query.where(Signal.occurred_at < until)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    total = 0
+    with db.read() as session, pq.ParquetWriter(path, SCHEMA) as writer:
+        result = session.execute(query.execution_options(yield_per=BATCH))
+        for batch in result.partitions():
+            columns = list(zip(*batch, strict=True))
+            columns[SCHEMA.get_field_index("price")] = tuple(
+                _money(v) for v in columns[SCHEMA.get_field_index("price")]
+            )
+            arrays = [pa.array(col, type=field.type) for col, field in zip(columns, SCHEMA, strict=True)]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=SCHEMA))
+            total += len(batch)
+            if on_batch:
+                on_batch(len(batch))
+    return total
+
+
+def _money(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]

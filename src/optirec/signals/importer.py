@@ -1,0 +1,135 @@
+"""Loading events files (the uniform `events.csv` of the data sets, or JSON Lines) as signals, idempotently.
+
+A row without an `event_id` gets one derived from its content (user, item, action, time, and how many identical
+rows came before it in the file), so importing the same file again stores nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from pydantic import Field
+
+from optirec.catalog.service import all_product_ids
+from optirec.db import Database, utcnow
+from optirec.signals.service import store_rows
+from optirec.tabular import Format, ImportReport, RowError, chunked, read_rows
+
+CHUNK = 5000
+REQUIRED_COLUMNS = ("user_id", "item_id", "action", "timestamp")
+_ID = re.compile(r"^[A-Za-z0-9._:@\-]{1,64}$")
+_CORE = {"user_id", "customer_id", "item_id", "product_id", "action", "action_type", "timestamp", "occurred_at"}
+_KEPT = {"event_id", "session_id", "recommendation_id", "quantity", "price"}
+
+
+class EventsReport(ImportReport):
+    """An import report that also counts duplicates and signals about products the catalog lacks."""
+
+    duplicates: int = 0
+    unknown_products: int = 0
+    by_action: dict[str, int] = Field(default_factory=dict)
+
+
+def _pick(row: dict[str, Any], *names: str) -> Any:
+    for name in names:
+        if row.get(name) not in (None, ""):
+            return row[name]
+    return None
+
+
+def _timestamp(value: Any) -> datetime:
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError(f"timestamp {value!r} has no time zone (end it with Z for UTC)")
+    return moment.astimezone(UTC)
+
+
+def to_signal_row(row: dict[str, Any], action_types: frozenset[str], seen: Counter[str]) -> dict[str, Any]:
+    """A `signals` row from one events-file row; `ValueError` says what is wrong with it."""
+    user, item, action = (
+        _pick(row, "user_id", "customer_id"),
+        _pick(row, "item_id", "product_id"),
+        _pick(row, "action", "action_type"),
+    )
+    when = _pick(row, "timestamp", "occurred_at")
+    missing = [
+        n for n, v in (("user_id", user), ("item_id", item), ("action", action), ("timestamp", when)) if v is None
+    ]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    user, item, action = str(user), str(item), str(action)
+    if not _ID.match(user) or not _ID.match(item):
+        raise ValueError("user_id and item_id must be 1–64 letters, digits or ._:@-")
+    if action not in action_types:
+        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(sorted(action_types))}")
+    try:
+        occurred_at = _timestamp(when)
+    except (ValueError, OverflowError, OSError) as error:
+        raise ValueError(f"timestamp: {error}") from None
+    event_id = _pick(row, "event_id")
+    if event_id is None:
+        key = f"{user}|{item}|{action}|{occurred_at.isoformat()}"
+        seen[key] += 1
+        event_id = "imp-" + hashlib.blake2b(f"{key}|{seen[key]}".encode(), digest_size=16).hexdigest()
+    extra = {k: v for k, v in row.items() if k not in _CORE and k not in _KEPT}
+    return {
+        "event_id": str(event_id)[:128],
+        "customer_id": user,
+        "session_id": _pick(row, "session_id"),
+        "product_id": item,
+        "action_type": action,
+        "occurred_at": occurred_at,
+        "recommendation_id": _pick(row, "recommendation_id"),
+        "quantity": int(_pick(row, "quantity") or 1),
+        "price": _pick(row, "price"),
+        "context": extra or None,
+    }
+
+
+def _rows(
+    stream: IO[bytes], fmt: Format, action_types: frozenset[str], report: EventsReport
+) -> Iterator[dict[str, Any]]:
+    seen: Counter[str] = Counter()
+    for line, row in read_rows(stream, fmt, required=REQUIRED_COLUMNS):
+        if isinstance(row, RowError):
+            report.reject(line, None, row.reason)
+            continue
+        try:
+            yield to_signal_row(row, action_types, seen)
+        except (ValueError, TypeError) as error:
+            report.reject(line, row.get("event_id"), str(error))
+
+
+def import_events(
+    db: Database,
+    stream: IO[bytes],
+    fmt: Format,
+    *,
+    action_types: frozenset[str],
+    on_chunk: Callable[[int], None] | None = None,
+) -> EventsReport:
+    """Store every valid row as a signal (at most once); bad rows are reported by line and skipped."""
+    report = EventsReport()
+    with db.read() as session:
+        known = all_product_ids(session=session)
+    for chunk in chunked(_rows(stream, fmt, action_types, report), CHUNK):
+        received_at = utcnow()
+        for row in chunk:
+            row["product_known"] = row["product_id"] in known
+            row["received_at"] = received_at
+            report.by_action[row["action_type"]] = report.by_action.get(row["action_type"], 0) + 1
+        with db.write() as session:
+            stored, unknown = store_rows(session, chunk)
+        report.created += stored
+        report.duplicates += len(chunk) - stored
+        report.unknown_products += unknown
+        if on_chunk:
+            on_chunk(len(chunk))
+    return report

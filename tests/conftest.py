@@ -1,0 +1,195 @@
+"""Shared fixtures: settings on a temporary data dir, a migrated database per backend, a client, factories.
+
+Storage and API tests take the `backend` fixture, which runs them on SQLite and on PostgreSQL
+(`OPTIREC_TEST_POSTGRES_URL`, default the local server; CI starts it). Each backend's database is migrated once
+per test session and emptied between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from optirec.app import create_app
+from optirec.auth import service as auth_service
+from optirec.db import Database
+from optirec.migrate import upgrade
+from optirec.models import Base
+from optirec.settings import Settings
+from optirec.state import AppState
+
+POSTGRES_URL = os.environ.get("OPTIREC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BACKENDS = ["sqlite", "postgres"]
+PASSWORD = "correct horse battery"
+
+
+def _postgres_admin_url() -> str:
+    return make_url(POSTGRES_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _create_postgres_database() -> str:
+    import psycopg
+
+    name = f"optirec_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        with psycopg.connect(_postgres_admin_url(), autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}: {error}")
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(url: str) -> None:
+    import psycopg
+
+    name = make_url(url).database
+    with psycopg.connect(_postgres_admin_url(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One migrated database per backend for the whole session (PostgreSQL created lazily)."""
+    urls: dict[str, str] = {}
+    yield urls
+    if "postgres" in urls:
+        _drop_postgres_database(urls["postgres"])
+
+
+def _url_for(backend: str, urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    if backend not in urls:
+        if backend == "sqlite":
+            urls[backend] = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'optirec.db'}"
+        else:
+            urls[backend] = _create_postgres_database()
+        upgrade(urls[backend])
+    return urls[backend]
+
+
+def empty_database(db: Database) -> None:
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+        else:
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def settings(
+    backend: str, database_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> Settings:
+    url = _url_for(backend, database_urls, tmp_path_factory)
+    return Settings(
+        database_url=url,
+        data_dir=tmp_path / "var",
+        secret_key="test-secret-key-of-sufficient-length-0123456789",  # type: ignore[arg-type]
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def state(settings: Settings) -> Iterator[AppState]:
+    state = AppState.build(settings)
+    empty_database(state.db)
+    yield state
+    state.db.dispose()
+
+
+@pytest.fixture
+def db(state: AppState) -> Database:
+    return state.db
+
+
+@pytest.fixture
+def client(settings: Settings, state: AppState) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, state)) as test_client:
+        yield test_client
+
+
+# --- factories -------------------------------------------------------------------------------------------------
+
+
+def product_data(product_id: str = "FR-1", **overrides: Any) -> dict[str, Any]:
+    """A valid full-rim frame that takes −6…+4 sphere and 2 D cylinder."""
+    data: dict[str, Any] = {
+        "id": product_id,
+        "name": "Aria Round",
+        "brand": "Lumen",
+        "category": "eyeglasses",
+        "shape": "round",
+        "material": "acetate",
+        "colour": "tortoise",
+        "rim_type": "full-rim",
+        "lens_width_mm": 50,
+        "bridge_mm": 20,
+        "temple_length_mm": 145,
+        "lens_height_mm": 42,
+        "frame_width_mm": 135,
+        "sphere_min": -6,
+        "sphere_max": 4,
+        "cylinder_max": 2,
+        "progressive": True,
+        "price": "129.00",
+        "currency": "EUR",
+        "stock": 5,
+        "description": "A round acetate frame.",
+    }
+    data.update(overrides)
+    return data
+
+
+def signal_data(event_id: str | None = None, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "event_id": event_id or uuid.uuid4().hex,
+        "customer_id": "cust-1",
+        "product_id": "FR-1",
+        "action_type": "view",
+        "occurred_at": "2026-11-01T10:00:00Z",
+    }
+    data.update(overrides)
+    return data
+
+
+def auth_header(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def register(client: TestClient, email: str = "ada@example.com", password: str = PASSWORD) -> tuple[str, str]:
+    """A new customer account: (customer id, access token)."""
+    response = client.post("/api/auth/register", json={"email": email, "password": password})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return body["customer_id"], body["access_token"]
+
+
+def make_key(db: Database, role: str = "service") -> str:
+    with db.write() as session:
+        _key, secret = auth_service.create_api_key(session=session, name=f"{role} key", role=role)  # type: ignore[arg-type]
+    return secret
+
+
+@pytest.fixture
+def service_headers(db: Database) -> dict[str, str]:
+    return {"X-API-Key": make_key(db, "service")}
+
+
+@pytest.fixture
+def admin_headers(db: Database) -> dict[str, str]:
+    return {"X-API-Key": make_key(db, "admin")}
