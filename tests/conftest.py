@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +193,29 @@ def service_headers(db: Database) -> dict[str, str]:
 @pytest.fixture
 def admin_headers(db: Database) -> dict[str, str]:
     return {"X-API-Key": make_key(db, "admin")}
+
+
+@pytest.fixture
+def build_client(settings: Settings, state: AppState) -> Iterator[Callable[..., TestClient]]:
+    """A client of an app built inline on the test settings with some of them changed (and its own rate limiter)."""
+    opened: list[TestClient] = []
+
+    def build(**overrides: Any) -> TestClient:
+        changed = settings.model_copy(update=overrides)
+        test_client = TestClient(create_app(changed, AppState.build(changed)), raise_server_exceptions=False)
+        opened.append(test_client.__enter__())
+        return test_client
+
+    yield build
+    for test_client in opened:
+        test_client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def settings_url(backend: str, database_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of this backend's test database, emptied, for tests that run a real server on it."""
+    url = _url_for(backend, database_urls, tmp_path_factory)
+    db = Database(url, pool_size=1)
+    empty_database(db)
+    db.dispose()
+    return url

@@ -18,6 +18,7 @@ def _register_all() -> None:
     from optirec.auth import commands as auth_commands
     from optirec.catalog import commands as catalog_commands
     from optirec.customers import commands as customer_commands
+    from optirec.demo import commands as demo_commands
     from optirec.ml import commands as ml_commands
     from optirec.signals import commands as signal_commands
 
@@ -25,6 +26,10 @@ def _register_all() -> None:
         module.register(app)
 
     ml_commands.register(app)
+    demo_commands.register(app)
 
 
 _register_all()
+
+if __name__ == "__main__":
+    app()

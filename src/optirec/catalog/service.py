@@ -125,9 +125,8 @@ def known_product_ids(*, session: Session, product_ids: Iterable[str]) -> set[st
 def upsert_products(*, session: Session, rows: Sequence[ProductCreate], report: ImportReport) -> None:
     """Insert new products, update changed ones, leave identical ones untouched (so a re-import is a no-op)."""
     values = {row.id: _row(row) for row in rows}  # a later line with the same id wins
-    existing = dict(
-        session.execute(select(Product.id, Product.content_hash).where(Product.id.in_(list(values)))).tuples()
-    )
+    query = select(Product.id, Product.content_hash).where(Product.id.in_(list(values)))
+    existing: dict[str, str] = {pid: digest for pid, digest in session.execute(query)}
     now = utcnow()
     new = [{**v, "created_at": now, "updated_at": now} for pid, v in values.items() if pid not in existing]
     changed = [v for pid, v in values.items() if pid in existing and existing[pid] != v["content_hash"]]

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, Numeric, String
+from sqlalchemy import BigInteger, Boolean, Index, Integer, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from optirec.db import Base, JSONType, UTCDateTime, utcnow
@@ -24,12 +24,25 @@ class Signal(Base):
     action_type: Mapped[str] = mapped_column(String(32))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    recommendation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    recommendation_id: Mapped[str | None] = mapped_column(String(64))
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     __table_args__ = (
         Index("ix_signals_customer_time", "customer_id", "occurred_at"),
-        Index("ix_signals_session_time", "session_id", "occurred_at"),
+        # Most signals carry no session or recommendation: partial indexes keep inserts cheap.
+        Index(
+            "ix_signals_session_time",
+            "session_id",
+            "occurred_at",
+            sqlite_where=text("session_id IS NOT NULL"),
+            postgresql_where=text("session_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_signals_recommendation",
+            "recommendation_id",
+            sqlite_where=text("recommendation_id IS NOT NULL"),
+            postgresql_where=text("recommendation_id IS NOT NULL"),
+        ),
     )

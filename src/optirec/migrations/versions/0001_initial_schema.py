@@ -135,8 +135,20 @@ def upgrade() -> None:
     with op.batch_alter_table("signals", schema=None) as batch_op:
         batch_op.create_index("ix_signals_customer_time", ["customer_id", "occurred_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_signals_product_id"), ["product_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_signals_recommendation_id"), ["recommendation_id"], unique=False)
-        batch_op.create_index("ix_signals_session_time", ["session_id", "occurred_at"], unique=False)
+        batch_op.create_index(
+            "ix_signals_recommendation",
+            ["recommendation_id"],
+            unique=False,
+            sqlite_where=sa.text("recommendation_id IS NOT NULL"),
+            postgresql_where=sa.text("recommendation_id IS NOT NULL"),
+        )
+        batch_op.create_index(
+            "ix_signals_session_time",
+            ["session_id", "occurred_at"],
+            unique=False,
+            sqlite_where=sa.text("session_id IS NOT NULL"),
+            postgresql_where=sa.text("session_id IS NOT NULL"),
+        )
 
     op.create_table(
         "customer_profiles",
@@ -164,8 +176,16 @@ def downgrade() -> None:
 
     op.drop_table("customer_profiles")
     with op.batch_alter_table("signals", schema=None) as batch_op:
-        batch_op.drop_index("ix_signals_session_time")
-        batch_op.drop_index(batch_op.f("ix_signals_recommendation_id"))
+        batch_op.drop_index(
+            "ix_signals_session_time",
+            sqlite_where=sa.text("session_id IS NOT NULL"),
+            postgresql_where=sa.text("session_id IS NOT NULL"),
+        )
+        batch_op.drop_index(
+            "ix_signals_recommendation",
+            sqlite_where=sa.text("recommendation_id IS NOT NULL"),
+            postgresql_where=sa.text("recommendation_id IS NOT NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_signals_product_id"))
         batch_op.drop_index("ix_signals_customer_time")
 

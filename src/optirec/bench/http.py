@@ -1,0 +1,142 @@
+"""A small HTTP/1.1 load generator on raw asyncio streams: cheap enough to share two cores with the server.
+
+`open_loop` sends at a fixed rate and measures each latency from the moment the request was *due*, so a stalled
+server cannot hide its queueing (no coordinated omission). `closed_loop` keeps N connections busy (saturation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+RequestFactory = Callable[[int], bytes]
+
+
+@dataclass
+class LoadResult:
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    errors: int = 0
+
+    def count(self, status: int) -> None:
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_ms)
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, q: float) -> float:
+        return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
+
+    @property
+    def ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+
+
+def build_request(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+class _Connection:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def send(self, payload: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        self.writer.write(payload)
+        await self.writer.drain()
+        return await _read_response(self.reader)
+
+    def reset(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def open_loop(host: str, port: int, make: RequestFactory, *, rate: float, seconds: float) -> LoadResult:
+    """Send `rate` requests a second for `seconds`, each on a free pooled connection, timed from when it was due."""
+    result = LoadResult()
+    idle: list[_Connection] = []
+    start = time.perf_counter()
+    total = int(rate * seconds)
+    tasks = []
+
+    async def one(index: int, due: float) -> None:
+        connection = idle.pop() if idle else _Connection(host, port)
+        try:
+            status = await connection.send(make(index))
+            result.count(status)
+            idle.append(connection)
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            result.errors += 1
+            connection.reset()
+            return
+        result.latencies_ms.append((time.perf_counter() - due) * 1000)
+
+    for index in range(total):
+        due = start + index / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(index, due)))
+    await asyncio.gather(*tasks)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+async def closed_loop(
+    host: str, port: int, make: RequestFactory, *, connections: int, seconds: float, limit: int | None = None
+) -> LoadResult:
+    """Keep `connections` requests in flight for `seconds` (or until `limit` requests were sent)."""
+    result = LoadResult()
+    counter = iter(range(limit if limit is not None else 10**12))
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    async def worker() -> None:
+        connection = _Connection(host, port)
+        while time.perf_counter() < deadline:
+            index = next(counter, None)
+            if index is None:
+                return
+            sent = time.perf_counter()
+            try:
+                status = await connection.send(make(index))
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                result.errors += 1
+                connection.reset()
+                continue
+            result.count(status)
+            result.latencies_ms.append((time.perf_counter() - sent) * 1000)
+        connection.reset()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    result.seconds = time.perf_counter() - start
+    return result

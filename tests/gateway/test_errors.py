@@ -1,0 +1,99 @@
+"""One JSON error shape, `{"error": {"code", "message", "details"}}`, for every 4xx and 5xx."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from optirec.app import create_app
+from optirec.settings import Settings
+from optirec.state import AppState
+from tests.conftest import PASSWORD, auth_header, product_data, register
+
+
+def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert list(body) == ["error"] and set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["code"] == code and isinstance(body["error"]["message"], str) and body["error"]["message"]
+    return body["error"]  # type: ignore[no-any-return]
+
+
+Call = Callable[[TestClient, dict[str, str]], httpx.Response]
+CASES: list[tuple[str, int, str, Call]] = [
+    ("no-credentials", 401, "unauthorized", lambda c, h: c.get("/api/customers/me")),
+    ("customer-on-admin", 403, "forbidden", lambda c, h: c.get("/api/admin/keys", headers=h)),
+    ("unknown-product", 404, "not_found", lambda c, h: c.get("/api/catalog/products/NOPE")),
+    ("unknown-route", 404, "not_found", lambda c, h: c.get("/api/no/such/route")),
+    ("wrong-method", 405, "method_not_allowed", lambda c, h: c.put("/healthz")),
+    (
+        "duplicate-email",
+        409,
+        "conflict",
+        lambda c, h: c.post("/api/auth/register", json={"email": "ada@example.com", "password": PASSWORD}),
+    ),
+    (
+        "oversize-batch",
+        413,
+        "payload_too_large",
+        lambda c, h: c.post("/api/recommendations/signals", json=[{}] * 1001, headers=h),
+    ),
+    ("bad-field", 422, "invalid_input", lambda c, h: c.patch("/api/customers/me", json={"pd_mm": 20}, headers=h)),
+    (
+        "malformed-json",
+        400,
+        "malformed_json",
+        lambda c, h: c.patch("/api/customers/me", content=b"{oops", headers={**h, "Content-Type": "application/json"}),
+    ),
+]
+
+
+@pytest.mark.parametrize(("status", "code", "call"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_error_has_the_one_shape(client: TestClient, status: int, code: str, call: Call) -> None:
+    _, token = register(client, "ada@example.com")
+    error_of(call(client, auth_header(token)), status, code)
+
+
+def test_validation_error_lists_fields_without_echoing_the_input(client: TestClient) -> None:
+    _, token = register(client)
+    body = {"pd_mm": 20, "face_width_mm": 999, "birth_year": "soon"}
+    error = error_of(client.patch("/api/customers/me", json=body, headers=auth_header(token)), 422, "invalid_input")
+    assert {d["field"] for d in error["details"]} == {"pd_mm", "face_width_mm", "birth_year"}
+    assert error["message"].endswith("(and 2 more)")
+    assert "soon" not in str(error) and "999" not in str(error["details"])
+
+
+def test_domain_error_in_a_service_maps_to_its_status(client: TestClient, service_headers: dict[str, str]) -> None:
+    client.post("/api/catalog/products", json=product_data("FR-1"), headers=service_headers)
+    again = client.post("/api/catalog/products", json=product_data("FR-1"), headers=service_headers)
+    assert "PATCH" in error_of(again, 409, "conflict")["message"]
+
+
+def test_rate_limited_has_the_one_shape(build_client: Callable[..., TestClient]) -> None:
+    limited = build_client(rate_limit_ip_per_minute=1)
+    limited.get("/api/catalog/products")
+    error = error_of(limited.get("/api/catalog/products"), 429, "rate_limited")
+    assert error["details"]["limit_per_minute"] == 1
+
+
+def test_unexpected_exception_is_a_500_with_the_one_shape_and_no_internals(
+    settings: Settings, state: AppState, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(settings, state)
+
+    def boom() -> None:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    app.add_api_route("/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as test_client, caplog.at_level(logging.ERROR):
+        response = test_client.get("/boom", headers={"X-Request-ID": "req-500"})
+    error = error_of(response, 500, "internal_error")
+    assert "hunter2" not in response.text and "RuntimeError" not in response.text
+    assert error["details"] is None
+    assert any("RuntimeError" in r.getMessage() and "hunter2" not in r.getMessage() for r in caplog.records)

@@ -1,0 +1,32 @@
+"""`/healthz` (alive), `/readyz` (the database answers) and `/metrics`."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from optirec.app import create_app
+from optirec.settings import Settings
+from optirec.state import AppState
+
+
+def test_healthz_answers_without_a_database_round_trip(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_readyz_names_the_backend(client: TestClient, settings: Settings) -> None:
+    response = client.get("/readyz")
+    expected = "sqlite" if settings.database_url.startswith("sqlite") else "postgresql"
+    assert response.status_code == 200 and response.json() == {"status": "ready", "database": expected}
+
+
+def test_readyz_is_503_when_the_database_does_not_answer(settings: Settings) -> None:
+    # Nothing listens on port 1: every connection is refused at once.
+    broken = settings.model_copy(update={"database_url": "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"})
+    state = AppState.build(broken)
+    with TestClient(create_app(broken, state)) as test_client:
+        response = test_client.get("/readyz")
+        assert test_client.get("/healthz").status_code == 200  # alive, just not ready
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "not_ready"
+    assert "nowhere" not in response.text and "127.0.0.1" not in response.text  # no connection details leak

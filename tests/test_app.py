@@ -1,0 +1,64 @@
+"""`create_app(settings)`: CORS only when configured, OpenAPI and docs served."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+SHOP = "https://shop.example"
+
+
+def test_no_cors_headers_without_configured_origins(client: TestClient) -> None:
+    response = client.get("/api/catalog/products", headers={"Origin": SHOP})
+    assert response.status_code == 200
+    assert not [h for h in response.headers if h.startswith("access-control-")]
+
+
+def test_cors_headers_for_a_configured_origin_only(build_client: Callable[..., TestClient]) -> None:
+    shop = build_client(cors_origins=[SHOP])
+    allowed = shop.get("/api/catalog/products", headers={"Origin": SHOP})
+    assert allowed.headers["access-control-allow-origin"] == SHOP
+    assert "x-request-id" in allowed.headers["access-control-expose-headers"].lower()
+    other = shop.get("/api/catalog/products", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_cors_preflight_allows_the_api_headers(build_client: Callable[..., TestClient]) -> None:
+    shop = build_client(cors_origins=[SHOP])
+    preflight = shop.options(
+        "/api/recommendations/signals",
+        headers={
+            "Origin": SHOP,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "Authorization, Content-Type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == SHOP
+    assert "authorization" in preflight.headers["access-control-allow-headers"].lower()
+
+
+def test_openapi_document_lists_every_api_route(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert document["info"]["title"] == "optirec"
+    for path in (
+        "/api/auth/register",
+        "/api/auth/token",
+        "/api/admin/keys",
+        "/api/catalog/products",
+        "/api/catalog/products/import",
+        "/api/customers/me",
+        "/api/customers/me/export",
+        "/api/recommendations/signals",
+        "/healthz",
+        "/readyz",
+    ):
+        assert path in document["paths"], path
+    schemes = document["components"]["securitySchemes"]
+    assert {"HTTPBearer", "APIKeyHeader"} <= set(schemes)
+
+
+def test_interactive_docs_are_served(client: TestClient) -> None:
+    response = client.get("/docs")
+    assert response.status_code == 200 and "swagger" in response.text.lower()
