@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from optirec.console import console, load_settings
+from optirec.console import console, load_settings, open_database, print_report
 
 
 def serve(
@@ -50,6 +51,37 @@ def migrate() -> None:
     console.print("database schema is up to date")
 
 
+def settings() -> None:
+    """Print every setting with its default and meaning (the table of docs/settings.md)."""
+    from optirec.settings import settings_markdown
+
+    typer.echo(settings_markdown(), nl=False)
+
+
+def demo(
+    folder: Annotated[Path, typer.Option(help="Where the generated demo shop is kept.")] = Path("var/demo"),
+    events: Annotated[int, typer.Option(min=1000, help="Simulated events to generate (first run only).")] = 1_000_000,
+) -> None:
+    """Load the demo eyewear shop (generated on first use) and print the demo credentials. Safe to run again."""
+    import time
+
+    from optirec.demo.load import load_demo_shop
+    from optirec.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    started = time.perf_counter()
+    with console.status("loading the demo shop (generated on first use)…"):
+        loaded = load_demo_shop(settings, open_database(settings), folder, events=events, progress=True)
+    for name, report in (("products", loaded.products), ("customers", loaded.customers), ("events", loaded.events)):
+        print_report(report, name)
+    console.print(f"demo shop ready in {time.perf_counter() - started:.0f} s")
+    console.print(f"[bold]demo customer[/bold]: {loaded.customer_email} / {loaded.password}")
+    console.print(f"[bold]administrator[/bold]: {loaded.admin_email} / {loaded.password}")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(serve)
     app.command()(migrate)
+    app.command()(settings)
+    app.command()(demo)
