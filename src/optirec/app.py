@@ -18,11 +18,20 @@ from optirec.gateway.errors import install_error_handlers
 from optirec.gateway.health import router as health_router
 from optirec.gateway.observability import ObservabilityMiddleware
 from optirec.gateway.ratelimit import RateLimitMiddleware
+from optirec.recommend.live import Engine
+from optirec.recommend.service import Recommender
 from optirec.settings import Settings
+from optirec.recommend.views import router as recommend_router
 from optirec.signals.views import router as signals_router
 from optirec.state import AppState
 
 IMPORT_PATHS = ("/import",)
+
+
+def build_recommender(state: AppState) -> Recommender:
+    settings = state.settings
+    engine = Engine(state.db, settings.rules)
+    return Recommender(state.db, engine, settings.rules, tuple(settings.rebuyable_categories))
 
 
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
@@ -42,8 +51,9 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.optirec = state
+    state.extras.setdefault("recommender", build_recommender(state))
     install_error_handlers(app)
-    for router in (health_router, auth_router, catalog_router, customers_router, signals_router):
+    for router in (health_router, auth_router, catalog_router, customers_router, signals_router, recommend_router):
         app.include_router(router)
     # Added inside-out: the last one added sees the request first.
     app.add_middleware(RateLimitMiddleware, limiter=state.limiter, settings=settings)

@@ -91,6 +91,13 @@ class Settings(BaseSettings):
         default_factory=RuleSettings, description="Prescription and fit thresholds; see docs/eyewear.md."
     )
 
+    # --- recommendations -----------------------------------------------------------------------------------
+    rebuyable_categories: list[str] = Field(
+        default_factory=lambda: ["accessories"],
+        description="Categories shown again after a purchase (JSON list); products of other categories a customer "
+        "bought are not recommended to them again.",
+    )
+
     @field_validator("extra_action_types")
     @classmethod
     def _action_names(cls, value: list[str]) -> list[str]:

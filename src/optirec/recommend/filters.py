@@ -1,0 +1,97 @@
+"""The hard filters of a list: stock, prescription and fit rules, request filters, exclusions, already bought.
+
+Each is a boolean mask over the catalog snapshot. They are applied in order, and each counts how many products it
+removed among those the earlier ones let through, so the counts add up to what was filtered.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from optirec.eyewear.config import RuleSettings
+from optirec.eyewear.vectorized import rule_failures
+from optirec.eyewear.wearer import Wearer
+from optirec.recommend.ranking import attribute_mask, combine, equals, price_mask
+from optirec.recommend.schemas import RecommendationFilters
+from optirec.recommend.snapshot import CatalogSnapshot
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Filtered:
+    allowed: BoolArray
+    removed: dict[str, int]
+
+
+class RuleMaskCache:
+    """Per (catalog version, wearer): which products each rule refuses. Shoppers with one profile share it."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._items: OrderedDict[tuple[object, Wearer], dict[str, BoolArray]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def failures(self, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> dict[str, BoolArray]:
+        key = (snapshot.version, wearer)
+        found = self._items.get(key)
+        if found is None:
+            found = rule_failures(snapshot.frames, wearer, rules)
+            with self._lock:
+                self._items[key] = found
+                while len(self._items) > self._size:
+                    self._items.popitem(last=False)
+        return found
+
+
+def request_mask(snapshot: CatalogSnapshot, filters: RecommendationFilters) -> BoolArray:
+    price = price_mask(
+        snapshot.price,
+        float(filters.price_min) if filters.price_min is not None else None,
+        float(filters.price_max) if filters.price_max is not None else None,
+    )
+    masks = [
+        equals(snapshot.category, filters.category),
+        equals(snapshot.brand, filters.brand),
+        equals(snapshot.shape, filters.shape),
+        equals(snapshot.rim_type, filters.rim_type),
+        price,
+        attribute_mask(snapshot.attributes, filters.attributes),
+    ]
+    return combine(masks, len(snapshot))
+
+
+def positions_mask(snapshot: CatalogSnapshot, product_ids: Iterable[str]) -> BoolArray:
+    mask = np.zeros(len(snapshot), dtype=np.bool_)
+    mask[snapshot.positions(list(product_ids))] = True
+    return mask
+
+
+def apply_filters(
+    snapshot: CatalogSnapshot,
+    *,
+    rule_failures_by_name: dict[str, BoolArray],
+    filters: RecommendationFilters,
+    excluded: Iterable[str],
+    bought: Iterable[str],
+    rebuyable: tuple[str, ...],
+) -> Filtered:
+    """Everything that may be shown, and how many products each filter removed."""
+    steps: list[tuple[str, BoolArray]] = [("inactive", snapshot.active), ("out_of_stock", snapshot.sellable)]
+    steps += [(f"rule:{name}", ~failed) for name, failed in rule_failures_by_name.items()]
+    steps.append(("request_filters", request_mask(snapshot, filters)))
+    steps.append(("excluded", ~positions_mask(snapshot, excluded)))
+    rebuy = np.isin(snapshot.category, list(rebuyable)) if rebuyable else np.zeros(len(snapshot), dtype=np.bool_)
+    steps.append(("already_bought", ~positions_mask(snapshot, bought) | rebuy))
+    allowed = np.ones(len(snapshot), dtype=np.bool_)
+    removed: dict[str, int] = {}
+    for name, mask in steps:
+        removed[name] = int((allowed & ~mask).sum())
+        allowed &= mask
+    return Filtered(allowed, removed)

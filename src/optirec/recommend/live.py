@@ -1,0 +1,116 @@
+"""The model that ranks, as the recommendation service sees it, and the engine that holds the current one.
+
+`LiveModel` is the small interface the service needs from a trained model: scores over its items for a shopper's
+latest signals, and item-to-item scores for the products in context. `Engine` keeps the catalog snapshot, the
+popularity counts and the live model of this process, and maps model items onto catalog positions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from optirec.db import Database
+from optirec.eyewear.config import RuleSettings
+from optirec.recommend.popularity import PopularityCache
+from optirec.recommend.snapshot import CatalogSnapshot, SnapshotCache
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+POPULARITY_VERSION = "popularity"
+
+
+class LiveModel(Protocol):
+    """What a trained model offers the serving path."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def item_ids(self) -> Sequence[str]: ...
+
+    def personal_scores(self, history: Sequence[tuple[str, str]]) -> npt.NDArray[np.float32] | None:
+        """Scores over `item_ids` for a shopper's signals (oldest first), or None when none of them is known."""
+
+    def related_scores(self, items: Sequence[str]) -> tuple[npt.NDArray[np.float32], IntArray] | None:
+        """Item-to-item scores over `item_ids` for the given products, and for each item which of them
+        contributed most (an index into `items`); None when none of them is known."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Scores mapped onto catalog positions; NaN where the model does not know the product."""
+
+    personal: FloatArray | None
+    related: FloatArray | None
+    related_from: IntArray | None  # index into the context items, per catalog position
+
+
+class Engine:
+    """One per process: catalog snapshot, popularity, and the live model (swapped atomically)."""
+
+    def __init__(self, db: Database, rules: RuleSettings) -> None:
+        self.snapshots = SnapshotCache(db, rules)
+        self.popularity = PopularityCache(db)
+        self._model: LiveModel | None = None
+        self._positions: tuple[tuple[object, str], IntArray] | None = None
+        self._popularity: tuple[tuple[object, int], FloatArray] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self) -> LiveModel | None:
+        return self._model
+
+    @property
+    def version(self) -> str:
+        model = self._model
+        return model.version if model is not None else POPULARITY_VERSION
+
+    def swap_model(self, model: LiveModel | None) -> None:
+        """Serve `model` from the next request on; a request already running keeps the one it started with."""
+        self._model = model
+
+    def model_positions(self, snapshot: CatalogSnapshot, model: LiveModel) -> IntArray:
+        """For each catalog position, the model's item index (−1 where the model does not know the product)."""
+        key = (snapshot.version, model.version)
+        cached = self._positions
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        index = {item: i for i, item in enumerate(model.item_ids)}
+        positions = np.array([index.get(pid, -1) for pid in snapshot.ids], dtype=np.int64)
+        with self._lock:
+            self._positions = (key, positions)
+        return positions
+
+    def popularity_vector(self, snapshot: CatalogSnapshot) -> FloatArray:
+        """log(1 + weighted signal count) per catalog position, cached per catalog and per popularity refresh."""
+        counts = self.popularity.get()
+        cached = self._popularity
+        if cached is not None and cached[0] == (snapshot.version, self.popularity.generation):
+            return cached[1]
+        vector = np.log1p(np.array([counts.get(pid, 0.0) for pid in snapshot.ids], dtype=np.float64))
+        self._popularity = ((snapshot.version, self.popularity.generation), vector)
+        return vector
+
+    def score(
+        self, snapshot: CatalogSnapshot, model: LiveModel, history: Sequence[tuple[str, str]], context: Sequence[str]
+    ) -> Scored:
+        positions = self.model_positions(snapshot, model)
+        known = positions >= 0
+        personal = related = related_from = None
+        raw = model.personal_scores(history) if history else None
+        if raw is not None:
+            personal = np.full(len(snapshot), np.nan)
+            personal[known] = raw[positions[known]]
+        relation = model.related_scores(context) if context else None
+        if relation is not None:
+            related = np.full(len(snapshot), np.nan)
+            related[known] = relation[0][positions[known]]
+            related_from = np.full(len(snapshot), -1, dtype=np.int64)
+            related_from[known] = relation[1][positions[known]]
+        return Scored(personal, related, related_from)

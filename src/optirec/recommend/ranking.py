@@ -1,0 +1,103 @@
+"""Ranking math as pure functions on arrays: request filters, blending, top-k and diversity re-ranking."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+def equals(values: npt.NDArray[np.str_], wanted: str | None) -> BoolArray | None:
+    """Case-insensitive equality mask, or None when there is nothing to filter on."""
+    if wanted is None:
+        return None
+    return np.char.lower(values) == wanted.strip().lower()
+
+
+def price_mask(price: FloatArray, lo: float | None, hi: float | None) -> BoolArray | None:
+    if lo is None and hi is None:
+        return None
+    mask = np.ones(price.shape, dtype=np.bool_)
+    if lo is not None:
+        mask &= price >= lo
+    if hi is not None:
+        mask &= price <= hi
+    return mask
+
+
+def attribute_mask(attributes: Sequence[dict[str, Any]], wanted: dict[str, Any]) -> BoolArray | None:
+    """Products whose free-form attributes hold every wanted key with the wanted value (or list containing it)."""
+    if not wanted:
+        return None
+
+    def matches(held: dict[str, Any]) -> bool:
+        for key, value in wanted.items():
+            have = held.get(key)
+            if not (have == value or (isinstance(have, list) and value in have)):
+                return False
+        return True
+
+    return np.fromiter((matches(a) for a in attributes), dtype=np.bool_, count=len(attributes))
+
+
+def combine(masks: Sequence[BoolArray | None], size: int) -> BoolArray:
+    out = np.ones(size, dtype=np.bool_)
+    for mask in masks:
+        if mask is not None:
+            out &= mask
+    return out
+
+
+def standardise(scores: FloatArray, where: BoolArray) -> FloatArray:
+    """Scores shifted and scaled to mean 0, deviation 1 over the `where` entries (0 elsewhere)."""
+    out = np.zeros(scores.shape, dtype=np.float64)
+    if not where.any():
+        return out
+    values = scores[where]
+    spread = values.std()
+    out[where] = (values - values.mean()) / (spread if spread > 1e-12 else 1.0)
+    return out
+
+
+def top_k(scores: FloatArray, allowed: BoolArray, k: int) -> IntArray:
+    """Indices of the k best allowed scores, best first (ties by index)."""
+    candidates = np.flatnonzero(allowed)
+    if candidates.size <= k:
+        order = np.argsort(-scores[candidates], kind="stable")
+        return candidates[order].astype(np.int64)
+    part = np.argpartition(-scores[candidates], k - 1)[:k]
+    chosen = candidates[part]
+    return chosen[np.argsort(-scores[chosen], kind="stable")].astype(np.int64)
+
+
+def diversify(
+    candidates: IntArray, relevance: FloatArray, features: npt.NDArray[np.int64], diversity: float, k: int
+) -> IntArray:
+    """Maximal marginal relevance: pick k of `candidates`, trading relevance against likeness to those picked.
+
+    `features` (n_items, n_features) holds categorical codes (brand, shape, colour…); likeness of two items is the
+    share of features they have in common. `diversity` 0 keeps the relevance order; 1 cares only for variety.
+    """
+    if diversity <= 0 or candidates.size <= 1:
+        return candidates[:k]
+    rel = relevance[candidates]
+    spread = rel.max() - rel.min()
+    rel = (rel - rel.min()) / spread if spread > 0 else np.zeros_like(rel)
+    feats = features[candidates]
+    picked: list[int] = []
+    likeness = np.zeros(candidates.size)
+    available = np.ones(candidates.size, dtype=np.bool_)
+    for _ in range(min(k, candidates.size)):
+        gain = (1 - diversity) * rel - diversity * likeness
+        gain[~available] = -np.inf
+        best = int(np.argmax(gain))
+        picked.append(best)
+        available[best] = False
+        likeness = np.maximum(likeness, (feats == feats[best]).mean(axis=1))
+    return candidates[np.array(picked, dtype=np.int64)]

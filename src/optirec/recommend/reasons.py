@@ -1,0 +1,42 @@
+"""Reasons a shopper understands, built from the source that chose an item and the rules it passed."""
+
+from __future__ import annotations
+
+from optirec.eyewear.config import RuleSettings
+from optirec.eyewear.reasons import NO_FACE, NO_PD, NO_RX, NOT_A_FRAME, PLAIN_SUN
+from optirec.eyewear.rules import check_frame
+from optirec.eyewear.wearer import Frame, Wearer
+
+ACTION_WORDS = {
+    "view": "viewed",
+    "favorite": "saved",
+    "add_to_cart": "added to your cart",
+    "remove_from_cart": "looked at",
+    "purchase": "bought",
+}
+# Rule answers that say nothing about this frame for this shopper are left out of the list.
+_SILENT = {NO_RX, NOT_A_FRAME, PLAIN_SUN, NO_FACE, NO_PD, "Takes prescription lenses", "No cylinder needed",
+           "Single-vision lenses: no reading zone needed"}  # fmt: skip
+_SHOWN_RULES = ("sphere", "cylinder", "multifocal", "face_width", "decentration")
+
+
+def because_of(name: str, action: str | None, page: str) -> str:
+    """The source reason: the product in context or in the shopper's history that led to this one."""
+    if page == "cart" or action == "in_cart":
+        return f"Goes with {name} in your cart"
+    if action is None:
+        return f"Similar to {name}"
+    return f"Similar to {name}, which you {ACTION_WORDS.get(action, 'viewed')}"
+
+
+def rule_reasons(frame: Frame, wearer: Wearer, rules: RuleSettings, *, most: int = 2) -> list[str]:
+    """What the passed rules say about this frame for this shopper ("Takes your −5.25 prescription")."""
+    verdict = check_frame(frame, wearer, rules)
+    said = [r.reason for r in verdict.results if r.passed and r.rule in _SHOWN_RULES and r.reason not in _SILENT]
+    return said[:most]
+
+
+def fallback_reason(wearer: Wearer) -> str:
+    if wearer.rx is not None or wearer.face_width_mm is not None:
+        return "Popular with shoppers, among frames that fit you"
+    return "Popular with shoppers right now"

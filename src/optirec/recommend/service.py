@@ -1,0 +1,200 @@
+"""Recommendation lists: personalized, similar products, complete the look.
+
+One flow for all three: read the shopper, filter the catalog snapshot with the hard filters, score what is left
+(the live model's personal and item-to-item scores, popularity, fit), re-rank for diversity, explain, log, answer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from optirec.db import Database
+from optirec.errors import NotFound
+from optirec.eyewear.config import RuleSettings
+from optirec.eyewear.vectorized import fit_scores
+from optirec.recommend.filters import Filtered, RuleMaskCache, apply_filters
+from optirec.recommend.live import Engine, Scored
+from optirec.recommend.models import ServedRecommendation
+from optirec.recommend.ranking import diversify, standardise, top_k
+from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
+from optirec.recommend.schemas import RecommendationFilters, RecommendationResponse, RecommendedItem
+from optirec.recommend.shopper import Shopper, load_shopper
+from optirec.recommend.snapshot import CatalogSnapshot
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+# Blend of the score sources (each standardised over the allowed products); fit is already 0…1.
+WEIGHTS = {"personal": 1.0, "related": 1.0, "popularity": 0.25, "fit": 0.5}
+CANDIDATE_FACTOR = 5  # diversity re-ranks among this many × limit of the best candidates
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    """What one list is asked for, whichever endpoint asked."""
+
+    surface: str  # home, product, cart, checkout, similar, complete_the_look
+    customer_id: str | None
+    session_id: str | None
+    limit: int
+    filters: RecommendationFilters
+    exclude: Sequence[str] = ()
+    context_items: Sequence[str] = ()  # product on screen, cart
+    diversity: float = 0.3
+    explain: bool = True
+    use_history: bool = True
+    context: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Recommender:
+    """The per-process parts the lists need (built once by the app)."""
+
+    db: Database
+    engine: Engine
+    rules: RuleSettings
+    rebuyable: tuple[str, ...]
+    rule_masks: RuleMaskCache = field(default_factory=RuleMaskCache)
+
+    def build(self, spec: ListSpec) -> RecommendationResponse:
+        snapshot = self.engine.snapshots.get()
+        unknown = [p for p in spec.context_items if p not in snapshot.index]
+        if unknown:
+            raise NotFound(f"No product with id {unknown[0]!r}.")
+        with self.db.read() as session:
+            shopper = load_shopper(session=session, customer_id=spec.customer_id, session_id=spec.session_id)
+        model = self.engine.model  # one model for the whole answer, even if a promotion lands meanwhile
+        filtered = apply_filters(
+            snapshot,
+            rule_failures_by_name=self.rule_masks.failures(snapshot, shopper.wearer, self.rules),
+            filters=spec.filters,
+            excluded=[*spec.exclude, *spec.context_items],
+            bought=shopper.bought,
+            rebuyable=self.rebuyable,
+        )
+        history = shopper.history if (spec.use_history and shopper.personalise) else []
+        scored = self.engine.score(snapshot, model, history, spec.context_items) if model is not None else None
+        chosen, scores, fallback = self._rank(snapshot, shopper, filtered, scored, spec)
+        items = self._items(snapshot, shopper, scored, chosen, scores, fallback, spec)
+        response = RecommendationResponse(
+            recommendation_id=uuid.uuid4().hex,
+            model_version=model.version if model is not None else "popularity",
+            items=items,
+            filtered=filtered.removed,
+            fallback=bool(fallback.any()) if chosen.size else True,
+            fallback_reason=self._fallback_text(shopper, filtered, chosen, fallback, spec, model is not None),
+        )
+        self._log(response, spec)
+        return response
+
+    def _rank(
+        self, snapshot: CatalogSnapshot, shopper: Shopper, filtered: Filtered, scored: Scored | None, spec: ListSpec
+    ) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]:
+        allowed = filtered.allowed
+        popularity = standardise(self.engine.popularity_vector(snapshot), allowed)
+        fit = fit_scores(snapshot.frames, shopper.wearer, self.rules)
+        total = WEIGHTS["popularity"] * popularity + WEIGHTS["fit"] * fit
+        personal = np.zeros(len(snapshot), dtype=np.bool_)
+        for name, values in (("personal", scored.personal if scored else None), ("related", scored.related if scored else None)):  # fmt: skip
+            if values is None:
+                continue
+            known = allowed & ~np.isnan(values)
+            total = total + WEIGHTS[name] * standardise(np.nan_to_num(values, nan=0.0), known)
+            personal |= known
+        # Products the model does not know rank below every personal candidate (they only fill a short list).
+        order = np.where(personal, total + 1000.0, total) if personal.any() else total
+        best = top_k(order, allowed, spec.limit * CANDIDATE_FACTOR)
+        chosen = diversify(best, order, snapshot.features, spec.diversity, spec.limit)
+        return chosen, total[chosen], ~personal[chosen]
+
+    def _items(
+        self,
+        snapshot: CatalogSnapshot,
+        shopper: Shopper,
+        scored: Scored | None,
+        chosen: IntArray,
+        scores: FloatArray,
+        fallback: npt.NDArray[np.bool_],
+        spec: ListSpec,
+    ) -> list[RecommendedItem]:
+        because = self._because(snapshot, shopper, scored, chosen, spec) if spec.explain else {}
+        items = []
+        for rank, (position, score) in enumerate(zip(chosen.tolist(), scores.tolist(), strict=True), start=1):
+            reasons: list[str] = []
+            if spec.explain:
+                reasons = [because[position]] if position in because else []
+                if fallback[rank - 1] and not reasons:
+                    reasons.append(fallback_reason(shopper.wearer))
+                elif not reasons:
+                    reasons.append("Picked for you from what you have been browsing")
+                reasons += rule_reasons(snapshot.frame_objects[position], shopper.wearer, self.rules)
+            items.append(
+                RecommendedItem(rank=rank, score=round(float(score), 4), product=snapshot.summaries[position],
+                                reasons=reasons)
+            )  # fmt: skip
+        return items
+
+    def _because(
+        self, snapshot: CatalogSnapshot, shopper: Shopper, scored: Scored | None, chosen: IntArray, spec: ListSpec
+    ) -> dict[int, str]:
+        """For each chosen product, the context or history product that most led to it, in words."""
+        out: dict[int, str] = {}
+        model = self.engine.model
+        if scored is not None and scored.related_from is not None:
+            page = "cart" if spec.surface in ("cart", "complete_the_look") else spec.surface
+            for position in chosen.tolist():
+                source = int(scored.related_from[position])
+                if source >= 0 and spec.context_items[source] in snapshot.index:
+                    name = snapshot.summaries[snapshot.index[spec.context_items[source]]].name
+                    out[position] = because_of(name, None, page)
+        if model is None or not shopper.history or not shopper.personalise:
+            return out
+        recent = shopper.history[-10:]
+        relation = model.related_scores([p for p, _ in recent])
+        if relation is None:
+            return out
+        positions = self.engine.model_positions(snapshot, model)
+        for position in chosen.tolist():
+            if position in out or positions[position] < 0:
+                continue
+            source = int(relation[1][positions[position]])
+            product_id, action = recent[source]
+            if product_id in snapshot.index and product_id != snapshot.ids[position]:
+                out[position] = because_of(snapshot.summaries[snapshot.index[product_id]].name, action, spec.surface)
+        return out
+
+    @staticmethod
+    def _fallback_text(
+        shopper: Shopper, filtered: Filtered, chosen: IntArray, fallback: npt.NDArray[np.bool_], spec: ListSpec,
+        has_model: bool,
+    ) -> str | None:  # fmt: skip
+        available = int(filtered.allowed.sum())
+        if available < spec.limit:
+            return f"Only {available} product(s) pass every filter for this shopper and request."
+        if not fallback.any():
+            return None
+        if not has_model:
+            return "No model has been trained yet: popular products that fit this shopper."
+        if not shopper.personalise:
+            return "The customer has not consented to personalisation: popular products that fit them."
+        if not shopper.history and not spec.context_items:
+            return "No signals from this shopper yet: popular products among those that fit them."
+        return "Too few personal candidates passed the filters: filled with popular products that fit."
+
+    def _log(self, response: RecommendationResponse, spec: ListSpec) -> None:
+        row = ServedRecommendation(
+            id=response.recommendation_id,
+            customer_id=spec.customer_id,
+            session_id=spec.session_id,
+            surface=spec.surface,
+            model_version=response.model_version,
+            items=[{"product_id": i.product.id, "rank": i.rank, "score": i.score} for i in response.items],
+            context=spec.context or None,
+        )
+        with self.db.write() as session:
+            session.add(row)

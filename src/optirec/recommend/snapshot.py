@@ -1,0 +1,138 @@
+"""An in-memory snapshot of the catalog as arrays, so that filtering and scoring a request is numpy work.
+
+Built from the database at start-up and rebuilt when the catalog changes (checked at most every few seconds);
+a rebuilt snapshot replaces the old one in a single reference swap, so a request sees one or the other, never a mix.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from optirec.catalog.models import Product
+from optirec.db import Database
+from optirec.eyewear.config import RuleSettings
+from optirec.eyewear.vectorized import FrameArrays
+from optirec.eyewear.wearer import Frame
+from optirec.recommend.schemas import ProductSummary
+
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class CatalogSnapshot:
+    version: tuple[int, str]
+    ids: list[str]
+    index: dict[str, int]
+    sellable: BoolArray  # active and in stock
+    active: BoolArray
+    price: npt.NDArray[np.float64]
+    category: npt.NDArray[np.str_]
+    brand: npt.NDArray[np.str_]
+    shape: npt.NDArray[np.str_]
+    rim_type: npt.NDArray[np.str_]
+    attributes: list[dict[str, Any]]
+    features: npt.NDArray[np.int64]  # (n, 4) codes of brand, shape, colour, material: what "alike" means
+    frames: FrameArrays
+    frame_objects: list[Frame]
+    summaries: list[ProductSummary]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def positions(self, product_ids: list[str]) -> npt.NDArray[np.int64]:
+        """Catalog positions of the ids it knows, in order; unknown ids are skipped."""
+        return np.array([self.index[p] for p in product_ids if p in self.index], dtype=np.int64)
+
+
+def _text(values: list[str | None]) -> npt.NDArray[np.str_]:
+    return np.array([v or "" for v in values], dtype=np.str_)
+
+
+def _codes(rows: list[list[str | None]]) -> npt.NDArray[np.int64]:
+    """Integer codes per column (equal text, equal code; a missing value never equals another)."""
+    out = np.zeros((len(rows), len(rows[0]) if rows else 0), dtype=np.int64)
+    for column in range(out.shape[1]):
+        codes: dict[str, int] = {}
+        for row, values in enumerate(rows):
+            value = values[column]
+            out[row, column] = codes.setdefault(value.lower(), len(codes) + 1) if value else -(row + 1)
+    return out
+
+
+def _summary(product: Product) -> ProductSummary:
+    return ProductSummary(
+        id=product.id,
+        name=product.name,
+        brand=product.brand,
+        category=product.category,
+        shape=product.shape,
+        colour=product.colour,
+        material=product.material,
+        rim_type=product.rim_type,
+        price=product.price,
+        currency=product.currency,
+        image_url=product.image_urls[0] if product.image_urls else None,
+    )
+
+
+def catalog_version(session: Session) -> tuple[int, str]:
+    count, latest = session.execute(select(func.count(), func.max(Product.updated_at))).one()
+    return int(count), str(latest)
+
+
+def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
+    version = catalog_version(session)
+    products = list(session.scalars(select(Product).order_by(Product.id)))
+    ids = [p.id for p in products]
+    active = np.array([p.active for p in products], dtype=np.bool_)
+    return CatalogSnapshot(
+        version=version,
+        ids=ids,
+        index={pid: i for i, pid in enumerate(ids)},
+        sellable=active & np.array([p.stock > 0 for p in products], dtype=np.bool_),
+        active=active,
+        price=np.array([float(p.price) for p in products], dtype=np.float64),
+        category=_text([p.category for p in products]),
+        brand=_text([p.brand for p in products]),
+        shape=_text([p.shape for p in products]),
+        rim_type=_text([p.rim_type for p in products]),
+        attributes=[p.attributes or {} for p in products],
+        features=_codes([[p.brand, p.shape, p.colour, p.material] for p in products]),
+        frames=FrameArrays.from_products(products, rules),
+        frame_objects=[Frame.from_product(p, rules) for p in products],
+        summaries=[_summary(p) for p in products],
+    )
+
+
+class SnapshotCache:
+    """The current snapshot; `get()` rebuilds it when the catalog changed (checked every `check_seconds`)."""
+
+    def __init__(self, db: Database, rules: RuleSettings, *, check_seconds: float = 5.0) -> None:
+        self._db, self._rules, self._check_seconds = db, rules, check_seconds
+        self._snapshot: CatalogSnapshot | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    def get(self) -> CatalogSnapshot:
+        snapshot = self._snapshot
+        if snapshot is not None and time.monotonic() - self._checked_at < self._check_seconds:
+            return snapshot
+        with self._lock:
+            if self._snapshot is not None and time.monotonic() - self._checked_at < self._check_seconds:
+                return self._snapshot
+            with self._db.read() as session:
+                if self._snapshot is None or catalog_version(session) != self._snapshot.version:
+                    self._snapshot = build_snapshot(session, self._rules)
+            self._checked_at = time.monotonic()
+            return self._snapshot
+
+    def invalidate(self) -> None:
+        self._checked_at = 0.0

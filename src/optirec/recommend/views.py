@@ -1,0 +1,101 @@
+"""`/api/recommendations/…`: personalized lists, similar products, complete the look."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from starlette.concurrency import run_in_threadpool
+
+from optirec.auth.deps import CurrentPrincipal, acting_customer
+from optirec.auth.service import Principal
+from optirec.recommend.schemas import (
+    CompleteTheLookRequest,
+    PersonalizedRequest,
+    RecommendationFilters,
+    RecommendationResponse,
+)
+from optirec.recommend.service import ListSpec, Recommender
+from optirec.signals.schemas import SessionId
+from optirec.state import AppState, get_state
+
+router = APIRouter(prefix="/api/recommendations", tags=["recommendations"])
+State = Annotated[AppState, Depends(get_state)]
+
+
+def _who(principal: Principal, customer_id: str | None, session_id: str | None) -> tuple[str | None, str | None]:
+    """A customer's token stands for that customer; a service key names a customer, a session, or no one."""
+    return acting_customer(principal, customer_id), session_id
+
+
+def recommender(state: AppState) -> Recommender:
+    found: Recommender = state.extras["recommender"]
+    return found
+
+
+@router.post("/personalized", summary="What this shopper should see now")
+async def personalized(body: PersonalizedRequest, principal: CurrentPrincipal, state: State) -> RecommendationResponse:
+    customer, session = _who(principal, body.customer_id, body.session_id)
+    context_items = [p for p in [body.context.product_id, *body.context.cart] if p]
+    spec = ListSpec(
+        surface=body.context.page,
+        customer_id=customer,
+        session_id=session,
+        limit=body.limit,
+        filters=body.filters,
+        exclude=body.exclude,
+        context_items=list(dict.fromkeys(context_items)),
+        diversity=body.diversity,
+        explain=body.explain,
+        context={"page": body.context.page, "product_id": body.context.product_id, "cart": body.context.cart},
+    )
+    return await run_in_threadpool(recommender(state).build, spec)
+
+
+@router.get("/similar/{product_id}", summary="Products similar to this one, that fit the shopper")
+async def similar(
+    product_id: str,
+    principal: CurrentPrincipal,
+    state: State,
+    customer_id: Annotated[str | None, Query(max_length=64)] = None,
+    session_id: Annotated[SessionId | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 12,
+    filters: Annotated[RecommendationFilters, Depends()] = RecommendationFilters(),  # noqa: B008
+    diversity: Annotated[float, Query(ge=0, le=1)] = 0.2,
+    explain: bool = True,
+) -> RecommendationResponse:
+    customer, session = _who(principal, customer_id, session_id)
+    spec = ListSpec(
+        surface="similar",
+        customer_id=customer,
+        session_id=session,
+        limit=limit,
+        filters=filters,
+        context_items=[product_id],
+        diversity=diversity,
+        explain=explain,
+        use_history=False,
+        context={"product_id": product_id},
+    )
+    return await run_in_threadpool(recommender(state).build, spec)
+
+
+@router.post("/complete-the-look", summary="Products that go with a cart")
+async def complete_the_look(
+    body: CompleteTheLookRequest, principal: CurrentPrincipal, state: State
+) -> RecommendationResponse:
+    customer, session = _who(principal, body.customer_id, body.session_id)
+    spec = ListSpec(
+        surface="complete_the_look",
+        customer_id=customer,
+        session_id=session,
+        limit=body.limit,
+        filters=body.filters,
+        exclude=body.exclude,
+        context_items=list(dict.fromkeys(body.cart)),
+        diversity=body.diversity,
+        explain=body.explain,
+        use_history=False,
+        context={"cart": body.cart},
+    )
+    return await run_in_threadpool(recommender(state).build, spec)
