@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -18,14 +19,23 @@ from optirec.gateway.errors import install_error_handlers
 from optirec.gateway.health import router as health_router
 from optirec.gateway.observability import ObservabilityMiddleware
 from optirec.gateway.ratelimit import RateLimitMiddleware
-from optirec.recommend.live import Engine
+from optirec.recommend.live import Engine, LiveModel
 from optirec.recommend.service import Recommender
 from optirec.settings import Settings
 from optirec.recommend.views import router as recommend_router
+from optirec.recommend.watcher import ModelWatcher
+from optirec.training.scheduler import TrainingSchedule
+from optirec.training.views import router as admin_router
 from optirec.signals.views import router as signals_router
 from optirec.state import AppState
 
 IMPORT_PATHS = ("/import",)
+
+
+def load_model(path: Path, version: str) -> LiveModel:
+    from optirec.recommend.model_adapter import load_live_model
+
+    return load_live_model(path, version)
 
 
 def build_recommender(state: AppState) -> Recommender:
@@ -39,9 +49,19 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     state = state or AppState.build(settings)
     logging.getLogger("optirec").setLevel(settings.log_level)
 
+    if "recommender" not in state.extras:
+        state.extras["recommender"] = build_recommender(state)
+    recommender: Recommender = state.extras["recommender"]
+    watcher = ModelWatcher(state.db, recommender.engine, load_model, poll_seconds=settings.model_poll_seconds)
+    schedule = TrainingSchedule(state, settings.training_interval_minutes)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        watcher.start()
+        schedule.start()
         yield
+        schedule.stop()
+        watcher.stop()
         state.db.dispose()
 
     app = FastAPI(
@@ -51,9 +71,17 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.optirec = state
-    state.extras.setdefault("recommender", build_recommender(state))
     install_error_handlers(app)
-    for router in (health_router, auth_router, catalog_router, customers_router, signals_router, recommend_router):
+    routers = (
+        health_router,
+        auth_router,
+        catalog_router,
+        customers_router,
+        signals_router,
+        recommend_router,
+        admin_router,
+    )
+    for router in routers:
         app.include_router(router)
     # Added inside-out: the last one added sees the request first.
     app.add_middleware(RateLimitMiddleware, limiter=state.limiter, settings=settings)

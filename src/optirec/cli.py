@@ -21,8 +21,9 @@ def _register_all() -> None:
     from optirec.demo import commands as demo_commands
     from optirec.ml import commands as ml_commands
     from optirec.signals import commands as signal_commands
+    from optirec.training import commands as training_commands
 
-    for module in (commands, auth_commands, catalog_commands, customer_commands, signal_commands):
+    for module in (commands, auth_commands, catalog_commands, customer_commands, signal_commands, training_commands):
         module.register(app)
 
     ml_commands.register(app)

@@ -98,6 +98,19 @@ class Settings(BaseSettings):
         "bought are not recommended to them again.",
     )
 
+    model_poll_seconds: float = Field(
+        2.0, ge=0, description="How often each worker checks for a newly promoted model (0: only at start)."
+    )
+    training_interval_minutes: float = Field(
+        0,
+        ge=0,
+        description="Train a new model every this many minutes from inside the service (0: never; "
+        "use `optirec train` or POST /api/admin/models/train instead). One training runs at a time across workers.",
+    )
+    training_min_signals: int = Field(
+        1000, ge=10, description="Signals needed before a model is trained; fewer, and popularity keeps serving."
+    )
+
     @field_validator("extra_action_types")
     @classmethod
     def _action_names(cls, value: list[str]) -> list[str]:

@@ -32,7 +32,7 @@ class RecommendationFilters(BaseModel):
     rim_type: Literal["full-rim", "semi-rimless", "rimless"] | None = None
     price_min: Decimal | None = Field(None, ge=0)
     price_max: Decimal | None = Field(None, ge=0)
-    attributes: AttributeFilter = Field(default_factory=dict, max_length=20)
+    attributes: AttributeFilter = Field(default={}, max_length=20)  # a factory here broke /openapi.json (a warning)
 
     @model_validator(mode="after")
     def _price_order(self) -> RecommendationFilters:

@@ -1,0 +1,82 @@
+"""`optirec train` and `optirec models list|promote|rollback`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from optirec.console import console, load_settings, open_database
+from optirec.errors import OptirecError
+from optirec.training import registry
+
+models_app = typer.Typer(help="Model versions: list, promote, roll back.", no_args_is_help=True)
+
+
+def train(
+    force: Annotated[bool, typer.Option(help="Promote the new version even if it evaluates worse.")] = False,
+) -> None:
+    """Train a model on the stored signals and catalog, evaluate it against the live one, register, promote."""
+    from optirec.state import AppState
+    from optirec.training.scheduler import train_once
+
+    state = AppState.build(load_settings())
+    version = train_once(state, force=force)
+    if version is None:
+        console.print("[yellow]another training is running; nothing done[/yellow]")
+        raise typer.Exit(1)
+
+
+@models_app.command("list")
+def list_models() -> None:
+    """Model versions, newest first."""
+    db = open_database(load_settings())
+    table = Table("version", "status", "valid ndcg@10", "live ndcg@10 (same split)", "created", "note")
+    with db.read() as session:
+        for row in registry.list_versions(session=session):
+            metrics = row.metrics or {}
+            table.add_row(
+                row.id,
+                row.status,
+                _fmt(metrics.get("candidate", {}).get("ndcg@10")),
+                _fmt(metrics.get("live", {}).get("ndcg@10")),
+                row.created_at.isoformat(timespec="seconds"),
+                row.note,
+            )
+    console.print(table)
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else "—"
+
+
+@models_app.command("promote")
+def promote(version: Annotated[str, typer.Argument(help="The version to serve.")]) -> None:
+    """Serve this version; every worker picks it up within seconds."""
+    db = open_database(load_settings())
+    try:
+        with db.write() as session:
+            registry.promote(session=session, version=version, note="promoted by hand")
+    except OptirecError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"{version} is live")
+
+
+@models_app.command("rollback")
+def rollback() -> None:
+    """Serve again the version that was live before the current one."""
+    db = open_database(load_settings())
+    try:
+        with db.write() as session:
+            row = registry.rollback(session=session)
+    except OptirecError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"{row.id} is live again")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(train)
+    app.add_typer(models_app, name="models")
