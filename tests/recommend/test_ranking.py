@@ -1,0 +1,36 @@
+"""Ranking math on tiny arrays whose right answer is known."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optirec.recommend.ranking import attribute_mask, combine, diversify, equals, price_mask, standardise, top_k
+
+
+def test_top_k_returns_the_best_allowed_in_order() -> None:
+    scores = np.array([0.1, 0.9, 0.5, 0.7, 0.3])
+    allowed = np.array([True, False, True, True, True])
+    assert top_k(scores, allowed, 2).tolist() == [3, 2]
+    assert top_k(scores, allowed, 10).tolist() == [3, 2, 4, 0]
+
+
+def test_standardise_uses_only_the_allowed_entries() -> None:
+    out = standardise(np.array([1.0, 2.0, 3.0, 100.0]), np.array([True, True, True, False]))
+    assert np.allclose(out[:3], [-1.2247, 0.0, 1.2247], atol=1e-4) and out[3] == 0
+
+
+def test_diversify_zero_keeps_relevance_order_and_one_spreads_brands() -> None:
+    candidates = np.array([0, 1, 2, 3])
+    relevance = np.array([4.0, 3.0, 2.0, 1.0])
+    features = np.array([[1, 1], [1, 1], [1, 1], [2, 2]])  # items 0-2 alike, item 3 different
+    assert diversify(candidates, relevance, features, 0.0, 2).tolist() == [0, 1]
+    assert diversify(candidates, relevance, features, 0.9, 2).tolist() == [0, 3]
+
+
+def test_filter_masks() -> None:
+    assert equals(np.array(["Round", "square"]), "round").tolist() == [True, False]  # type: ignore[union-attr]
+    assert equals(np.array(["a"]), None) is None
+    assert price_mask(np.array([10.0, 50.0, 90.0]), 20, 80).tolist() == [False, True, False]  # type: ignore[union-attr]
+    attrs = [{"lens": "blue-light"}, {"lens": ["blue-light", "photochromic"]}, {}]
+    assert attribute_mask(attrs, {"lens": "blue-light"}).tolist() == [True, True, False]  # type: ignore[union-attr]
+    assert combine([None, np.array([True, False])], 2).tolist() == [True, False]
