@@ -185,8 +185,11 @@ def report(results: list[Figures], args: argparse.Namespace) -> None:
                 f"{signals:,.0f}",
                 f"{result.percentile(50):.1f}",
                 f"{result.percentile(99):.1f}",
-                str(result.requests - result.ok if label.startswith("single @") or "batch" in label else
-                    sum(n for s, n in result.statuses.items() if s != 200)),
+                str(
+                    result.requests - result.ok
+                    if label.startswith("single @") or "batch" in label
+                    else sum(n for s, n in result.statuses.items() if s != 200)
+                ),
                 str(result.errors),
             )
         if f.import_seconds is not None:

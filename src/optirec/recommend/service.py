@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import insert
 
-from optirec.db import Database
+from optirec.db import Database, utcnow
 from optirec.errors import NotFound
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import fit_scores
@@ -66,7 +67,7 @@ class Recommender:
         unknown = [p for p in spec.context_items if p not in snapshot.index]
         if unknown:
             raise NotFound(f"No product with id {unknown[0]!r}.")
-        with self.db.read() as session:
+        with self.db.connect() as session:
             shopper = load_shopper(session=session, customer_id=spec.customer_id, session_id=spec.session_id)
         model = self.engine.model  # one model for the whole answer, even if a promotion lands meanwhile
         filtered = apply_filters(
@@ -100,7 +101,8 @@ class Recommender:
         fit = fit_scores(snapshot.frames, shopper.wearer, self.rules)
         total = WEIGHTS["popularity"] * popularity + WEIGHTS["fit"] * fit
         personal = np.zeros(len(snapshot), dtype=np.bool_)
-        for name, values in (("personal", scored.personal if scored else None), ("related", scored.related if scored else None)):  # fmt: skip
+        sources = (("personal", scored.personal if scored else None), ("related", scored.related if scored else None))
+        for name, values in sources:
             if values is None:
                 continue
             known = allowed & ~np.isnan(values)
@@ -187,14 +189,16 @@ class Recommender:
         return "Too few personal candidates passed the filters: filled with popular products that fit."
 
     def _log(self, response: RecommendationResponse, spec: ListSpec) -> None:
-        row = ServedRecommendation(
-            id=response.recommendation_id,
-            customer_id=spec.customer_id,
-            session_id=spec.session_id,
-            surface=spec.surface,
-            model_version=response.model_version,
-            items=[{"product_id": i.product.id, "rank": i.rank, "score": i.score} for i in response.items],
-            context=spec.context or None,
-        )
+        """Keep the served list for attribution (committed before the answer leaves)."""
+        row = {
+            "id": response.recommendation_id,
+            "customer_id": spec.customer_id,
+            "session_id": spec.session_id,
+            "surface": spec.surface,
+            "model_version": response.model_version,
+            "items": [{"product_id": i.product.id, "rank": i.rank, "score": i.score} for i in response.items],
+            "context": spec.context or None,
+            "served_at": utcnow(),
+        }
         with self.db.write() as session:
-            session.add(row)
+            session.connection().execute(insert(ServedRecommendation), [row])

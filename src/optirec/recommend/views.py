@@ -60,7 +60,7 @@ async def similar(
     customer_id: Annotated[str | None, Query(max_length=64)] = None,
     session_id: Annotated[SessionId | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 12,
-    filters: Annotated[RecommendationFilters, Depends()] = RecommendationFilters(),  # noqa: B008
+    filters: Annotated[RecommendationFilters, Depends()] = RecommendationFilters(),
     diversity: Annotated[float, Query(ge=0, le=1)] = 0.2,
     explain: bool = True,
 ) -> RecommendationResponse:

@@ -1,0 +1,213 @@
+"""`make bench-serve`: /personalized under load on the demo shop and a large shop, on SQLite and PostgreSQL.
+
+For each backend and shop it prints p50, p99 and requests/s of `/api/recommendations/personalized` at a fixed rate
+(200/s on the demo shop, 100/s on the large one) and at saturation, `/healthz` at saturation on the same server in
+the same run, and the resident memory of each worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from optirec.auth import service as auth_service
+from optirec.bench.http import LoadResult, build_request, open_loop
+from optirec.bench.ingest import parse_wrk
+from optirec.bench.seed import load_demo_shop, load_large_shop
+from optirec.bench.server import Server, bench_database, running_server, server_env
+from optirec.db import Database
+from optirec.settings import BUILTIN_ACTION_TYPES
+
+console = Console(width=160)
+PATH = "/api/recommendations/personalized"
+
+
+@dataclass
+class Row:
+    backend: str
+    shop: str
+    model: str
+    fixed_rate: float
+    fixed: LoadResult
+    saturation: LoadResult
+    healthz: LoadResult
+    worker_mb: list[float]
+
+
+def _service_key(url: str) -> str:
+    db = Database(url, pool_size=1)
+    with db.write() as session:
+        _key, secret = auth_service.create_api_key(session=session, name="bench", role="service")
+    db.dispose()
+    return secret
+
+
+def _customer_ids(url: str, limit: int = 2000) -> list[str]:
+    from sqlalchemy import select
+
+    from optirec.customers.models import Customer
+
+    db = Database(url, pool_size=1)
+    with db.read() as session:
+        ids = list(session.scalars(select(Customer.id).where(Customer.role == "customer").limit(limit)))
+    db.dispose()
+    return ids
+
+
+def _bodies(customers: list[str], count: int = 500) -> list[bytes]:
+    rng = random.Random(5)
+    return [orjson.dumps({"customer_id": rng.choice(customers), "limit": 12}) for _ in range(count)]
+
+
+def _worker_memory_mb(server: Server) -> list[float]:
+    """Resident memory of every process of the server (the supervisor and its workers)."""
+    pids = [server.process.pid]
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    out = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+        out.append(kb / 1024)
+    return out
+
+
+WRK_PERSONALIZED = """
+math.randomseed(7)
+function request()
+  local body = BODIES[math.random(#BODIES)]
+  return wrk.format("POST", "/api/recommendations/personalized",
+    {["Content-Type"] = "application/json", ["X-API-Key"] = KEY}, body)
+end
+"""
+
+
+def _wrk(server: Server, seconds: int, connections: int, script: str | None = None) -> LoadResult:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    path = "/healthz"
+    if script is not None:
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+            handle.write(script)
+        command += ["-s", handle.name]
+        path = "/"
+    output = subprocess.run([*command, server.base + path], capture_output=True, text=True, check=True).stdout
+    return parse_wrk(output, seconds)
+
+
+def measure(
+    server: Server, key: str, customers: list[str], rate: float, args: argparse.Namespace
+) -> tuple[LoadResult, LoadResult, LoadResult]:
+    bodies = _bodies(customers)
+    headers = {"X-API-Key": key, "Content-Type": "application/json"}
+    make = lambda i: build_request("POST", PATH, bodies[i % len(bodies)], headers)  # noqa: E731
+    asyncio.run(open_loop("127.0.0.1", server.port, make, rate=50, seconds=3))  # warm caches
+    fixed = asyncio.run(open_loop("127.0.0.1", server.port, make, rate=rate, seconds=args.seconds))
+    lua_bodies = ", ".join("[[" + b.decode() + "]]" for b in bodies)
+    script = f'KEY = "{key}"\nBODIES = {{{lua_bodies}}}\n' + WRK_PERSONALIZED
+    saturation = _wrk(server, int(args.seconds), args.connections, script)
+    healthz = _wrk(server, int(args.seconds), args.connections)
+    return fixed, saturation, healthz
+
+
+def _train(url: str, data_dir: Path) -> str:
+    """Train and promote a model on the shop, as `optirec train` would; returns its version."""
+    env = server_env(url, data_dir)
+    started = time.perf_counter()
+    subprocess.run(["optirec", "train", "--force"], env=env, check=True, capture_output=True)
+    console.print(f"  model trained in {time.perf_counter() - started:.0f} s")
+    db = Database(url, pool_size=1)
+    from optirec.training.registry import live_version
+
+    with db.read() as session:
+        row = live_version(session=session)
+        version = row.id if row else "popularity"
+    db.dispose()
+    return version
+
+
+def run(backend: str, shop: str, args: argparse.Namespace) -> Row:
+    console.print(f"[bold]{backend} / {shop}[/bold]")
+    with bench_database(backend) as url, tempfile.TemporaryDirectory() as data:
+        db = Database(url, pool_size=2)
+        if shop == "demo":
+            load_demo_shop(db, args.demo_dir, events=args.demo_events, action_types=frozenset(BUILTIN_ACTION_TYPES),
+                           say=console.print)  # fmt: skip
+        else:
+            load_large_shop(db, products=args.large_products, customers=args.large_customers,
+                            signals=args.large_signals, seed=3, say=console.print)  # fmt: skip
+        db.dispose()
+        version = _train(url, Path(data)) if args.train else "popularity"
+        key = _service_key(url)
+        customers = _customer_ids(url)
+        rate = args.demo_rate if shop == "demo" else args.large_rate
+        env = server_env(url, Path(data), OPTIREC_MODEL_POLL_SECONDS="2")
+        with running_server(env, workers=args.workers) as server:
+            fixed, saturation, healthz = measure(server, key, customers, rate, args)
+            memory = _worker_memory_mb(server)
+    return Row(backend, shop, version, rate, fixed, saturation, healthz, memory)
+
+
+def report(rows: list[Row], args: argparse.Namespace) -> None:
+    table = Table(title=f"/api/recommendations/personalized ({args.workers} workers, {args.seconds:g} s per load)")
+    for column in ("backend", "shop", "model", "load", "requests/s", "p50 ms", "p99 ms", "non-2xx", "memory MB"):
+        table.add_column(column)
+    for r in rows:
+        sat_rate = getattr(r.saturation, "rate_override", r.saturation.rate)
+        health_rate = getattr(r.healthz, "rate_override", r.healthz.rate)
+        memory = " / ".join(f"{m:.0f}" for m in r.worker_mb)
+        lines = [
+            (
+                f"personalized @ {r.fixed_rate:g}/s",
+                r.fixed,
+                r.fixed.rate,
+                r.fixed.requests - r.fixed.ok + r.fixed.errors,
+            ),
+            ("personalized, saturation", r.saturation, sat_rate, r.saturation.statuses.get(0, 0) + r.saturation.errors),
+            ("/healthz, saturation", r.healthz, health_rate, r.healthz.statuses.get(0, 0) + r.healthz.errors),
+        ]
+        for label, result, rate, bad in lines:
+            table.add_row(r.backend, r.shop, r.model, label, f"{rate:,.0f}", f"{result.percentile(50):.1f}",
+                          f"{result.percentile(99):.1f}", str(bad), memory)  # fmt: skip
+        table.add_row("", "", "", f"  personalized / healthz = {sat_rate / health_rate:.0%}", "", "", "", "", "")
+    console.print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--shops", default="demo,large")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--demo-rate", type=float, default=200.0)
+    parser.add_argument("--large-rate", type=float, default=100.0)
+    parser.add_argument(
+        "--demo-dir", type=Path, default=Path(os.environ.get("OPTIREC_BENCH_DEMO_DIR", "var/bench/demo"))
+    )
+    parser.add_argument("--demo-events", type=int, default=1_000_000)
+    parser.add_argument("--large-products", type=int, default=50_000)
+    parser.add_argument("--large-customers", type=int, default=200_000)
+    parser.add_argument("--large-signals", type=int, default=10_000_000)
+    parser.add_argument("--train", action=argparse.BooleanOptionalAction, default=True)
+    args = parser.parse_args()
+    rows = [run(b, s, args) for b in args.backends.split(",") for s in args.shops.split(",")]
+    report(rows, args)
+
+
+if __name__ == "__main__":
+    main()
