@@ -107,6 +107,9 @@ class Settings(BaseSettings):
         description="Train a new model every this many minutes from inside the service (0: never; "
         "use `optirec train` or POST /api/admin/models/train instead). One training runs at a time across workers.",
     )
+    training_max_signals: int = Field(
+        2_000_000, ge=1000, description="Newest signals a training reads (bounds training time and memory)."
+    )
     training_min_signals: int = Field(
         1000, ge=10, description="Signals needed before a model is trained; fewer, and popularity keeps serving."
     )

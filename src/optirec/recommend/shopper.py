@@ -39,7 +39,10 @@ def _profile(session: Connection, customer_id: str) -> tuple[Wearer, bool]:
         .where(Customer.id == customer_id)
     ).one_or_none()
     if row is None:
-        raise NotFound(f"No customer with id {customer_id!r}.")
+        # A customer the shop has not loaded yet but who already sends signals is served without a profile.
+        if session.execute(select(Signal.id).where(Signal.customer_id == customer_id).limit(1)).first() is None:
+            raise NotFound(f"No customer with id {customer_id!r}.")
+        return Wearer(), True
     profile = SimpleNamespace(prescription=row.prescription, pd_mm=row.pd_mm, face_width_mm=row.face_width_mm)
     return Wearer.from_profile(profile), bool((row.consent or {}).get("personalization", True))
 

@@ -22,7 +22,11 @@ def train(
     from optirec.training.scheduler import train_once
 
     state = AppState.build(load_settings())
-    version = train_once(state, force=force)
+    try:
+        version = train_once(state, force=force, progress=console.print)
+    except OptirecError as error:
+        console.print(f"[red]{error.message}[/red]")
+        raise typer.Exit(1) from None
     if version is None:
         console.print("[yellow]another training is running; nothing done[/yellow]")
         raise typer.Exit(1)

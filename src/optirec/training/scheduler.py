@@ -10,7 +10,7 @@ import fcntl
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,7 +49,7 @@ def training_lock(db: Database, data_dir: Path) -> Iterator[bool]:
             connection.commit()
 
 
-def train_once(state: AppState, *, force: bool = False) -> str | None:
+def train_once(state: AppState, *, force: bool = False, progress: Callable[[str], None] | None = None) -> str | None:
     """Run one training under the lock; the new version's id, or None when another training was running."""
     from optirec.training.pipeline import run_training
 
@@ -57,7 +57,7 @@ def train_once(state: AppState, *, force: bool = False) -> str | None:
         if not held:
             log.info("a training is already running elsewhere; skipped")
             return None
-        outcome = run_training(state.settings, state.db, force=force)
+        outcome = run_training(state.settings, state.db, force=force, progress=progress)
         return outcome.version
 
 

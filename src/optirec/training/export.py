@@ -1,0 +1,55 @@
+"""What a training reads from the database: signals as events and products as content, in plain lists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from optirec.catalog.models import Product
+from optirec.db import Database
+from optirec.signals.models import Signal
+
+CONTENT_COLUMNS = ("category", "brand", "shape", "material", "colour", "rim_type", "audience", "gender")
+
+
+def product_attributes(product: Any) -> dict[str, str]:
+    """The attribute tokens of a product, the same at training and at serving (for new products)."""
+    return {name: str(value).lower() for name in CONTENT_COLUMNS if (value := getattr(product, name, None))}
+
+
+def product_text(product: Any) -> str:
+    return f"{product.name}. {product.description or ''}".strip()
+
+
+def export_events(db: Database, *, max_signals: int, action_types: tuple[str, ...]) -> dict[str, list[Any]]:
+    """The newest `max_signals` signals about catalog products, oldest first, as parallel lists.
+
+    The user is the customer, or `session:<id>` for anonymous sessions never linked to a customer.
+    """
+    query = (
+        select(Signal.customer_id, Signal.session_id, Signal.product_id, Signal.action_type, Signal.occurred_at)
+        .where(Signal.product_known.is_(True), Signal.action_type.in_(action_types))
+        .order_by(Signal.id.desc())
+        .limit(max_signals)
+    )
+    users, items, actions, times = [], [], [], []
+    with db.read() as session:
+        for customer, session_id, product, action, when in session.execute(query.execution_options(yield_per=50_000)):
+            users.append(customer if customer is not None else f"session:{session_id}")
+            items.append(product)
+            actions.append(action)
+            times.append(int(when.timestamp()))
+    for column in (users, items, actions, times):
+        column.reverse()
+    return {"users": users, "items": items, "actions": actions, "timestamps": times}
+
+
+def export_products(db: Database) -> list[Product]:
+    with db.read() as session:
+        return list(session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.id)))
+
+
+def count_signals(db: Database) -> int:
+    with db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(Signal)) or 0)

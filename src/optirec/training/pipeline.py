@@ -1,0 +1,164 @@
+"""One training: export → train → evaluate against the live version on the same held-out split → register →
+promote only when not worse (or when forced). A failure leaves the live model serving and is recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from optirec.db import Database
+from optirec.errors import InvalidInput
+from optirec.settings import Settings
+from optirec.training import registry
+from optirec.training.export import export_events, export_products, product_attributes, product_text
+
+log = logging.getLogger("optirec.training")
+Progress = Callable[[str], None]
+LIVE_EVAL_USERS = 5000  # the live model is scored on at most this many held-out users (a fixed sample)
+
+
+@dataclass(frozen=True)
+class TrainingOutcome:
+    version: str
+    promoted: bool
+    metrics: dict[str, Any]
+
+
+def run_training(
+    settings: Settings, db: Database, *, force: bool = False, progress: Progress | None = None
+) -> TrainingOutcome:
+    say = progress or (lambda message: log.info("%s", message))
+    from optirec.ml.data import ACTIONS
+
+    events = export_events(db, max_signals=settings.training_max_signals, action_types=ACTIONS)
+    if len(events["users"]) < settings.training_min_signals:
+        raise InvalidInput(
+            f"Only {len(events['users'])} signals about catalog products; training needs "
+            f"{settings.training_min_signals} (OPTIREC_TRAINING_MIN_SIGNALS). Popularity keeps serving."
+        )
+    say(f"exported {len(events['users']):,} signals")
+    try:
+        return _train_and_register(settings, db, events, force, say)
+    except Exception as error:
+        _record_failure(db, error)
+        raise
+
+
+def _train_and_register(
+    settings: Settings, db: Database, events: dict[str, list[Any]], force: bool, say: Progress
+) -> TrainingOutcome:
+    from optirec.ml.pipeline import EventsInput, ItemInput, train
+
+    products = export_products(db)
+    items = [ItemInput(p.id, product_text(p), product_attributes(p)) for p in products]
+    started = time.perf_counter()
+    output = train(
+        EventsInput(events["users"], events["items"], events["actions"], events["timestamps"]),
+        items,
+        out_dir=settings.models_dir,
+        progress=say,
+    )
+    candidate = output.metrics["test"]
+    live = _live_metrics(db, events, [p.id for p in products], say)
+    better = live is None or candidate["ndcg@10"] >= live["ndcg@10"]
+    metrics = {"candidate": candidate, "live": live or {}, "train_seconds": round(time.perf_counter() - started, 1)}
+    window = {
+        "signals": len(events["users"]),
+        "users": len(set(events["users"])),
+        "items": len(items),
+        "from": _iso(min(events["timestamps"])),
+        "to": _iso(max(events["timestamps"])),
+    }
+    promote = better or force
+    with db.write() as session:
+        registry.register_version(
+            session=session,
+            version=output.version,
+            artifact_path=str(output.path.resolve()),
+            checksum=_checksum(output.path),
+            metrics=metrics,
+            data_window=window,
+            status=registry.CANDIDATE if promote else registry.REJECTED,
+            note="" if better else "worse than the live version on the same held-out split",
+        )
+        if promote:
+            registry.promote(session=session, version=output.version, note="forced" if force and not better else "")
+    verdict = "promoted" if promote else "kept the live version"
+    live_ndcg = f"{live['ndcg@10']:.4f}" if live else "none"
+    say(f"version {output.version}: ndcg@10 {candidate['ndcg@10']:.4f} vs live {live_ndcg}; {verdict}")
+    return TrainingOutcome(output.version, promote, metrics)
+
+
+def _live_metrics(
+    db: Database, events: dict[str, list[Any]], catalogue: list[str], say: Progress
+) -> dict[str, float] | None:
+    """The live model's metrics on the held-out split the candidate was tested on (leave-one-out, last item)."""
+    from optirec.ml.data import ACTIONS, from_arrays
+    from optirec.ml.harness import evaluate_scorer
+    from optirec.ml.recommender import Recommender
+    from optirec.ml.splits import leave_one_out
+
+    with db.read() as session:
+        row = registry.live_version(session=session)
+        path = row.artifact_path if row is not None else None
+    if path is None:
+        return None
+    try:
+        live = Recommender.load(Path(path))
+    except Exception as error:  # a live model that cannot load cannot win
+        say(f"live version {row.id if row else ''} could not be loaded ({error}); the candidate wins")
+        return None
+    data = from_arrays(events["users"], events["items"], events["actions"], events["timestamps"], catalogue=catalogue)
+    _valid, test = leave_one_out(data)
+    if len(test.users) > LIVE_EVAL_USERS:
+        keep = np.sort(np.random.default_rng(0).choice(len(test.users), LIVE_EVAL_USERS, replace=False))
+        test = type(test)(test.name, test.train, test.users[keep], test.targets[keep])
+    position = {item: k for k, item in enumerate(live.item_ids)}
+    to_live = np.array([position.get(item, -1) for item in data.item_ids], dtype=np.int64)
+    bounds = test.train.user_bounds()
+
+    def score(users: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+        out = np.full((len(users), len(data.item_ids)), -np.inf, dtype=np.float32)
+        for row_index, user in enumerate(users):
+            lo, hi = bounds[user], bounds[user + 1]
+            pairs = zip(test.train.items[lo:hi], test.train.actions[lo:hi], strict=True)
+            scores = live.score([(data.item_ids[i], ACTIONS[a]) for i, a in pairs])
+            known = to_live >= 0
+            out[row_index, known] = scores[to_live[known]]
+        return out
+
+    result = evaluate_scorer(score, test)
+    say(f"live version scored on {len(test.users):,} held-out users: ndcg@10 {result['ndcg@10']:.4f}")
+    return result
+
+
+def _checksum(path: Path) -> str:
+    return hashlib.sha256((path / "manifest.json").read_bytes()).hexdigest()
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _record_failure(db: Database, error: Exception) -> None:
+    version = "failed-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    log.error("training failed (%s); the live model keeps serving", type(error).__name__)
+    with db.write() as session:
+        registry.register_version(
+            session=session,
+            version=version,
+            artifact_path="",
+            checksum="",
+            metrics={},
+            data_window={},
+            status=registry.FAILED,
+            note=f"{type(error).__name__}: {str(error)[:500]}",
+        )

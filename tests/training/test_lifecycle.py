@@ -1,0 +1,148 @@
+"""The model lifecycle on a small synthetic shop whose right answer is known.
+
+Shoppers each love one frame shape and browse only frames of it. A model trained on them must (1) be registered
+and promoted, (2) reach every process through the watcher with no restart, (3) move a new shopper's next list
+towards the shape they just viewed, with no retraining, (4) be refused at load when its artifact is corrupted,
+while the live model keeps serving, and (5) not replace the live model with a worse one unless forced.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from optirec.app import create_app
+from optirec.db import Database
+from optirec.recommend.model_adapter import load_live_model
+from optirec.recommend.watcher import ModelWatcher
+from optirec.settings import Settings
+from optirec.signals.service import store_rows
+from optirec.state import AppState
+from optirec.training import registry
+from optirec.training.pipeline import run_training
+from tests.conftest import empty_database, make_key, product_data
+
+pytestmark = pytest.mark.slow
+SHAPES = ["round", "square", "aviator", "cat-eye"]
+PER_SHAPE = 12
+
+
+def _seed(db: Database, client: TestClient, headers: dict[str, str]) -> None:
+    for shape in SHAPES:
+        for k in range(PER_SHAPE):
+            product = product_data(f"{shape}-{k}", name=f"{shape.title()} {k}", shape=shape, brand=f"B{k % 3}")
+            assert client.post("/api/catalog/products", json=product, headers=headers).status_code == 201
+    rng = random.Random(1)
+    start = datetime(2026, 9, 1, tzinfo=UTC)
+    rows = []
+    for user in range(160):
+        shape = SHAPES[user % len(SHAPES)]
+        for step in range(14):
+            action = "purchase" if step == 13 else ("add_to_cart" if step % 5 == 4 else "view")
+            rows.append({
+                "event_id": f"seed-{user}-{step}", "customer_id": f"shopper-{user}", "session_id": None,
+                "product_id": f"{shape}-{rng.randrange(PER_SHAPE)}", "product_known": True, "action_type": action,
+                "occurred_at": start + timedelta(hours=user, minutes=step), "received_at": start,
+                "recommendation_id": None, "quantity": 1, "price": None, "context": None,
+            })  # fmt: skip
+    with db.write() as session:
+        store_rows(session, rows)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, AppState, str]]:
+    folder = tmp_path_factory.mktemp("lifecycle")
+    settings = Settings(
+        database_url=f"sqlite:///{folder / 'optirec.db'}",
+        data_dir=folder / "var",
+        secret_key="lifecycle-secret-of-sufficient-length-0123456789",  # type: ignore[arg-type]
+        model_poll_seconds=0,
+        training_min_signals=100,
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    from optirec.migrate import upgrade
+
+    upgrade(settings.database_url)
+    state = AppState.build(settings)
+    empty_database(state.db)
+    with TestClient(create_app(settings, state)) as client:
+        _seed(state.db, client, {"X-API-Key": make_key(state.db)})
+    outcome = run_training(settings, state.db)
+    assert outcome.promoted, outcome.metrics
+    yield settings, state, outcome.version
+    state.db.dispose()
+
+
+def _shapes(client: TestClient, headers: dict[str, str], customer: str) -> list[str]:
+    body = client.post(
+        "/api/recommendations/personalized", json={"customer_id": customer, "limit": 8, "diversity": 0},
+        headers=headers,
+    ).json()  # fmt: skip
+    return [item["product"]["id"].split("-")[0] for item in body["items"]]
+
+
+def test_a_trained_model_is_registered_promoted_and_served(trained: tuple[Settings, AppState, str]) -> None:
+    settings, state, version = trained
+    with state.db.read() as session:
+        live = registry.live_version(session=session)
+        assert live is not None and live.id == version
+        assert live.metrics["candidate"]["ndcg@10"] > 0.05 and live.data_window["signals"] == 160 * 14
+        assert len(live.checksum) == 64
+    with TestClient(create_app(settings, state)) as client:
+        headers = {"X-API-Key": make_key(state.db)}
+        body = client.post("/api/recommendations/personalized", json={"customer_id": "shopper-0"}, headers=headers)
+        assert body.json()["model_version"] == version and body.json()["fallback"] is False
+
+
+def test_one_new_signal_moves_the_next_list_without_retraining(trained: tuple[Settings, AppState, str]) -> None:
+    settings, state, _version = trained
+    with TestClient(create_app(settings, state)) as client:
+        headers = {"X-API-Key": make_key(state.db)}
+        assert client.put("/api/customers/newcomer", json={}, headers=headers).status_code == 200
+        before = _shapes(client, headers, "newcomer")
+        views = [
+            {"event_id": f"new-{k}", "customer_id": "newcomer", "product_id": f"aviator-{k}", "action_type": "view",
+             "occurred_at": f"2026-11-01T10:0{k}:00Z"}
+            for k in range(3)
+        ]  # fmt: skip
+        assert client.post("/api/recommendations/signals", json=views, headers=headers).status_code == 200
+        after = _shapes(client, headers, "newcomer")
+    assert after.count("aviator") >= 6 and after.count("aviator") > before.count("aviator"), (before, after)
+
+
+def test_a_corrupted_artifact_is_refused_and_the_live_model_keeps_serving(
+    trained: tuple[Settings, AppState, str], tmp_path: Path
+) -> None:
+    settings, state, version = trained
+    with state.db.read() as session:
+        live = registry.live_version(session=session)
+        assert live is not None
+        source = Path(live.artifact_path)
+    broken = tmp_path / "broken"
+    shutil.copytree(source, broken)
+    victim = next(p for p in broken.iterdir() if p.suffix == ".npz")
+    victim.write_bytes(victim.read_bytes()[:-10] + b"0123456789")
+    with TestClient(create_app(settings, state)) as client:
+        headers = {"X-API-Key": make_key(state.db)}
+        engine = client.app.state.optirec.extras["recommender"].engine  # type: ignore[attr-defined]
+        watcher = ModelWatcher(state.db, engine, load_live_model, poll_seconds=0)
+        watcher.check()
+        assert engine.version == version
+        with state.db.write() as session:
+            registry.register_version(session=session, version="corrupt", artifact_path=str(broken), checksum="x",
+                                      metrics={}, data_window={})  # fmt: skip
+            registry.promote(session=session, version="corrupt")
+        try:
+            assert watcher.check() is False  # refused at load
+            response = client.post("/api/recommendations/personalized", json={"customer_id": "shopper-1"},
+                                   headers=headers)  # fmt: skip
+            assert response.status_code == 200 and response.json()["model_version"] == version
+        finally:
+            with state.db.write() as session:
+                registry.promote(session=session, version=version)
