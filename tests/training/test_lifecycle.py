@@ -146,3 +146,79 @@ def test_a_corrupted_artifact_is_refused_and_the_live_model_keeps_serving(
         finally:
             with state.db.write() as session:
                 registry.promote(session=session, version=version)
+
+
+def test_a_new_product_is_scored_from_its_content(trained: tuple[Settings, AppState, str]) -> None:
+    settings, state, _version = trained
+    with TestClient(create_app(settings, state)) as client:
+        headers = {"X-API-Key": make_key(state.db)}
+        new = product_data("aviator-new", name="Aviator New", shape="aviator", brand="B1")
+        assert client.post("/api/catalog/products", json=new, headers=headers).status_code == 201
+        engine = client.app.state.optirec.extras["recommender"].engine  # type: ignore[attr-defined]
+        engine.snapshots.invalidate()
+        snapshot = engine.snapshots.get()
+        model, positions = engine.serving(snapshot, engine.model)
+        assert positions[snapshot.index["aviator-new"]] >= 0  # the model knows it now, from content alone
+        history = [(f"aviator-{k}", "view") for k in range(4)]
+        scored = engine.score(snapshot, model, history, [])
+        aviators = [snapshot.index[f"aviator-{k}"] for k in range(PER_SHAPE)]
+        rounds = [snapshot.index[f"round-{k}"] for k in range(PER_SHAPE)]
+        new_score = scored.personal[snapshot.index["aviator-new"]]
+        assert new_score > scored.personal[rounds].mean()  # an aviator lover's new aviator beats round frames
+        assert scored.personal[aviators].mean() > scored.personal[rounds].mean()
+
+
+def test_a_promotion_under_load_loses_no_request_and_mixes_no_versions(
+    trained: tuple[Settings, AppState, str], tmp_path: Path
+) -> None:
+    import http.client
+    import json
+    import threading
+    import time
+
+    from optirec.bench.server import running_server, server_env
+
+    settings, state, version = trained
+    with state.db.read() as session:
+        live = registry.live_version(session=session)
+        assert live is not None
+        twin = tmp_path / "twin"
+        shutil.copytree(live.artifact_path, twin)
+    with state.db.write() as session:
+        registry.register_version(session=session, version="twin", artifact_path=str(twin), checksum=live.checksum,
+                                  metrics={}, data_window={})  # fmt: skip
+    key = make_key(state.db)
+    env = server_env(settings.database_url, settings.data_dir, OPTIREC_MODEL_POLL_SECONDS="0.2")
+    answers: list[tuple[int, str | None]] = []
+    stop = threading.Event()
+
+    def load(port: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        while not stop.is_set():
+            body = json.dumps({"customer_id": "shopper-2"})
+            headers = {"Content-Type": "application/json", "X-API-Key": key}
+            connection.request("POST", "/api/recommendations/personalized", body=body, headers=headers)
+            response = connection.getresponse()
+            answers.append((response.status, json.loads(response.read()).get("model_version")))
+        connection.close()
+
+    try:
+        with running_server(env, workers=2) as server:
+            threads = [threading.Thread(target=load, args=(server.port,)) for _ in range(3)]
+            for thread in threads:
+                thread.start()
+            for target in ("twin", version, "twin"):
+                time.sleep(1.0)
+                with state.db.write() as session:
+                    registry.promote(session=session, version=target)
+            time.sleep(1.5)
+            stop.set()
+            for thread in threads:
+                thread.join()
+    finally:
+        with state.db.write() as session:
+            registry.promote(session=session, version=version)
+    assert len(answers) > 50
+    assert {status for status, _ in answers} == {200}
+    assert {seen for _, seen in answers} <= {version, "twin"}
+    assert answers[-1][1] == "twin"  # every worker moved to the last promoted version

@@ -58,7 +58,7 @@ class Engine:
         self.snapshots = SnapshotCache(db, rules)
         self.popularity = PopularityCache(db)
         self._model: LiveModel | None = None
-        self._positions: tuple[tuple[object, str], IntArray] | None = None
+        self._serving: tuple[tuple[object, str], LiveModel, IntArray] | None = None
         self._popularity: tuple[tuple[object, int], FloatArray] | None = None
         self._lock = threading.Lock()
 
@@ -75,17 +75,21 @@ class Engine:
         """Serve `model` from the next request on; a request already running keeps the one it started with."""
         self._model = model
 
-    def model_positions(self, snapshot: CatalogSnapshot, model: LiveModel) -> IntArray:
-        """For each catalog position, the model's item index (−1 where the model does not know the product)."""
+    def serving(self, snapshot: CatalogSnapshot, model: LiveModel) -> tuple[LiveModel, IntArray]:
+        """The model extended to the catalog's new products (when it can), and for each catalog position the
+        model's item index (−1 where it knows nothing of the product); cached per catalog and model version."""
         key = (snapshot.version, model.version)
-        cached = self._positions
+        cached = self._serving
         if cached is not None and cached[0] == key:
-            return cached[1]
+            return cached[1], cached[2]
+        extend = getattr(model, "with_products", None)
+        if extend is not None:
+            model = extend(list(zip(snapshot.ids, snapshot.content, strict=True)))
         index = {item: i for i, item in enumerate(model.item_ids)}
         positions = np.array([index.get(pid, -1) for pid in snapshot.ids], dtype=np.int64)
         with self._lock:
-            self._positions = (key, positions)
-        return positions
+            self._serving = (key, model, positions)
+        return model, positions
 
     def popularity_vector(self, snapshot: CatalogSnapshot) -> FloatArray:
         """log(1 + weighted signal count) per catalog position, cached per catalog and per popularity refresh."""
@@ -100,7 +104,7 @@ class Engine:
     def score(
         self, snapshot: CatalogSnapshot, model: LiveModel, history: Sequence[tuple[str, str]], context: Sequence[str]
     ) -> Scored:
-        positions = self.model_positions(snapshot, model)
+        model, positions = self.serving(snapshot, model)
         known = positions >= 0
         personal = related = related_from = None
         raw = model.personal_scores(history) if history else None

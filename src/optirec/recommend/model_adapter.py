@@ -52,6 +52,14 @@ class TrainedModel:
         strongest = np.asarray(source, dtype=np.int64)[parts.argmax(axis=0)]
         return parts.sum(axis=0).astype(np.float32), strongest
 
+    def with_products(self, products: Sequence[tuple[str, dict[str, str]]]) -> TrainedModel:
+        """A model that also scores catalog products it was not trained on, from their attributes alone."""
+        new = [(pid, [f"{k}={v}" for k, v in sorted(attrs.items())], None) for pid, attrs in products
+               if pid not in self._index]  # fmt: skip
+        if not new:
+            return self
+        return TrainedModel(self._model.add_items(new), self._version)
+
 
 def load_live_model(path: Path, version: str) -> TrainedModel:
     """Load and verify an artifact (a corrupted one raises `CorruptArtifact`)."""

@@ -19,7 +19,7 @@ from optirec.errors import NotFound
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import fit_scores
 from optirec.recommend.filters import Filtered, RuleMaskCache, apply_filters
-from optirec.recommend.live import Engine, Scored
+from optirec.recommend.live import Engine, LiveModel, Scored
 from optirec.recommend.models import ServedRecommendation
 from optirec.recommend.ranking import diversify, standardise, top_k
 from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
@@ -81,7 +81,7 @@ class Recommender:
         history = shopper.history if (spec.use_history and shopper.personalise) else []
         scored = self.engine.score(snapshot, model, history, spec.context_items) if model is not None else None
         chosen, scores, fallback = self._rank(snapshot, shopper, filtered, scored, spec)
-        items = self._items(snapshot, shopper, scored, chosen, scores, fallback, spec)
+        items = self._items(snapshot, shopper, model, scored, chosen, scores, fallback, spec)
         response = RecommendationResponse(
             recommendation_id=uuid.uuid4().hex,
             model_version=model.version if model is not None else "popularity",
@@ -118,13 +118,14 @@ class Recommender:
         self,
         snapshot: CatalogSnapshot,
         shopper: Shopper,
+        model: LiveModel | None,
         scored: Scored | None,
         chosen: IntArray,
         scores: FloatArray,
         fallback: npt.NDArray[np.bool_],
         spec: ListSpec,
     ) -> list[RecommendedItem]:
-        because = self._because(snapshot, shopper, scored, chosen, spec) if spec.explain else {}
+        because = self._because(snapshot, shopper, model, scored, chosen, spec) if spec.explain else {}
         items = []
         for rank, (position, score) in enumerate(zip(chosen.tolist(), scores.tolist(), strict=True), start=1):
             reasons: list[str] = []
@@ -142,11 +143,17 @@ class Recommender:
         return items
 
     def _because(
-        self, snapshot: CatalogSnapshot, shopper: Shopper, scored: Scored | None, chosen: IntArray, spec: ListSpec
+        self,
+        snapshot: CatalogSnapshot,
+        shopper: Shopper,
+        model: LiveModel | None,
+        scored: Scored | None,
+        chosen: IntArray,
+        spec: ListSpec,
     ) -> dict[int, str]:
-        """For each chosen product, the context or history product that most led to it, in words."""
+        """For each chosen product, the context or history product that most led to it, in words (from the same
+        model that scored the list)."""
         out: dict[int, str] = {}
-        model = self.engine.model
         if scored is not None and scored.related_from is not None:
             page = "cart" if spec.surface in ("cart", "complete_the_look") else spec.surface
             for position in chosen.tolist():
@@ -157,10 +164,10 @@ class Recommender:
         if model is None or not shopper.history or not shopper.personalise:
             return out
         recent = shopper.history[-10:]
+        model, positions = self.engine.serving(snapshot, model)
         relation = model.related_scores([p for p, _ in recent])
         if relation is None:
             return out
-        positions = self.engine.model_positions(snapshot, model)
         for position in chosen.tolist():
             if position in out or positions[position] < 0:
                 continue

@@ -22,6 +22,7 @@ from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import FrameArrays
 from optirec.eyewear.wearer import Frame
 from optirec.recommend.schemas import ProductSummary
+from optirec.training.export import product_attributes
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -40,6 +41,7 @@ class CatalogSnapshot:
     rim_type: npt.NDArray[np.str_]
     attributes: list[dict[str, Any]]
     features: npt.NDArray[np.int64]  # (n, 4) codes of brand, shape, colour, material: what "alike" means
+    content: list[dict[str, str]]  # attribute tokens, as at training (for products the model has not seen)
     frames: FrameArrays
     frame_objects: list[Frame]
     summaries: list[ProductSummary]
@@ -106,6 +108,7 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
         rim_type=_text([p.rim_type for p in products]),
         attributes=[p.attributes or {} for p in products],
         features=_codes([[p.brand, p.shape, p.colour, p.material] for p in products]),
+        content=[product_attributes(p) for p in products],
         frames=FrameArrays.from_products(products, rules),
         frame_objects=[Frame.from_product(p, rules) for p in products],
         summaries=[_summary(p) for p in products],
