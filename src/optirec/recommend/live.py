@@ -18,6 +18,7 @@ import numpy.typing as npt
 from optirec.db import Database
 from optirec.eyewear.config import RuleSettings
 from optirec.recommend.popularity import PopularityCache
+from optirec.recommend.segments import SegmentCache
 from optirec.recommend.snapshot import CatalogSnapshot, SnapshotCache
 
 FloatArray = npt.NDArray[np.float64]
@@ -60,6 +61,8 @@ class Engine:
         self._model: LiveModel | None = None
         self._serving: tuple[tuple[object, str], LiveModel, IntArray] | None = None
         self._popularity: tuple[tuple[object, int], FloatArray] | None = None
+        self.segments = SegmentCache(db)
+        self._segment_vectors: dict[tuple[object, int, tuple[str, str]], FloatArray | None] = {}
         self._lock = threading.Lock()
 
     @property
@@ -100,6 +103,19 @@ class Engine:
         vector = np.log1p(np.array([counts.get(pid, 0.0) for pid in snapshot.ids], dtype=np.float64))
         self._popularity = ((snapshot.version, self.popularity.generation), vector)
         return vector
+
+    def segment_vector(self, snapshot: CatalogSnapshot, segment: tuple[str, str]) -> FloatArray | None:
+        """log(1 + intent count) per catalog position among shoppers of this segment; None when too thin."""
+        counts = self.segments.get(segment)
+        key = (snapshot.version, self.segments.generation, segment)
+        if key not in self._segment_vectors:
+            vector = None
+            if counts is not None:
+                vector = np.log1p(np.array([counts.get(pid, 0.0) for pid in snapshot.ids], dtype=np.float64))
+            if len(self._segment_vectors) > 64:
+                self._segment_vectors.clear()
+            self._segment_vectors[key] = vector
+        return self._segment_vectors[key]
 
     def score(
         self, snapshot: CatalogSnapshot, model: LiveModel, history: Sequence[tuple[str, str]], context: Sequence[str]

@@ -36,7 +36,9 @@ def rule_reasons(frame: Frame, wearer: Wearer, rules: RuleSettings, *, most: int
     return said[:most]
 
 
-def fallback_reason(wearer: Wearer) -> str:
+def fallback_reason(wearer: Wearer, segmented: bool = False) -> str:
+    if segmented:
+        return "Popular with shoppers of your size and prescription"
     if wearer.rx is not None or wearer.face_width_mm is not None:
         return "Popular with shoppers, among frames that fit you"
     return "Popular with shoppers right now"

@@ -24,6 +24,7 @@ from optirec.recommend.models import ServedRecommendation
 from optirec.recommend.ranking import diversify, standardise, top_k
 from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
 from optirec.recommend.schemas import RecommendationFilters, RecommendationResponse, RecommendedItem
+from optirec.recommend.segments import segment_of
 from optirec.recommend.shopper import Shopper, load_shopper
 from optirec.recommend.snapshot import CatalogSnapshot
 
@@ -98,6 +99,9 @@ class Recommender:
     ) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]:
         allowed = filtered.allowed
         popularity = standardise(self.engine.popularity_vector(snapshot), allowed)
+        segment = self.engine.segment_vector(snapshot, segment_of(shopper.wearer))
+        if segment is not None:  # popular among shoppers of the same prescription and face size
+            popularity = 0.5 * popularity + standardise(segment, allowed)
         fit = fit_scores(snapshot.frames, shopper.wearer, self.rules)
         total = WEIGHTS["popularity"] * popularity + WEIGHTS["fit"] * fit
         personal = np.zeros(len(snapshot), dtype=np.bool_)
@@ -126,13 +130,14 @@ class Recommender:
         spec: ListSpec,
     ) -> list[RecommendedItem]:
         because = self._because(snapshot, shopper, model, scored, chosen, spec) if spec.explain else {}
+        segmented = self.engine.segment_vector(snapshot, segment_of(shopper.wearer)) is not None
         items = []
         for rank, (position, score) in enumerate(zip(chosen.tolist(), scores.tolist(), strict=True), start=1):
             reasons: list[str] = []
             if spec.explain:
                 reasons = [because[position]] if position in because else []
                 if fallback[rank - 1] and not reasons:
-                    reasons.append(fallback_reason(shopper.wearer))
+                    reasons.append(fallback_reason(shopper.wearer, segmented))
                 elif not reasons:
                     reasons.append("Picked for you from what you have been browsing")
                 reasons += rule_reasons(snapshot.frame_objects[position], shopper.wearer, self.rules)

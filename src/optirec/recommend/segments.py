@@ -1,0 +1,94 @@
+"""Popularity among shoppers like this one: by the kind of prescription and the size of face.
+
+A first-time visitor has no signals, but often a profile. Products that shoppers of the same segment carted and
+bought are a better first list than what everyone views. Segments: prescription (none, myopia, hyperopia,
+multifocal) × face (narrow, medium, wide, unknown). Only add-to-cart and purchase signals are counted: they are a
+few per cent of all signals, so the per-customer aggregate stays small even on a large shop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from types import SimpleNamespace
+
+from sqlalchemy import func, select
+
+from optirec.customers.models import CustomerProfile
+from optirec.db import Database
+from optirec.eyewear.wearer import Wearer
+from optirec.signals.models import Signal
+
+INTENT_WEIGHTS = {"add_to_cart": 1.0, "purchase": 2.0}
+NARROW_FACE_MM, WIDE_FACE_MM = 132.0, 144.0
+MIN_SEGMENT_WEIGHT = 20.0  # below this, a segment's counts are too thin to trust
+
+
+def segment_of(wearer: Wearer) -> tuple[str, str]:
+    rx = wearer.rx
+    if rx is None:
+        power = "none"
+    elif rx.add is not None:
+        power = "multifocal"
+    else:
+        power = "myopia" if rx.strongest < 0 else "hyperopia"
+    face = wearer.face_width_mm
+    size = (
+        "unknown"
+        if face is None
+        else "narrow"
+        if face < NARROW_FACE_MM
+        else "wide"
+        if face > WIDE_FACE_MM
+        else "medium"
+    )
+    return power, size
+
+
+def segment_counts(db: Database) -> dict[tuple[str, str], dict[str, float]]:
+    """Per segment, the intent-weighted counts of each product."""
+    with db.read() as session:
+        profiles = {
+            customer_id: segment_of(
+                Wearer.from_profile(SimpleNamespace(prescription=rx, pd_mm=None, face_width_mm=face))
+            )
+            for customer_id, rx, face in session.execute(
+                select(CustomerProfile.customer_id, CustomerProfile.prescription, CustomerProfile.face_width_mm)
+            )
+        }
+        query = (
+            select(Signal.customer_id, Signal.product_id, Signal.action_type, func.count())
+            .where(Signal.action_type.in_(list(INTENT_WEIGHTS)), Signal.customer_id.is_not(None))
+            .group_by(Signal.customer_id, Signal.product_id, Signal.action_type)
+        )
+        counts: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for customer_id, product_id, action, count in session.execute(query.execution_options(yield_per=50_000)):
+            segment = profiles.get(customer_id)
+            if segment is not None:
+                counts[segment][product_id] += INTENT_WEIGHTS[action] * count
+    return {segment: dict(products) for segment, products in counts.items()}
+
+
+class SegmentCache:
+    """Segment counts recomputed at most every `ttl_seconds`; `generation` grows with each recomputation."""
+
+    def __init__(self, db: Database, *, ttl_seconds: float = 900.0) -> None:
+        self._db, self._ttl = db, ttl_seconds
+        self._counts: dict[tuple[str, str], dict[str, float]] | None = None
+        self._computed_at = 0.0
+        self._lock = threading.Lock()
+        self.generation = 0
+
+    def get(self, segment: tuple[str, str]) -> dict[str, float] | None:
+        """The segment's counts, or None when the segment is too thin to trust."""
+        counts = self._counts
+        if counts is None or time.monotonic() - self._computed_at >= self._ttl:
+            with self._lock:
+                if self._counts is None or time.monotonic() - self._computed_at >= self._ttl:
+                    self._counts = segment_counts(self._db)
+                    self._computed_at = time.monotonic()
+                    self.generation += 1
+                counts = self._counts
+        found = counts.get(segment)
+        return found if found is not None and sum(found.values()) >= MIN_SEGMENT_WEIGHT else None
