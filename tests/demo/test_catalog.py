@@ -55,9 +55,9 @@ def test_prescription_ranges_follow_rim_type(catalogue: list[ProductCreate]) -> 
             continue
         assert p.sphere_min is not None and p.sphere_max is not None and p.cylinder_max is not None
         if p.rim_type == "rimless":
-            assert -4 <= p.sphere_min and p.sphere_max <= 4
+            assert p.sphere_min >= -4 and p.sphere_max <= 4
         if p.rim_type == "semi-rimless":
-            assert -6 <= p.sphere_min and p.sphere_max <= 6
+            assert p.sphere_min >= -6 and p.sphere_max <= 6
         if p.progressive:
             assert (p.lens_height_mm or 0) >= 28
 

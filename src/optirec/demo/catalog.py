@@ -47,42 +47,57 @@ class Catalog:
 
 def generate_catalog(rng: np.random.Generator, n: int) -> Catalog:
     """About `n` products: frame models in 1–4 colours each, and a few accessories."""
-    rows: list[tuple[ProductCreate, tuple[int, ...]]] = []
+    products: list[ProductCreate] = []
     model = 0
-    while len(rows) < n:
+    while len(products) < n:
         kind = int(rng.choice(3, p=KIND_SHARES))
         if kind == KIND_ACCESSORY:
-            rows.append(_accessory(rng, len(rows), model))
+            products.append(_accessory(rng, len(products)))
         else:
-            spec = draw_frame(rng, kind == KIND_SUN, rng.random() < KIDS_SHARE and kind == KIND_GLASSES)
-            variants = min(int(rng.choice([1, 2, 3, 4], p=[0.3, 0.35, 0.25, 0.1])), n - len(rows))
+            kids = bool(rng.random() < KIDS_SHARE and kind == KIND_GLASSES)
+            spec = draw_frame(rng, kind == KIND_SUN, kids, model)
+            variants = min(int(rng.choice([1, 2, 3, 4], p=[0.3, 0.35, 0.25, 0.1])), n - len(products))
             colours = rng.choice(len(vocab.COLOURS), size=variants, replace=False, p=vocab.shares(vocab.COLOURS))
-            rows += [_variant(rng, spec, int(c), len(rows) + k, model) for k, c in enumerate(colours)]
+            products += [_variant(rng, spec, int(c), len(products) + k) for k, c in enumerate(colours)]
         model += 1
-    products = [p for p, _ in rows]
-    codes = np.array([c for _, c in rows], dtype=np.int64)
-    arrays = CatalogArrays(
-        kind=codes[:, 0],
-        kids=codes[:, 1].astype(np.bool_),
-        brand=codes[:, 2],
-        shape=codes[:, 3],
-        colour=codes[:, 4],
-        material=codes[:, 5],
-        rim=codes[:, 6],
-        gender=codes[:, 7],
-        model=codes[:, 8],
+    return Catalog(products, arrays_from_products(products))
+
+
+def arrays_from_products(products: list[ProductCreate]) -> CatalogArrays:
+    """The code arrays of products (a model is a brand and its `attributes.model` name)."""
+
+    def code(values: tuple[str, ...], value: str | None) -> int:
+        return values.index(value) if value in values else -1
+
+    brands = tuple(b for b, _, _, _ in vocab.BRANDS)
+    models: dict[tuple[str | None, object], int] = {}
+    rows = []
+    for p in products:
+        key = (p.brand, (p.attributes or {}).get("model", p.id))
+        rows.append((
+            KINDS.index(p.category) if p.category in KINDS else KIND_ACCESSORY,
+            int(p.audience == "kids"),
+            code(brands, p.brand),
+            code(vocab.SHAPES, p.shape),
+            code(vocab.values(vocab.COLOURS), p.colour),
+            code(vocab.values(vocab.MATERIALS), p.material),
+            code(vocab.RIMS, p.rim_type),
+            max(code(vocab.values(vocab.GENDERS), p.gender), 0),
+            models.setdefault(key, len(models)),
+        ))  # fmt: skip
+    codes = np.array(rows, dtype=np.int64).reshape(len(rows), 9)
+    return CatalogArrays(
+        kind=codes[:, 0], kids=codes[:, 1].astype(np.bool_), brand=codes[:, 2], shape=codes[:, 3],
+        colour=codes[:, 4], material=codes[:, 5], rim=codes[:, 6], gender=codes[:, 7], model=codes[:, 8],
         price=np.array([float(p.price) for p in products]),
-    )
-    return Catalog(products, arrays)
+    )  # fmt: skip
 
 
-def _variant(
-    rng: np.random.Generator, spec: FrameSpec, colour: int, index: int, model: int
-) -> tuple[ProductCreate, tuple[int, ...]]:
+def _variant(rng: np.random.Generator, spec: FrameSpec, colour: int, index: int) -> ProductCreate:
     """One colour of a frame model as a validated product and its codes."""
     colour_name = vocab.values(vocab.COLOURS)[colour]
     price = spec.price + (20.0 if colour_name in ("gold", "crystal") and spec.price > 150 else 0.0)
-    product = ProductCreate(
+    return ProductCreate(
         id=f"P{index + 1:05d}",
         name=f"{spec.brand} {spec.model_name} {colour_name.title()}",
         brand=spec.brand,
@@ -110,27 +125,15 @@ def _variant(
         attributes={"model": spec.model_name, "tier": spec.tier, "weight_g": spec.weight_g},
         active=True,
     )
-    codes = (
-        KIND_SUN if spec.sun else KIND_GLASSES,
-        int(spec.kids),
-        spec.brand_code,
-        vocab.SHAPES.index(spec.shape),
-        colour,
-        vocab.values(vocab.MATERIALS).index(spec.material),
-        vocab.RIMS.index(spec.rim),
-        vocab.values(vocab.GENDERS).index(spec.gender),
-        model,
-    )
-    return product, codes
 
 
-def _accessory(rng: np.random.Generator, index: int, model: int) -> tuple[ProductCreate, tuple[int, ...]]:
+def _accessory(rng: np.random.Generator, index: int) -> ProductCreate:
     """A case, cloth, chain or the like."""
     name, lo, hi = vocab.ACCESSORIES[int(rng.integers(len(vocab.ACCESSORIES)))]
     colour = int(rng.choice(len(vocab.COLOURS), p=vocab.shares(vocab.COLOURS)))
     colour_name = vocab.values(vocab.COLOURS)[colour]
     price = round(float(rng.uniform(lo, hi))) - 0.05
-    product = ProductCreate(
+    return ProductCreate(
         id=f"P{index + 1:05d}",
         name=f"{name}, {colour_name}",
         brand="Optika Basics",
@@ -145,4 +148,3 @@ def _accessory(rng: np.random.Generator, index: int, model: int) -> tuple[Produc
         description=f"{name} in {colour_name}, to look after your glasses.",
         active=True,
     )
-    return product, (KIND_ACCESSORY, 0, 2, -1, colour, -1, -1, 0, model)

@@ -97,8 +97,8 @@ def _price(rng: np.random.Generator, tier: str, material: str, sun: bool, kids: 
     return float(round(value, -1) if tier == "luxury" else round(value) - 0.05)
 
 
-def draw_frame(rng: np.random.Generator, sun: bool, kids: bool) -> FrameSpec:
-    """One frame model, its attributes coherent with each other."""
+def draw_frame(rng: np.random.Generator, sun: bool, kids: bool, number: int) -> FrameSpec:
+    """Frame model `number`, its attributes coherent with each other."""
     brand_code = _brand(rng, sun, kids)
     brand, tier, _, _ = vocab.BRANDS[brand_code]
     shape = _pick(rng, vocab.SUN_SHAPES if sun else vocab.GLASSES_SHAPES)
@@ -121,7 +121,7 @@ def draw_frame(rng: np.random.Generator, sun: bool, kids: bool) -> FrameSpec:
     progressive = bool(rx_capable and not kids and height >= 28 and rng.random() < 0.85)
     name = vocab.MODEL_NAMES[int(rng.integers(len(vocab.MODEL_NAMES)))]
     return FrameSpec(
-        brand=brand, brand_code=brand_code, tier=tier, model_name=f"{name} {int(rng.integers(100, 999))}",
+        brand=brand, brand_code=brand_code, tier=tier, model_name=f"{name} {100 + number}",
         sun=sun, kids=kids, shape=shape, material=material, rim=rim, gender=gender,
         lens_width=width, bridge=bridge, temple=temple, lens_height=height, frame_width=frame,
         rx_capable=rx_capable, sphere_min=lo, sphere_max=hi, cylinder_max=cyl, progressive=progressive,

@@ -43,37 +43,37 @@ def allowed_decentration_mm(lens_width: float, rx: RxNeeds, settings: RuleSettin
 
 def check_decentration(frame: Frame, wearer: Wearer, settings: RuleSettings) -> RuleResult:
     """The frame PD (lens width + bridge) is close enough to the wearer's PD for their lens power."""
-    skipped = not_applicable("decentration", frame, wearer, settings)
-    if skipped is not None or wearer.rx is None:
-        return skipped or RuleResult("decentration", True, say.NO_RX)
+    rx = not_applicable("decentration", frame, wearer, settings)
+    if isinstance(rx, RuleResult):
+        return rx
     if wearer.pd_mm is None:
         return RuleResult("decentration", True, say.NO_PD)
     if frame.lens_width_mm is None or frame.bridge_mm is None:
         return RuleResult("decentration", True, "Lens and bridge widths not listed, so centring was not checked")
     decentration = abs(frame.lens_width_mm + frame.bridge_mm - wearer.pd_mm) / 2
-    allowed = allowed_decentration_mm(frame.lens_width_mm, wearer.rx, settings)
+    allowed = allowed_decentration_mm(frame.lens_width_mm, rx, settings)
     if decentration > allowed:
         side = "far apart" if frame.lens_width_mm + frame.bridge_mm > wearer.pd_mm else "close together"
         return RuleResult(
             "decentration",
             False,
-            f"Lens centres too {side} for your {say.mm(wearer.pd_mm)} mm PD at {say.dioptres(wearer.rx.strongest)}",
+            f"Lens centres too {side} for your {say.mm(wearer.pd_mm)} mm PD at {say.dioptres(rx.strongest)}",
         )
     return RuleResult("decentration", True, f"Lenses can be centred on your {say.mm(wearer.pd_mm)} mm PD")
 
 
 def check_lens_width_power(frame: Frame, wearer: Wearer, settings: RuleSettings) -> RuleResult:
     """Strong prescriptions only in lenses narrow enough to stay thin and light."""
-    skipped = not_applicable("lens_width_power", frame, wearer, settings)
-    if skipped is not None or wearer.rx is None:
-        return skipped or RuleResult("lens_width_power", True, say.NO_RX)
+    rx = not_applicable("lens_width_power", frame, wearer, settings)
+    if isinstance(rx, RuleResult):
+        return rx
     width, limit = frame.lens_width_mm, settings.high_power_max_lens_width_mm
-    if wearer.rx.max_power < settings.high_power_threshold or width is None or width <= limit:
+    if rx.max_power < settings.high_power_threshold or width is None or width <= limit:
         return RuleResult("lens_width_power", True, "Lens size suits your prescription")
     return RuleResult(
         "lens_width_power",
         False,
-        f"Lenses {say.mm(width)} mm wide would be thick and heavy at {say.dioptres(wearer.rx.strongest)} "
+        f"Lenses {say.mm(width)} mm wide would be thick and heavy at {say.dioptres(rx.strongest)} "
         f"(up to {say.mm(limit)} mm)",
     )
 

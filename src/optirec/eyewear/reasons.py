@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from optirec.eyewear.config import RuleSettings
-from optirec.eyewear.wearer import Frame, Wearer, lenses_needed
+from optirec.eyewear.wearer import Frame, RxNeeds, Wearer, lenses_needed
 
 
 def dioptres(value: float) -> str:
@@ -42,12 +42,12 @@ class RuleResult:
     reason: str
 
 
-def not_applicable(rule: str, frame: Frame, wearer: Wearer, settings: RuleSettings) -> RuleResult | None:
-    """The passing answer of a prescription rule that does not apply, or None when it applies."""
+def not_applicable(rule: str, frame: Frame, wearer: Wearer, settings: RuleSettings) -> RuleResult | RxNeeds:
+    """The passing answer of a prescription rule that does not apply, or the prescription's needs when it does."""
     if frame.category not in settings.frame_categories:
         return RuleResult(rule, True, NOT_A_FRAME)
     if wearer.rx is None:
         return RuleResult(rule, True, NO_RX)
     if not lenses_needed(frame, wearer, settings):
         return RuleResult(rule, True, PLAIN_SUN)
-    return None
+    return wearer.rx

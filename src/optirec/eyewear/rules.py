@@ -38,9 +38,9 @@ Rule = Callable[[Frame, Wearer, RuleSettings], RuleResult]
 
 def check_rx_capable(frame: Frame, wearer: Wearer, settings: RuleSettings) -> RuleResult:
     """Prescription lenses can be fitted (prescription sunglasses only when asked for)."""
-    skipped = not_applicable("rx_capable", frame, wearer, settings)
-    if skipped is not None:
-        return skipped
+    rx = not_applicable("rx_capable", frame, wearer, settings)
+    if isinstance(rx, RuleResult):
+        return rx
     if frame.rx_capable:
         return RuleResult("rx_capable", True, "Takes prescription lenses")
     if frame.category in settings.sun_categories:
@@ -50,10 +50,9 @@ def check_rx_capable(frame: Frame, wearer: Wearer, settings: RuleSettings) -> Ru
 
 def check_sphere(frame: Frame, wearer: Wearer, settings: RuleSettings) -> RuleResult:
     """Both eyes' meridian powers (SPH and SPH+CYL) lie inside the frame's sphere range."""
-    skipped = not_applicable("sphere", frame, wearer, settings)
-    if skipped is not None or wearer.rx is None:
-        return skipped or RuleResult("sphere", True, say.NO_RX)
-    rx = wearer.rx
+    rx = not_applicable("sphere", frame, wearer, settings)
+    if isinstance(rx, RuleResult):
+        return rx
     lo = settings.default_sphere_min if frame.sphere_min is None else frame.sphere_min
     hi = settings.default_sphere_max if frame.sphere_max is None else frame.sphere_max
     if lo <= rx.lowest and rx.highest <= hi:
@@ -68,11 +67,11 @@ def check_sphere(frame: Frame, wearer: Wearer, settings: RuleSettings) -> RuleRe
 
 def check_cylinder(frame: Frame, wearer: Wearer, settings: RuleSettings) -> RuleResult:
     """The astigmatism correction (|CYL|) is within the frame's maximum."""
-    skipped = not_applicable("cylinder", frame, wearer, settings)
-    if skipped is not None or wearer.rx is None:
-        return skipped or RuleResult("cylinder", True, say.NO_RX)
+    rx = not_applicable("cylinder", frame, wearer, settings)
+    if isinstance(rx, RuleResult):
+        return rx
     limit = settings.default_cylinder_max if frame.cylinder_max is None else frame.cylinder_max
-    cyl = wearer.rx.cylinder
+    cyl = rx.cylinder
     if cyl <= limit:
         return RuleResult("cylinder", True, "Takes your astigmatism correction" if cyl else "No cylinder needed")
     return RuleResult(
@@ -82,29 +81,29 @@ def check_cylinder(frame: Frame, wearer: Wearer, settings: RuleSettings) -> Rule
 
 def check_rim_power(frame: Frame, wearer: Wearer, settings: RuleSettings) -> RuleResult:
     """Rimless and semi-rimless frames hold only moderate powers."""
-    skipped = not_applicable("rim_power", frame, wearer, settings)
-    if skipped is not None or wearer.rx is None:
-        return skipped or RuleResult("rim_power", True, say.NO_RX)
+    rx = not_applicable("rim_power", frame, wearer, settings)
+    if isinstance(rx, RuleResult):
+        return rx
     limits = {"rimless": settings.rimless_max_power, "semi-rimless": settings.semi_rimless_max_power}
     limit = limits.get(frame.rim_type or "")
-    power = wearer.rx.max_power
+    power = rx.max_power
     if limit is None or power <= limit:
-        kind = frame.rim_type or "this"
-        return RuleResult("rim_power", True, f"A {kind} frame holds your lenses well")
+        holder = f"A {frame.rim_type} frame" if frame.rim_type else "This frame"
+        return RuleResult("rim_power", True, f"{holder} holds your lenses well")
     return RuleResult(
         "rim_power",
         False,
         f"{frame.rim_type.capitalize() if frame.rim_type else 'This'} frames can't hold "
-        f"{say.dioptres(wearer.rx.strongest)} lenses securely (up to ±{limit:.2f})",
+        f"{say.dioptres(rx.strongest)} lenses securely (up to ±{limit:.2f})",
     )
 
 
 def check_multifocal(frame: Frame, wearer: Wearer, settings: RuleSettings) -> RuleResult:
     """Progressive and bifocal prescriptions (ADD) need a progressive-capable frame tall enough."""
-    skipped = not_applicable("multifocal", frame, wearer, settings)
-    if skipped is not None or wearer.rx is None:
-        return skipped or RuleResult("multifocal", True, say.NO_RX)
-    if wearer.rx.add is None:
+    rx = not_applicable("multifocal", frame, wearer, settings)
+    if isinstance(rx, RuleResult):
+        return rx
+    if rx.add is None:
         return RuleResult("multifocal", True, "Single-vision lenses: no reading zone needed")
     need = settings.min_multifocal_height_mm
     if not frame.progressive:
@@ -117,7 +116,7 @@ def check_multifocal(frame: Frame, wearer: Wearer, settings: RuleSettings) -> Ru
             False,
             f"Too shallow for progressive lenses: {say.mm(frame.lens_height_mm)} mm tall, {say.mm(need)} mm needed",
         )
-    return RuleResult("multifocal", True, f"Tall enough for your {say.dioptres(wearer.rx.add)} reading addition")
+    return RuleResult("multifocal", True, f"Tall enough for your {say.dioptres(rx.add)} reading addition")
 
 
 RULES: tuple[Rule, ...] = (

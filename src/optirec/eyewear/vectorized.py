@@ -79,8 +79,8 @@ class FrameArrays:
     def in_categories(self, names: Iterable[str]) -> BoolArray:
         """Which frames belong to one of the named categories."""
         wanted = set(names)
-        lookup = np.array([c in wanted for c in self.categories] + [False], dtype=np.bool_)
-        return lookup[self.category_codes] if len(self.categories) else np.zeros(len(self), dtype=np.bool_)
+        lookup = np.array([c in wanted for c in self.categories], dtype=np.bool_)
+        return lookup[self.category_codes] if lookup.size else np.zeros(len(self), dtype=np.bool_)
 
 
 def _prescription_failures(

@@ -8,10 +8,12 @@ and the vectorised rules so that both agree to the last bit.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from optirec.customers.prescription import Prescription
 from optirec.eyewear.config import RuleSettings
 
 
@@ -86,8 +88,13 @@ class Wearer:
 
     @classmethod
     def from_profile(cls, profile: Any, *, rx_sunglasses: bool = False) -> Wearer:
-        """From anything with `prescription`, `pd_mm`, `face_width_mm` (CustomerImport, ProfilePublic, a row)."""
+        """From anything with `prescription`, `pd_mm`, `face_width_mm` (CustomerImport, ProfilePublic, a row).
+
+        The prescription may be a `Prescription` or its JSON form (as the profile table stores it).
+        """
         prescription = getattr(profile, "prescription", None)
+        if isinstance(prescription, Mapping):
+            prescription = Prescription.model_validate(prescription)
         right = left = None
         if prescription is not None:
             right, left = (_eye(prescription.right), _eye(prescription.left))

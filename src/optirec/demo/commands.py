@@ -1,0 +1,70 @@
+"""CLI commands of the demo shop: `optirec demo-data` and `optirec demo-eval`. Heavy imports stay inside."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DEFAULT_DIR = Path("var/demo")
+
+
+def demo_data(
+    out: Annotated[Path, typer.Option(help="Folder for products.jsonl, customers.jsonl, events.csv, tastes.npz.")] = (
+        DEFAULT_DIR
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 7,
+    products: Annotated[int, typer.Option(min=10, help="Number of products.")] = 1500,
+    customers: Annotated[int, typer.Option(min=10, help="Number of customers.")] = 5000,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Days of simulated shopping.")] = 90,
+    events: Annotated[int, typer.Option(min=100, help="Simulate at least this many events.")] = 1_000_000,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Generate the demo eyewear shop (catalogue, customers, simulated shopping) into a folder."""
+    from optirec.demo.shop import generate_demo_shop
+
+    files = generate_demo_shop(
+        out, seed=seed, products=products, customers=customers, days=days, events=events, progress=progress
+    )
+    typer.echo(
+        f"Wrote {files.n_products} products, {files.n_customers} customers and {files.n_events} events to "
+        f"{files.out_dir} in {files.seconds:.1f} s. Demo customer: {files.demo_customer_id} ({files.demo_email})."
+    )
+
+
+def demo_eval(
+    data: Annotated[Path, typer.Option(help="Demo shop folder; generated with the defaults when missing.")] = (
+        DEFAULT_DIR
+    ),
+    k: Annotated[int, typer.Option(min=1, max=100, help="Length of each recommendation list.")] = 12,
+    train_days: Annotated[int, typer.Option(min=1, help="Train on the events of the first N days.")] = 80,
+    model: Annotated[
+        str, typer.Option(help="Personalised model: 'optirec' (the project's model), 'ease' or 'als' (baselines).")
+    ] = "optirec",
+    train_seconds: Annotated[float, typer.Option(min=1, help="Training budget of the 'optirec' network.")] = 120.0,
+    verbose: Annotated[bool, typer.Option(help="Print the model's training progress.")] = False,
+) -> None:
+    """Compare popularity with the personalised model on the simulator's ground truth (expected purchases)."""
+    from optirec.demo.evaluate import evaluate_world, read_events
+    from optirec.demo.shop import generate_demo_shop, load_world
+
+    if not (data / "shop.json").exists():
+        generate_demo_shop(data)
+    world = load_world(data)
+    events = read_events(data / "events.csv", [c.id for c in world.customers], [p.id for p in world.products])
+    result = evaluate_world(
+        world, events, k=k, train_days=train_days, personalised=model, train_seconds=train_seconds,
+        progress=typer.echo if verbose else None,
+    )  # fmt: skip
+    typer.echo(f"Expected purchases per {k}-item list, {result.users} customers active after day {train_days}:")
+    labels = {"personalised": f"personalised ({result.personalised_name})"}
+    for name, value in result.expected.items():
+        typer.echo(f"  {labels.get(name, name):<28} {value:.5f}")
+    typer.echo(f"  personalised ÷ popularity    {result.ratio:.2f}×")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the demo commands to the `optirec` CLI."""
+    app.command("demo-data")(demo_data)
+    app.command("demo-eval")(demo_eval)
