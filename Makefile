@@ -19,7 +19,7 @@ install: $(STAMP)
 
 demo: install
 	$(OPTIREC) migrate
-	$(OPTIREC) demo
+	OPTIREC_TRAINING_MAX_SECONDS=$${OPTIREC_TRAINING_MAX_SECONDS:-120} $(OPTIREC) demo
 	$(OPTIREC) serve --host 127.0.0.1 --port 8000
 
 serve: install

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from optirec.console import console, load_settings, open_database, print_report
+from optirec.settings import Settings
 
 
 def serve(
@@ -76,8 +77,25 @@ def demo(
     for name, report in (("products", loaded.products), ("customers", loaded.customers), ("events", loaded.events)):
         print_report(report, name)
     console.print(f"demo shop ready in {time.perf_counter() - started:.0f} s")
+    _first_model(settings)
     console.print(f"[bold]demo customer[/bold]: {loaded.customer_email} / {loaded.password}")
     console.print(f"[bold]administrator[/bold]: {loaded.admin_email} / {loaded.password}")
+
+
+def _first_model(settings: Settings) -> None:
+    """Train the demo's first model unless one is live already (popularity serves until then)."""
+    from optirec.state import AppState
+    from optirec.training.registry import live_version
+    from optirec.training.scheduler import train_once
+
+    state = AppState.build(settings)
+    with state.db.read() as session:
+        live = live_version(session=session)
+    if live is not None:
+        console.print(f"model {live.id} is live")
+        return
+    console.print(f"training the first model (at most {settings.training_max_seconds:.0f} s of network training)…")
+    train_once(state, progress=console.print)
 
 
 def register(app: typer.Typer) -> None:

@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     training_max_signals: int = Field(
         2_000_000, ge=1000, description="Newest signals a training reads (bounds training time and memory)."
     )
+    training_max_seconds: float = Field(
+        900,
+        ge=10,
+        description="Wall-clock budget of the network's training loop in one training, in seconds "
+        "(early stopping usually ends it sooner; the item-to-item source and evaluation come on top).",
+    )
     training_min_signals: int = Field(
         1000, ge=10, description="Signals needed before a model is trained; fewer, and popularity keeps serving."
     )

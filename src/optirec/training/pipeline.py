@@ -55,14 +55,20 @@ def run_training(
 def _train_and_register(
     settings: Settings, db: Database, events: dict[str, list[Any]], force: bool, say: Progress
 ) -> TrainingOutcome:
+    from dataclasses import replace
+
     from optirec.ml.pipeline import EventsInput, ItemInput, train
+    from optirec.ml.scorer import OptirecConfig
 
     products = export_products(db)
     items = [ItemInput(p.id, product_text(p), product_attributes(p)) for p in products]
     started = time.perf_counter()
+    config = OptirecConfig()
+    config.model = replace(config.model, max_seconds=settings.training_max_seconds)
     output = train(
         EventsInput(events["users"], events["items"], events["actions"], events["timestamps"]),
         items,
+        config=config,
         out_dir=settings.models_dir,
         progress=say,
     )
