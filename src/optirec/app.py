@@ -21,13 +21,13 @@ from optirec.gateway.observability import ObservabilityMiddleware
 from optirec.gateway.ratelimit import RateLimitMiddleware
 from optirec.recommend.live import Engine, LiveModel
 from optirec.recommend.service import Recommender
-from optirec.settings import Settings
 from optirec.recommend.views import router as recommend_router
 from optirec.recommend.watcher import ModelWatcher
-from optirec.training.scheduler import TrainingSchedule
-from optirec.training.views import router as admin_router
+from optirec.settings import Settings
 from optirec.signals.views import router as signals_router
 from optirec.state import AppState
+from optirec.training.scheduler import TrainingSchedule
+from optirec.training.views import router as admin_router
 
 IMPORT_PATHS = ("/import",)
 

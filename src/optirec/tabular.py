@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,22 +64,58 @@ def _jsonl_rows(stream: IO[bytes]) -> Iterator[Row]:
         yield number, value
 
 
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # what `surrogateescape` makes of bytes that are not UTF-8
+
+
+def _is_utf8(fields: list[str]) -> bool:
+    return not any(map(_NOT_UTF8.search, fields))
+
+
+def _records(reader: Any) -> Iterator[tuple[int, list[str] | RowError]]:
+    """The reader's records with their line; a record the csv module cannot parse (a field over its size limit)
+    becomes a `RowError`, and reading goes on with the next line."""
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield reader.line_num, RowError(reader.line_num, f"not readable as CSV ({error})")
+            continue
+        yield reader.line_num, fields
+
+
 def _csv_rows(stream: IO[bytes], required: tuple[str, ...]) -> Iterator[Row]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    # Bytes that are not UTF-8 become lone surrogates, so that only their row is refused, not the file.
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    try:
+        yield from _csv_text_rows(csv.reader(text), required)
+    finally:
+        if not text.closed:
+            text.detach()  # the caller owns the stream; a dropped wrapper would close it (and warn)
+
+
+def _csv_text_rows(reader: Any, required: tuple[str, ...]) -> Iterator[Row]:
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
         return
+    except csv.Error as error:
+        raise ValueError(f"the CSV header cannot be read ({error})") from None
     missing = [name for name in required if name not in header]
     if missing:
         raise ValueError(f"the CSV header lacks the column(s) {', '.join(missing)}; it has {', '.join(header)}")
-    for fields in reader:
-        number = reader.line_num
+    for number, fields in _records(reader):
+        if isinstance(fields, RowError):
+            yield number, fields
+            continue
         if not fields or all(not f.strip() for f in fields):
             continue
         if len(fields) != len(header):
             yield number, RowError(number, f"expected {len(header)} fields, found {len(fields)}")
+            continue
+        if not _is_utf8(fields):
+            yield number, RowError(number, "not valid UTF-8 text (save the file as UTF-8)")
             continue
         yield number, {name: value for name, value in zip(header, fields, strict=True) if value.strip() != ""}
 

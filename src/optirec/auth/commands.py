@@ -23,9 +23,16 @@ def create_admin(
     ],
 ) -> None:
     """Create an administrator account (signs in with POST /api/auth/token)."""
-    from optirec.auth.schemas import RegisterRequest
+    from pydantic import ValidationError
 
-    RegisterRequest(email=email, password=password)  # the same rules as a customer's registration
+    from optirec.auth.schemas import RegisterRequest
+    from optirec.tabular import validation_reason
+
+    try:
+        RegisterRequest(email=email, password=password)  # the same rules as a customer's registration
+    except ValidationError as error:  # said without the input, which may be the password
+        console.print(f"[red]{validation_reason(error)}[/red]")
+        raise typer.Exit(2) from None
     db = open_database(load_settings())
     try:
         with db.write() as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -90,11 +91,11 @@ def principal_for_api_key(*, session: Session, key: str) -> Principal:
         raise Unauthorized("The API key is not valid.")
     if row.revoked_at is not None:
         raise Unauthorized("The API key has been revoked.")
-    return Principal(role=row.role, key_id=row.id)
+    return Principal(role=cast(Role, row.role), key_id=row.id)
 
 
 def principal_for_customer(*, session: Session, customer_id: str) -> Principal:
     role = session.scalar(select(Customer.role).where(Customer.id == customer_id))
     if role is None:
         raise Unauthorized("The account of this access token no longer exists.")
-    return Principal(role=role, customer_id=customer_id)
+    return Principal(role=cast(Role, role), customer_id=customer_id)

@@ -54,7 +54,7 @@ def prepare(url: str) -> str:
     with db.write() as session:
         _key, secret = auth_service.create_api_key(session=session, name="bench", role="service")
         rows = [
-            ProductCreate(id=f"P{i:05d}", name=f"Frame {i}", category="eyeglasses", price=100 + i % 50)  # type: ignore[arg-type]
+            ProductCreate(id=f"P{i:05d}", name=f"Frame {i}", category="eyeglasses", price=100 + i % 50)
             for i in range(CATALOG)
         ]
         catalog_service.upsert_products(session=session, rows=rows, report=ImportReport())

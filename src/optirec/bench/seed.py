@@ -10,10 +10,13 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import insert
 
 from optirec.catalog import service as catalog_service
@@ -22,6 +25,7 @@ from optirec.db import Database, utcnow
 from optirec.tabular import ImportReport, chunked
 
 Say = Callable[[str], None]
+IntArray = npt.NDArray[np.int64]
 START = datetime(2026, 8, 1, tzinfo=UTC)
 
 
@@ -96,7 +100,7 @@ def _customers(db: Database, rng: np.random.Generator, n: int) -> None:
             session.execute(insert(CustomerProfile), profiles)
 
 
-def _prescription(rx: dict[str, np.ndarray], k: int) -> dict[str, dict[str, float | int | None]]:  # type: ignore[type-arg]
+def _prescription(rx: dict[str, Any], k: int) -> dict[str, dict[str, float | int | None]]:
     def eye(side: str) -> dict[str, float | int | None]:
         cyl = float(rx[f"{side}_cyl"][k])
         add = float(rx[f"{side}_add"][k])
@@ -119,7 +123,7 @@ def _signals(db: Database, rng: np.random.Generator, product_ids: list[str], cus
         items = rng.choice(len(product_ids), size, p=appeal)
         u = rng.random(size)
         actions = np.where(u < 0.9, 0, np.where(u < 0.96, 1, np.where(u < 0.98, 2, 3)))
-        times = START.timestamp() + np.sort(rng.integers(0, seconds, size))
+        times = int(START.timestamp()) + np.sort(rng.integers(0, seconds, size))
         _bulk_signals(db, start, users, items, actions, times, product_ids)
         say(f"  signals {start + size:,}/{n:,}")
 
@@ -127,25 +131,36 @@ def _signals(db: Database, rng: np.random.Generator, product_ids: list[str], cus
 ACTIONS = ("view", "add_to_cart", "remove_from_cart", "purchase")
 
 
+@dataclass(frozen=True)
+class _Batch:
+    offset: int
+    users: IntArray
+    items: IntArray
+    actions: IntArray
+    times: IntArray
+    product_ids: list[str]
+    received: datetime
+
+
 def _bulk_signals(
-    db: Database, offset: int, users: np.ndarray, items: np.ndarray, actions: np.ndarray, times: np.ndarray,  # type: ignore[type-arg]
+    db: Database, offset: int, users: IntArray, items: IntArray, actions: IntArray, times: IntArray,
     product_ids: list[str],
 ) -> None:  # fmt: skip
-    received = utcnow()
+    batch = _Batch(offset, users, items, actions, times, product_ids, utcnow())
     if db.is_sqlite:
-        _sqlite_copy(db, offset, users, items, actions, times, product_ids, received)
+        _sqlite_copy(db, batch)
     else:
-        _postgres_copy(db, offset, users, items, actions, times, product_ids, received)
+        _postgres_copy(db, batch)
 
 
-def _sqlite_copy(db, offset, users, items, actions, times, product_ids, received):  # type: ignore[no-untyped-def]
+def _sqlite_copy(db: Database, b: _Batch) -> None:
     # The same text format SQLAlchemy writes for these columns on SQLite.
     fmt = "%Y-%m-%d %H:%M:%S.%f"
-    stamp = received.strftime(fmt)
+    stamp = b.received.strftime(fmt)
     rows = [
-        (f"L-{offset + i}", f"L{users[i]:06d}", product_ids[items[i]], 1, ACTIONS[actions[i]],
-         datetime.fromtimestamp(float(times[i]), UTC).strftime(fmt), stamp, 1)
-        for i in range(len(users))
+        (f"L-{b.offset + i}", f"L{b.users[i]:06d}", b.product_ids[b.items[i]], 1, ACTIONS[b.actions[i]],
+         datetime.fromtimestamp(float(b.times[i]), UTC).strftime(fmt), stamp, 1)
+        for i in range(len(b.users))
     ]  # fmt: skip
     with db.write() as session:
         session.connection().exec_driver_sql(
@@ -155,17 +170,16 @@ def _sqlite_copy(db, offset, users, items, actions, times, product_ids, received
         )
 
 
-def _postgres_copy(db, offset, users, items, actions, times, product_ids, received):  # type: ignore[no-untyped-def]
+def _postgres_copy(db: Database, b: _Batch) -> None:
     buffer = io.StringIO()
-    stamp = received.isoformat()
-    for i in range(len(users)):
-        when = datetime.fromtimestamp(float(times[i]), UTC).isoformat()
-        buffer.write(
-            f"L-{offset + i}\tL{users[i]:06d}\t{product_ids[items[i]]}\tt\t{ACTIONS[actions[i]]}\t{when}\t{stamp}\t1\n"
-        )
+    stamp = b.received.isoformat()
+    for i in range(len(b.users)):
+        when = datetime.fromtimestamp(float(b.times[i]), UTC).isoformat()
+        product, action = b.product_ids[b.items[i]], ACTIONS[b.actions[i]]
+        buffer.write(f"L-{b.offset + i}\tL{b.users[i]:06d}\t{product}\tt\t{action}\t{when}\t{stamp}\t1\n")
     with db.write() as session:
-        raw = session.connection().connection.dbapi_connection
-        with raw.cursor() as cursor:  # type: ignore[union-attr]
+        raw: Any = session.connection().connection.dbapi_connection  # psycopg's own connection, for COPY
+        with raw.cursor() as cursor:
             columns = (
                 "event_id, customer_id, product_id, product_known, action_type, occurred_at, received_at, quantity"
             )

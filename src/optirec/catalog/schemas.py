@@ -158,7 +158,7 @@ class ProductFilter(BaseModel):
     active: bool | None = True
     q: str | None = Field(None, max_length=100, description="Words to find in name, brand or description.")
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=10_000_000)  # bounded: a larger one overflowed the database integer (500)
 
     @model_validator(mode="after")
     def _price_order(self) -> ProductFilter:

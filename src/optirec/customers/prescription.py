@@ -22,9 +22,8 @@ def _quarter_steps(name: str, lo: str, hi: str) -> AfterValidator:
         if not low <= value <= high:
             raise ValueError(f"{name} must be between {low:+.2f} and {high:+.2f}; yours reads {value:+.2f}")
         if value % STEP != 0:
-            raise ValueError(
-                f"{name} comes in steps of 0.25 (for example {(value / STEP).to_integral_value() * STEP:+.2f}); got {value}"
-            )
+            nearest = (value / STEP).to_integral_value() * STEP
+            raise ValueError(f"{name} comes in steps of 0.25 (for example {nearest:+.2f}); got {value}")
         return value
 
     return AfterValidator(check)

@@ -70,25 +70,33 @@ def update_profile(*, session: Session, customer_id: str, changes: ProfileFields
 def upsert_customer(*, session: Session, customer_id: str, data: CustomerUpsert) -> tuple[Customer, bool]:
     """Create or update a customer the shop's server knows by its own id; (customer, created)."""
     customer = session.get(Customer, customer_id)
+    email = data.email.lower() if data.email is not None else None
+    # Checked before anything changes, so that a refused row leaves the session clean for the next one.
+    if email is not None and (customer is None or email != customer.email):
+        taken = session.scalar(select(Customer.id).where(Customer.email == email))
+        if taken is not None and taken != customer_id:
+            raise Conflict("Another customer already has this e-mail address.")
     created = customer is None
     if customer is None:
         customer = Customer(id=customer_id, role="customer")
         session.add(customer)
-    if data.email is not None and data.email.lower() != customer.email:
-        taken = session.scalar(select(Customer.id).where(Customer.email == data.email.lower()))
-        if taken is not None and taken != customer_id:
-            raise Conflict("Another customer already has this e-mail address.")
-        customer.email = data.email.lower()
+    if email is not None:
+        customer.email = email
     _apply(customer, data)
     session.flush()
     return customer, created
 
 
-def import_customers(*, session: Session, rows: Sequence[CustomerImport], report: ImportReport) -> None:
-    for row in rows:
+def import_customers(*, session: Session, rows: Sequence[tuple[int, CustomerImport]], report: ImportReport) -> None:
+    """Upsert each (line, customer); a row whose e-mail address another customer has is reported and skipped."""
+    for line, row in rows:
         existing = session.get(Customer, row.id)
         before = to_public(existing).profile.model_dump() if existing else None
-        customer, created = upsert_customer(session=session, customer_id=row.id, data=row)
+        try:
+            customer, created = upsert_customer(session=session, customer_id=row.id, data=row)
+        except Conflict as error:
+            report.reject(line, row.id, error.message)
+            continue
         if created:
             report.created += 1
         elif to_public(customer).profile.model_dump() != before:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from optirec.errors import PayloadTooLarge
 from optirec.gateway.errors import error_response
 
 
@@ -34,10 +34,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise PayloadTooLarge(
-                        f"The request body is larger than the limit of {limit:,} bytes.",
-                        details={"limit": limit},
-                    )
+                    raise _BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -47,7 +44,7 @@ class BodyLimitMiddleware:
 
         try:
             await self.app(scope, counting_receive, tracking_send)
-        except PayloadTooLarge:
+        except _BodyTooLarge:
             if not started:
                 await self._refuse(scope, receive, send, limit)
 
@@ -60,6 +57,14 @@ class BodyLimitMiddleware:
             {"limit": limit},
         )
         await response(scope, receive, send)
+
+
+class _BodyTooLarge(StarletteHTTPException):
+    """Raised while the body is read. An `HTTPException`, because FastAPI answers any other error met while it
+    reads a JSON body with a 400; this one it passes on, and the error handler answers 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is larger than the limit of {limit:,} bytes.")
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-import orjson
-from starlette.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from optirec.errors import OptirecError
 
@@ -79,9 +79,15 @@ async def _on_http_error(_request: Request, exc: Exception) -> ErrorResponse:
     return error_response(exc.status_code, code, str(exc.detail), None, exc.headers)
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> ErrorResponse:
-    log.error("unhandled error on %s %s: %s", request.method, request.scope.get("path"), type(exc).__name__)
+def internal_error_response() -> ErrorResponse:
     return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> ErrorResponse:
+    # The route template, not the raw path: a path may hold a customer id.
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    log.error("unhandled error on %s %s: %s", request.method, route, type(exc).__name__)
+    return internal_error_response()
 
 
 def install_error_handlers(app: FastAPI) -> None:

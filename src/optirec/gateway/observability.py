@@ -15,6 +15,8 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from optirec.gateway.errors import internal_error_response
+
 log = logging.getLogger("optirec.access")
 
 REQUESTS = Counter("optirec_http_requests_total", "HTTP requests by route and status.", ["method", "route", "status"])
@@ -44,20 +46,26 @@ class ObservabilityMiddleware:
             return
         request_id = self._incoming_id(scope) or uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        started = time.perf_counter()
+        started_at = time.perf_counter()
         status = 500
+        started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Starlette's outermost middleware would send the 500 past this one, without the request id.
+            if not started:
+                await internal_error_response()(scope, receive, send_with_id)
+            raise
         finally:
-            self._record(scope, status, time.perf_counter() - started, request_id)
+            self._record(scope, status, time.perf_counter() - started_at, request_id)
 
     @staticmethod
     def _incoming_id(scope: Scope) -> str | None:

@@ -71,7 +71,7 @@ def _client_ip(scope: Scope) -> str:
 def _credential(scope: Scope) -> bytes | None:
     for name, value in scope["headers"]:
         if name in (b"authorization", b"x-api-key") and value:
-            return value
+            return bytes(value)
     return None
 
 

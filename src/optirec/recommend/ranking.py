@@ -17,7 +17,7 @@ def equals(values: npt.NDArray[np.str_], wanted: str | None) -> BoolArray | None
     """Case-insensitive equality mask, or None when there is nothing to filter on."""
     if wanted is None:
         return None
-    return np.char.lower(values) == wanted.strip().lower()
+    return np.asarray(np.char.lower(values) == wanted.strip().lower(), dtype=np.bool_)
 
 
 def price_mask(price: FloatArray, lo: float | None, hi: float | None) -> BoolArray | None:

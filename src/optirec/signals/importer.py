@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import IO, Any
 
 from pydantic import Field
@@ -51,6 +52,32 @@ def _timestamp(value: Any) -> datetime:
     return moment.astimezone(UTC)
 
 
+def _quantity(value: Any) -> int:
+    """1 when absent; the same range as the API's (1–1000)."""
+    if value is None:
+        return 1
+    try:
+        quantity = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"quantity {value!r} is not a whole number") from None
+    if not 1 <= quantity <= 1000:
+        raise ValueError(f"quantity {quantity} is outside 1–1000")
+    return quantity
+
+
+def _price(value: Any) -> Decimal | None:
+    """A non-negative amount (checked here: the database would refuse the whole chunk instead)."""
+    if value is None:
+        return None
+    try:
+        price = Decimal(str(value))
+    except ArithmeticError:
+        raise ValueError(f"price {value!r} is not a number") from None
+    if not price.is_finite() or not 0 <= price < 10**10:
+        raise ValueError(f"price {value!r} must be an amount of 0 or more")
+    return price
+
+
 def to_signal_row(row: dict[str, Any], action_types: frozenset[str], seen: Counter[str]) -> dict[str, Any]:
     """A `signals` row from one events-file row; `ValueError` says what is wrong with it."""
     user, item, action = (
@@ -87,8 +114,8 @@ def to_signal_row(row: dict[str, Any], action_types: frozenset[str], seen: Count
         "action_type": action,
         "occurred_at": occurred_at,
         "recommendation_id": _pick(row, "recommendation_id"),
-        "quantity": int(_pick(row, "quantity") or 1),
-        "price": _pick(row, "price"),
+        "quantity": _quantity(_pick(row, "quantity")),
+        "price": _price(_pick(row, "price")),
         "context": extra or None,
     }
 

@@ -77,14 +77,29 @@ class SignalReceipt(BaseModel):
     errors: list[SignalError] = Field(default_factory=list)
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its `$defs` written in place: a hand-made OpenAPI body cannot point into them."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {key: walk(value) for key, value in node.items()}
+        return [walk(value) for value in node] if isinstance(node, list) else node
+
+    return walk(schema)  # type: ignore[no-any-return]
+
+
+# The view parses the body itself (to report each bad signal on its own), so FastAPI does not put `SignalIn` into
+# the document's components: the schema is written out here instead of referring to them.
+_SIGNAL = _inlined(SignalIn.model_json_schema())
+_BATCH = {"type": "array", "items": _SIGNAL, "minItems": 1, "maxItems": 1000}
 SIGNALS_REQUEST_SCHEMA: dict[str, Any] = {
     "oneOf": [
-        {"$ref": "#/components/schemas/SignalIn"},
-        {"type": "array", "items": {"$ref": "#/components/schemas/SignalIn"}, "maxItems": 1000},
-        {
-            "type": "object",
-            "properties": {"signals": {"type": "array", "items": {"$ref": "#/components/schemas/SignalIn"}}},
-            "required": ["signals"],
-        },
+        _SIGNAL,
+        _BATCH,
+        {"type": "object", "properties": {"signals": _BATCH}, "required": ["signals"]},
     ]
 }

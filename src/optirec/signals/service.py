@@ -89,8 +89,11 @@ def _row(signal: SignalIn, known: set[str], received_at: Any) -> dict[str, Any]:
 
 def insert_ignoring_duplicates(session: Session) -> Insert:
     """`INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING product_known` for the session's backend."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(Signal).on_conflict_do_nothing(index_elements=["event_id"]).returning(Signal.product_known)
+    if session.get_bind().dialect.name == "postgresql":
+        statement: Insert = postgresql.insert(Signal).on_conflict_do_nothing(index_elements=["event_id"])
+    else:
+        statement = sqlite.insert(Signal).on_conflict_do_nothing(index_elements=["event_id"])
+    return statement.returning(Signal.product_known)
 
 
 _COLUMNS = (

@@ -1,0 +1,143 @@
+"""`import_products`: every good row lands, every bad row is reported by line and reason, a re-import is a no-op."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from optirec.catalog.importer import import_products
+from optirec.catalog.models import Product
+from optirec.db import Database
+from optirec.tabular import ImportReport
+from tests.conftest import product_data
+
+
+def jsonl(*rows: dict[str, Any] | str) -> io.BytesIO:
+    lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]
+    return io.BytesIO("\n".join(lines).encode())
+
+
+def stored(db: Database) -> dict[str, tuple[int, datetime]]:
+    with db.read() as session:
+        return {
+            pid: (stock, at)
+            for pid, stock, at in session.execute(select(Product.id, Product.stock, Product.updated_at))
+        }
+
+
+def reasons(report: ImportReport) -> dict[int, str]:
+    return {error.line: error.reason for error in report.errors}
+
+
+def test_jsonl_bad_rows_are_reported_by_line_and_good_rows_land(db: Database) -> None:
+    stream = jsonl(
+        product_data("G-1"),
+        product_data("B-1", lens_width_mm=-50),
+        product_data("B-2", lens_height_mm=61, lens_width_mm=50),
+        "",
+        product_data("B-3", sphere_min=2, sphere_max=-2),
+        "{not json",
+        "[1, 2]",
+        product_data("G-2", extra_field=1),
+        product_data("G-3"),
+    )
+    report = import_products(db, stream, "jsonl")
+    assert (report.created, report.rejected) == (2, 6)
+    found = reasons(report)
+    assert sorted(found) == [2, 3, 5, 6, 7, 8]  # the blank line 4 counts, and is no error
+    assert "lens_width_mm" in found[2] and "greater than or equal to 30" in found[2]
+    assert "1.2 × the lens width" in found[3]
+    assert "sphere_min (+2.00) is above sphere_max (-2.00)" in found[5]
+    assert "not valid JSON" in found[6] and "JSON object" in found[7] and "extra_field" in found[8]
+    assert {e.line: e.id for e in report.errors}[2] == "B-1"
+    assert set(stored(db)) == {"G-1", "G-3"}
+
+
+CSV_HEADER = "id,name,category,price,lens_width_mm,lens_height_mm,sphere_min,sphere_max\n"
+
+
+def test_csv_bad_rows_are_reported_by_line(db: Database) -> None:
+    body = (
+        CSV_HEADER
+        + "C-1,Alpha,eyeglasses,100,50,40,-4,4\n"
+        + "C-2,Beta,eyeglasses,100,50,40,-4\n"  # a field short
+        + "C-3,Gamma,eyeglasses,100,50,40,-4,4,extra\n"  # a field too many
+        + "\n"
+        + "C-4,Delta,eyeglasses,100,-1,40,-4,4\n"
+        + "C-5,Eps,eyeglasses,100,50,40,5,4\n"
+        + "C-6,Zeta,eyeglasses,lots,50,40,-4,4\n"
+        + "C-7,Eta,eyeglasses,100,50,40,-4,4\n"
+    )
+    report = import_products(db, io.BytesIO(body.encode()), "csv")
+    found = reasons(report)
+    assert (report.created, report.rejected) == (2, 5)
+    assert sorted(found) == [3, 4, 6, 7, 8]
+    assert found[3] == "expected 8 fields, found 7" and found[4] == "expected 8 fields, found 9"
+    assert "lens_width_mm" in found[6] and "sphere_min" in found[7] and "price" in found[8]
+    assert set(stored(db)) == {"C-1", "C-7"}
+
+
+def test_csv_with_an_unknown_column_rejects_each_row_naming_it(db: Database) -> None:
+    body = "id,name,category,price,colour_code\nC-1,Alpha,eyeglasses,100,red\n"
+    report = import_products(db, io.BytesIO(body.encode()), "csv")
+    assert report.rejected == 1 and "colour_code" in report.errors[0].reason and report.errors[0].line == 2
+
+
+def test_csv_without_a_required_column_raises_before_anything_lands(db: Database) -> None:
+    body = "id,name,price\nC-1,Alpha,100\n"
+    with pytest.raises(ValueError, match="category"):
+        import_products(db, io.BytesIO(body.encode()), "csv")
+    assert stored(db) == {}
+
+
+def test_csv_with_a_byte_order_mark_and_quoted_cells(db: Database) -> None:
+    body = '\ufeffid,name,category,price,description\nC-1,"Alpha, the first",eyeglasses,100,"Says ""hi"""\n'
+    report = import_products(db, io.BytesIO(body.encode()), "csv")
+    assert report.created == 1 and report.rejected == 0
+    with db.read() as session:
+        product = session.get(Product, "C-1")
+        assert product is not None and (product.name, product.description) == ("Alpha, the first", 'Says "hi"')
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_reimport_changes_nothing_and_a_changed_row_counts_as_updated(db: Database, fmt: str) -> None:
+    def body(stock_of_c2: int) -> bytes:
+        if fmt == "csv":
+            return (
+                CSV_HEADER + f"C-1,A,eyeglasses,100.00,50,40,-4,4\nC-2,B,eyeglasses,90,50,40,-4,{stock_of_c2}\n"
+            ).encode()
+        rows = [product_data("C-1"), product_data("C-2", sphere_max=stock_of_c2)]
+        return jsonl(*rows).getvalue()
+
+    first = import_products(db, io.BytesIO(body(4)), fmt)  # type: ignore[arg-type]
+    assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
+    before = stored(db)
+    second = import_products(db, io.BytesIO(body(4)), fmt)  # type: ignore[arg-type]
+    assert (second.created, second.updated, second.unchanged, second.rejected) == (0, 0, 2, 0)
+    assert stored(db) == before  # updated_at untouched
+    third = import_products(db, io.BytesIO(body(3)), fmt)  # type: ignore[arg-type]
+    assert (third.created, third.updated, third.unchanged) == (0, 1, 1)
+    after = stored(db)
+    assert after["C-1"] == before["C-1"] and after["C-2"][1] > before["C-2"][1]
+
+
+def test_import_over_several_chunks_counts_every_row(db: Database) -> None:
+    rows = [product_data(f"P-{i:04d}") for i in range(1203)]
+    chunks: list[int] = []
+    report = import_products(db, jsonl(*rows), "jsonl", on_chunk=chunks.append)
+    assert report.created == 1203 and chunks == [1000, 203]
+    assert import_products(db, jsonl(*rows), "jsonl").unchanged == 1203
+
+
+def test_import_can_deactivate_a_product(db: Database) -> None:
+    import_products(db, jsonl(product_data("C-1")), "jsonl")
+    report = import_products(db, jsonl(product_data("C-1", active=False)), "jsonl")
+    assert report.updated == 1
+    with db.read() as session:
+        product = session.get(Product, "C-1")
+        assert product is not None and product.active is False

@@ -1,0 +1,129 @@
+"""The `optirec` command line, run through Typer's test runner against a temporary SQLite database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from optirec.app import create_app
+from optirec.cli import app
+from optirec.settings import Settings
+from tests.conftest import PASSWORD, product_data
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """A runner whose settings point at a fresh SQLite file (and no `.env`: the working directory is empty)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OPTIREC_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("OPTIREC_DATA_DIR", str(tmp_path / "var"))
+    runner = CliRunner()
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    return runner
+
+
+def ok(runner: CliRunner, *args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_migrate_is_safe_to_run_again(cli: CliRunner) -> None:
+    assert "up to date" in ok(cli, "migrate")
+
+
+def test_keys_create_list_revoke(cli: CliRunner, tmp_path: Path) -> None:
+    created = cli.invoke(app, ["keys", "create", "storefront"])
+    assert created.exit_code == 0
+    secret = next(line for line in created.stdout.splitlines() if line.startswith("ork_"))
+    key_id = secret.split("_")[1]
+    listed = ok(cli, "keys", "list")
+    assert key_id in listed and "storefront" in listed and secret not in listed
+    assert f"key {key_id} revoked" in ok(cli, "keys", "revoke", key_id)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/api/customers/x", headers={"X-API-Key": secret}).status_code == 401
+
+
+def test_keys_refuse_an_unknown_role_and_an_unknown_id(cli: CliRunner) -> None:
+    assert cli.invoke(app, ["keys", "create", "x", "--role", "customer"]).exit_code == 2
+    result = cli.invoke(app, ["keys", "revoke", "nope"])
+    assert result.exit_code == 1 and "No API key" in result.output
+
+
+def test_admin_create_makes_an_account_that_signs_in_as_admin(cli: CliRunner) -> None:
+    assert "administrator root@example.com created" in ok(
+        cli, "admin", "create", "--email", "root@example.com", "--password", PASSWORD
+    )
+    with TestClient(create_app(Settings(_env_file=None))) as client:  # type: ignore[call-arg]
+        form = {"username": "root@example.com", "password": PASSWORD}
+        token = client.post("/api/auth/token", data=form).json()["access_token"]
+        assert client.get("/api/admin/keys", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    again = cli.invoke(app, ["admin", "create", "--email", "root@example.com", "--password", PASSWORD])
+    assert again.exit_code == 1 and "already exists" in again.output
+
+
+def test_admin_create_refuses_a_weak_password_without_a_traceback(cli: CliRunner) -> None:
+    # Regression: the ValidationError escaped as a traceback that also printed the password given.
+    result = cli.invoke(app, ["admin", "create", "--email", "root@example.com", "--password", "short-pw"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "password: String should have at least 10 characters" in result.output and "short-pw" not in result.output
+
+
+def test_import_products_reports_bad_lines_and_is_idempotent(cli: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "products.jsonl"
+    path.write_text(json.dumps(product_data("FR-1")) + "\n{broken\n" + json.dumps(product_data("FR-2")) + "\n")
+    first = ok(cli, "import-products", str(path))
+    assert "created 2" in first and "rejected 1" in first and "line 2" in first
+    assert "unchanged 2" in ok(cli, "import-products", str(path))
+
+
+def test_import_products_csv_without_a_required_column_fails(cli: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "products.csv"
+    path.write_text("id,name\nFR-1,Aria\n")
+    result = cli.invoke(app, ["import-products", str(path)])
+    assert result.exit_code == 1 and "category" in result.output
+
+
+def test_import_of_a_missing_file_or_unknown_format(cli: CliRunner, tmp_path: Path) -> None:
+    assert cli.invoke(app, ["import-products", str(tmp_path / "nope.jsonl")]).exit_code == 2
+    (tmp_path / "p.xlsx").write_text("x")
+    assert cli.invoke(app, ["import-products", str(tmp_path / "p.xlsx")]).exit_code == 2
+
+
+def test_import_customers(cli: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "customers.jsonl"
+    path.write_text('{"id": "shop-1", "pd_mm": 62}\n{"id": "shop-2", "pd_mm": 5}\n')
+    output = ok(cli, "import-customers", str(path))
+    assert "created 1" in output and "rejected 1" in output and "line 2 (shop-2)" in output
+    assert "unchanged 1" in ok(cli, "import-customers", str(path))
+
+
+def test_import_then_export_events(cli: CliRunner, tmp_path: Path) -> None:
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "user_id,item_id,action,timestamp\n"
+        "u1,FR-1,view,2026-11-01T10:00:00Z\n"
+        "u1,FR-1,purchase,2026-11-02T10:00:00Z\n"
+        "u2,FR-2,jump,2026-11-02T10:00:00Z\n"
+    )
+    first = ok(cli, "import-events", str(events))
+    assert "created 2" in first and "rejected 1" in first and "line 4" in first
+    assert "duplicates 2" in ok(cli, "import-events", str(events))
+    out = tmp_path / "export" / "signals.parquet"
+    assert "2 signals written" in ok(cli, "export-events", "--out", str(out))
+    assert pq.read_table(out).column("action_type").to_pylist() == ["view", "purchase"]
+    ok(cli, "export-events", "--out", str(out), "--since", "2026-11-02T00:00:00")
+    assert pq.read_table(out).num_rows == 1
+
+
+def test_import_events_without_a_required_column_fails(cli: CliRunner, tmp_path: Path) -> None:
+    events = tmp_path / "events.csv"
+    events.write_text("user_id,item_id\nu1,FR-1\n")
+    result = cli.invoke(app, ["import-events", str(events)])
+    assert result.exit_code == 1 and "action" in result.output
