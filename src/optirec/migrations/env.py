@@ -8,8 +8,9 @@ from optirec.db import make_engine
 from optirec.models import Base
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
-assert url, "optirec migrate sets sqlalchemy.url"
+url: str = config.get_main_option("sqlalchemy.url") or ""
+if not url:
+    raise RuntimeError("optirec migrate sets sqlalchemy.url")
 
 
 def run_migrations_online() -> None:

@@ -131,7 +131,7 @@ def _live_metrics(
     to_live = np.array([position.get(item, -1) for item in data.item_ids], dtype=np.int64)
     bounds = test.train.user_bounds()
 
-    def score(users: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+    def score(users: np.ndarray) -> np.ndarray:
         out = np.full((len(users), len(data.item_ids)), -np.inf, dtype=np.float32)
         for row_index, user in enumerate(users):
             lo, hi = bounds[user], bounds[user + 1]
