@@ -7,7 +7,7 @@ import threading
 import time
 from typing import Protocol
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from optirec.gateway.errors import error_response
 from optirec.settings import Settings
@@ -19,6 +19,9 @@ LOGIN_PATHS = ("/api/auth/token", "/api/auth/register")
 class RateLimiter(Protocol):
     def hit(self, bucket: str, limit: int) -> tuple[bool, int]:
         """Count one request in `bucket`; (allowed, seconds until the window resets)."""
+
+    def peek(self, bucket: str) -> int:
+        """How many requests `bucket` has counted in the current window (counting none)."""
 
 
 class MemoryRateLimiter:
@@ -40,6 +43,9 @@ class MemoryRateLimiter:
             self._counts[(bucket, window)] = count
         return count <= limit, WINDOW_SECONDS - int(now % WINDOW_SECONDS)
 
+    def peek(self, bucket: str) -> int:
+        return self._counts.get((bucket, int(time.time() // WINDOW_SECONDS)), 0)
+
 
 class RedisRateLimiter:
     """Counters shared by every worker and replica."""
@@ -57,6 +63,11 @@ class RedisRateLimiter:
         pipe.expire(key, WINDOW_SECONDS + 5)
         count = int(pipe.execute()[0])
         return count <= limit, WINDOW_SECONDS - int(now % WINDOW_SECONDS)
+
+
+    def peek(self, bucket: str) -> int:
+        value = self._redis.get(f"optirec:rl:{bucket}:{int(time.time() // WINDOW_SECONDS)}")
+        return int(value) if value is not None else 0  # type: ignore[arg-type]
 
 
 def make_rate_limiter(settings: Settings) -> RateLimiter:
@@ -86,24 +97,42 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         bucket, limit = self._bucket(scope)
+        ip_bucket, ip_limit = f"authfail:{_client_ip(scope)}", self.settings.rate_limit_ip_per_minute
+        if bucket.startswith("cred:") and self.limiter.peek(ip_bucket) >= ip_limit:
+            # This address spent its budget on credentials that were refused: no more key lookups for it.
+            await self._refuse(scope, receive, send, ip_limit, WINDOW_SECONDS - int(time.time() % WINDOW_SECONDS))
+            return
         allowed, retry_after = self.limiter.hit(bucket, limit)
         if not allowed:
-            response = error_response(
-                429,
-                "rate_limited",
-                f"Too many requests: the limit is {limit} a minute. Try again in {retry_after} s.",
-                {"limit_per_minute": limit, "retry_after_seconds": retry_after},
-                headers={"Retry-After": str(retry_after)},
-            )
-            await response(scope, receive, send)
+            await self._refuse(scope, receive, send, limit, retry_after)
             return
-        await self.app(scope, receive, send)
+        if not bucket.startswith("cred:"):
+            await self.app(scope, receive, send)
+            return
+
+        async def counting_refusals(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                self.limiter.hit(ip_bucket, ip_limit)  # a refused credential spends the address's budget
+            await send(message)
+
+        await self.app(scope, receive, counting_refusals)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int, retry_after: int) -> None:
+        response = error_response(
+            429,
+            "rate_limited",
+            f"Too many requests: the limit is {limit} a minute. Try again in {retry_after} s.",
+            {"limit_per_minute": limit, "retry_after_seconds": retry_after},
+            headers={"Retry-After": str(retry_after)},
+        )
+        await response(scope, receive, send)
 
     def _bucket(self, scope: Scope) -> tuple[str, int]:
         if scope["path"] in LOGIN_PATHS:
             return f"login:{_client_ip(scope)}", self.settings.login_rate_limit_per_minute
         credential = _credential(scope)
         if credential is not None:
-            # The digest names the credential without keeping it; a forged one only spends its own bucket.
+            # The digest names the credential without keeping it. Refused credentials are also counted per address.
             return f"cred:{hashlib.sha256(credential).hexdigest()[:24]}", self.settings.rate_limit_per_minute
         return f"ip:{_client_ip(scope)}", self.settings.rate_limit_ip_per_minute
