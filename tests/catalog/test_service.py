@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
+import orjson
 import pytest
 
 from optirec.catalog import service
+from optirec.catalog.importer import import_products
 from optirec.catalog.schemas import ProductCreate, ProductFilter, ProductUpdate
 from optirec.db import Database
 from optirec.errors import Conflict, InvalidInput, NotFound
@@ -79,3 +83,24 @@ def test_known_product_ids_over_many_chunks(db: Database) -> None:
     with db.read() as session:
         assert service.known_product_ids(session=session, product_ids=asked) == {"FR-2"}
         assert service.all_product_ids(session=session) == {"FR-1", "FR-2"}
+
+
+def test_search_treats_like_wildcards_as_plain_characters(db: Database) -> None:
+    # Regression: `q=%` used to match every product.
+    with db.write() as session:
+        service.create_product(session=session, data=ProductCreate.model_validate(product_data("A", name="Plain")))
+        service.create_product(session=session, data=ProductCreate.model_validate(product_data("B", name="100% ti")))
+    with db.read() as session:
+        found, total = service.list_products(session=session, filters=ProductFilter(q="%"))
+    assert [p.id for p in found] == ["B"] and total == 1
+
+
+def test_a_deactivated_product_comes_back_when_the_shop_file_is_imported_again(db: Database) -> None:
+    line = orjson.dumps(product_data("C")) + b"\n"
+    import_products(db, io.BytesIO(line), "jsonl")
+    with db.write() as session:
+        service.deactivate_product(session=session, product_id="C")
+    report = import_products(db, io.BytesIO(line), "jsonl")
+    assert report.updated == 1
+    with db.read() as session:
+        assert service.get_product(session=session, product_id="C").active is True

@@ -82,6 +82,8 @@ def deactivate_product(*, session: Session, product_id: str) -> Product:
     product = get_product(session=session, product_id=product_id)
     if product.active:
         product.active = False
+        # Like a PATCH: the content changed, so importing the shop's file again (active) brings it back.
+        product.content_hash = _content_hash({c: getattr(product, c) for c in ProductCreate.model_fields})
         product.updated_at = utcnow()
     return product
 
@@ -101,9 +103,10 @@ def _filtered(query: Select[Any], filters: ProductFilter) -> Select[Any]:
     if filters.active is not None:
         conditions.append(Product.active.is_(filters.active))
     if filters.q:
-        pattern = f"%{filters.q.strip().lower()}%"
+        words = filters.q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{words}%"
         columns = (Product.name, Product.brand, Product.description)
-        conditions.append(or_(*(func.lower(column).like(pattern) for column in columns)))
+        conditions.append(or_(*(func.lower(column).like(pattern, escape="\\") for column in columns)))
     return query.where(*conditions)
 
 
