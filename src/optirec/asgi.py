@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 
 from fastapi import FastAPI
+from threadpoolctl import threadpool_limits
 
 from optirec.app import create_app
 from optirec.settings import Settings
 
 
 def create() -> FastAPI:
+    # A request's matrices are small: BLAS threads only spin against each other and the other workers, which
+    # multiplied the latency of the user encoder by ten on two cores. Workers give the parallelism.
+    threadpool_limits(limits=1, user_api="blas")
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return create_app(settings)
