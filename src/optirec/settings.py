@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     training_max_signals: int = Field(
         2_000_000, ge=1000, description="Newest signals a training reads (bounds training time and memory)."
     )
+    training_max_items: int = Field(
+        15_000,
+        ge=100,
+        description="Most products a model is trained on: the ones with the most signals (the "
+        "item-to-item source solves a dense products × products system). The others are scored from their content.",
+    )
     training_max_seconds: float = Field(
         900,
         ge=10,

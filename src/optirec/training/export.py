@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import func, select
@@ -43,6 +44,17 @@ def export_events(db: Database, *, max_signals: int, action_types: tuple[str, ..
     for column in (users, items, actions, times):
         column.reverse()
     return {"users": users, "items": items, "actions": actions, "timestamps": times}
+
+
+def keep_top_items(events: dict[str, list[Any]], max_items: int) -> dict[str, list[Any]]:
+    """Only the events of the `max_items` products with the most signals (the item-to-item source is a dense
+    item × item solve). The other products are served from their content vectors."""
+    counts = Counter(events["items"])
+    if len(counts) <= max_items:
+        return events
+    keep = {item for item, _ in counts.most_common(max_items)}
+    rows = [k for k, item in enumerate(events["items"]) if item in keep]
+    return {name: [column[k] for k in rows] for name, column in events.items()}
 
 
 def export_products(db: Database) -> list[Product]:

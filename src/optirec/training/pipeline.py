@@ -18,7 +18,7 @@ from optirec.db import Database
 from optirec.errors import InvalidInput
 from optirec.settings import Settings
 from optirec.training import registry
-from optirec.training.export import export_events, export_products, product_attributes, product_text
+from optirec.training.export import export_events, export_products, keep_top_items, product_attributes, product_text
 
 log = logging.getLogger("optirec.training")
 Progress = Callable[[str], None]
@@ -39,6 +39,7 @@ def run_training(
     from optirec.ml.data import ACTIONS
 
     events = export_events(db, max_signals=settings.training_max_signals, action_types=ACTIONS)
+    events = keep_top_items(events, settings.training_max_items)
     if len(events["users"]) < settings.training_min_signals:
         raise InvalidInput(
             f"Only {len(events['users'])} signals about catalog products; training needs "
@@ -60,7 +61,8 @@ def _train_and_register(
     from optirec.ml.pipeline import EventsInput, ItemInput, train
     from optirec.ml.scorer import OptirecConfig
 
-    products = export_products(db)
+    trained = set(events["items"])
+    products = [p for p in export_products(db) if p.id in trained or len(trained) < settings.training_max_items]
     items = [ItemInput(p.id, product_text(p), product_attributes(p)) for p in products]
     started = time.perf_counter()
     config = OptirecConfig()
