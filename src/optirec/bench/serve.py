@@ -12,6 +12,7 @@ import asyncio
 import os
 import random
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -124,11 +125,16 @@ def measure(
     return fixed, saturation, healthz
 
 
-def _train(url: str, data_dir: Path) -> str:
+def _train(url: str, data_dir: Path, args: argparse.Namespace) -> str:
     """Train and promote a model on the shop, as `optirec train` would; returns its version."""
-    env = server_env(url, data_dir)
+    env = server_env(
+        url,
+        data_dir,
+        OPTIREC_TRAINING_MAX_SECONDS=str(args.train_seconds),
+        OPTIREC_TRAINING_MAX_SIGNALS=str(args.train_signals),
+    )
     started = time.perf_counter()
-    subprocess.run(["optirec", "train", "--force"], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "optirec.cli", "train", "--force"], env=env, check=True, capture_output=True)
     console.print(f"  model trained in {time.perf_counter() - started:.0f} s")
     db = Database(url, pool_size=1)
     from optirec.training.registry import live_version
@@ -151,7 +157,7 @@ def run(backend: str, shop: str, args: argparse.Namespace) -> Row:
             load_large_shop(db, products=args.large_products, customers=args.large_customers,
                             signals=args.large_signals, seed=3, say=console.print)  # fmt: skip
         db.dispose()
-        version = _train(url, Path(data)) if args.train else "popularity"
+        version = _train(url, Path(data), args) if args.train else "popularity"
         key = _service_key(url)
         customers = _customer_ids(url)
         rate = args.demo_rate if shop == "demo" else args.large_rate
@@ -204,6 +210,8 @@ def main() -> None:
     parser.add_argument("--large-customers", type=int, default=200_000)
     parser.add_argument("--large-signals", type=int, default=10_000_000)
     parser.add_argument("--train", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--train-seconds", type=float, default=120.0, help="network training budget per shop")
+    parser.add_argument("--train-signals", type=int, default=1_000_000, help="newest signals a training reads")
     args = parser.parse_args()
     rows = [run(b, s, args) for b in args.backends.split(",") for s in args.shops.split(",")]
     report(rows, args)
