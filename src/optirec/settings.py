@@ -47,6 +47,13 @@ class Settings(BaseSettings):
         description="Key that signs access tokens (HS256). Unset: a random key is generated once and kept in "
         "`<data_dir>/secret.key`, shared by every worker on this machine. Set it explicitly with several machines.",
     )
+    auth_cache_seconds: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="How long a worker remembers that a key or account is valid (0: never). A key "
+        "revoked or an account erased in another process stops working within this time; in the same one, at once.",
+    )
     access_token_minutes: int = Field(60, ge=1, le=43_200, description="Lifetime of a customer's access token.")
     token_issuer: str = Field("optirec", description="`iss` claim written into and required from access tokens.")
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 
+from optirec.auth.cache import PrincipalCache
 from optirec.auth.security import load_or_create_secret
 from optirec.db import Database
 from optirec.settings import Settings
@@ -21,6 +22,7 @@ class AppState:
     db: Database
     secret: str
     limiter: RateLimiter
+    principals: PrincipalCache
     extras: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -33,9 +35,10 @@ class AppState:
             else load_or_create_secret(settings.data_dir / "secret.key")
         )
         db = Database(settings.database_url, pool_size=settings.database_pool_size)
-        return cls(settings=settings, db=db, secret=secret, limiter=make_rate_limiter(settings))
+        principals = PrincipalCache(settings.auth_cache_seconds)
+        return cls(settings=settings, db=db, secret=secret, limiter=make_rate_limiter(settings), principals=principals)
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.optirec
     return state

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from optirec.auth import service
-from optirec.auth.security import API_KEY_PREFIX, Role, decode_token
+from optirec.auth.security import API_KEY_PREFIX, Role, decode_token, digest_api_key
 from optirec.auth.service import Principal
 from optirec.errors import Forbidden, Unauthorized
 from optirec.state import AppState, get_state
@@ -18,7 +19,7 @@ _bearer = HTTPBearer(auto_error=False, description="A customer's access token, o
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="A server's API key.")
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
@@ -27,14 +28,24 @@ def current_principal(
     credential = api_key or (bearer.credentials if bearer else None)
     if not credential:
         raise Unauthorized("Sign in, or send an API key, to use this endpoint.")
-    with state.db.read() as session:
-        if credential.startswith(API_KEY_PREFIX):
-            principal = service.principal_for_api_key(session=session, key=credential)
-        else:
-            claims = decode_token(credential, secret=state.secret, issuer=state.settings.token_issuer)
-            principal = service.principal_for_customer(session=session, customer_id=claims.customer_id)
+    if credential.startswith(API_KEY_PREFIX):
+        key, customer_id = "key:" + digest_api_key(credential), None
+    else:  # signature and expiry are checked on every request; only the account's existence is cached
+        customer_id = decode_token(credential, secret=state.secret, issuer=state.settings.token_issuer).customer_id
+        key = "customer:" + customer_id
+    principal = state.principals.get(key)
+    if principal is None:
+        principal = await run_in_threadpool(_look_up, state, credential, customer_id)
+        state.principals.put(key, principal)
     request.state.principal_kind = "key" if principal.is_server else "customer"
     return principal
+
+
+def _look_up(state: AppState, credential: str, customer_id: str | None) -> Principal:
+    with state.db.read() as session:
+        if customer_id is None:
+            return service.principal_for_api_key(session=session, key=credential)
+        return service.principal_for_customer(session=session, customer_id=customer_id)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

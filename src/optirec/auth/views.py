@@ -68,4 +68,6 @@ def list_keys(state: State, _admin: AdminPrincipal) -> list[ApiKeyPublic]:
 @router.delete("/admin/keys/{key_id}", summary="Revoke an API key")
 def revoke_key(key_id: str, state: State, _admin: AdminPrincipal) -> ApiKeyPublic:
     with state.db.write() as session:
-        return ApiKeyPublic.model_validate(service.revoke_api_key(session=session, key_id=key_id))
+        revoked = ApiKeyPublic.model_validate(service.revoke_api_key(session=session, key_id=key_id))
+    state.principals.clear()  # at once in this process
+    return revoked

@@ -50,7 +50,9 @@ def export_me(me: Me, state: State) -> CustomerExport:
 @router.delete("/me", summary="Erase my account, profile and signals")
 def delete_me(me: Me, state: State) -> dict[str, int]:
     with state.db.write() as session:
-        return service.delete_customer(session=session, customer_id=me)
+        erased = service.delete_customer(session=session, customer_id=me)
+    state.principals.clear()  # the erased customer's token stops working at once in this process
+    return erased
 
 
 @router.post("/import", summary="Bulk load customers from JSON Lines (one CustomerImport a line)")
@@ -83,4 +85,6 @@ def export_customer(customer_id: str, state: State, _who: ServicePrincipal) -> C
 @router.delete("/{customer_id}", summary="Erase a customer (a deletion request the shop received)")
 def delete_customer(customer_id: str, state: State, _who: ServicePrincipal) -> dict[str, int]:
     with state.db.write() as session:
-        return service.delete_customer(session=session, customer_id=customer_id)
+        erased = service.delete_customer(session=session, customer_id=customer_id)
+    state.principals.clear()
+    return erased
