@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from fastapi import FastAPI
@@ -17,4 +18,6 @@ def create() -> FastAPI:
     threadpool_limits(limits=1, user_api="blas")
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return create_app(settings)
+    app = create_app(settings)
+    gc.freeze()  # what start-up built lives as long as the worker: keep it out of the collector's full passes
+    return app

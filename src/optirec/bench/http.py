@@ -22,6 +22,7 @@ class LoadResult:
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
     errors: int = 0
+    error_kinds: dict[str, int] = field(default_factory=dict)
 
     def count(self, status: int) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -89,13 +90,23 @@ async def open_loop(host: str, port: int, make: RequestFactory, *, rate: float, 
     tasks = []
 
     async def one(index: int, due: float) -> None:
+        reused = bool(idle)
         connection = idle.pop() if idle else _Connection(host, port)
         try:
-            status = await connection.send(make(index))
+            try:
+                status = await connection.send(make(index))
+            except (asyncio.IncompleteReadError, ConnectionResetError):
+                if not reused:
+                    raise
+                # The server closed this idle keep-alive connection as we reused it: resend on a new one,
+                # as HTTP clients do (the time lost counts in the latency).
+                connection.reset()
+                status = await connection.send(make(index))
             result.count(status)
             idle.append(connection)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as error:
             result.errors += 1
+            result.error_kinds[type(error).__name__] = result.error_kinds.get(type(error).__name__, 0) + 1
             connection.reset()
             return
         result.latencies_ms.append((time.perf_counter() - due) * 1000)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from optirec.auth.deps import acting_customer
 from optirec.auth.service import Principal
 from optirec.catalog.service import known_product_ids
-from optirec.db import utcnow
+from optirec.db import Database, utcnow
 from optirec.errors import Forbidden
 from optirec.signals.models import Signal
 from optirec.signals.schemas import SignalError, SignalIn, SignalReceipt
@@ -132,11 +132,18 @@ def store_rows(session: Session, rows: list[dict[str, Any]]) -> tuple[int, int]:
     return len(stored), sum(1 for known in stored if not known)
 
 
-def record_signals(*, session: Session, checked: Checked) -> SignalReceipt:
-    """Store the checked signals (idempotent by event_id) and say what happened to each."""
-    known = known_product_ids(session=session, product_ids=(s.product_id for s in checked.signals))
+def record_signals(*, db: Database, checked: Checked) -> SignalReceipt:
+    """Store the checked signals (idempotent by event_id) and say what happened to each.
+
+    The catalog is read before the writing transaction starts, so the write lock (SQLite) is held only for the
+    insert and the commit. A product created in between is counted unknown: the signal is stored all the same.
+    """
+    with db.read() as session:
+        known = known_product_ids(session=session, product_ids={s.product_id for s in checked.signals})
     received_at = utcnow()
-    accepted, unknown = store_rows(session, [_row(s, known, received_at) for s in checked.signals])
+    rows = [_row(s, known, received_at) for s in checked.signals]
+    with db.write() as session:
+        accepted, unknown = store_rows(session, rows)
     return SignalReceipt(
         accepted=accepted,
         duplicates=len(checked.signals) - accepted + checked.repeats,

@@ -59,5 +59,4 @@ async def record_signals(
 
 
 def _store(state: AppState, checked: service.Checked) -> SignalReceipt:
-    with state.db.write() as session:
-        return service.record_signals(session=session, checked=checked)
+    return service.record_signals(db=state.db, checked=checked)
