@@ -64,7 +64,6 @@ class RedisRateLimiter:
         count = int(pipe.execute()[0])
         return count <= limit, WINDOW_SECONDS - int(now % WINDOW_SECONDS)
 
-
     def peek(self, bucket: str) -> int:
         value = self._redis.get(f"optirec:rl:{bucket}:{int(time.time() // WINDOW_SECONDS)}")
         return int(value) if value is not None else 0  # type: ignore[arg-type]
