@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import Insert, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from optirec.auth.deps import acting_customer
@@ -87,15 +88,6 @@ def _row(signal: SignalIn, known: set[str], received_at: Any) -> dict[str, Any]:
     }
 
 
-def insert_ignoring_duplicates(session: Session) -> Insert:
-    """`INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING product_known` for the session's backend."""
-    if session.get_bind().dialect.name == "postgresql":
-        statement: Insert = postgresql.insert(Signal).on_conflict_do_nothing(index_elements=["event_id"])
-    else:
-        statement = sqlite.insert(Signal).on_conflict_do_nothing(index_elements=["event_id"])
-    return statement.returning(Signal.product_known)
-
-
 _COLUMNS = (
     ("event_id", "varchar"),
     ("customer_id", "varchar"),
@@ -119,6 +111,13 @@ _POSTGRES_BULK_INSERT = text(
 )
 
 
+_SQLITE_INSERT = (
+    f"INSERT INTO signals ({', '.join(name for name, _ in _COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
+    "ON CONFLICT (event_id) DO NOTHING"
+)
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores these columns on SQLite (UTC, no zone)
+
+
 def store_rows(session: Session, rows: list[dict[str, Any]]) -> tuple[int, int]:
     """Insert rows, skipping event ids already stored; (new rows, new rows about unknown products)."""
     if not rows:
@@ -127,9 +126,46 @@ def store_rows(session: Session, rows: list[dict[str, Any]]) -> tuple[int, int]:
         columns = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
         columns["context"] = [None if c is None else orjson.dumps(c).decode() for c in columns["context"]]
         stored = session.execute(_POSTGRES_BULK_INSERT, columns).scalars().all()
-    else:
-        stored = session.execute(insert_ignoring_duplicates(session), rows).scalars().all()
-    return len(stored), sum(1 for known in stored if not known)
+        return len(stored), sum(1 for known in stored if not known)
+    return _store_sqlite(session, rows)
+
+
+def _store_sqlite(session: Session, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    """The driver's own executemany: a third of the cost of the ORM's bulk insert. Which rows are new is read
+    first, inside the same transaction, which holds SQLite's write lock (so the answer cannot change meanwhile)."""
+    connection = session.connection()
+    existing: set[str] = set()
+    ids = list(dict.fromkeys(row["event_id"] for row in rows))
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        marks = ", ".join("?" for _ in chunk)
+        found = connection.exec_driver_sql(f"SELECT event_id FROM signals WHERE event_id IN ({marks})", tuple(chunk))
+        existing.update(value for (value,) in found)
+    fresh = []
+    for row in rows:  # the first of repeated ids inside the batch counts, like the first of repeated requests
+        if row["event_id"] not in existing:
+            existing.add(row["event_id"])
+            fresh.append(row)
+    if fresh:
+        connection.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in fresh])  # type: ignore[arg-type]
+    return len(fresh), sum(1 for row in fresh if not row["product_known"])
+
+
+def _sqlite_values(row: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        row["event_id"],
+        row["customer_id"],
+        row["session_id"],
+        row["product_id"],
+        1 if row["product_known"] else 0,
+        row["action_type"],
+        row["occurred_at"].astimezone(UTC).strftime(_SQLITE_TIME),
+        row["received_at"].astimezone(UTC).strftime(_SQLITE_TIME),
+        row["recommendation_id"],
+        row["quantity"],
+        None if row["price"] is None else float(row["price"]),
+        None if row["context"] is None else json.dumps(row["context"]),
+    )
 
 
 def record_signals(*, db: Database, checked: Checked) -> SignalReceipt:
