@@ -147,7 +147,7 @@ def _store_sqlite(session: Session, rows: list[dict[str, Any]]) -> tuple[int, in
             existing.add(row["event_id"])
             fresh.append(row)
     if fresh:
-        connection.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in fresh])  # type: ignore[arg-type]
+        connection.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in fresh])
     return len(fresh), sum(1 for row in fresh if not row["product_known"])
 
 
