@@ -67,7 +67,8 @@ def segment_counts(db: Database) -> dict[tuple[str, str], dict[str, float]]:
             segment = profiles.get(customer_id)
             if segment is not None:
                 counts[segment][product_id] += INTENT_WEIGHTS[action] * count
-    return {segment: dict(products) for segment, products in counts.items()}
+    # Segments too thin to trust are left out, so that their shoppers get everyone's popularity.
+    return {s: dict(products) for s, products in counts.items() if sum(products.values()) >= MIN_SEGMENT_WEIGHT}
 
 
 class SegmentCache:
@@ -81,7 +82,7 @@ class SegmentCache:
         self.generation = 0
 
     def get(self, segment: tuple[str, str]) -> dict[str, float] | None:
-        """The segment's counts, or None when the segment is too thin to trust."""
+        """The segment's counts, or None when the segment is too thin to trust (checked once per recomputation)."""
         counts = self._counts
         if counts is None or time.monotonic() - self._computed_at >= self._ttl:
             with self._lock:
@@ -90,5 +91,4 @@ class SegmentCache:
                     self._computed_at = time.monotonic()
                     self.generation += 1
                 counts = self._counts
-        found = counts.get(segment)
-        return found if found is not None and sum(found.values()) >= MIN_SEGMENT_WEIGHT else None
+        return counts.get(segment)

@@ -6,8 +6,10 @@ One flow for all three: read the shopper, filter the catalog snapshot with the h
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,6 +64,14 @@ class Recommender:
     rules: RuleSettings
     rebuyable: tuple[str, ...]
     rule_masks: RuleMaskCache = field(default_factory=RuleMaskCache)
+    # Lists are numpy-heavy: built one at a time per worker, or threads fight for the GIL at every numpy call
+    # (each release can cost a 5 ms switch interval) and latency multiplies. Workers give the parallelism.
+    executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="optirec-lists")
+    )
+
+    async def build_async(self, spec: ListSpec) -> RecommendationResponse:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self.build, spec)
 
     def build(self, spec: ListSpec) -> RecommendationResponse:
         snapshot = self.engine.snapshots.get()

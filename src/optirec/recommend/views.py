@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from starlette.concurrency import run_in_threadpool
 
 from optirec.auth.deps import CurrentPrincipal, acting_customer
 from optirec.auth.service import Principal
@@ -49,7 +48,7 @@ async def personalized(body: PersonalizedRequest, principal: CurrentPrincipal, s
         explain=body.explain,
         context={"page": body.context.page, "product_id": body.context.product_id, "cart": body.context.cart},
     )
-    return await run_in_threadpool(recommender(state).build, spec)
+    return await recommender(state).build_async(spec)
 
 
 @router.get("/similar/{product_id}", summary="Products similar to this one, that fit the shopper")
@@ -77,7 +76,7 @@ async def similar(
         use_history=False,
         context={"product_id": product_id},
     )
-    return await run_in_threadpool(recommender(state).build, spec)
+    return await recommender(state).build_async(spec)
 
 
 @router.post("/complete-the-look", summary="Products that go with a cart")
@@ -98,4 +97,4 @@ async def complete_the_look(
         use_history=False,
         context={"cart": body.cart},
     )
-    return await run_in_threadpool(recommender(state).build, spec)
+    return await recommender(state).build_async(spec)
