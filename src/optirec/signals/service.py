@@ -171,15 +171,21 @@ def _sqlite_values(row: dict[str, Any]) -> tuple[Any, ...]:
 def record_signals(*, db: Database, checked: Checked) -> SignalReceipt:
     """Store the checked signals (idempotent by event_id) and say what happened to each.
 
-    The catalog is read before the writing transaction starts, so the write lock (SQLite) is held only for the
-    insert and the commit. A product created in between is counted unknown: the signal is stored all the same.
+    On SQLite the catalog is read before the writing transaction starts, so the write lock is held only for the
+    insert and the commit (a product created in between is counted unknown; the signal is stored all the same).
+    On PostgreSQL, which has no such lock, one transaction does both: one connection, one commit.
     """
-    with db.read() as session:
-        known = known_product_ids(session=session, product_ids={s.product_id for s in checked.signals})
+    product_ids = {s.product_id for s in checked.signals}
     received_at = utcnow()
-    rows = [_row(s, known, received_at) for s in checked.signals]
-    with db.write() as session:
-        accepted, unknown = store_rows(session, rows)
+    if db.is_sqlite:
+        with db.read() as session:
+            known = known_product_ids(session=session, product_ids=product_ids)
+        with db.write() as session:
+            accepted, unknown = store_rows(session, [_row(s, known, received_at) for s in checked.signals])
+    else:
+        with db.write() as session:
+            known = known_product_ids(session=session, product_ids=product_ids)
+            accepted, unknown = store_rows(session, [_row(s, known, received_at) for s in checked.signals])
     return SignalReceipt(
         accepted=accepted,
         duplicates=len(checked.signals) - accepted + checked.repeats,
