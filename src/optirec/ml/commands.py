@@ -26,19 +26,49 @@ def evaluate(
     epochs: Annotated[int | None, typer.Option(help="Override our model's training epochs.")] = None,
 ) -> None:
     """Evaluate models side by side offline (leave-one-out, full ranking) and write a report."""
+    from optirec.errors import OptirecError
     from optirec.ml.evaluate_cli import run_evaluate
 
-    run_evaluate(
-        data_dir,
-        models=[m.strip() for m in models.split(",") if m.strip()],
-        out=out,
-        split=split,
-        split_date=split_date,
-        seed=seed,
-        epochs=epochs,
-    )
+    try:
+        run_evaluate(
+            data_dir,
+            models=[m.strip() for m in models.split(",") if m.strip()],
+            out=out,
+            split=split,
+            split_date=split_date,
+            seed=seed,
+            epochs=epochs,
+        )
+    except OptirecError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def train_model(
+    data_dir: Annotated[Path, typer.Argument(help="Data set folder (events.csv [+ items.csv], or MovieLens u.data).")],
+    out: Annotated[Path, typer.Option(help="Folder that receives the versioned artifact.")] = Path("var/models"),
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    epochs: Annotated[int | None, typer.Option(help="Override the network's maximum training epochs.")] = None,
+) -> None:
+    """Train our model on a data set folder, evaluate it and save a versioned artifact."""
+    from dataclasses import replace
+
+    from optirec.errors import OptirecError
+    from optirec.ml.pipeline import dataset_inputs, train
+    from optirec.ml.scorer import OptirecConfig
+
+    config = OptirecConfig()
+    config.model = replace(config.model, seed=seed, epochs=epochs or config.model.epochs)
+    try:
+        events, items = dataset_inputs(data_dir)
+        output = train(events, items, config, out, progress=typer.echo)
+    except OptirecError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"saved {output.path} (test ndcg@10 {output.metrics['test']['ndcg@10']:.4f})")
 
 
 def register(app: typer.Typer) -> None:
     """Add the ML commands to the `optirec` CLI."""
     app.command("evaluate")(evaluate)
+    app.command("train-model")(train_model)

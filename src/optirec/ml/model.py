@@ -28,12 +28,14 @@ class ModelConfig:
     id_dropout: float = 0.1  # share of items whose id embedding is hidden per step, to train content-only vectors
     n_actions: int = 5  # action types (see data.ACTIONS); code 0 of the action table is padding
     epochs: int = 200  # upper bound; training stops early on validation NDCG@10
-    batch_size: int = 128  # sequences per step
-    lr: float = 1e-3  # Adam learning rate
+    batch_size: int = 512  # sequences per step
+    negatives: int = 1024  # sampled items per step in the softmax; 0 = the whole catalogue (use on a GPU)
+    lr: float = 2e-3  # AdamW learning rate
     weight_decay: float = 0.0  # AdamW weight decay
-    eval_every: int = 2  # epochs between validation checks
-    patience: int = 4  # validation checks without improvement before stopping
-    max_seconds: float = 600.0  # wall-clock budget of the training loop
+    eval_every: int = 3  # epochs between validation checks
+    patience: int = 3  # validation checks without improvement before stopping
+    max_seconds: float = 3600.0  # wall-clock safety net of the training loop (epochs and patience normally stop it)
+    threads: int = 1  # torch CPU threads (1 is fastest on a busy 2-core machine); 0 = torch's default
     seed: int = 0  # seeds the initialisation, dropout and batch order
 
 
@@ -51,20 +53,19 @@ class ItemEncoder(nn.Module):
             self.ids.weight[0].zero_()
             self.tokens.weight[0].zero_()
 
-    def content(self, token_ids: Tensor, text: Tensor | None) -> Tensor:
-        """Content-only vectors: token_ids (n, T) with 0 = padding, text (n, TEXT_DIM) -> (n, dim)."""
-        present = (token_ids > 0).float()  # (n, T)
-        bag = (self.tokens(token_ids) * present[..., None]).sum(1) / present.sum(1, keepdim=True).clamp(min=1)
+    def content(self, bag: Tensor, text: Tensor | None) -> Tensor:
+        """Content-only vectors: bag (n, n_tokens + 1) sparse row-normalised token counts, text (n, TEXT_DIM)."""
+        vectors: Tensor = torch.sparse.mm(bag, self.tokens.weight)  # (n, dim): mean of the item's tokens
         if self.text is not None and text is not None:
-            bag = bag + self.text(text)
-        return bag
+            vectors = vectors + self.text(text)
+        return vectors
 
-    def forward(self, token_ids: Tensor, text: Tensor | None, id_keep: Tensor | None = None) -> Tensor:
+    def forward(self, bag: Tensor, text: Tensor | None, id_keep: Tensor | None = None) -> Tensor:
         """The whole table (n_items + 1, dim); `id_keep` (n_items + 1,) zeroes some id embeddings."""
         ids = self.ids.weight
         if id_keep is not None:
             ids = ids * id_keep[:, None]
-        return ids + self.content(token_ids, text)
+        return ids + self.content(bag, text)
 
 
 class Block(nn.Module):
@@ -90,7 +91,8 @@ class Block(nn.Module):
             q, k, v, attn_mask=allowed, dropout_p=self.drop.p if self.training else 0.0
         )  # (B, heads, L, dim / heads)
         x = x + self.drop(self.proj(attn.transpose(1, 2).reshape(b, length, dim)))
-        return x + self.drop(self.ff2(self.drop(F.gelu(self.ff1(self.norm2(x)), approximate="tanh"))))
+        out: Tensor = x + self.drop(self.ff2(self.drop(F.gelu(self.ff1(self.norm2(x)), approximate="tanh"))))
+        return out
 
 
 class UserEncoder(nn.Module):
@@ -109,6 +111,7 @@ class UserEncoder(nn.Module):
         """item_vectors (B, L, dim) of left-padded sequences, actions (B, L) with 0 = padding -> (B, L, dim)."""
         length = item_vectors.shape[1]
         real = actions > 0  # (B, L)
+        # the newest signal always sits at the last position embedding, whatever the padded length
         x = item_vectors * self.scale + self.positions.weight[-length:] + self.actions(actions)
         x = self.drop(x) * real[..., None]
         causal = torch.ones(length, length, dtype=torch.bool, device=x.device).tril()
@@ -116,7 +119,8 @@ class UserEncoder(nn.Module):
         allowed = ((causal & real[:, None, :]) | eye)[:, None]  # (B, 1, L, L)
         for block in self.blocks:
             x = block(x, allowed)
-        return self.norm(x)
+        out: Tensor = self.norm(x)
+        return out
 
 
 class SequenceRecommender(nn.Module):

@@ -29,10 +29,22 @@ def left_pad(rows: list[IntArray], length: int) -> npt.NDArray[np.int64]:
     return out
 
 
+def length_batches(items: list[IntArray], users: IntArray, batch_size: int, rng: np.random.Generator) -> list[IntArray]:
+    """Batches of users of similar sequence length (little padding), in a seeded random order."""
+    order = rng.permutation(users)
+    lengths = np.array([items[u].size for u in order])
+    chunk = batch_size * 32
+    batches: list[IntArray] = []
+    for start in range(0, order.size, chunk):
+        part = order[start : start + chunk][np.argsort(lengths[start : start + chunk], kind="stable")]
+        batches += [part[k : k + batch_size] for k in range(0, part.size, batch_size)]
+    return [batches[k] for k in rng.permutation(len(batches))]
+
+
 def training_windows(
     items: list[IntArray], actions: list[IntArray], users: IntArray, max_len: int, rng: np.random.Generator
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Inputs, input actions and next-item targets, each (B, max_len), for a batch of users.
+    """Inputs, input actions and next-item targets, each (B, L) with L <= max_len, for a batch of users.
 
     A sequence longer than max_len + 1 contributes a random window ending at or after its middle, so long
     histories are seen whole over the epochs; the most recent window is the most likely one.
@@ -46,6 +58,7 @@ def training_windows(
             end = int(rng.integers(max_len + 1, end + 1))
         item_rows.append(seq[max(0, end - max_len - 1) : end])
         action_rows.append(act[max(0, end - max_len - 1) : end])
-    seq_pad = left_pad(item_rows, max_len + 1)
-    act_pad = left_pad(action_rows, max_len + 1)
+    length = max(row.size for row in item_rows)
+    seq_pad = left_pad(item_rows, length)
+    act_pad = left_pad(action_rows, length)
     return seq_pad[:, :-1], act_pad[:, :-1], seq_pad[:, 1:]

@@ -66,6 +66,14 @@ def temporal(data: Interactions, split_time: int | None = None) -> tuple[EvalSpl
     return valid, test
 
 
+def sample_users(split: EvalSplit, n_users: int, seed: int) -> EvalSplit:
+    """The same split restricted to a seeded random sample of at most `n_users` evaluated users (0 = all)."""
+    if n_users <= 0 or len(split.users) <= n_users:
+        return split
+    keep = np.sort(np.random.default_rng(seed).choice(len(split.users), n_users, replace=False))
+    return EvalSplit(split.name, split.train, split.users[keep], split.targets[keep])
+
+
 def _check_enough(n_users: int, data: Interactions, what: str) -> None:
     """Refuse to evaluate a data set that cannot give meaningful averages."""
     if n_users < MIN_EVAL_USERS or data.n_items < 2:

@@ -12,14 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from torch.nn import functional as F
 
 from optirec.ml.content import ContentFeatures
 from optirec.ml.data import IntArray, Interactions
-from optirec.ml.harness import evaluate_scorer
+from optirec.ml.harness import ndcg_at_10
 from optirec.ml.model import ModelConfig, SequenceRecommender
-from optirec.ml.sequences import left_pad, training_windows, user_sequences
+from optirec.ml.sequences import left_pad, length_batches, training_windows, user_sequences
 from optirec.ml.splits import EvalSplit
 
 Progress = Callable[[str], None]
@@ -27,7 +28,7 @@ Progress = Callable[[str], None]
 
 @dataclass
 class TrainResult:
-    """The trained network, its best validation NDCG@10 and the epoch it came from."""
+    """The trained network (on the CPU, in eval mode), its best validation NDCG@10 and that epoch."""
 
     model: SequenceRecommender
     best_ndcg: float
@@ -35,27 +36,28 @@ class TrainResult:
     seconds: float
 
 
-def pick_device() -> torch.device:
-    """CUDA when available, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def seed_everything(seed: int) -> np.random.Generator:
-    """Seed torch and return a numpy generator, so that one seed fixes the whole run."""
-    torch.manual_seed(seed)
-    return np.random.default_rng(seed)
-
-
-class _Tensors:
-    """Content features moved to the training device once."""
+class ContentTensors:
+    """Content features as model inputs, with a zero row for the padding item: a sparse row-normalised
+    token bag (n_items + 1, n_tokens + 1) and text vectors (n_items + 1, TEXT_DIM) or None."""
 
     def __init__(self, content: ContentFeatures, device: torch.device) -> None:
-        pad = np.zeros((1, content.token_ids.shape[1]), dtype=np.int64)
-        self.tokens = torch.from_numpy(np.concatenate([pad, content.token_ids])).to(device)
-        self.text = None
+        tokens = np.concatenate([np.zeros((1, content.token_ids.shape[1]), np.int64), content.token_ids])
+        rows, cols = np.nonzero(tokens)
+        counts = np.maximum((tokens > 0).sum(axis=1), 1)
+        values = (1.0 / counts[rows]).astype(np.float32)
+        index = torch.from_numpy(np.stack([rows, tokens[rows, cols]]))
+        shape = (tokens.shape[0], content.n_tokens + 1)
+        bag = torch.sparse_coo_tensor(index, torch.from_numpy(values), shape, check_invariants=True)
+        self.bag = bag.coalesce().to(device)
+        self.text: torch.Tensor | None = None
         if content.has_text:
             zero = np.zeros((1, content.text.shape[1]), dtype=np.float32)
             self.text = torch.from_numpy(np.concatenate([zero, content.text])).to(device)
+
+
+def pick_device() -> torch.device:
+    """CUDA when available, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def train_sequence_model(
@@ -66,25 +68,39 @@ def train_sequence_model(
     progress: Progress | None = None,
 ) -> TrainResult:
     """Train on `train`; with `valid`, keep the weights of the best validation NDCG@10 and stop early."""
-    rng = seed_everything(config.seed)
+    threads = torch.get_num_threads()
+    if config.threads > 0:
+        torch.set_num_threads(config.threads)
+    try:
+        return _train(train, content, config, valid, progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(
+    train: Interactions,
+    content: ContentFeatures,
+    config: ModelConfig,
+    valid: EvalSplit | None,
+    progress: Progress | None,
+) -> TrainResult:
+    """The training loop proper (see `train_sequence_model`)."""
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
     device = pick_device()
-    feats = _Tensors(content, device)
+    feats = ContentTensors(content, device)
     model = SequenceRecommender(config, train.n_items, content.n_tokens, content.has_text).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     items, actions = user_sequences(train)
-    trainable = np.array([u for u in range(train.n_users) if items[u].size >= 2], dtype=np.int64)
     best = (-1.0, 0, copy.deepcopy(model.state_dict()))
-    stale, start = 0, time.monotonic()
+    stale, start, epoch = 0, time.monotonic(), 0
     for epoch in range(1, config.epochs + 1):
-        loss = _run_epoch(model, optimizer, feats, items, actions, trainable, rng, device)
+        loss = _run_epoch(model, optimizer, feats, items, actions, rng)
         message = f"epoch {epoch}: loss {loss:.4f}"
         if valid is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
-            ndcg = _validate(model, feats, items, actions, valid, device)
+            ndcg = _validate(model, feats, items, actions, valid)
             message += f", valid ndcg@10 {ndcg:.4f}"
-            if ndcg > best[0]:
-                best, stale = (ndcg, epoch, copy.deepcopy(model.state_dict())), 0
-            else:
-                stale += 1
+            best, stale = ((ndcg, epoch, copy.deepcopy(model.state_dict())), 0) if ndcg > best[0] else (best, stale + 1)
         if progress is not None:
             progress(message)
         if stale >= config.patience or time.monotonic() - start > config.max_seconds:
@@ -98,82 +114,75 @@ def train_sequence_model(
 def _run_epoch(
     model: SequenceRecommender,
     optimizer: torch.optim.Optimizer,
-    feats: _Tensors,
+    feats: ContentTensors,
     items: list[IntArray],
     actions: list[IntArray],
-    trainable: IntArray,
     rng: np.random.Generator,
-    device: torch.device,
 ) -> float:
-    """One pass over the users in a seeded random order; returns the mean loss."""
+    """One pass over the users with at least two signals; returns the mean loss."""
     model.train()
     config = model.config
-    order = rng.permutation(trainable)
-    n_rows = feats.tokens.shape[0]
+    device = feats.bag.device
+    users = np.array([u for u, seq in enumerate(items) if seq.size >= 2], dtype=np.int64)
     total, steps = 0.0, 0
-    for start in range(0, order.size, config.batch_size):
-        seq, act, target = training_windows(
-            items, actions, order[start : start + config.batch_size], config.max_len, rng
-        )
-        keep = torch.from_numpy((rng.random(n_rows) >= config.id_dropout).astype(np.float32)).to(device)
+    for batch in length_batches(items, users, config.batch_size, rng):
+        seq, act, target = training_windows(items, actions, batch, config.max_len, rng)
+        keep = torch.from_numpy((rng.random(feats.bag.shape[0]) >= config.id_dropout).astype(np.float32))
         hidden, table = model(
-            torch.from_numpy(seq).to(device), torch.from_numpy(act).to(device), feats.tokens, feats.text, keep
+            torch.from_numpy(seq).to(device), torch.from_numpy(act).to(device), feats.bag, feats.text, keep.to(device)
         )
         target_t = torch.from_numpy(target).to(device)
-        real = target_t > 0
-        logits = hidden[real] @ table[1:].T  # (n_real, n_items)
-        loss = F.cross_entropy(logits, target_t[real] - 1)
+        real = target_t > 0  # only real positions are scored, to save compute
+        loss = softmax_loss(hidden[real], table, target_t[real], config.negatives, rng)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         total, steps = total + float(loss.item()), steps + 1
     return total / max(steps, 1)
 
 
-@torch.no_grad()
-def user_vectors(
-    model: SequenceRecommender, items: list[IntArray], actions: list[IntArray], users: IntArray
+def softmax_loss(
+    hidden: torch.Tensor, table: torch.Tensor, targets: torch.Tensor, negatives: int, rng: np.random.Generator
 ) -> torch.Tensor:
-    """The user vector (last position) of each user's latest signals, shape (len(users), dim)."""
-    length = model.config.max_len
-    seq = torch.from_numpy(left_pad([items[u] for u in users], length))
-    act = torch.from_numpy(left_pad([actions[u] for u in users], length))
-    device = next(model.parameters()).device
-    table = model.items.ids.weight  # only for its device; the real table comes from forward
-    hidden, _ = model(seq.to(device), act.to(device), *_content_args(model, table.device))
-    return hidden[:, -1]
+    """Cross-entropy of the next item: hidden (N, dim), table (n_items + 1, dim), targets (N,) 1-based.
+
+    With `negatives` = 0 (or at least the catalogue size) the softmax runs over the whole catalogue; otherwise
+    over the target plus `negatives` uniformly sampled items shared by the batch (a sampled softmax, for CPUs).
+    """
+    n_items = table.shape[0] - 1
+    if negatives <= 0 or negatives >= n_items:
+        return F.cross_entropy(hidden @ table[1:].T, targets - 1)  # (N, n_items) logits
+    sampled = torch.from_numpy(rng.integers(1, n_items + 1, negatives)).to(hidden.device)  # (negatives,)
+    positive = (hidden * table[targets]).sum(-1, keepdim=True)  # (N, 1)
+    negative = (hidden @ table[sampled].T).masked_fill(sampled[None, :] == targets[:, None], -1e9)
+    logits = torch.cat([positive, negative], dim=1)  # (N, 1 + negatives); the target is column 0
+    return F.cross_entropy(logits, torch.zeros_like(targets))
 
 
-def _content_args(model: SequenceRecommender, device: torch.device) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """The content tensors registered on the model by `attach_content`."""
-    tokens: torch.Tensor = model.get_buffer("content_tokens").to(device)
-    text = model.get_buffer("content_text").to(device) if hasattr(model, "content_text") else None
-    return tokens, text
-
-
-def attach_content(model: SequenceRecommender, feats: _Tensors) -> None:
-    """Keep the content tensors on the model, so scoring needs nothing else."""
-    model.register_buffer("content_tokens", feats.tokens, persistent=False)
-    if feats.text is not None:
-        model.register_buffer("content_text", feats.text, persistent=False)
+@torch.no_grad()
+def score_users(
+    model: SequenceRecommender,
+    feats: ContentTensors,
+    items: list[IntArray],
+    actions: list[IntArray],
+    users: IntArray,
+) -> npt.NDArray[np.float32]:
+    """Network scores of every item for each user's latest signals, shape (len(users), n_items)."""
+    model.eval()
+    device = feats.bag.device
+    length = max(1, min(model.config.max_len, max((items[u].size for u in users), default=1)))
+    seq = torch.from_numpy(left_pad([items[u] for u in users], length)).to(device)
+    act = torch.from_numpy(left_pad([actions[u] for u in users], length)).to(device)
+    hidden, table = model(seq, act, feats.bag, feats.text)
+    return np.asarray((hidden[:, -1] @ table[1:].T).cpu().numpy(), dtype=np.float32)
 
 
 def _validate(
     model: SequenceRecommender,
-    feats: _Tensors,
+    feats: ContentTensors,
     items: list[IntArray],
     actions: list[IntArray],
     valid: EvalSplit,
-    device: torch.device,
 ) -> float:
     """NDCG@10 of the network alone on the validation targets."""
-    model.eval()
-    attach_content(model, feats)
-
-    def score(users: IntArray) -> np.ndarray:  # type: ignore[type-arg]
-        with torch.no_grad():
-            vectors = user_vectors(model, items, actions, users)
-            table = model.items(feats.tokens, feats.text)[1:]
-            return (vectors @ table.T).cpu().numpy()
-
-    return evaluate_scorer(score, valid)["ndcg@10"]
+    return ndcg_at_10(lambda users: score_users(model, feats, items, actions, users), valid)

@@ -25,16 +25,18 @@ class Als(ItemScorer):
 
     def fit(self, train: Interactions, **params: Any) -> None:
         from implicit.cpu.als import AlternatingLeastSquares
+        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-        model = AlternatingLeastSquares(
-            factors=self.factors,
-            regularization=float(params.get("regularization", 0.01)),
-            alpha=float(params.get("alpha", 1.0)),
-            iterations=self.iterations,
-            random_state=self.seed,
-            num_threads=0,
-        )
-        model.fit(user_item_matrix(train, binary=False), show_progress=False)
+        with threadpool_limits(1, "blas"):  # implicit runs its own threads; nested BLAS threads slow it down
+            model = AlternatingLeastSquares(
+                factors=self.factors,
+                regularization=float(params.get("regularization", 0.01)),
+                alpha=float(params.get("alpha", 1.0)),
+                iterations=self.iterations,
+                random_state=self.seed,
+                num_threads=0,
+            )
+            model.fit(user_item_matrix(train, binary=False), show_progress=False)
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
 

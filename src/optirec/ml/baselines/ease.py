@@ -9,18 +9,23 @@ import numpy.typing as npt
 import scipy.linalg
 import scipy.sparse as sp
 
+from optirec.errors import InvalidInput
 from optirec.ml.baselines.base import FloatMatrix, ItemScorer, user_item_matrix
 from optirec.ml.data import IntArray, Interactions
+
+EASE_MAX_ITEMS = 25_000  # a dense float32 inverse of this size takes 2.5 GB
 
 
 def ease_weights(matrix: sp.csr_matrix, lam: float) -> npt.NDArray[np.float32]:
     """The EASE item-item weights (n_items, n_items) with a zero diagonal from a user-item matrix."""
-    gram = (matrix.T @ matrix).toarray().astype(np.float64)
+    # float32 halves time and memory (a 12k catalogue: 0.6 GB per copy); relative error stays near 1e-5
+    gram = (matrix.T @ matrix).toarray().astype(np.float32)
     gram[np.diag_indices_from(gram)] += lam
     precision = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
-    weights = precision / (-np.diag(precision))[None, :]
-    weights[np.diag_indices_from(weights)] = 0.0
-    return weights.astype(np.float32)
+    del gram
+    precision /= -np.diag(precision)[None, :]  # in place, no extra copy
+    precision[np.diag_indices_from(precision)] = 0.0
+    return np.asarray(precision, dtype=np.float32)
 
 
 class Ease(ItemScorer):
@@ -34,6 +39,8 @@ class Ease(ItemScorer):
         self.matrix = sp.csr_matrix((0, 0), dtype=np.float32)
 
     def fit(self, train: Interactions, **params: Any) -> None:
+        if train.n_items > EASE_MAX_ITEMS:
+            raise InvalidInput(f"EASE needs a dense {train.n_items}² inverse; not run above {EASE_MAX_ITEMS} items")
         self.matrix = user_item_matrix(train)
         self.weights = ease_weights(self.matrix, float(params.get("lam", 50.0)))
 

@@ -1,0 +1,178 @@
+"""Our model in the offline evaluation: the sequence network blended with the item-to-item source.
+
+`tune` trains the network on the validation split's training events (early stopping on validation
+NDCG@10), picks the item-to-item regularisation, the recency decay and the blend weights on the validation
+targets. `fit` then refits the item-to-item source on the test split's events and reads each user's
+latest signals from them (the network is not retrained: it sees the validation item as input only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from optirec.ml.baselines.base import FloatMatrix, ItemScorer, user_item_matrix
+from optirec.ml.blend import BlendSearch, blend
+from optirec.ml.content import ContentFeatures
+from optirec.ml.data import ACTION_CODE, ACTION_WEIGHTS, ACTIONS, IntArray, Interactions
+from optirec.ml.harness import BATCH_USERS, mask_history, ndcg_at_10
+from optirec.ml.itemitem import ItemItem, weighted_history
+from optirec.ml.model import ModelConfig
+from optirec.ml.splits import EvalSplit, sample_users
+
+if TYPE_CHECKING:
+    from optirec.ml.model import SequenceRecommender
+    from optirec.ml.train import ContentTensors
+
+Progress = Callable[[str], None]
+ACTION_TABLE = np.array([ACTION_WEIGHTS[a] for a in ACTIONS], dtype=np.float32)
+
+
+@dataclass
+class OptirecConfig:
+    """Our model's settings: the network's plus the item-to-item source and the blend search."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    lam_grid: tuple[float, ...] = (50.0, 150.0, 500.0)  # EASE regularisation tried on validation
+    neighbours: int = 200  # item-to-item weights kept per item (sparse, for serving)
+    decays: tuple[float, ...] = (1.0, 0.8, 0.6, 0.4)  # recency decay of history weights per older signal
+    item_weights: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.5, 2.5, 5.0)  # item-to-item weight
+    use_content: bool = True  # ablation switch: attribute tokens and text in the item vectors
+    use_actions: bool = True  # ablation switch: action types in the input and the history weights
+    use_item_item: bool = True  # ablation switch: the item-to-item source in the blend
+    tune_users: int = 8000  # validation users (seeded sample) for early stopping, λ and blend search; 0 = all
+
+
+@dataclass
+class TunedParams:
+    """What `tune` chose on the validation split."""
+
+    lam: float = 150.0
+    decay: float = 1.0
+    weights: tuple[float, float] = (1.0, 0.0)  # (network, item-to-item)
+    best_epoch: int = 0
+    valid_ndcg: dict[str, float] = field(default_factory=dict)
+
+
+class Optirec(ItemScorer):
+    """The sequence network (product + user-preference embeddings) blended with EASE item-to-item."""
+
+    name = "optirec"
+
+    def __init__(self, content: ContentFeatures, config: OptirecConfig, progress: Progress | None = None) -> None:
+        self.config = config
+        self.content = content if config.use_content else _no_content(content)
+        self.progress = progress
+        self.tuned = TunedParams()
+        self.network: SequenceRecommender | None = None
+        self.item_item: ItemItem | None = None
+        self.train: Interactions | None = None
+        self._sequences: tuple[list[IntArray], list[IntArray]] = ([], [])
+        self._feats: ContentTensors | None = None
+
+    def _say(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
+    def tune(self, valid: EvalSplit) -> TunedParams:
+        """Train the network and choose λ, decay and blend weights on the validation targets."""
+        from optirec.ml.train import train_sequence_model
+
+        valid = sample_users(replace(valid, train=self._prepare(valid.train)), self.config.tune_users, seed=0)
+        result = train_sequence_model(valid.train, self.content, self.config.model, valid, self._say)
+        self.network, self.tuned.best_epoch = result.model, result.best_epoch
+        self._use(valid.train)
+        self.tuned.valid_ndcg["network"] = result.best_ndcg
+        if self.config.use_item_item:
+            self._tune_item_item(valid)
+        return self.tuned
+
+    def _tune_item_item(self, valid: EvalSplit) -> None:
+        """Pick λ on the item-to-item source alone, then decay and weights of the blend."""
+        best: tuple[float, float, ItemItem | None] = (-1.0, 0.0, None)
+        for lam in self.config.lam_grid:
+            source = ItemItem.fit(valid.train, lam, self.config.neighbours)
+            self.item_item = source
+            ndcg = ndcg_at_10(lambda u: self.item_scores(u, 1.0), valid)
+            self._say(f"item-to-item λ={lam:g}: valid ndcg@10 {ndcg:.4f}")
+            if ndcg > best[0]:
+                best = (ndcg, lam, source)
+        self.tuned.lam, self.item_item = best[1], best[2]
+        self.tuned.valid_ndcg["item_item"] = best[0]
+        self._search_blend(valid)
+
+    def _search_blend(self, valid: EvalSplit) -> None:
+        """Grid search of (decay, item-to-item weight) on the validation targets."""
+        grid = [(1.0, w) for w in self.config.item_weights] + [(0.0, 1.0)]
+        history = user_item_matrix(valid.train)
+        searches = {decay: BlendSearch(grid) for decay in self.config.decays}
+        for start in range(0, len(valid.users), BATCH_USERS):
+            users = valid.users[start : start + BATCH_USERS]
+            network = mask_history(self.network_scores(users), history[users])
+            for decay, search in searches.items():
+                items = mask_history(self.item_scores(users, decay), history[users])
+                search.add([network, items], valid.targets[start : start + BATCH_USERS])
+        results = [(s.best(), decay) for decay, s in searches.items()]
+        (weights, ndcg), decay = max(results, key=lambda r: r[0][1])
+        self.tuned.decay, self.tuned.weights = decay, (weights[0], weights[1])
+        self.tuned.valid_ndcg["blend"] = ndcg
+        self._say(f"blend: decay {decay:g}, weights {weights}, valid ndcg@10 {ndcg:.4f}")
+
+    def fit(self, train: Interactions, **params: Any) -> None:
+        """Read the users' latest signals from `train` and refit the item-to-item source on it."""
+        prepared = self._prepare(train)
+        self._use(prepared)
+        if self.config.use_item_item:
+            self.item_item = ItemItem.fit(prepared, self.tuned.lam, self.config.neighbours)
+
+    def score(self, users: IntArray) -> FloatMatrix:
+        """Blend of network and item-to-item scores (history is masked by the harness)."""
+        network = self.network_scores(users)
+        if not self.config.use_item_item or self.item_item is None:
+            return network
+        items = self.item_scores(users, self.tuned.decay)
+        return blend([network, items], self.tuned.weights)
+
+    def similar_items(self, item: int, k: int) -> IntArray:
+        if self.item_item is None:
+            raise ValueError("fit the model first")
+        return self.item_item.similar(item, k)
+
+    def _prepare(self, train: Interactions) -> Interactions:
+        """The events as the model sees them: all actions alike when action types are ablated."""
+        if self.config.use_actions:
+            return train
+        same = np.full_like(train.actions, ACTION_CODE["purchase"])
+        return Interactions(train.user_ids, train.item_ids, train.users, train.items, same, train.timestamps)
+
+    def _use(self, train: Interactions) -> None:
+        """Read each user's latest signals from `train` from now on."""
+        from optirec.ml.sequences import user_sequences
+
+        self.train = train
+        self._sequences = user_sequences(train)
+
+    def network_scores(self, users: IntArray) -> FloatMatrix:
+        """The network's scores of every item for each user's latest signals."""
+        import torch
+
+        from optirec.ml.train import ContentTensors, score_users
+
+        assert self.network is not None, "tune first"
+        if self._feats is None:
+            self._feats = ContentTensors(self.content, torch.device("cpu"))
+        return score_users(self.network, self._feats, *self._sequences, users)
+
+    def item_scores(self, users: IntArray, decay: float) -> FloatMatrix:
+        """The item-to-item source's scores from recency-weighted histories."""
+        assert self.train is not None and self.item_item is not None
+        return self.item_item.batch_scores(weighted_history(self.train, users, decay, ACTION_TABLE))
+
+
+def _no_content(content: ContentFeatures) -> ContentFeatures:
+    """Features with neither tokens nor text (the "without content" ablation)."""
+    empty_tokens = np.zeros_like(content.token_ids)
+    return ContentFeatures([], empty_tokens, np.zeros((content.token_ids.shape[0], 0), dtype=np.float32))

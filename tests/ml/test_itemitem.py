@@ -1,0 +1,29 @@
+"""Item-to-item source: pruning to top neighbours and recency-weighted history scores."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from optirec.ml.itemitem import ItemItem, keep_top_neighbours, recency_weights
+
+
+def test_keep_top_neighbours_keeps_the_largest_positive_entries() -> None:
+    weights = np.array([[0.0, 0.5, 0.2, -0.1], [0.3, 0.0, 0.1, 0.4], [0.0, 0.0, 0.0, 0.0], [0.9, 0.8, 0.7, 0.0]])
+    kept = keep_top_neighbours(weights.astype(np.float32), 2).toarray()
+    assert np.allclose(kept[0], [0.0, 0.5, 0.2, 0.0])
+    assert np.allclose(kept[1], [0.3, 0.0, 0.0, 0.4])
+    assert np.allclose(kept[2], 0.0)  # no positive relation, nothing kept
+    assert np.allclose(kept[3], [0.9, 0.8, 0.0, 0.0])
+
+
+def test_recency_weights_decay_with_age_and_scale_with_action() -> None:
+    table = np.array([1.0, 2.0, 0.5, 2.0, 3.0], dtype=np.float32)  # view … purchase
+    weights = recency_weights(np.array([4, 0, 0]), 0.5, table)
+    assert np.allclose(weights, [3.0 * 0.25, 0.5, 1.0])
+
+
+def test_scores_sum_the_weighted_neighbour_rows() -> None:
+    source = ItemItem(keep_top_neighbours(np.array([[0, 1, 0], [0, 0, 2], [3, 0, 0]], dtype=np.float32), 1))
+    assert np.allclose(source.scores(np.array([0, 1]), np.array([1.0, 0.5], dtype=np.float32)), [0.0, 1.0, 1.0])
+    assert source.similar(2, 1).tolist() == [0]
+    assert np.allclose(source.scores(np.array([], dtype=np.int64), np.array([], dtype=np.float32)), 0.0)

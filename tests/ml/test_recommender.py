@@ -1,0 +1,89 @@
+"""The serving model: trained through the service entry point, saved, loaded in a fresh process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from optirec.errors import CorruptArtifact, InvalidInput, NotFound
+from optirec.ml.model import ModelConfig
+from optirec.ml.pipeline import EventsInput, ItemInput, TrainOutput, train
+from optirec.ml.recommender import Recommender
+from optirec.ml.scorer import OptirecConfig
+
+from .conftest import chain_events
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainOutput:
+    users, items, actions, times = chain_events()
+    catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
+    model = ModelConfig(dim=16, max_len=10, epochs=4, batch_size=16, negatives=0, eval_every=2, dropout=0.1)
+    config = OptirecConfig(model=model, lam_grid=(1.0, 10.0), neighbours=5)
+    return train(EventsInput(users, items, actions, times), catalogue, config, tmp_path_factory.mktemp("models"))
+
+
+def test_train_writes_an_artifact_with_metrics(trained: TrainOutput) -> None:
+    assert trained.path.name == trained.version and (trained.path / "manifest.json").exists()
+    assert 0.0 <= trained.metrics["test"]["ndcg@10"] <= 1.0
+
+
+def test_a_fresh_process_loads_it(trained: TrainOutput) -> None:
+    code = (
+        "import sys; from pathlib import Path; from optirec.ml.recommender import Recommender; "
+        "m = Recommender.load(Path(sys.argv[1])); print(m.version, len(m.item_ids))"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(trained.path)], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == [trained.version, "24"]
+
+
+def test_one_new_signal_changes_the_answer(trained: TrainOutput) -> None:
+    model = Recommender.load(trained.path)
+    signals = [("i3", "view"), ("i4", "view")]
+    before = model.score(signals)
+    after = model.score([*signals, ("i5", "purchase")])
+    assert before.shape == (24,) and not np.allclose(before, after)
+    assert [i for i, _ in model.recommend(signals, k=3)] != [
+        i for i, _ in model.recommend([*signals, ("i5", "purchase")], k=3)
+    ]
+
+
+def test_unknown_items_are_ignored_and_unknown_actions_refused(trained: TrainOutput) -> None:
+    model = Recommender.load(trained.path)
+    assert np.allclose(model.score([("i3", "view"), ("nope", "view")]), model.score([("i3", "view")]))
+    with pytest.raises(InvalidInput, match="unknown action type 'teleport'"):
+        model.score([("i3", "teleport")])
+    cold = model.score([])  # no signals: popularity backfill
+    assert np.isfinite(cold).all()
+
+
+def test_similar_items_and_complete_the_look(trained: TrainOutput) -> None:
+    model = Recommender.load(trained.path)
+    similar = [i for i, _ in model.similar_items("i5", k=2)]
+    assert len(similar) == 2 and "i5" not in similar
+    look = [i for i, _ in model.complete_the_look(["i5", "i6"], k=3)]
+    assert "i5" not in look and "i6" not in look and len(look) == 3
+    with pytest.raises(NotFound):
+        model.similar_items("nope")
+
+
+def test_a_new_product_gets_a_content_vector(trained: TrainOutput) -> None:
+    model = Recommender.load(trained.path)
+    vector = model.embed_new_item(["group=1"])
+    assert vector.shape == (model.item_table.shape[1],) and np.abs(vector).sum() > 0
+    grown = model.add_items([("new", ["group=1"], None)])
+    assert grown.item_ids[-1] == "new" and grown.score([("i3", "view")]).shape == (25,)
+
+
+def test_a_corrupted_artifact_is_refused(trained: TrainOutput, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(trained.path), str(copy)], check=True)
+    blob = bytearray((copy / "item_index.npz").read_bytes())
+    blob[200] ^= 0x01
+    (copy / "item_index.npz").write_bytes(bytes(blob))
+    with pytest.raises(CorruptArtifact):
+        Recommender.load(copy)
