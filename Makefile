@@ -26,7 +26,7 @@ serve: install
 	$(OPTIREC) migrate
 	$(OPTIREC) serve
 
-test: install
+test: install lint typecheck
 	$(PY) -m pytest -q
 
 lint: install

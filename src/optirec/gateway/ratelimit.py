@@ -66,7 +66,7 @@ class RedisRateLimiter:
 
     def peek(self, bucket: str) -> int:
         value = self._redis.get(f"optirec:rl:{bucket}:{int(time.time() // WINDOW_SECONDS)}")
-        return int(value) if value is not None else 0  # type: ignore[arg-type]
+        return int(value) if value is not None else 0
 
 
 def make_rate_limiter(settings: Settings) -> RateLimiter:

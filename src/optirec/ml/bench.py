@@ -51,7 +51,7 @@ def user_histories(data: Interactions, n_users: int, seed: int) -> list[list[Sig
 def latency_ms(model: Recommender, histories: list[list[Signal]], k: int = 10) -> dict[str, float]:
     """Milliseconds of `recommend` (encode + score all items + top k) on one thread: wall-clock p50/p99/mean,
     and the p99 of the thread's CPU time, which a busy machine's preemptions do not inflate."""
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    from threadpoolctl import threadpool_limits
 
     wall: list[float] = []
     cpu: list[float] = []

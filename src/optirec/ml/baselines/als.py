@@ -25,7 +25,7 @@ class Als(ItemScorer):
 
     def fit(self, train: Interactions, **params: Any) -> None:
         from implicit.cpu.als import AlternatingLeastSquares
-        from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+        from threadpoolctl import threadpool_limits
 
         with threadpool_limits(1, "blas"):  # implicit runs its own threads; nested BLAS threads slow it down
             model = AlternatingLeastSquares(
