@@ -27,8 +27,13 @@ from optirec.signals.models import Signal
 pytestmark = pytest.mark.slow
 
 
-def _post(port: int, key: str, body: object) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+def _signal(event_id: str) -> dict[str, str]:
+    return {"event_id": event_id, "customer_id": "c1", "product_id": "P1", "action_type": "view",
+            "occurred_at": "2026-11-01T10:00:00Z"}  # fmt: skip
+
+
+def _post(port: int, key: str, body: object) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.request(
             "POST",
@@ -37,9 +42,9 @@ def _post(port: int, key: str, body: object) -> int:
             headers={"Content-Type": "application/json", "X-API-Key": key},
         )
         response = connection.getresponse()
-        response.read()
+        payload = response.read()
         response.close()
-        return response.status
+        return response.status, payload
     finally:
         connection.close()
 
@@ -50,18 +55,9 @@ def _load(port: int, key: str, prefix: str, acked: list[str], stop: threading.Ev
         size = 1 if sent % 3 else 50  # singles and batches, interleaved
         ids = [f"{prefix}-{sent + i}" for i in range(size)]
         sent += size
-        body = [
-            {
-                "event_id": i,
-                "customer_id": "c1",
-                "product_id": "P1",
-                "action_type": "view",
-                "occurred_at": "2026-11-01T10:00:00Z",
-            }
-            for i in ids
-        ]
+        body = [_signal(i) for i in ids]
         try:
-            status = _post(port, key, body if size > 1 else body[0])
+            status, _payload = _post(port, key, body if size > 1 else body[0])
         except OSError:
             return  # the server is gone: whatever was in flight was never acknowledged
         if 200 <= status < 300:
@@ -102,26 +98,8 @@ def test_every_acknowledged_signal_survives_sigkill_once(settings_url: str, tmp_
     assert total is not None and total >= len(acked)
 
     with running_server(env, workers=1) as server:  # a restarted server treats every re-sent signal as known
-        body = [
-            {
-                "event_id": i,
-                "customer_id": "c1",
-                "product_id": "P1",
-                "action_type": "view",
-                "occurred_at": "2026-11-01T10:00:00Z",
-            }
-            for i in acked[:1000]
-        ]
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-        connection.request(
-            "POST",
-            "/api/recommendations/signals",
-            body=json.dumps(body),
-            headers={"Content-Type": "application/json", "X-API-Key": key},
-        )
-        response = connection.getresponse()
-        receipt = json.loads(response.read())
-        response.close()
-        connection.close()
+        body = [_signal(i) for i in acked[:1000]]
+        _status, payload = _post(server.port, key, body)
+        receipt = json.loads(payload)
     assert receipt["accepted"] == 0 and receipt["duplicates"] == len(body)
     db.dispose()
