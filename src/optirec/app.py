@@ -41,6 +41,7 @@ def load_model(path: Path, version: str) -> LiveModel:
 def build_recommender(state: AppState) -> Recommender:
     settings = state.settings
     engine = Engine(state.db, settings.rules)
+    state.catalog_listeners.append(engine.snapshots.invalidate)
     return Recommender(state.db, engine, settings.rules, tuple(settings.rebuyable_categories))
 
 

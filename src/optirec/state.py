@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,12 @@ class AppState:
     limiter: RateLimiter
     principals: PrincipalCache
     extras: dict[str, Any] = field(default_factory=dict)
+    catalog_listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def catalog_changed(self) -> None:
+        """Tell this process's caches of the catalog that it changed (other processes see it within seconds)."""
+        for listener in self.catalog_listeners:
+            listener()
 
     @classmethod
     def build(cls, settings: Settings) -> AppState:

@@ -43,20 +43,27 @@ def get_product(product_id: str, state: State) -> ProductPublic:
 @router.post("", status_code=201, summary="Create a product")
 def create_product(body: ProductCreate, state: State, _who: ServicePrincipal) -> ProductPublic:
     with state.db.write() as session:
-        return ProductPublic.model_validate(service.create_product(session=session, data=body))
+        created = ProductPublic.model_validate(service.create_product(session=session, data=body))
+    state.catalog_changed()
+    return created
 
 
 @router.patch("/{product_id}", summary="Update some fields of a product")
 def update_product(product_id: str, body: ProductUpdate, state: State, _who: ServicePrincipal) -> ProductPublic:
     with state.db.write() as session:
-        product = service.update_product(session=session, product_id=product_id, data=body)
-        return ProductPublic.model_validate(product)
+        updated = ProductPublic.model_validate(
+            service.update_product(session=session, product_id=product_id, data=body)
+        )
+    state.catalog_changed()
+    return updated
 
 
 @router.delete("/{product_id}", summary="Deactivate a product (it is kept, but no longer listed or recommended)")
 def deactivate_product(product_id: str, state: State, _who: ServicePrincipal) -> ProductPublic:
     with state.db.write() as session:
-        return ProductPublic.model_validate(service.deactivate_product(session=session, product_id=product_id))
+        product = ProductPublic.model_validate(service.deactivate_product(session=session, product_id=product_id))
+    state.catalog_changed()
+    return product
 
 
 @router.post(
@@ -82,6 +89,8 @@ async def import_file(
     fmt = detect_format("upload", format or ("csv" if "csv" in content_type else "jsonl"))
     body = await request.body()
     try:
-        return await run_in_threadpool(import_products, state.db, io.BytesIO(body), fmt)
+        report = await run_in_threadpool(import_products, state.db, io.BytesIO(body), fmt)
     except ValueError as error:  # an unusable header: nothing was imported
         raise BadRequest(str(error)) from None
+    state.catalog_changed()
+    return report

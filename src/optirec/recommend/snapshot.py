@@ -116,21 +116,28 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
 
 
 class SnapshotCache:
-    """The current snapshot; `get()` rebuilds it when the catalog changed (checked every `check_seconds`)."""
+    """The current snapshot; `get()` rebuilds it when the catalog changed (checked every `check_seconds`, and at
+    once after `invalidate()`, which this process's catalog writes call)."""
 
     def __init__(self, db: Database, rules: RuleSettings, *, check_seconds: float = 5.0) -> None:
         self._db, self._rules, self._check_seconds = db, rules, check_seconds
         self._snapshot: CatalogSnapshot | None = None
         self._checked_at = 0.0
+        self._dirty = True
         self._lock = threading.Lock()
+
+    def _fresh(self) -> bool:
+        return not self._dirty and time.monotonic() - self._checked_at < self._check_seconds
 
     def get(self) -> CatalogSnapshot:
         snapshot = self._snapshot
-        if snapshot is not None and time.monotonic() - self._checked_at < self._check_seconds:
+        if snapshot is not None and self._fresh():
             return snapshot
         with self._lock:
-            if self._snapshot is not None and time.monotonic() - self._checked_at < self._check_seconds:
+            if self._snapshot is not None and self._fresh():
                 return self._snapshot
+            # Cleared before reading: a change committed while we build marks it dirty again.
+            self._dirty = False
             with self._db.read() as session:
                 if self._snapshot is None or catalog_version(session) != self._snapshot.version:
                     self._snapshot = build_snapshot(session, self._rules)
@@ -138,4 +145,4 @@ class SnapshotCache:
             return self._snapshot
 
     def invalidate(self) -> None:
-        self._checked_at = 0.0
+        self._dirty = True
