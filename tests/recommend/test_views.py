@@ -142,3 +142,11 @@ def test_served_lists_are_logged_and_attributed(
     assert day["model_version"] == "popularity" and day["lists_served"] == 1
     assert day["click_through"] == 1.0 and day["conversion"] == 1.0 and day["revenue"] == 258.0
     assert client.get("/api/admin/metrics", headers=service_headers).status_code == 403
+
+
+def test_similar_with_contradictory_prices_is_a_clear_4xx(client: TestClient, service_headers: dict[str, str]) -> None:
+    # Regression (found by the fuzz run): the filters of the similar list were validated outside the error handler.
+    _catalog(client, service_headers)
+    response = client.get("/api/recommendations/similar/STRONG?price_min=100&price_max=10", headers=service_headers)
+    assert response.status_code == 422 and "price_min" in response.json()["error"]["message"]
+    assert client.get("/api/recommendations/similar/STRONG?shape=round", headers=service_headers).status_code == 200

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import ValidationError
 
 from optirec.auth.deps import CurrentPrincipal, acting_customer
 from optirec.auth.service import Principal
+from optirec.errors import InvalidInput
 from optirec.recommend.schemas import (
     CompleteTheLookRequest,
     PersonalizedRequest,
@@ -17,6 +20,7 @@ from optirec.recommend.schemas import (
 from optirec.recommend.service import ListSpec, Recommender
 from optirec.signals.schemas import SessionId
 from optirec.state import AppState, get_state
+from optirec.tabular import validation_reason
 
 router = APIRouter(prefix="/api/recommendations", tags=["recommendations"])
 State = Annotated[AppState, Depends(get_state)]
@@ -59,11 +63,21 @@ async def similar(
     customer_id: Annotated[str | None, Query(max_length=64)] = None,
     session_id: Annotated[SessionId | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 12,
-    filters: Annotated[RecommendationFilters, Depends()] = RecommendationFilters(),
+    category: Annotated[str | None, Query(max_length=64)] = None,
+    brand: Annotated[str | None, Query(max_length=100)] = None,
+    shape: Annotated[str | None, Query(max_length=32)] = None,
+    price_min: Annotated[Decimal | None, Query(ge=0)] = None,
+    price_max: Annotated[Decimal | None, Query(ge=0)] = None,
     diversity: Annotated[float, Query(ge=0, le=1)] = 0.2,
     explain: bool = True,
 ) -> RecommendationResponse:
     customer, session = _who(principal, customer_id, session_id)
+    try:
+        filters = RecommendationFilters(
+            category=category, brand=brand, shape=shape, price_min=price_min, price_max=price_max
+        )
+    except ValidationError as error:  # a contradictory filter, such as price_min above price_max
+        raise InvalidInput(validation_reason(error)) from None
     spec = ListSpec(
         surface="similar",
         customer_id=customer,
