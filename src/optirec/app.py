@@ -63,6 +63,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         yield
         schedule.stop()
         watcher.stop()
+        recommender.close()
         state.db.dispose()
 
     app = FastAPI(

@@ -163,6 +163,8 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
+        # PostgreSQL reads on the hot path skip the COMMIT round trip; SQLite's BEGIN is local and cheap.
+        self._hot = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         database = make_url(url).database if self.is_sqlite else None
         self._write_lock = _SQLiteWriteLock(database) if database and database != ":memory:" else None
         self._checkpoints = _Checkpointer(self.engine) if self._write_lock is not None else None
@@ -178,9 +180,14 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A Core connection in one read transaction: the lightest way to run the hot path's queries."""
-        with self.engine.connect() as connection, connection.begin():
-            yield connection
+        """A Core connection for the hot path's reads: one read transaction on SQLite; on PostgreSQL autocommit
+        (no COMMIT round trip; each statement reads its own consistent snapshot)."""
+        if self.is_sqlite:
+            with self._hot.connect() as connection, connection.begin():
+                yield connection
+        else:
+            with self._hot.connect() as connection:
+                yield connection
 
     @contextmanager
     def write(self) -> Iterator[Session]:

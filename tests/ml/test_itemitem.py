@@ -27,3 +27,19 @@ def test_scores_sum_the_weighted_neighbour_rows() -> None:
     assert np.allclose(source.scores(np.array([0, 1]), np.array([1.0, 0.5], dtype=np.float32)), [0.0, 1.0, 1.0])
     assert source.similar(2, 1).tolist() == [0]
     assert np.allclose(source.scores(np.array([], dtype=np.int64), np.array([], dtype=np.float32)), 0.0)
+
+
+def test_entries_and_scores_match_scipy_on_random_rows() -> None:
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    matrix = sp.random(200, 200, density=0.05, format="csr", dtype=np.float32, random_state=1)
+    source = ItemItem(matrix)
+    for _ in range(30):
+        items = rng.integers(0, 200, rng.integers(1, 20))
+        weights = rng.random(items.size).astype(np.float32)
+        assert np.allclose(source.scores(items, weights), np.asarray(matrix[items].T @ weights).ravel(), atol=1e-5)
+        which, columns, values = source.entries(items)
+        dense = np.zeros((items.size, 200), dtype=np.float32)
+        dense[which, columns] = values
+        assert np.array_equal(dense, matrix[items].toarray())

@@ -9,13 +9,13 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from optirec.eyewear.config import RuleSettings
-from optirec.eyewear.vectorized import rule_failures
+from optirec.eyewear.vectorized import fit_scores, rule_failures
 from optirec.eyewear.wearer import Wearer
 from optirec.recommend.ranking import attribute_mask, combine, equals, price_mask
 from optirec.recommend.schemas import RecommendationFilters
@@ -30,23 +30,38 @@ class Filtered:
     removed: dict[str, int]
 
 
-class RuleMaskCache:
-    """Per (catalog version, wearer): which products each rule refuses. Shoppers with one profile share it."""
+@dataclass
+class WearerView:
+    """What the catalog looks like to one wearer: which products each rule refuses, the fit score of every
+    product, and (filled as lists show them) what the rules say about a product in words."""
+
+    failures: dict[str, BoolArray]
+    fit: npt.NDArray[np.float64]
+    reasons: dict[int, list[str]] = field(default_factory=dict)
+
+
+class WearerCache:
+    """`WearerView`s per (catalog version, wearer), least recently used dropped first: shoppers with one
+    profile share one, and a returning shopper's is still there."""
 
     def __init__(self, size: int = 2048) -> None:
-        self._items: OrderedDict[tuple[object, Wearer], dict[str, BoolArray]] = OrderedDict()
+        self._items: OrderedDict[tuple[object, Wearer], WearerView] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def failures(self, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> dict[str, BoolArray]:
+    def view(self, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> WearerView:
         key = (snapshot.version, wearer)
         found = self._items.get(key)
-        if found is None:
-            found = rule_failures(snapshot.frames, wearer, rules)
+        if found is not None:
             with self._lock:
-                self._items[key] = found
-                while len(self._items) > self._size:
-                    self._items.popitem(last=False)
+                if key in self._items:
+                    self._items.move_to_end(key)
+            return found
+        found = WearerView(rule_failures(snapshot.frames, wearer, rules), fit_scores(snapshot.frames, wearer, rules))
+        with self._lock:
+            self._items[key] = found
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
         return found
 
 

@@ -44,7 +44,9 @@ class TrainedModel:
         source = [k for k, item in enumerate(items) if item in self._index]
         item_item = self._model.item_item
         if item_item is not None:
-            parts = np.asarray(item_item.neighbours[rows].toarray(), dtype=np.float32)  # (k, n_items)
+            parts = np.zeros((len(rows), len(self._index)), dtype=np.float32)  # (k, n_items)
+            which, columns, values = item_item.entries(np.asarray(rows, dtype=np.int64))
+            parts[which, columns] = values
         else:  # no item-to-item source: cosine of the product embeddings
             table = self._model.item_table
             norms = np.linalg.norm(table, axis=1) + 1e-9

@@ -90,14 +90,14 @@ def diversify(
     spread = rel.max() - rel.min()
     rel = (rel - rel.min()) / spread if spread > 0 else np.zeros_like(rel)
     feats = features[candidates]
+    pairwise = (feats[:, None, :] == feats[None, :, :]).mean(axis=2)  # (c, c) likeness, computed once
+    relevance_part = (1 - diversity) * rel
     picked: list[int] = []
     likeness = np.zeros(candidates.size)
-    available = np.ones(candidates.size, dtype=np.bool_)
+    taken = np.zeros(candidates.size)  # -inf once picked
     for _ in range(min(k, candidates.size)):
-        gain = (1 - diversity) * rel - diversity * likeness
-        gain[~available] = -np.inf
-        best = int(np.argmax(gain))
+        best = int(np.argmax(relevance_part - diversity * likeness + taken))
         picked.append(best)
-        available[best] = False
-        likeness = np.maximum(likeness, (feats == feats[best]).mean(axis=1))
+        taken[best] = -np.inf
+        np.maximum(likeness, pairwise[best], out=likeness)
     return candidates[np.array(picked, dtype=np.int64)]

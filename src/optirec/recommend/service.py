@@ -9,24 +9,22 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import insert
 
 from optirec.db import Database, utcnow
 from optirec.errors import NotFound
 from optirec.eyewear.config import RuleSettings
-from optirec.eyewear.vectorized import fit_scores
-from optirec.recommend.filters import Filtered, RuleMaskCache, apply_filters
+from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
 from optirec.recommend.live import Engine, LiveModel, Scored
-from optirec.recommend.models import ServedRecommendation
 from optirec.recommend.ranking import diversify, standardise, top_k
 from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
 from optirec.recommend.schemas import RecommendationFilters, RecommendationResponse, RecommendedItem
 from optirec.recommend.segments import segment_of
+from optirec.recommend.servedlog import ServedLog
 from optirec.recommend.shopper import Shopper, load_shopper
 from optirec.recommend.snapshot import CatalogSnapshot
 
@@ -63,17 +61,35 @@ class Recommender:
     engine: Engine
     rules: RuleSettings
     rebuyable: tuple[str, ...]
-    rule_masks: RuleMaskCache = field(default_factory=RuleMaskCache)
+    wearers: WearerCache = field(default_factory=WearerCache)
     # Lists are numpy-heavy: built one at a time per worker, or threads fight for the GIL at every numpy call
     # (each release can cost a 5 ms switch interval) and latency multiplies. Workers give the parallelism.
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="optirec-lists")
     )
 
+    served: ServedLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.served = ServedLog(self.db)
+
     async def build_async(self, spec: ListSpec) -> RecommendationResponse:
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self.build, spec)
+        """Build the list on the list thread, then wait (without holding it) until its log row is committed."""
+        response, logged = await asyncio.get_running_loop().run_in_executor(self.executor, self._compose, spec)
+        await asyncio.wrap_future(logged)
+        return response
 
     def build(self, spec: ListSpec) -> RecommendationResponse:
+        """Build a list and wait until it is logged (for callers outside the event loop)."""
+        response, logged = self._compose(spec)
+        logged.result()
+        return response
+
+    def close(self) -> None:
+        """Commit the lists still queued for the log."""
+        self.served.close()
+
+    def _compose(self, spec: ListSpec) -> tuple[RecommendationResponse, Future[None]]:
         snapshot = self.engine.snapshots.get()
         unknown = [p for p in spec.context_items if p not in snapshot.index]
         if unknown:
@@ -81,9 +97,10 @@ class Recommender:
         with self.db.connect() as session:
             shopper = load_shopper(session=session, customer_id=spec.customer_id, session_id=spec.session_id)
         model = self.engine.model  # one model for the whole answer, even if a promotion lands meanwhile
+        view = self.wearers.view(snapshot, shopper.wearer, self.rules)
         filtered = apply_filters(
             snapshot,
-            rule_failures_by_name=self.rule_masks.failures(snapshot, shopper.wearer, self.rules),
+            rule_failures_by_name=view.failures,
             filters=spec.filters,
             excluded=[*spec.exclude, *spec.context_items],
             bought=shopper.bought,
@@ -91,8 +108,8 @@ class Recommender:
         )
         history = shopper.history if (spec.use_history and shopper.personalise) else []
         scored = self.engine.score(snapshot, model, history, spec.context_items) if model is not None else None
-        chosen, scores, fallback = self._rank(snapshot, shopper, filtered, scored, spec)
-        items = self._items(snapshot, shopper, model, scored, chosen, scores, fallback, spec)
+        chosen, scores, fallback = self._rank(snapshot, shopper, view, filtered, scored, spec)
+        items = self._items(snapshot, shopper, view, model, scored, chosen, scores, fallback, spec)
         response = RecommendationResponse(
             recommendation_id=uuid.uuid4().hex,
             model_version=model.version if model is not None else "popularity",
@@ -101,19 +118,23 @@ class Recommender:
             fallback=bool(fallback.any()) if chosen.size else True,
             fallback_reason=self._fallback_text(shopper, filtered, chosen, fallback, spec, model is not None),
         )
-        self._log(response, spec)
-        return response
+        return response, self._log(response, spec)
 
     def _rank(
-        self, snapshot: CatalogSnapshot, shopper: Shopper, filtered: Filtered, scored: Scored | None, spec: ListSpec
+        self,
+        snapshot: CatalogSnapshot,
+        shopper: Shopper,
+        view: WearerView,
+        filtered: Filtered,
+        scored: Scored | None,
+        spec: ListSpec,
     ) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]:
         allowed = filtered.allowed
         popularity = standardise(self.engine.popularity_vector(snapshot), allowed)
         segment = self.engine.segment_vector(snapshot, segment_of(shopper.wearer))
         if segment is not None:  # popular among shoppers of the same prescription and face size
             popularity = 0.5 * popularity + standardise(segment, allowed)
-        fit = fit_scores(snapshot.frames, shopper.wearer, self.rules)
-        total = WEIGHTS["popularity"] * popularity + WEIGHTS["fit"] * fit
+        total = WEIGHTS["popularity"] * popularity + WEIGHTS["fit"] * view.fit
         personal = np.zeros(len(snapshot), dtype=np.bool_)
         sources = (("personal", scored.personal if scored else None), ("related", scored.related if scored else None))
         for name, values in sources:
@@ -132,6 +153,7 @@ class Recommender:
         self,
         snapshot: CatalogSnapshot,
         shopper: Shopper,
+        view: WearerView,
         model: LiveModel | None,
         scored: Scored | None,
         chosen: IntArray,
@@ -150,7 +172,12 @@ class Recommender:
                     reasons.append(fallback_reason(shopper.wearer, segmented))
                 elif not reasons:
                     reasons.append("Picked for you from what you have been browsing")
-                reasons += rule_reasons(snapshot.frame_objects[position], shopper.wearer, self.rules)
+                said = view.reasons.get(position)
+                if said is None:
+                    said = view.reasons[position] = rule_reasons(
+                        snapshot.frame_objects[position], shopper.wearer, self.rules
+                    )
+                reasons += said
             items.append(
                 RecommendedItem(rank=rank, score=round(float(score), 4), product=snapshot.summaries[position],
                                 reasons=reasons)
@@ -210,7 +237,7 @@ class Recommender:
             return "No signals from this shopper yet: popular products among those that fit them."
         return "Too few personal candidates passed the filters: filled with popular products that fit."
 
-    def _log(self, response: RecommendationResponse, spec: ListSpec) -> None:
+    def _log(self, response: RecommendationResponse, spec: ListSpec) -> Future[None]:
         """Keep the served list for attribution (committed before the answer leaves)."""
         row = {
             "id": response.recommendation_id,
@@ -222,10 +249,4 @@ class Recommender:
             "context": spec.context or None,
             "served_at": utcnow(),
         }
-        with self.db.write() as session:
-            connection = session.connection()
-            if connection.dialect.name == "postgresql":
-                # The log is for attribution, not money: its commit need not wait for the disk (PostgreSQL
-                # flushes it within a fraction of a second). Signals keep the synchronous commit.
-                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-            connection.execute(insert(ServedRecommendation), [row])
+        return self.served.submit(row)

@@ -4,9 +4,10 @@ this runs on every request)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, literal, or_, select, union_all
 
 from optirec.customers.models import Customer, CustomerProfile
 from optirec.errors import NotFound
@@ -26,21 +27,55 @@ class Shopper:
     personalise: bool = True  # the customer's consent to use their behaviour
 
 
+# Built once: constructing a statement costs more than running it on SQLite, and a prebuilt one hits the
+# compiled-statement cache at once.
+_PROFILE = (
+    select(
+        Customer.id,
+        CustomerProfile.prescription,
+        CustomerProfile.pd_mm,
+        CustomerProfile.face_width_mm,
+        CustomerProfile.consent,
+    )
+    .outerjoin(CustomerProfile, CustomerProfile.customer_id == Customer.id)
+    .where(Customer.id == bindparam("customer_id"))
+)
+_ANY_SIGNAL = select(Signal.id).where(Signal.customer_id == bindparam("customer_id")).limit(1)
+_BY_CUSTOMER = Signal.customer_id == bindparam("customer_id")
+_BY_SESSION = Signal.session_id == bindparam("session_id")
+
+
+def _signals(who: ColumnElement[bool], with_purchases: bool) -> Select[tuple[str, str, int, datetime, int]]:
+    """The latest signals (kind 0) and every product the customer bought (kind 1), in one round trip; rows
+    carry their time and id, as neither a union nor a subquery promises an order."""
+    latest = (
+        select(Signal.product_id, Signal.action_type, literal(0).label("kind"), Signal.occurred_at, Signal.id)
+        .where(who)
+        .order_by(Signal.occurred_at.desc(), Signal.id.desc())
+        .limit(HISTORY_LIMIT)
+        .subquery()
+    )
+    query = select(latest)
+    if not with_purchases:
+        return query
+    bought = select(
+        Signal.product_id, Signal.action_type, literal(1).label("kind"), Signal.occurred_at, Signal.id
+    ).where(_BY_CUSTOMER, Signal.action_type == "purchase")
+    return union_all(query, bought)  # type: ignore[return-value]
+
+
+_SIGNALS = {
+    "customer": _signals(_BY_CUSTOMER, True),
+    "session": _signals(_BY_SESSION, False),
+    "both": _signals(or_(_BY_CUSTOMER, _BY_SESSION), True),
+}
+
+
 def _profile(session: Connection, customer_id: str) -> tuple[Wearer, bool]:
-    row = session.execute(
-        select(
-            Customer.id,
-            CustomerProfile.prescription,
-            CustomerProfile.pd_mm,
-            CustomerProfile.face_width_mm,
-            CustomerProfile.consent,
-        )
-        .outerjoin(CustomerProfile, CustomerProfile.customer_id == Customer.id)
-        .where(Customer.id == customer_id)
-    ).one_or_none()
+    row = session.execute(_PROFILE, {"customer_id": customer_id}).one_or_none()
     if row is None:
         # A customer the shop has not loaded yet but who already sends signals is served without a profile.
-        if session.execute(select(Signal.id).where(Signal.customer_id == customer_id).limit(1)).first() is None:
+        if session.execute(_ANY_SIGNAL, {"customer_id": customer_id}).first() is None:
             raise NotFound(f"No customer with id {customer_id!r}.")
         return Wearer(), True
     profile = SimpleNamespace(prescription=row.prescription, pd_mm=row.pd_mm, face_width_mm=row.face_width_mm)
@@ -52,18 +87,9 @@ def load_shopper(*, session: Connection, customer_id: str | None, session_id: st
     wearer, personalise = _profile(session, customer_id) if customer_id is not None else (Wearer(), True)
     if not personalise or (customer_id is None and session_id is None):
         return Shopper(customer_id, session_id, wearer, personalise=personalise)
-    who = Signal.customer_id == customer_id if customer_id is not None else Signal.session_id == session_id
-    if customer_id is not None and session_id is not None:
-        who = or_(who, Signal.session_id == session_id)
-    rows = session.execute(
-        select(Signal.product_id, Signal.action_type)
-        .where(who)
-        .order_by(Signal.occurred_at.desc(), Signal.id.desc())
-        .limit(HISTORY_LIMIT)
-    ).all()
-    history = [(product_id, action) for product_id, action in reversed(rows)]
-    bought: frozenset[str] = frozenset()
-    if customer_id is not None:
-        purchases = select(Signal.product_id).where(Signal.customer_id == customer_id, Signal.action_type == "purchase")
-        bought = frozenset(session.execute(purchases).scalars())
+    which = "both" if customer_id is not None and session_id is not None else "customer" if customer_id else "session"
+    rows = session.execute(_SIGNALS[which], {"customer_id": customer_id, "session_id": session_id}).all()
+    latest = sorted((row for row in rows if row.kind == 0), key=lambda row: (row.occurred_at, row.id))
+    history = [(row.product_id, row.action_type) for row in latest]
+    bought = frozenset(row.product_id for row in rows if row.kind == 1)
     return Shopper(customer_id, session_id, wearer, history, bought, personalise)
