@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ from optirec.training.scheduler import TrainingSchedule
 from optirec.training.views import router as admin_router
 
 IMPORT_PATHS = ("/import",)
+log = logging.getLogger("optirec")
 
 
 def load_model(path: Path, version: str) -> LiveModel:
@@ -45,6 +47,13 @@ def build_recommender(state: AppState) -> Recommender:
     return Recommender(state.db, engine, settings.rules, tuple(settings.rebuyable_categories))
 
 
+def _warm(engine: Engine) -> None:
+    try:
+        engine.warm()
+    except Exception:  # the first request computes what is missing
+        log.exception("warm-up failed")
+
+
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     """A FastAPI app on `settings`; `state` may be passed in (tests share one database between apps)."""
     state = state or AppState.build(settings)
@@ -58,9 +67,12 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        watcher.start()
+        watcher.start()  # loads the live model and maps it onto the catalog before the first request
+        warm = threading.Thread(target=_warm, args=(recommender.engine,), name="optirec-warm", daemon=True)
+        warm.start()
         schedule.start()
         yield
+        warm.join(timeout=60)  # it reads the database, which is closed below
         schedule.stop()
         watcher.stop()
         recommender.close()

@@ -59,7 +59,8 @@ class Engine:
         self.snapshots = SnapshotCache(db, rules)
         self.popularity = PopularityCache(db)
         self._model: LiveModel | None = None
-        self._serving: tuple[tuple[object, str], LiveModel, IntArray] | None = None
+        # (catalog version, model version) -> serving model and positions; the live one and the one being swapped in
+        self._serving: dict[tuple[object, str], tuple[LiveModel, IntArray]] = {}
         self._popularity: tuple[tuple[object, int], FloatArray] | None = None
         self.segments = SegmentCache(db)
         self._segment_vectors: dict[tuple[object, int, tuple[str, str]], FloatArray | None] = {}
@@ -82,17 +83,33 @@ class Engine:
         """The model extended to the catalog's new products (when it can), and for each catalog position the
         model's item index (−1 where it knows nothing of the product); cached per catalog and model version."""
         key = (snapshot.version, model.version)
-        cached = self._serving
-        if cached is not None and cached[0] == key:
-            return cached[1], cached[2]
+        cached = self._serving.get(key)
+        if cached is not None:
+            return cached
         extend = getattr(model, "with_products", None)
         if extend is not None:
             model = extend(list(zip(snapshot.ids, snapshot.content, strict=True)))
         index = {item: i for i, item in enumerate(model.item_ids)}
         positions = np.array([index.get(pid, -1) for pid in snapshot.ids], dtype=np.int64)
         with self._lock:
-            self._serving = (key, model, positions)
+            while len(self._serving) >= 2:
+                self._serving.pop(next(iter(self._serving)))
+            self._serving[key] = (model, positions)
         return model, positions
+
+    def prepare(self, model: LiveModel) -> None:
+        """Map a model onto the current catalog before it serves, so the first request after a swap does not."""
+        self.serving(self.snapshots.get(), model)
+
+    def warm(self) -> None:
+        """Build what the first request would otherwise build: the catalog snapshot, popularity, the segment
+        counts and the live model's catalog mapping (run beside the serving path at start-up)."""
+        snapshot = self.snapshots.get()
+        self.popularity_vector(snapshot)
+        self.segments.get(("", ""))
+        model = self._model
+        if model is not None:
+            self.serving(snapshot, model)
 
     def popularity_vector(self, snapshot: CatalogSnapshot) -> FloatArray:
         """log(1 + weighted signal count) per catalog position, cached per catalog and per popularity refresh."""

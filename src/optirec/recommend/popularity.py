@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from optirec.db import Database
+from optirec.recommend.refresh import Refreshing
 from optirec.signals.models import Signal
 
 # How much one signal of each kind says about a product's appeal.
@@ -45,25 +44,17 @@ def weighted_counts(db: Database, *, days: int) -> dict[str, float]:
 
 
 class PopularityCache:
-    """Weighted counts, recomputed at most every `ttl_seconds` (the first call computes them)."""
+    """Weighted counts, recomputed in the background every `ttl_seconds` (the first read computes them)."""
 
     def __init__(self, db: Database, *, days: int = 90, ttl_seconds: float = 600.0) -> None:
-        self._db, self._days, self._ttl = db, days, ttl_seconds
-        self._scores: dict[str, float] | None = None
-        self._computed_at = 0.0
-        self._lock = threading.Lock()
-        self.generation = 0  # grows with every recomputation
+        self._value = Refreshing(lambda: weighted_counts(db, days=days), ttl_seconds=ttl_seconds, name="popularity")
+
+    @property
+    def generation(self) -> int:
+        return self._value.generation
 
     def get(self) -> dict[str, float]:
-        scores = self._scores
-        if scores is not None and time.monotonic() - self._computed_at < self._ttl:
-            return scores
-        with self._lock:
-            if self._scores is None or time.monotonic() - self._computed_at >= self._ttl:
-                self._scores = weighted_counts(self._db, days=self._days)
-                self._computed_at = time.monotonic()
-                self.generation += 1
-            return self._scores
+        return self._value.get()
 
     def invalidate(self) -> None:
-        self._computed_at = -1e18
+        self._value.invalidate()

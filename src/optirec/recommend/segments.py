@@ -8,8 +8,6 @@ few per cent of all signals, so the per-customer aggregate stays small even on a
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import defaultdict
 from types import SimpleNamespace
 
@@ -18,6 +16,7 @@ from sqlalchemy import func, select
 from optirec.customers.models import CustomerProfile
 from optirec.db import Database
 from optirec.eyewear.wearer import Wearer
+from optirec.recommend.refresh import Refreshing
 from optirec.signals.models import Signal
 
 INTENT_WEIGHTS = {"add_to_cart": 1.0, "purchase": 2.0}
@@ -72,23 +71,15 @@ def segment_counts(db: Database) -> dict[tuple[str, str], dict[str, float]]:
 
 
 class SegmentCache:
-    """Segment counts recomputed at most every `ttl_seconds`; `generation` grows with each recomputation."""
+    """Segment counts, recomputed in the background every `ttl_seconds`; `generation` grows with each."""
 
     def __init__(self, db: Database, *, ttl_seconds: float = 900.0) -> None:
-        self._db, self._ttl = db, ttl_seconds
-        self._counts: dict[tuple[str, str], dict[str, float]] | None = None
-        self._computed_at = 0.0
-        self._lock = threading.Lock()
-        self.generation = 0
+        self._value = Refreshing(lambda: segment_counts(db), ttl_seconds=ttl_seconds, name="segments")
+
+    @property
+    def generation(self) -> int:
+        return self._value.generation
 
     def get(self, segment: tuple[str, str]) -> dict[str, float] | None:
         """The segment's counts, or None when the segment is too thin to trust (checked once per recomputation)."""
-        counts = self._counts
-        if counts is None or time.monotonic() - self._computed_at >= self._ttl:
-            with self._lock:
-                if self._counts is None or time.monotonic() - self._computed_at >= self._ttl:
-                    self._counts = segment_counts(self._db)
-                    self._computed_at = time.monotonic()
-                    self.generation += 1
-                counts = self._counts
-        return counts.get(segment)
+        return self._value.get().get(segment)

@@ -47,6 +47,10 @@ class ModelWatcher:
             self._refused.add(version)
             log.error("model %s refused at load, keeping %s: %s", version, self._engine.version, error)
             return False
+        try:
+            self._engine.prepare(model)
+        except Exception:  # the first request will try again; the swap must not wait on it
+            log.exception("could not map model %s onto the catalog ahead of serving", version)
         self._engine.swap_model(model)
         log.info("now serving model %s", version)
         return True
