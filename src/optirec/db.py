@@ -73,7 +73,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, hot: bool = False) -> Engine:
     """An engine for `url`; SQLite files get their folder created and WAL switched on."""
     if is_sqlite(url):
         database = make_url(url).database
@@ -84,6 +84,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         event.listen(engine, "connect", _disable_pysqlite_begin)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    if hot:
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT")
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
@@ -163,8 +165,10 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
-        # PostgreSQL reads on the hot path skip the COMMIT round trip; SQLite's BEGIN is local and cheap.
-        self._hot = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        # The hot path's reads on PostgreSQL use a pool of their own: autocommit (no COMMIT round trip) and no
+        # pre-ping (no extra round trip per request). A connection lost meanwhile fails one request with a 503
+        # and makes the pool drop every connection it holds. SQLite's BEGIN is local and cheap.
+        self._hot = self.engine if self.is_sqlite else make_engine(url, pool_size=2, hot=True)
         database = make_url(url).database if self.is_sqlite else None
         self._write_lock = _SQLiteWriteLock(database) if database and database != ":memory:" else None
         self._checkpoints = _Checkpointer(self.engine) if self._write_lock is not None else None
@@ -203,5 +207,7 @@ class Database:
         if self._checkpoints is not None:
             self._checkpoints.stop()
         self.engine.dispose()
+        if self._hot is not self.engine:
+            self._hot.dispose()
         if self._write_lock is not None:
             self._write_lock.close()

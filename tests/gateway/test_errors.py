@@ -99,3 +99,18 @@ def test_unexpected_exception_is_a_500_with_the_one_shape_and_no_internals(
     [logged] = [r.getMessage() for r in caplog.records if r.name == "optirec.errors"]
     # Regression: the log named the raw path, and so the customer id in it.
     assert logged == "unhandled error on GET /boom/{customer_id}: RuntimeError"
+
+
+def test_a_lost_database_connection_is_a_503_worth_retrying(settings: Settings, state: AppState) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    app = create_app(settings, state)
+
+    def lost() -> None:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection unexpectedly"))
+
+    app.add_api_route("/lost", lost)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        response = test_client.get("/lost")
+    error_of(response, 503, "database_unavailable")
+    assert response.headers["Retry-After"] == "1" and "server closed" not in response.text

@@ -54,19 +54,21 @@ def _service_key(url: str) -> str:
     return secret
 
 
-def _customer_ids(url: str, limit: int = 2000) -> list[str]:
-    from sqlalchemy import select
+def _customer_ids(url: str, limit: int = 20_000) -> list[str]:
+    """A random sample of the shop's customers (so that per-shopper caches are not all warm)."""
+    from sqlalchemy import func, select
 
     from optirec.customers.models import Customer
 
     db = Database(url, pool_size=1)
+    query = select(Customer.id).where(Customer.role == "customer").order_by(func.random()).limit(limit)
     with db.read() as session:
-        ids = list(session.scalars(select(Customer.id).where(Customer.role == "customer").limit(limit)))
+        ids = list(session.scalars(query))
     db.dispose()
     return ids
 
 
-def _bodies(customers: list[str], count: int = 500) -> list[bytes]:
+def _bodies(customers: list[str], count: int = 5000) -> list[bytes]:
     rng = random.Random(5)
     return [orjson.dumps({"customer_id": rng.choice(customers), "limit": 12}) for _ in range(count)]
 

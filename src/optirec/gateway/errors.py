@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -90,7 +91,19 @@ async def _on_unexpected(request: Request, exc: Exception) -> ErrorResponse:
     return internal_error_response()
 
 
+async def _on_database_unavailable(request: Request, exc: Exception) -> ErrorResponse:
+    # A lost connection (the server restarted, the network dropped): the pool has dropped its connections and
+    # the next request opens new ones, so this one is worth retrying.
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    log.warning("database unavailable on %s %s: %s", request.method, route, type(exc).__name__)
+    return error_response(
+        503, "database_unavailable", "The database could not be reached; try again in a moment.", None,
+        {"Retry-After": "1"},
+    )  # fmt: skip
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(OperationalError, _on_database_unavailable)
     app.add_exception_handler(OptirecError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)

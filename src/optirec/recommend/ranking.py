@@ -60,8 +60,9 @@ def standardise(scores: FloatArray, where: BoolArray) -> FloatArray:
     if not where.any():
         return out
     values = scores[where]
-    spread = values.std()
-    out[where] = (values - values.mean()) / (spread if spread > 1e-12 else 1.0)
+    centred = values - np.add.reduce(values) / values.size
+    spread = float(np.sqrt(np.add.reduce(centred * centred) / values.size))
+    out[where] = centred / (spread if spread > 1e-12 else 1.0)
     return out
 
 
