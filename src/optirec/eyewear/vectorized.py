@@ -9,7 +9,7 @@ once by the same helpers.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,8 @@ class FrameArrays:
     sphere_max: FloatArray
     cylinder_max: FloatArray
     progressive: BoolArray
+    # What the rules derive from the frames alone, per rule settings (see `_static`): filled on first use.
+    memo: dict[int, tuple[RuleSettings, _Static]] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return int(self.category_codes.shape[0])
@@ -83,27 +85,64 @@ class FrameArrays:
         return lookup[self.category_codes] if lookup.size else np.zeros(len(self), dtype=np.bool_)
 
 
+@dataclass(frozen=True)
+class _Static:
+    """The wearer-independent columns the rules compare against, computed once per catalogue and settings: a
+    request then costs only the comparisons with its wearer's values."""
+
+    is_frame: BoolArray
+    sun: BoolArray
+    sphere_lo: FloatArray
+    sphere_hi: FloatArray
+    cylinder_limit: FloatArray
+    rim_limit: FloatArray
+    not_multifocal: BoolArray  # not progressive, or too short for a reading zone
+    span: FloatArray  # lens width + bridge
+    effective_diameter: FloatArray
+    width_known: BoolArray
+    span_known: BoolArray
+
+
+def _static(frames: FrameArrays, settings: RuleSettings) -> _Static:
+    found = frames.memo.get(id(settings))
+    if found is not None and found[0] is settings:
+        return found[1]
+    short = np.isnan(frames.lens_height) | (frames.lens_height < settings.min_multifocal_height_mm)
+    span = frames.lens_width + frames.bridge
+    static = _Static(
+        is_frame=frames.in_categories(settings.frame_categories),
+        sun=frames.in_categories(settings.sun_categories),
+        sphere_lo=np.where(np.isnan(frames.sphere_min), settings.default_sphere_min, frames.sphere_min),
+        sphere_hi=np.where(np.isnan(frames.sphere_max), settings.default_sphere_max, frames.sphere_max),
+        cylinder_limit=np.where(np.isnan(frames.cylinder_max), settings.default_cylinder_max, frames.cylinder_max),
+        rim_limit=np.array([np.inf, settings.semi_rimless_max_power, settings.rimless_max_power])[frames.rim_codes],
+        not_multifocal=~frames.progressive | short,
+        span=span,
+        effective_diameter=frames.lens_width + settings.effective_diameter_extra_mm,
+        width_known=~np.isnan(frames.frame_width),
+        span_known=~np.isnan(span),
+    )
+    frames.memo[id(settings)] = (settings, static)
+    return static
+
+
 def _prescription_failures(
     frames: FrameArrays, wearer: Wearer, settings: RuleSettings, lenses: BoolArray
 ) -> dict[str, BoolArray]:
     """rx_capable, sphere, cylinder, rim_power, multifocal and lens_width_power, for a wearer with an Rx."""
     rx = wearer.rx
     assert rx is not None
-    lo = np.where(np.isnan(frames.sphere_min), settings.default_sphere_min, frames.sphere_min)
-    hi = np.where(np.isnan(frames.sphere_max), settings.default_sphere_max, frames.sphere_max)
-    cyl_limit = np.where(np.isnan(frames.cylinder_max), settings.default_cylinder_max, frames.cylinder_max)
-    rim_limit = np.array([np.inf, settings.semi_rimless_max_power, settings.rimless_max_power])[frames.rim_codes]
+    static = _static(frames, settings)
     out = {
         "rx_capable": lenses & ~frames.rx_capable,
-        "sphere": lenses & ~((lo <= rx.lowest) & (rx.highest <= hi)),
-        "cylinder": lenses & ~(rx.cylinder <= cyl_limit),
-        "rim_power": lenses & (rx.max_power > rim_limit),
+        "sphere": lenses & ~((static.sphere_lo <= rx.lowest) & (rx.highest <= static.sphere_hi)),
+        "cylinder": lenses & ~(rx.cylinder <= static.cylinder_limit),
+        "rim_power": lenses & (rx.max_power > static.rim_limit),
     }
     if rx.add is None:
         out["multifocal"] = np.zeros(len(frames), dtype=np.bool_)
     else:
-        short = np.isnan(frames.lens_height) | (frames.lens_height < settings.min_multifocal_height_mm)
-        out["multifocal"] = lenses & (~frames.progressive | short)
+        out["multifocal"] = lenses & static.not_multifocal
     strong = rx.max_power >= settings.high_power_threshold
     out["lens_width_power"] = lenses & strong & (frames.lens_width > settings.high_power_max_lens_width_mm)
     return out
@@ -114,10 +153,10 @@ def _decentration_failures(frames: FrameArrays, wearer: Wearer, settings: RuleSe
     rx, pd = wearer.rx, wearer.pd_mm
     if rx is None or pd is None:
         return np.zeros(len(frames), dtype=np.bool_)
-    decentration = np.abs(frames.lens_width + frames.bridge - pd) / 2
+    static = _static(frames, settings)
+    decentration = np.abs(static.span - pd) / 2
     blank = blank_diameter(rx.max_power, settings)
-    ed = frames.lens_width + settings.effective_diameter_extra_mm
-    room = (blank - ed - settings.lens_edging_allowance_mm) / 2
+    room = (blank - static.effective_diameter - settings.lens_edging_allowance_mm) / 2
     allowed = np.maximum(0.0, room) + residual_decentration_mm(rx, settings)
     return lenses & (decentration > allowed)
 
@@ -125,12 +164,12 @@ def _decentration_failures(frames: FrameArrays, wearer: Wearer, settings: RuleSe
 def rule_failures(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -> dict[str, BoolArray]:
     """Per rule (the names of `rules.RULE_NAMES`), which frames fail it for this wearer, shape (n,) each."""
     n = len(frames)
-    is_frame = frames.in_categories(settings.frame_categories)
+    static = _static(frames, settings)
+    is_frame = static.is_frame
     if wearer.rx is None:
         out = {name: np.zeros(n, dtype=np.bool_) for name in RULE_NAMES}
     else:
-        sun = frames.in_categories(settings.sun_categories)
-        lenses = is_frame & (~sun | wearer.rx_sunglasses)
+        lenses = is_frame & (~static.sun | wearer.rx_sunglasses)
         out = _prescription_failures(frames, wearer, settings, lenses)
         out["decentration"] = _decentration_failures(frames, wearer, settings, lenses)
     out["face_width"] = np.zeros(n, dtype=np.bool_)
@@ -158,16 +197,17 @@ def _closeness(difference: FloatArray, scale: float) -> FloatArray:
 def fit_scores(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -> FloatArray:
     """The soft fit score (0…1) of every frame for this wearer, shape (n,); see `fit.fit_score`."""
     n = len(frames)
+    static = _static(frames, settings)
     total, count = np.zeros(n), np.zeros(n, dtype=np.int64)
     parts: list[tuple[FloatArray, BoolArray]] = []
     if wearer.face_width_mm is not None:
         diff = frames.frame_width - wearer.face_width_mm - settings.face_ideal_offset_mm
-        parts.append((_closeness(diff, settings.fit_score_face_scale_mm), ~np.isnan(frames.frame_width)))
+        parts.append((_closeness(diff, settings.fit_score_face_scale_mm), static.width_known))
     if wearer.pd_mm is not None:
-        decentration = (frames.lens_width + frames.bridge - wearer.pd_mm) / 2
-        parts.append((_closeness(decentration, settings.fit_score_pd_scale_mm), ~np.isnan(decentration)))
+        decentration = (static.span - wearer.pd_mm) / 2
+        parts.append((_closeness(decentration, settings.fit_score_pd_scale_mm), static.span_known))
     for values, known in parts:
         total = np.where(known, total + np.where(known, values, 0.0), total)
         count += known
     score = np.where(count == 2, total / 2, np.where(count == 1, total, NEUTRAL_SCORE))
-    return np.where(frames.in_categories(settings.frame_categories), score, NEUTRAL_SCORE)
+    return np.where(static.is_frame, score, NEUTRAL_SCORE)

@@ -102,7 +102,7 @@ def apply_filters(
     steps += [(f"rule:{name}", ~failed) for name, failed in rule_failures_by_name.items()]
     steps.append(("request_filters", request_mask(snapshot, filters)))
     steps.append(("excluded", ~positions_mask(snapshot, excluded)))
-    rebuy = np.isin(snapshot.category, list(rebuyable)) if rebuyable else np.zeros(len(snapshot), dtype=np.bool_)
+    rebuy = snapshot.in_categories(rebuyable)
     steps.append(("already_bought", ~positions_mask(snapshot, bought) | rebuy))
     allowed = np.ones(len(snapshot), dtype=np.bool_)
     removed: dict[str, int] = {}

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from optirec.db import Database
 from optirec.eyewear.config import RuleSettings
 from optirec.recommend.popularity import PopularityCache
+from optirec.recommend.ranking import standardise
 from optirec.recommend.segments import SegmentCache
 from optirec.recommend.snapshot import CatalogSnapshot, SnapshotCache
 
@@ -112,23 +113,27 @@ class Engine:
             self.serving(snapshot, model)
 
     def popularity_vector(self, snapshot: CatalogSnapshot) -> FloatArray:
-        """log(1 + weighted signal count) per catalog position, cached per catalog and per popularity refresh."""
+        """log(1 + weighted signal count) per catalog position, standardised over the sellable products; cached
+        per catalog and per popularity refresh."""
         counts = self.popularity.get()
         cached = self._popularity
         if cached is not None and cached[0] == (snapshot.version, self.popularity.generation):
             return cached[1]
         vector = np.log1p(np.array([counts.get(pid, 0.0) for pid in snapshot.ids], dtype=np.float64))
+        vector = standardise(vector, snapshot.sellable)
         self._popularity = ((snapshot.version, self.popularity.generation), vector)
         return vector
 
     def segment_vector(self, snapshot: CatalogSnapshot, segment: tuple[str, str]) -> FloatArray | None:
-        """log(1 + intent count) per catalog position among shoppers of this segment; None when too thin."""
+        """log(1 + intent count) per catalog position among shoppers of this segment, standardised over the
+        sellable products; None when the segment is too thin."""
         counts = self.segments.get(segment)
         key = (snapshot.version, self.segments.generation, segment)
         if key not in self._segment_vectors:
             vector = None
             if counts is not None:
                 vector = np.log1p(np.array([counts.get(pid, 0.0) for pid in snapshot.ids], dtype=np.float64))
+                vector = standardise(vector, snapshot.sellable)
             if len(self._segment_vectors) > 64:
                 self._segment_vectors.clear()
             self._segment_vectors[key] = vector

@@ -130,10 +130,10 @@ class Recommender:
         spec: ListSpec,
     ) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]:
         allowed = filtered.allowed
-        popularity = standardise(self.engine.popularity_vector(snapshot), allowed)
+        popularity = self.engine.popularity_vector(snapshot)  # standardised over the sellable products
         segment = self.engine.segment_vector(snapshot, segment_of(shopper.wearer))
         if segment is not None:  # popular among shoppers of the same prescription and face size
-            popularity = 0.5 * popularity + standardise(segment, allowed)
+            popularity = 0.5 * popularity + segment
         total = WEIGHTS["popularity"] * popularity + WEIGHTS["fit"] * view.fit
         personal = np.zeros(len(snapshot), dtype=np.bool_)
         sources = (("personal", scored.personal if scored else None), ("related", scored.related if scored else None))
