@@ -171,3 +171,13 @@ def test_rimless_limit_is_inclusive(power: float) -> None:
 @given(st.floats(50, 80))
 def test_no_prescription_never_fails_a_prescription_rule(pd: float) -> None:
     assert failed_rules(GLASSES, Wearer(pd_mm=pd)) <= {"face_width"}
+
+
+def test_rules_by_name_name_their_own_results() -> None:
+    from optirec.eyewear.config import RuleSettings
+    from optirec.eyewear.rules import RULES_BY_NAME
+    from optirec.eyewear.wearer import Frame, Wearer
+
+    frame = Frame(category="eyeglasses")
+    for name, rule in RULES_BY_NAME.items():
+        assert rule(frame, Wearer(), RuleSettings()).rule == name

@@ -140,6 +140,8 @@ RULE_NAMES: tuple[str, ...] = (
     "face_width",
 )
 
+RULES_BY_NAME: dict[str, Rule] = dict(zip(RULE_NAMES, RULES, strict=True))
+
 
 def check_frame(frame: Frame, wearer: Wearer, settings: RuleSettings) -> Verdict:
     """Every hard rule and the fit score for one frame and one wearer."""

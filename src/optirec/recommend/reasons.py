@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.reasons import NO_FACE, NO_PD, NO_RX, NOT_A_FRAME, PLAIN_SUN
-from optirec.eyewear.rules import check_frame
+from optirec.eyewear.rules import RULE_NAMES, RULES_BY_NAME
 from optirec.eyewear.wearer import Frame, Wearer
 
 ACTION_WORDS = {
@@ -17,7 +17,7 @@ ACTION_WORDS = {
 # Rule answers that say nothing about this frame for this shopper are left out of the list.
 _SILENT = {NO_RX, NOT_A_FRAME, PLAIN_SUN, NO_FACE, NO_PD, "Takes prescription lenses", "No cylinder needed",
            "Single-vision lenses: no reading zone needed"}  # fmt: skip
-_SHOWN_RULES = ("sphere", "cylinder", "multifocal", "face_width", "decentration")
+_SHOWN_RULES = tuple(n for n in RULE_NAMES if n in {"sphere", "cylinder", "multifocal", "face_width", "decentration"})
 
 
 def because_of(name: str, action: str | None, page: str) -> str:
@@ -31,9 +31,14 @@ def because_of(name: str, action: str | None, page: str) -> str:
 
 def rule_reasons(frame: Frame, wearer: Wearer, rules: RuleSettings, *, most: int = 2) -> list[str]:
     """What the passed rules say about this frame for this shopper ("Takes your −5.25 prescription")."""
-    verdict = check_frame(frame, wearer, rules)
-    said = [r.reason for r in verdict.results if r.passed and r.rule in _SHOWN_RULES and r.reason not in _SILENT]
-    return said[:most]
+    said = []
+    for name in _SHOWN_RULES:
+        result = RULES_BY_NAME[name](frame, wearer, rules)
+        if result.passed and result.reason not in _SILENT:
+            said.append(result.reason)
+            if len(said) == most:
+                break
+    return said
 
 
 def fallback_reason(wearer: Wearer, segmented: bool = False) -> str:
