@@ -62,3 +62,19 @@ def test_a_failed_write_fails_every_waiter_and_stores_nothing_of_the_batch(db: D
         log.write(_row(1))  # the same recommendation id again
     assert _count(db) == 1
     log.close()
+
+
+def test_a_stored_row_reads_back_through_the_model_unchanged(db: Database) -> None:
+    row = _row(7) | {
+        "customer_id": "c-1",
+        "items": [{"product_id": "FR-1", "rank": 1, "score": 0.5}],
+        "context": {"page": "product", "product_id": "FR-2", "cart": []},
+    }
+    log = ServedLog(db)
+    log.write(row)
+    log.close()
+    with db.read() as session:
+        stored = session.get(ServedRecommendation, "rec-7")
+    assert stored is not None
+    assert (stored.customer_id, stored.items, stored.context) == ("c-1", row["items"], row["context"])
+    assert stored.served_at == row["served_at"]

@@ -12,15 +12,55 @@ import logging
 import queue
 import threading
 from concurrent.futures import Future
+from datetime import UTC
 from typing import Any
 
-from sqlalchemy import insert
+import orjson
+from sqlalchemy import text
 
 from optirec.db import Database
 from optirec.recommend.models import ServedRecommendation
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
+
+_COLUMNS = (
+    ("id", "varchar"),
+    ("customer_id", "varchar"),
+    ("session_id", "varchar"),
+    ("surface", "varchar"),
+    ("model_version", "varchar"),
+    ("items", "jsonb"),
+    ("context", "jsonb"),
+    ("served_at", "timestamptz"),
+)
+_NAMES = ", ".join(name for name, _ in _COLUMNS)
+# One statement whatever the batch size: each column travels as one array parameter.
+_POSTGRES_INSERT = text(
+    f"INSERT INTO {ServedRecommendation.__tablename__} ({_NAMES}) "
+    f"SELECT * FROM unnest({', '.join(f'CAST(:{name} AS {kind}[])' for name, kind in _COLUMNS)})"
+)
+_SQLITE_INSERT = (
+    f"INSERT INTO {ServedRecommendation.__tablename__} ({_NAMES}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+)
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores these columns on SQLite (UTC, no zone)
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _sqlite_values(row: Row) -> tuple[Any, ...]:
+    return (
+        row["id"],
+        row["customer_id"],
+        row["session_id"],
+        row["surface"],
+        row["model_version"],
+        _json(row["items"]),
+        _json(row["context"]),
+        row["served_at"].astimezone(UTC).strftime(_SQLITE_TIME),
+    )
 
 
 class ServedLog:
@@ -86,11 +126,17 @@ class ServedLog:
         try:
             with self._db.write() as session:
                 connection = session.connection()
+                rows = [row for row, _ in batch]
                 if connection.dialect.name == "postgresql":
                     # The log is for attribution, not money: its commit need not wait for the disk (PostgreSQL
                     # flushes it within a fraction of a second). Signals keep the synchronous commit.
                     connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-                connection.execute(insert(ServedRecommendation), [row for row, _ in batch])
+                    columns = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
+                    for name in ("items", "context"):
+                        columns[name] = [_json(value) for value in columns[name]]
+                    connection.execute(_POSTGRES_INSERT, columns)
+                else:  # the driver's own executemany: the ORM's per-row processing cost more than the insert
+                    connection.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
         except Exception as error:  # every waiting request answers with the write's error
             log.exception("could not store %d served list(s)", len(batch))
             for _, done in batch:
