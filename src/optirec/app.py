@@ -75,7 +75,6 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         warm.join(timeout=60)  # it reads the database, which is closed below
         schedule.stop()
         watcher.stop()
-        recommender.close()
         state.db.dispose()
 
     app = FastAPI(

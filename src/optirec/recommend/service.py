@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -74,22 +74,9 @@ class Recommender:
         self.served = ServedLog(self.db)
 
     async def build_async(self, spec: ListSpec) -> RecommendationResponse:
-        """Build the list on the list thread, then wait (without holding it) until its log row is committed."""
-        response, logged = await asyncio.get_running_loop().run_in_executor(self.executor, self._compose, spec)
-        await asyncio.wrap_future(logged)
-        return response
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self.build, spec)
 
     def build(self, spec: ListSpec) -> RecommendationResponse:
-        """Build a list and wait until it is logged (for callers outside the event loop)."""
-        response, logged = self._compose(spec)
-        logged.result()
-        return response
-
-    def close(self) -> None:
-        """Commit the lists still queued for the log."""
-        self.served.close()
-
-    def _compose(self, spec: ListSpec) -> tuple[RecommendationResponse, Future[None]]:
         snapshot = self.engine.snapshots.get()
         unknown = [p for p in spec.context_items if p not in snapshot.index]
         if unknown:
@@ -118,7 +105,8 @@ class Recommender:
             fallback=bool(fallback.any()) if chosen.size else True,
             fallback_reason=self._fallback_text(shopper, filtered, chosen, fallback, spec, model is not None),
         )
-        return response, self._log(response, spec)
+        self._log(response, spec)
+        return response
 
     def _rank(
         self,
@@ -237,7 +225,7 @@ class Recommender:
             return "No signals from this shopper yet: popular products among those that fit them."
         return "Too few personal candidates passed the filters: filled with popular products that fit."
 
-    def _log(self, response: RecommendationResponse, spec: ListSpec) -> Future[None]:
+    def _log(self, response: RecommendationResponse, spec: ListSpec) -> None:
         """Keep the served list for attribution (committed before the answer leaves)."""
         row = {
             "id": response.recommendation_id,
@@ -249,4 +237,4 @@ class Recommender:
             "context": spec.context or None,
             "served_at": utcnow(),
         }
-        return self.served.submit(row)
+        self.served.write(row)
