@@ -87,3 +87,25 @@ def test_a_corrupted_artifact_is_refused(trained: TrainOutput, tmp_path: Path) -
     (copy / "item_index.npz").write_bytes(bytes(blob))
     with pytest.raises(CorruptArtifact):
         Recommender.load(copy)
+
+
+def test_the_serving_adapter_names_the_item_that_relates_most(trained: TrainOutput) -> None:
+    from optirec.recommend.model_adapter import TrainedModel
+
+    model = Recommender.load(trained.path)
+    adapter = TrainedModel(model, trained.version)
+    items = ["i3", "nope", "i7"]
+    targets = np.arange(24, dtype=np.int64)
+    sources = adapter.strongest_sources(items, targets)
+    assert model.item_item is not None
+    dense = model.item_item.neighbours.toarray()
+    rows = {0: model.item_ids.index("i3"), 2: model.item_ids.index("i7")}
+    for target, source in zip(targets.tolist(), sources.tolist(), strict=True):
+        strengths = {k: dense[row, target] for k, row in rows.items()}
+        if max(strengths.values()) <= 0:
+            assert source == -1
+        else:
+            assert source in rows and strengths[source] == max(strengths.values())
+    related = adapter.related_scores(items)
+    assert related is not None and np.allclose(related, dense[list(rows.values())].sum(axis=0), atol=1e-6)
+    assert adapter.related_scores(["nope"]) is None

@@ -39,9 +39,12 @@ class LiveModel(Protocol):
     def personal_scores(self, history: Sequence[tuple[str, str]]) -> npt.NDArray[np.float32] | None:
         """Scores over `item_ids` for a shopper's signals (oldest first), or None when none of them is known."""
 
-    def related_scores(self, items: Sequence[str]) -> tuple[npt.NDArray[np.float32], IntArray] | None:
-        """Item-to-item scores over `item_ids` for the given products, and for each item which of them
-        contributed most (an index into `items`); None when none of them is known."""
+    def related_scores(self, items: Sequence[str]) -> npt.NDArray[np.float32] | None:
+        """Item-to-item scores over `item_ids` for the given products; None when none of them is known."""
+
+    def strongest_sources(self, items: Sequence[str], targets: IntArray) -> IntArray:
+        """For each target (an index into `item_ids`), which of `items` relates most to it (an index into
+        `items`), or -1 where none of them does. Asked only for the products a list shows."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,6 @@ class Scored:
 
     personal: FloatArray | None
     related: FloatArray | None
-    related_from: IntArray | None  # index into the context items, per catalog position
 
 
 class Engine:
@@ -144,7 +146,7 @@ class Engine:
     ) -> Scored:
         model, positions = self.serving(snapshot, model)
         known = positions >= 0
-        personal = related = related_from = None
+        personal = related = None
         raw = model.personal_scores(history) if history else None
         if raw is not None:
             personal = np.full(len(snapshot), np.nan)
@@ -152,7 +154,5 @@ class Engine:
         relation = model.related_scores(context) if context else None
         if relation is not None:
             related = np.full(len(snapshot), np.nan)
-            related[known] = relation[0][positions[known]]
-            related_from = np.full(len(snapshot), -1, dtype=np.int64)
-            related_from[known] = relation[1][positions[known]]
-        return Scored(personal, related, related_from)
+            related[known] = relation[positions[known]]
+        return Scored(personal, related)

@@ -37,22 +37,45 @@ class TrainedModel:
             return None
         return self._model.score(known)
 
-    def related_scores(self, items: Sequence[str]) -> tuple[FloatArray, IntArray] | None:
-        rows = [self._index[item] for item in items if item in self._index]
-        if not rows:
+    def related_scores(self, items: Sequence[str]) -> FloatArray | None:
+        rows = self._rows(items)
+        if rows.size == 0:
             return None
-        source = [k for k, item in enumerate(items) if item in self._index]
         item_item = self._model.item_item
         if item_item is not None:
-            parts = np.zeros((len(rows), len(self._index)), dtype=np.float32)  # (k, n_items)
-            which, columns, values = item_item.entries(np.asarray(rows, dtype=np.int64))
-            parts[which, columns] = values
-        else:  # no item-to-item source: cosine of the product embeddings
-            table = self._model.item_table
-            norms = np.linalg.norm(table, axis=1) + 1e-9
-            parts = (table[rows] @ table.T) / (norms[rows, None] * norms[None, :])
-        strongest = np.asarray(source, dtype=np.int64)[parts.argmax(axis=0)]
-        return parts.sum(axis=0).astype(np.float32), strongest
+            return item_item.scores(rows, np.ones(rows.size, dtype=np.float32))
+        summed: FloatArray = self._cosine(rows).sum(axis=0, dtype=np.float32)
+        return summed
+
+    def strongest_sources(self, items: Sequence[str], targets: IntArray) -> IntArray:
+        known = [k for k, item in enumerate(items) if item in self._index]
+        out = np.full(targets.size, -1, dtype=np.int64)
+        if not known or targets.size == 0:
+            return out
+        rows = self._rows([items[k] for k in known])
+        item_item = self._model.item_item
+        if item_item is not None:  # only the entries that point at a target: (len(items), len(targets))
+            which, columns, values = item_item.entries(rows)
+            lookup = np.full(len(self._index), -1, dtype=np.int64)
+            lookup[targets] = np.arange(targets.size)
+            hit = lookup[columns]
+            keep = hit >= 0
+            parts = np.zeros((rows.size, targets.size), dtype=np.float32)
+            parts[which[keep], hit[keep]] = values[keep]
+        else:
+            parts = self._cosine(rows)[:, targets]
+        strongest = np.asarray(known, dtype=np.int64)[parts.argmax(axis=0)]
+        return np.where(parts.max(axis=0) > 0, strongest, out)
+
+    def _rows(self, items: Sequence[str]) -> IntArray:
+        return np.array([self._index[item] for item in items if item in self._index], dtype=np.int64)
+
+    def _cosine(self, rows: IntArray) -> FloatArray:
+        """Cosine of the product embeddings of `rows` with every item, (len(rows), n_items): the item-to-item
+        relation of a model trained without an item-to-item source."""
+        table = self._model.item_table
+        norms = np.linalg.norm(table, axis=1) + 1e-9
+        return np.asarray((table[rows] @ table.T) / (norms[rows, None] * norms[None, :]), dtype=np.float32)
 
     def with_products(self, products: Sequence[tuple[str, dict[str, str]]]) -> TrainedModel:
         """A model that also scores catalog products it was not trained on, from their attributes alone."""

@@ -184,24 +184,24 @@ class Recommender:
         """For each chosen product, the context or history product that most led to it, in words (from the same
         model that scored the list)."""
         out: dict[int, str] = {}
-        if scored is not None and scored.related_from is not None:
+        if model is None:
+            return out
+        model, positions = self.engine.serving(snapshot, model)
+        shown = [p for p in chosen.tolist() if positions[p] >= 0]
+        targets = positions[shown]
+        if scored is not None and scored.related is not None:  # the products in context
             page = "cart" if spec.surface in ("cart", "complete_the_look") else spec.surface
-            for position in chosen.tolist():
-                source = int(scored.related_from[position])
+            for position, source in zip(shown, model.strongest_sources(spec.context_items, targets), strict=True):
                 if source >= 0 and spec.context_items[source] in snapshot.index:
                     name = snapshot.summaries[snapshot.index[spec.context_items[source]]].name
                     out[position] = because_of(name, None, page)
-        if model is None or not shopper.history or not shopper.personalise:
+        if not shopper.history or not shopper.personalise or not spec.use_history:
             return out
         recent = shopper.history[-10:]
-        model, positions = self.engine.serving(snapshot, model)
-        relation = model.related_scores([p for p, _ in recent])
-        if relation is None:
-            return out
-        for position in chosen.tolist():
-            if position in out or positions[position] < 0:
+        sources = model.strongest_sources([p for p, _ in recent], targets)
+        for position, source in zip(shown, sources, strict=True):
+            if position in out or source < 0:
                 continue
-            source = int(relation[1][positions[position]])
             product_id, action = recent[source]
             if product_id in snapshot.index and product_id != snapshot.ids[position]:
                 out[position] = because_of(snapshot.summaries[snapshot.index[product_id]].name, action, spec.surface)
