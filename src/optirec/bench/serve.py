@@ -148,8 +148,33 @@ def _train(url: str, data_dir: Path, args: argparse.Namespace) -> str:
     return version
 
 
+def _live_version(url: str) -> str:
+    from optirec.training.registry import live_version
+
+    db = Database(url, pool_size=1)
+    with db.read() as session:
+        row = live_version(session=session)
+    db.dispose()
+    return row.id if row else "popularity"
+
+
+def serve_and_measure(url: str, data: Path, backend: str, shop: str, version: str, args: argparse.Namespace) -> Row:
+    key = _service_key(url)
+    customers = _customer_ids(url)
+    rate = args.demo_rate if shop == "demo" else args.large_rate
+    env = server_env(url, data, OPTIREC_MODEL_POLL_SECONDS="2")
+    with running_server(env, workers=args.workers) as server:
+        fixed, saturation, healthz = measure(server, key, customers, rate, args)
+        memory = _worker_memory_mb(server)
+    return Row(backend, shop, version, rate, fixed, saturation, healthz, memory)
+
+
 def run(backend: str, shop: str, args: argparse.Namespace) -> Row:
     console.print(f"[bold]{backend} / {shop}[/bold]")
+    if args.database_url:  # a shop loaded (and trained) before: measure only
+        with tempfile.TemporaryDirectory() as data:
+            return serve_and_measure(args.database_url, Path(data), backend, shop, _live_version(args.database_url),
+                                     args)  # fmt: skip
     with bench_database(backend) as url, tempfile.TemporaryDirectory() as data:
         db = Database(url, pool_size=2)
         if shop == "demo":
@@ -160,14 +185,7 @@ def run(backend: str, shop: str, args: argparse.Namespace) -> Row:
                             signals=args.large_signals, seed=3, say=console.print)  # fmt: skip
         db.dispose()
         version = _train(url, Path(data), args) if args.train else "popularity"
-        key = _service_key(url)
-        customers = _customer_ids(url)
-        rate = args.demo_rate if shop == "demo" else args.large_rate
-        env = server_env(url, Path(data), OPTIREC_MODEL_POLL_SECONDS="2")
-        with running_server(env, workers=args.workers) as server:
-            fixed, saturation, healthz = measure(server, key, customers, rate, args)
-            memory = _worker_memory_mb(server)
-    return Row(backend, shop, version, rate, fixed, saturation, healthz, memory)
+        return serve_and_measure(url, Path(data), backend, shop, version, args)
 
 
 def report(rows: list[Row], args: argparse.Namespace) -> None:
@@ -214,7 +232,14 @@ def main() -> None:
     parser.add_argument("--train", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--train-seconds", type=float, default=120.0, help="network training budget per shop")
     parser.add_argument("--train-signals", type=int, default=1_000_000, help="newest signals a training reads")
+    parser.add_argument(
+        "--database-url",
+        help="measure a shop already loaded (and trained) in this database instead of loading one; give exactly one "
+        "backend and one shop, to label the row",
+    )
     args = parser.parse_args()
+    if args.database_url and ("," in args.backends or "," in args.shops):
+        parser.error("--database-url measures one database: give exactly one --backends and one --shops")
     rows = [run(b, s, args) for b in args.backends.split(",") for s in args.shops.split(",")]
     report(rows, args)
 
