@@ -222,3 +222,16 @@ def test_a_promotion_under_load_loses_no_request_and_mixes_no_versions(
     assert {status for status, _ in answers} == {200}
     assert {seen for _, seen in answers} <= {version, "twin"}
     assert answers[-1][1] == "twin"  # every worker moved to the last promoted version
+
+
+def test_a_worker_maps_the_live_model_onto_the_catalog_before_its_first_request(
+    trained: tuple[Settings, AppState, str],
+) -> None:
+    settings, _state, version = trained
+    fresh = AppState.build(settings)  # a new worker: nothing built yet
+    app = create_app(settings, fresh)
+    engine = fresh.extras["recommender"].engine
+    with TestClient(app):
+        assert engine.model is not None and engine.model.version == version
+        assert engine.prepared(engine.model)
+    fresh.db.dispose()

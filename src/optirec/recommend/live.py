@@ -104,6 +104,10 @@ class Engine:
         """Map a model onto the current catalog before it serves, so the first request after a swap does not."""
         self.serving(self.snapshots.get(), model)
 
+    def prepared(self, model: LiveModel) -> bool:
+        """Whether `model` is already mapped onto the current catalog (a request would not have to)."""
+        return (self.snapshots.get().version, model.version) in self._serving
+
     def warm(self) -> None:
         """Build what the first request would otherwise build: the catalog snapshot, popularity, the segment
         counts and the live model's catalog mapping (run beside the serving path at start-up)."""

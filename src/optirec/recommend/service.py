@@ -167,8 +167,9 @@ class Recommender:
                     )
                 reasons += said
             items.append(
-                RecommendedItem(rank=rank, score=round(float(score), 4), product=snapshot.summaries[position],
-                                reasons=reasons)
+                # Built from values this code made and the snapshot's validated summaries: no validation needed.
+                RecommendedItem.model_construct(rank=rank, score=round(float(score), 4),
+                                                product=snapshot.summaries[position], reasons=reasons)
             )  # fmt: skip
         return items
 
