@@ -64,16 +64,15 @@ class ServedLog:
         self.write_many([row])
 
     def write_many(self, rows: list[Row]) -> None:
-        """Store the rows in one transaction (all or none)."""
-        with self._db.write() as session:
-            connection = session.connection()
-            if connection.dialect.name == "postgresql":
-                # The log is for attribution, not money: its commit need not wait for the disk (PostgreSQL
-                # flushes it within a fraction of a second). Signals keep the synchronous commit.
-                connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-                columns = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
-                for name in ("items", "context"):
-                    columns[name] = [_json(value) for value in columns[name]]
+        """Store the rows in one statement (all or none)."""
+        if not self._db.is_sqlite:
+            # One round trip: a single statement on the hot pool, which commits on its own (autocommit) and
+            # without waiting for the disk flush (the log is for attribution, not money).
+            columns = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
+            for name in ("items", "context"):
+                columns[name] = [_json(value) for value in columns[name]]
+            with self._db.connect() as connection:
                 connection.execute(_POSTGRES_INSERT, columns)
-            else:  # the driver's own executemany: the ORM's per-row processing cost more than the insert
-                connection.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
+            return
+        with self._db.write() as session:  # the driver's own executemany, under the write lock
+            session.connection().exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
