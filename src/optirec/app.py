@@ -52,6 +52,8 @@ def _warm(engine: Engine) -> None:
         engine.warm()
     except Exception:  # the first request computes what is missing
         log.exception("warm-up failed")
+    finally:
+        engine.warmed.set()
 
 
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:

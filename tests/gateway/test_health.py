@@ -14,7 +14,8 @@ def test_healthz_answers_without_a_database_round_trip(client: TestClient) -> No
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
-def test_readyz_names_the_backend(client: TestClient, settings: Settings) -> None:
+def test_readyz_names_the_backend(client: TestClient, settings: Settings, state: AppState) -> None:
+    assert state.extras["recommender"].engine.warmed.wait(10)
     response = client.get("/readyz")
     expected = "sqlite" if settings.database_url.startswith("sqlite") else "postgresql"
     assert response.status_code == 200 and response.json() == {"status": "ready", "database": expected}
@@ -30,3 +31,13 @@ def test_readyz_is_503_when_the_database_does_not_answer(settings: Settings) -> 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "not_ready"
     assert "nowhere" not in response.text and "127.0.0.1" not in response.text  # no connection details leak
+
+
+def test_readyz_is_503_until_the_worker_has_warmed_up(client: TestClient, state: AppState) -> None:
+    warmed = state.extras["recommender"].engine.warmed
+    assert warmed.wait(10)
+    warmed.clear()  # as while the snapshot, popularity and segment counts are being built
+    response = client.get("/readyz")
+    assert response.status_code == 503 and "Warming up" in response.json()["error"]["message"]
+    warmed.set()
+    assert client.get("/readyz").status_code == 200

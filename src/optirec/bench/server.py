@@ -80,7 +80,8 @@ def server_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str
 
 @contextmanager
 def running_server(env: dict[str, str], *, workers: int = 1) -> Iterator[Server]:
-    """`optirec serve` in a subprocess, ready when /healthz answers; stopped with SIGTERM (SIGKILL if stuck)."""
+    """`optirec serve` in a subprocess, ready when /readyz answers (every worker it reached has warmed up);
+    stopped with SIGTERM (SIGKILL if stuck)."""
     port = free_port()
     command = [sys.executable, "-m", "optirec.cli", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -92,18 +93,23 @@ def running_server(env: dict[str, str], *, workers: int = 1) -> Iterator[Server]
         stop(process)
 
 
-def wait_ready(server: Server, timeout: float = 60.0) -> None:
+def wait_ready(server: Server, timeout: float = 300.0, *, in_a_row: int = 20) -> None:
+    """Wait until /readyz has answered 200 `in_a_row` times running (the workers share the socket, so a run of
+    answers has almost surely come from each of them)."""
     deadline = time.monotonic() + timeout
+    streak = 0
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             error = server.process.stderr.read().decode() if server.process.stderr else ""
             raise RuntimeError(f"the server exited with {server.process.returncode}: {error[-2000:]}")
         try:
-            with urllib.request.urlopen(f"{server.base}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
+            with urllib.request.urlopen(f"{server.base}/readyz", timeout=5) as response:
+                streak = streak + 1 if response.status == 200 else 0
+        except OSError:  # not listening yet, or a 503 while warming up
+            streak = 0
+        if streak >= in_a_row:
+            return
+        time.sleep(0.05 if streak else 0.2)
     raise RuntimeError("the server did not become ready in time")
 
 

@@ -27,8 +27,13 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The process can serve: the database answers")
+@router.get("/readyz", summary="The process can serve: warmed up, and the database answers")
 def readyz(state: Annotated[AppState, Depends(get_state)]) -> dict[str, str]:
+    recommender = state.extras.get("recommender")
+    if recommender is not None and not recommender.engine.warmed.is_set():
+        # Popularity and segment counts are GROUP BY queries over every signal: seconds on a large shop. A load
+        # balancer that waits for this keeps the first shoppers from waiting for them.
+        raise NotReady("Warming up: building the catalog snapshot, popularity and segment counts.")
     try:
         with state.db.engine.connect() as connection:
             connection.execute(text("SELECT 1"))

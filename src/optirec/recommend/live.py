@@ -68,6 +68,7 @@ class Engine:
         self.segments = SegmentCache(db)
         self._segment_vectors: dict[tuple[object, int, tuple[str, str]], FloatArray | None] = {}
         self._lock = threading.Lock()
+        self.warmed = threading.Event()  # set once `warm` has run (successfully or not): /readyz waits for it
 
     @property
     def model(self) -> LiveModel | None:
