@@ -34,3 +34,20 @@ def test_filter_masks() -> None:
     attrs = [{"lens": "blue-light"}, {"lens": ["blue-light", "photochromic"]}, {}]
     assert attribute_mask(attrs, {"lens": "blue-light"}).tolist() == [True, True, False]  # type: ignore[union-attr]
     assert combine([None, np.array([True, False])], 2).tolist() == [True, False]
+
+
+def test_the_wearer_cache_is_bounded_by_memory_and_keeps_the_recent_ones() -> None:
+    from types import SimpleNamespace
+
+    from optirec.eyewear.config import RuleSettings
+    from optirec.eyewear.vectorized import FrameArrays
+    from optirec.eyewear.wearer import Frame, Wearer
+    from optirec.recommend.filters import WearerCache
+
+    frames = FrameArrays.from_frames([Frame(category="eyeglasses", frame_width_mm=130.0 + k) for k in range(1000)])
+    snapshot = SimpleNamespace(version=(1, "v"), frames=frames)
+    cache = WearerCache(max_bytes=100_000)  # room for a few views of 1,000 products (about 17 kB each)
+    views = [cache.view(snapshot, Wearer(face_width_mm=120.0 + k), RuleSettings()) for k in range(20)]  # type: ignore[arg-type]
+    assert cache._bytes <= 100_000 and 1 < len(cache._items) < 20
+    assert cache.view(snapshot, Wearer(face_width_mm=139.0), RuleSettings()) is views[-1]  # type: ignore[arg-type]
+    assert cache.view(snapshot, Wearer(face_width_mm=120.0), RuleSettings()) is not views[0]  # type: ignore[arg-type]

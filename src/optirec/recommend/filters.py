@@ -39,14 +39,20 @@ class WearerView:
     fit: npt.NDArray[np.float64]
     reasons: dict[int, list[str]] = field(default_factory=dict)
 
+    @property
+    def nbytes(self) -> int:
+        return self.fit.nbytes + sum(mask.nbytes for mask in self.failures.values())
+
 
 class WearerCache:
     """`WearerView`s per (catalog version, wearer), least recently used dropped first: shoppers with one
-    profile share one, and a returning shopper's is still there."""
+    profile share one, and a returning shopper's is still there. Bounded by memory, not by count: a view costs
+    about 17 bytes per product (16 kB on a 1,000-product catalogue, 850 kB on 50,000)."""
 
-    def __init__(self, size: int = 2048) -> None:
+    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
         self._items: OrderedDict[tuple[object, Wearer], WearerView] = OrderedDict()
-        self._size = size
+        self._max_bytes = max_bytes
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def view(self, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> WearerView:
@@ -59,9 +65,11 @@ class WearerCache:
             return found
         found = WearerView(rule_failures(snapshot.frames, wearer, rules), fit_scores(snapshot.frames, wearer, rules))
         with self._lock:
-            self._items[key] = found
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+            if key not in self._items:
+                self._items[key] = found
+                self._bytes += found.nbytes
+            while self._bytes > self._max_bytes and len(self._items) > 1:
+                self._bytes -= self._items.popitem(last=False)[1].nbytes
         return found
 
 
