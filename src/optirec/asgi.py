@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import logging
 
 from fastapi import FastAPI
@@ -19,5 +20,6 @@ def create() -> FastAPI:
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(settings)
+    sys.setswitchinterval(0.001)
     gc.freeze()  # what start-up built lives as long as the worker: keep it out of the collector's full passes
     return app
