@@ -106,6 +106,8 @@ def _disable_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # A writing transaction takes the write lock at BEGIN, so concurrent writers queue on busy_timeout
     # instead of failing when a deferred read lock must be upgraded. Readers stay deferred and never block.
+    if conn.get_execution_options().get("sqlite_statement_reads", False):
+        return  # `Database.connect()`: each statement reads in its own implicit transaction
     immediate = conn.get_execution_options().get("sqlite_immediate", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -177,7 +179,11 @@ class Database:
         # The hot path's reads on PostgreSQL use a pool of their own: autocommit (no COMMIT round trip) and no
         # pre-ping (no extra round trip per request). A connection lost meanwhile fails one request with a 503
         # and makes the pool drop every connection it holds. SQLite's BEGIN is local and cheap.
-        self._hot = self.engine if self.is_sqlite else make_engine(url, pool_size=2, hot=True)
+        self._hot = (
+            self.engine.execution_options(sqlite_statement_reads=True)
+            if self.is_sqlite
+            else make_engine(url, pool_size=2, hot=True)
+        )
         database = make_url(url).database if self.is_sqlite else None
         self._write_lock = _SQLiteWriteLock(database) if database and database != ":memory:" else None
         self._checkpoints = _Checkpointer(self.engine) if self._write_lock is not None else None
@@ -193,15 +199,11 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A Core connection for the hot path: one read transaction on SQLite; on PostgreSQL autocommit (no BEGIN
-        or COMMIT round trip; each statement reads its own consistent snapshot, and a single-statement write
-        commits on its own, without waiting for the disk flush)."""
-        if self.is_sqlite:
-            with self._hot.connect() as connection, connection.begin():
-                yield connection
-        else:
-            with self._hot.connect() as connection:
-                yield connection
+        """A Core connection for the hot path's reads, each statement in its own implicit transaction (a
+        consistent snapshot per statement; no BEGIN, COMMIT or ROLLBACK to pay for). On PostgreSQL autocommit on a
+        pool of its own, where a single-statement write commits on its own, without waiting for the disk flush."""
+        with self._hot.connect() as connection:
+            yield connection
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -217,7 +219,7 @@ class Database:
         if self._checkpoints is not None:
             self._checkpoints.stop()
         self.engine.dispose()
-        if self._hot is not self.engine:
+        if not self.is_sqlite:  # its own pool (on SQLite it shares the engine's)
             self._hot.dispose()
         if self._write_lock is not None:
             self._write_lock.close()
