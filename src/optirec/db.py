@@ -175,7 +175,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url, pool_size=pool_size)
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
-        self._writer = sessionmaker(self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
+        self._immediate = self.engine.execution_options(sqlite_immediate=True)
+        self._writer = sessionmaker(self._immediate, expire_on_commit=False)
         # The hot path's reads on PostgreSQL use a pool of their own: autocommit (no COMMIT round trip) and no
         # pre-ping (no extra round trip per request). A connection lost meanwhile fails one request with a 503
         # and makes the pool drop every connection it holds. SQLite's BEGIN is local and cheap.
@@ -214,6 +215,17 @@ class Database:
             return
         with self._write_lock.held(), self._writer() as session, session.begin():
             yield session
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """A Core connection in one write transaction, committed on success: `write()` without the ORM session,
+        for the hot path's one insert."""
+        if self._write_lock is None:
+            with self._immediate.begin() as connection:
+                yield connection
+            return
+        with self._write_lock.held(), self._immediate.begin() as connection:
+            yield connection
 
     def dispose(self) -> None:
         if self._checkpoints is not None:

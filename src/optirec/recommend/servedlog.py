@@ -74,5 +74,5 @@ class ServedLog:
             with self._db.connect() as connection:
                 connection.execute(_POSTGRES_INSERT, columns)
             return
-        with self._db.write() as session:  # the driver's own executemany, under the write lock
-            session.connection().exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
+        with self._db.write_connection() as connection:  # the driver's own executemany, under the write lock
+            connection.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
