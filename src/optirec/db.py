@@ -5,13 +5,13 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, TextClause, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -54,6 +54,30 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# Bulk inserts by the drivers' own statements, where SQLAlchemy's per-row processing costs more than the insert.
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how `UTCDateTime` columns are stored on SQLite (UTC, no zone)
+
+
+def sqlite_time(moment: datetime) -> str:
+    """A timestamp as SQLite stores it, for the driver's own statements (fixed width: text order is time order)."""
+    return moment.astimezone(UTC).strftime(SQLITE_TIME)
+
+
+def postgres_bulk_insert(table: str, columns: Sequence[tuple[str, str]], suffix: str = "") -> TextClause:
+    """`INSERT … SELECT * FROM unnest(…)` taking each column (name, PostgreSQL type) as one array parameter: one
+    statement whatever the batch size, parsed and planned once (a multi-row VALUES list of thousands of
+    placeholders costs more to build than to run)."""
+    names = ", ".join(name for name, _ in columns)
+    arrays = ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in columns)
+    return text(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {suffix}".rstrip())
+
+
+def sqlite_bulk_insert(table: str, columns: Sequence[tuple[str, str]], suffix: str = "") -> str:
+    """`INSERT … VALUES (?, …)` for the driver's executemany, one `?` per column."""
+    names = ", ".join(name for name, _ in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)}) {suffix}".rstrip()
 
 
 def is_sqlite(url: str) -> bool:

@@ -21,7 +21,7 @@ from sqlalchemy import insert
 
 from optirec.catalog import service as catalog_service
 from optirec.customers.models import Customer, CustomerProfile
-from optirec.db import Database, utcnow
+from optirec.db import Database, sqlite_time, utcnow
 from optirec.tabular import ImportReport, chunked
 
 Say = Callable[[str], None]
@@ -154,12 +154,10 @@ def _bulk_signals(
 
 
 def _sqlite_copy(db: Database, b: _Batch) -> None:
-    # The same text format SQLAlchemy writes for these columns on SQLite.
-    fmt = "%Y-%m-%d %H:%M:%S.%f"
-    stamp = b.received.strftime(fmt)
+    stamp = sqlite_time(b.received)
     rows = [
         (f"L-{b.offset + i}", f"L{b.users[i]:06d}", b.product_ids[b.items[i]], 1, ACTIONS[b.actions[i]],
-         datetime.fromtimestamp(float(b.times[i]), UTC).strftime(fmt), stamp, 1)
+         sqlite_time(datetime.fromtimestamp(float(b.times[i]), UTC)), stamp, 1)
         for i in range(len(b.users))
     ]  # fmt: skip
     with db.write() as session:

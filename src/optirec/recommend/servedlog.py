@@ -3,13 +3,11 @@ leaves. Written with the drivers' own bulk statements: SQLAlchemy's per-row proc
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 import orjson
-from sqlalchemy import text
 
-from optirec.db import Database
+from optirec.db import Database, postgres_bulk_insert, sqlite_bulk_insert, sqlite_time
 from optirec.recommend.models import ServedRecommendation
 
 Row = dict[str, Any]
@@ -24,16 +22,8 @@ _COLUMNS = (
     ("context", "jsonb"),
     ("served_at", "timestamptz"),
 )
-_NAMES = ", ".join(name for name, _ in _COLUMNS)
-# One statement whatever the batch size: each column travels as one array parameter.
-_POSTGRES_INSERT = text(
-    f"INSERT INTO {ServedRecommendation.__tablename__} ({_NAMES}) "
-    f"SELECT * FROM unnest({', '.join(f'CAST(:{name} AS {kind}[])' for name, kind in _COLUMNS)})"
-)
-_SQLITE_INSERT = (
-    f"INSERT INTO {ServedRecommendation.__tablename__} ({_NAMES}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
-)
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores these columns on SQLite (UTC, no zone)
+_POSTGRES_INSERT = postgres_bulk_insert(ServedRecommendation.__tablename__, _COLUMNS)
+_SQLITE_INSERT = sqlite_bulk_insert(ServedRecommendation.__tablename__, _COLUMNS)
 
 
 def _json(value: object) -> str | None:
@@ -49,7 +39,7 @@ def _sqlite_values(row: Row) -> tuple[Any, ...]:
         row["model_version"],
         _json(row["items"]),
         _json(row["context"]),
-        row["served_at"].astimezone(UTC).strftime(_SQLITE_TIME),
+        sqlite_time(row["served_at"]),
     )
 
 

@@ -5,18 +5,17 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from optirec.auth.deps import acting_customer
 from optirec.auth.service import Principal
 from optirec.catalog.service import known_product_ids
-from optirec.db import Database, utcnow
+from optirec.db import Database, postgres_bulk_insert, sqlite_bulk_insert, sqlite_time, utcnow
 from optirec.errors import Forbidden
 from optirec.signals.models import Signal
 from optirec.signals.schemas import SignalError, SignalIn, SignalReceipt
@@ -102,20 +101,10 @@ _COLUMNS = (
     ("price", "numeric"),
     ("context", "jsonb"),
 )
-# One statement whatever the batch size: each column travels as one array parameter, so PostgreSQL parses and
-# plans it once (a multi-row VALUES list of 12,000 placeholders costs more to build than to run).
-_POSTGRES_BULK_INSERT = text(
-    f"INSERT INTO signals ({', '.join(name for name, _ in _COLUMNS)}) "
-    f"SELECT * FROM unnest({', '.join(f'CAST(:{name} AS {kind}[])' for name, kind in _COLUMNS)}) "
-    "ON CONFLICT (event_id) DO NOTHING RETURNING product_known"
+_POSTGRES_BULK_INSERT = postgres_bulk_insert(
+    "signals", _COLUMNS, "ON CONFLICT (event_id) DO NOTHING RETURNING product_known"
 )
-
-
-_SQLITE_INSERT = (
-    f"INSERT INTO signals ({', '.join(name for name, _ in _COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
-    "ON CONFLICT (event_id) DO NOTHING"
-)
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores these columns on SQLite (UTC, no zone)
+_SQLITE_INSERT = sqlite_bulk_insert("signals", _COLUMNS, "ON CONFLICT (event_id) DO NOTHING")
 
 
 def store_rows(session: Session, rows: list[dict[str, Any]]) -> tuple[int, int]:
@@ -159,8 +148,8 @@ def _sqlite_values(row: dict[str, Any]) -> tuple[Any, ...]:
         row["product_id"],
         1 if row["product_known"] else 0,
         row["action_type"],
-        row["occurred_at"].astimezone(UTC).strftime(_SQLITE_TIME),
-        row["received_at"].astimezone(UTC).strftime(_SQLITE_TIME),
+        sqlite_time(row["occurred_at"]),
+        sqlite_time(row["received_at"]),
         row["recommendation_id"],
         row["quantity"],
         None if row["price"] is None else float(row["price"]),
