@@ -7,7 +7,7 @@ screen, cart). New products get a content-only vector from their attribute token
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,11 @@ class Recommender:
     def __post_init__(self) -> None:
         self._index = {item: i for i, item in enumerate(self.item_ids)}
         self._token_index = {t: k + 1 for k, t in enumerate(self.vocabulary)}
+
+    @property
+    def index(self) -> Mapping[str, int]:
+        """The row of each item id."""
+        return self._index
 
     # ---- signals -> user vector -------------------------------------------------------------------
     def _codes(self, signals: Sequence[Signal]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:

@@ -110,7 +110,7 @@ def apply_filters(
     steps += [(f"rule:{name}", ~failed) for name, failed in rule_failures_by_name.items()]
     steps.append(("request_filters", request_mask(snapshot, filters)))
     steps.append(("excluded", ~positions_mask(snapshot, excluded)))
-    rebuy = snapshot.in_categories(rebuyable)
+    rebuy = snapshot.frames.in_categories(rebuyable)  # category codes: no string comparison per request
     steps.append(("already_bought", ~positions_mask(snapshot, bought) | rebuy))
     allowed = np.ones(len(snapshot), dtype=np.bool_)
     removed: dict[str, int] = {}

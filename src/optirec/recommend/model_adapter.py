@@ -21,7 +21,7 @@ class TrainedModel:
     def __init__(self, recommender: Recommender, version: str) -> None:
         self._model = recommender
         self._version = version
-        self._index = {item: i for i, item in enumerate(recommender.item_ids)}
+        self._index = recommender.index
 
     @property
     def version(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,19 +45,9 @@ class CatalogSnapshot:
     frames: FrameArrays
     frame_objects: list[Frame]
     summaries: list[ProductSummary]
-    memo: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)  # derived masks, on first use
 
     def __len__(self) -> int:
         return len(self.ids)
-
-    def in_categories(self, names: tuple[str, ...]) -> BoolArray:
-        """Which products belong to one of the named categories (cached per snapshot)."""
-        key = ("categories", names)
-        found: BoolArray | None = self.memo.get(key)
-        if found is None:
-            found = np.isin(self.category, list(names)) if names else np.zeros(len(self), dtype=np.bool_)
-            self.memo[key] = found
-        return found
 
     def positions(self, product_ids: list[str]) -> npt.NDArray[np.int64]:
         """Catalog positions of the ids it knows, in order; unknown ids are skipped."""
