@@ -26,6 +26,7 @@ class Refreshing(Generic[T]):
         self._computed_at = 0.0
         self._lock = threading.Lock()  # one computation at a time
         self._refreshing = False
+        self._flag = threading.Lock()  # guards `_refreshing` only: never held during a computation
         self.generation = 0  # grows with every recomputation
 
     def get(self) -> T:
@@ -59,7 +60,7 @@ class Refreshing(Generic[T]):
         return value
 
     def _refresh_in_background(self) -> None:
-        with self._lock:
+        with self._flag:
             if self._refreshing:
                 return
             self._refreshing = True
