@@ -201,9 +201,9 @@ class Database:
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._immediate = self.engine.execution_options(sqlite_immediate=True)
         self._writer = sessionmaker(self._immediate, expire_on_commit=False)
-        # The hot path's reads on PostgreSQL use a pool of their own: autocommit (no COMMIT round trip) and no
-        # pre-ping (no extra round trip per request). A connection lost meanwhile fails one request with a 503
-        # and makes the pool drop every connection it holds. SQLite's BEGIN is local and cheap.
+        # The hot path's reads (`connect()`): on SQLite the same pool, without BEGIN; on PostgreSQL a pool of its
+        # own, autocommit (no COMMIT round trip) and no pre-ping (no extra round trip per request). A connection
+        # lost meanwhile fails one request with a 503 and makes the pool drop every connection it holds.
         self._hot = (
             self.engine.execution_options(sqlite_statement_reads=True)
             if self.is_sqlite

@@ -114,7 +114,7 @@ class Engine:
         counts and the live model's catalog mapping (run beside the serving path at start-up)."""
         snapshot = self.snapshots.get()
         self.popularity_vector(snapshot)
-        self.segments.get(("", ""))
+        self.segments.warm()
         model = self._model
         if model is not None:
             self.serving(snapshot, model)

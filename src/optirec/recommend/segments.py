@@ -80,6 +80,10 @@ class SegmentCache:
     def generation(self) -> int:
         return self._value.generation
 
+    def warm(self) -> None:
+        """Compute the counts now if they never were (at start-up, beside the serving path)."""
+        self._value.get()
+
     def get(self, segment: tuple[str, str]) -> dict[str, float] | None:
         """The segment's counts, or None when the segment is too thin to trust (checked once per recomputation)."""
         return self._value.get().get(segment)

@@ -62,8 +62,8 @@ class Recommender:
     rules: RuleSettings
     rebuyable: tuple[str, ...]
     wearers: WearerCache = field(default_factory=WearerCache)
-    # Lists are numpy-heavy: built one at a time per worker, or threads fight for the GIL at every numpy call
-    # (each release can cost a 5 ms switch interval) and latency multiplies. Workers give the parallelism.
+    # On PostgreSQL lists are built on this one thread (see `build_async`): one at a time per worker, or threads
+    # fight for the GIL at every numpy call and latency multiplies. Workers give the parallelism.
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="optirec-lists")
     )

@@ -102,7 +102,7 @@ def load_shopper(*, session: Connection, customer_id: str | None, session_id: st
     wearer, personalise = _profile(session, customer_id) if customer_id is not None else (Wearer(), True)
     if not personalise or (customer_id is None and session_id is None):
         return Shopper(customer_id, session_id, wearer, personalise=personalise)
-    which = "both" if customer_id is not None and session_id is not None else "customer" if customer_id else "session"
+    which = ("customer" if session_id is None else "both") if customer_id is not None else "session"
     rows = session.execute(_SIGNALS[which], {"customer_id": customer_id, "session_id": session_id}).all()
     latest = sorted((at, key, product_id, action) for product_id, action, kind, at, key in rows if kind == 0)
     history = [(product_id, action) for _at, _id, product_id, action in latest]
