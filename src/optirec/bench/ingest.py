@@ -7,7 +7,6 @@ throughput in signals/s (batches of 1,000), and the time of `optirec import-even
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optirec.auth import service as auth_service
-from optirec.bench.http import LoadResult, build_request, closed_loop, open_loop
+from optirec.bench.http import LoadResult, build_request, closed_loop, open_loop, run_load
 from optirec.bench.server import Server, bench_database, running_server, server_env
 from optirec.catalog import service as catalog_service
 from optirec.catalog.schemas import ProductCreate
@@ -148,12 +147,12 @@ def run_backend(backend: str, args: argparse.Namespace) -> Figures:
     with bench_database(backend) as url, tempfile.TemporaryDirectory() as data:
         key = prepare(url)
         with running_server(server_env(url, Path(data)), workers=args.workers) as server:
-            asyncio.run(open_loop("127.0.0.1", server.port, single_factory(key, "warm" + run), rate=100, seconds=2))
-            fixed = asyncio.run(
+            run_load(open_loop("127.0.0.1", server.port, single_factory(key, "warm" + run), rate=100, seconds=2))
+            fixed = run_load(
                 open_loop("127.0.0.1", server.port, single_factory(key, run), rate=args.rate, seconds=args.seconds)
             )
             saturation = wrk_saturation(server, key, args.seconds, args.connections)
-            batch = asyncio.run(
+            batch = run_load(
                 closed_loop(
                     "127.0.0.1",
                     server.port,

@@ -8,7 +8,6 @@ the same run (before and after the lists; the better of the two), and the reside
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import random
 import subprocess
@@ -23,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from optirec.auth import service as auth_service
-from optirec.bench.http import LoadResult, build_request, open_loop
+from optirec.bench.http import LoadResult, build_request, open_loop, run_load
 from optirec.bench.ingest import parse_wrk
 from optirec.bench.seed import load_demo_shop, load_large_shop
 from optirec.bench.server import Server, bench_database, running_server, server_env
@@ -121,8 +120,8 @@ def measure(
     # /healthz before and after the lists; the better of the two is the reference (this machine's throughput
     # varies by half from one 10-second window to the next, and the ratio should not flatter the lists).
     healthz_before = _wrk(server, int(args.seconds), args.connections)
-    asyncio.run(open_loop("127.0.0.1", server.port, make, rate=50, seconds=3))  # warm caches
-    fixed = asyncio.run(open_loop("127.0.0.1", server.port, make, rate=rate, seconds=args.seconds))
+    run_load(open_loop("127.0.0.1", server.port, make, rate=50, seconds=3))  # warm caches
+    fixed = run_load(open_loop("127.0.0.1", server.port, make, rate=rate, seconds=args.seconds))
     lua_bodies = ", ".join("[[" + b.decode() + "]]" for b in bodies)
     script = f'KEY = "{key}"\nBODIES = {{{lua_bodies}}}\n' + WRK_PERSONALIZED
     saturation = _wrk(server, int(args.seconds), args.connections, script)

@@ -11,15 +11,16 @@ from __future__ import annotations
 from collections import defaultdict
 from types import SimpleNamespace
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from optirec.customers.models import CustomerProfile
 from optirec.db import Database
 from optirec.eyewear.wearer import Wearer
 from optirec.recommend.refresh import Refreshing
-from optirec.signals.models import Signal
+from optirec.signals.models import INTENT_ACTIONS, INTENT_CONDITION, Signal
 
 INTENT_WEIGHTS = {"add_to_cart": 1.0, "purchase": 2.0}
+assert set(INTENT_WEIGHTS) == set(INTENT_ACTIONS)  # the counts read the intent signals' own index
 NARROW_FACE_MM, WIDE_FACE_MM = 132.0, 144.0
 MIN_SEGMENT_WEIGHT = 20.0  # below this, a segment's counts are too thin to trust
 
@@ -58,7 +59,7 @@ def segment_counts(db: Database) -> dict[tuple[str, str], dict[str, float]]:
         }
         query = (
             select(Signal.customer_id, Signal.product_id, Signal.action_type, func.count())
-            .where(Signal.action_type.in_(list(INTENT_WEIGHTS)), Signal.customer_id.is_not(None))
+            .where(text(INTENT_CONDITION), Signal.customer_id.is_not(None))
             .group_by(Signal.customer_id, Signal.product_id, Signal.action_type)
         )
         counts: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))

@@ -14,8 +14,10 @@ from sqlalchemy import (
     String,
     bindparam,
     literal,
+    null,
     or_,
     select,
+    text,
     type_coerce,
     union_all,
 )
@@ -23,7 +25,7 @@ from sqlalchemy import (
 from optirec.customers.models import Customer, CustomerProfile
 from optirec.errors import NotFound
 from optirec.eyewear.wearer import Wearer
-from optirec.signals.models import Signal
+from optirec.signals.models import INTENT_CONDITION, Signal
 
 HISTORY_LIMIT = 50
 
@@ -63,7 +65,8 @@ _AT = type_coerce(Signal.occurred_at, String).label("at")
 
 
 def _signals(who: ColumnElement[bool], with_purchases: bool) -> Select[tuple[str, str, int, Any, int]]:
-    """The latest signals (kind 0) and every product the customer bought (kind 1), in one round trip."""
+    """The latest signals (kind 0) and the customer's intent signals (kind 1: carts and purchases, read from their
+    own small index; the caller keeps the purchases), in one round trip."""
     latest = (
         select(Signal.product_id, Signal.action_type, literal(0).label("kind"), _AT, Signal.id)
         .where(who)
@@ -74,8 +77,8 @@ def _signals(who: ColumnElement[bool], with_purchases: bool) -> Select[tuple[str
     query = select(latest)
     if not with_purchases:
         return query
-    bought = select(Signal.product_id, Signal.action_type, literal(1).label("kind"), _AT, Signal.id)
-    bought = bought.where(_BY_CUSTOMER, Signal.action_type == "purchase")
+    bought = select(Signal.product_id, Signal.action_type, literal(1).label("kind"), null(), Signal.id)
+    bought = bought.where(_BY_CUSTOMER, text(INTENT_CONDITION))
     return union_all(query, bought)  # type: ignore[return-value]
 
 
@@ -106,5 +109,5 @@ def load_shopper(*, session: Connection, customer_id: str | None, session_id: st
     rows = session.execute(_SIGNALS[which], {"customer_id": customer_id, "session_id": session_id}).all()
     latest = sorted((at, key, product_id, action) for product_id, action, kind, at, key in rows if kind == 0)
     history = [(product_id, action) for _at, _id, product_id, action in latest]
-    bought = frozenset(product_id for product_id, _action, kind, _at, _id in rows if kind == 1)
+    bought = frozenset(product_id for product_id, action, kind, _at, _id in rows if kind == 1 and action == "purchase")
     return Shopper(customer_id, session_id, wearer, history, bought, personalise)
