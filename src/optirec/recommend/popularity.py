@@ -108,6 +108,3 @@ class PopularityCache:
 
     def get(self) -> dict[str, float]:
         return self._value.get()
-
-    def invalidate(self) -> None:
-        self._value.invalidate()

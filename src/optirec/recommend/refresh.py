@@ -40,10 +40,6 @@ class Refreshing(Generic[T]):
             self._refresh_in_background()
         return value
 
-    def invalidate(self) -> None:
-        """Recompute soon (in the background; readers keep the current value until then)."""
-        self._computed_at = -1e18
-
     def refresh(self) -> None:
         """Recompute now, in the caller."""
         with self._lock:

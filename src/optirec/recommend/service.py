@@ -101,8 +101,10 @@ class Recommender:
         )
         history = shopper.history if (spec.use_history and shopper.personalise) else []
         scored = self.engine.score(snapshot, model, history, spec.context_items) if model is not None else None
-        chosen, scores, fallback = self._rank(snapshot, shopper, view, filtered, scored, spec)
-        items = self._items(snapshot, shopper, view, model, scored, chosen, scores, fallback, spec)
+        # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
+        segment = self.engine.segment_vector(snapshot, segment_of(shopper.wearer))
+        chosen, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, spec)
+        items = self._items(snapshot, shopper, view, model, scored, chosen, scores, fallback, segment is not None, spec)
         response = RecommendationResponse(
             recommendation_id=uuid.uuid4().hex,
             model_version=model.version if model is not None else "popularity",
@@ -117,16 +119,15 @@ class Recommender:
     def _rank(
         self,
         snapshot: CatalogSnapshot,
-        shopper: Shopper,
         view: WearerView,
         filtered: Filtered,
         scored: Scored | None,
+        segment: FloatArray | None,
         spec: ListSpec,
     ) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]:
         allowed = filtered.allowed
         popularity = self.engine.popularity_vector(snapshot)  # standardised over the sellable products
-        segment = self.engine.segment_vector(snapshot, segment_of(shopper.wearer))
-        if segment is not None:  # popular among shoppers of the same prescription and face size
+        if segment is not None:
             popularity = 0.5 * popularity + segment
         total = WEIGHTS["popularity"] * popularity + WEIGHTS["fit"] * view.fit
         personal = np.zeros(len(snapshot), dtype=np.bool_)
@@ -153,10 +154,10 @@ class Recommender:
         chosen: IntArray,
         scores: FloatArray,
         fallback: npt.NDArray[np.bool_],
+        segmented: bool,
         spec: ListSpec,
     ) -> list[RecommendedItem]:
         because = self._because(snapshot, shopper, model, scored, chosen, spec) if spec.explain else {}
-        segmented = self.engine.segment_vector(snapshot, segment_of(shopper.wearer)) is not None
         items = []
         for rank, (position, score) in enumerate(zip(chosen.tolist(), scores.tolist(), strict=True), start=1):
             reasons: list[str] = []

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from optirec.db import Base, JSONType, UTCDateTime, utcnow
 
-
 # The signals that say a shopper meant it (a cart, a purchase): a few per cent of all signals. Their own partial
 # index serves the per-request "already bought" lookup and the segment counts without reading the views. Queries
 # must repeat this exact condition (as SQL text, not bound values) for the planners to use the index.
