@@ -136,6 +136,10 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+class WriteLockBusy(Exception):
+    """Another writer holds SQLite's write lock (raised only when asked not to wait)."""
+
+
 class _SQLiteWriteLock:
     """One writer at a time across the threads and processes of this machine.
 
@@ -150,15 +154,23 @@ class _SQLiteWriteLock:
         self._fd: int | None = None
 
     @contextmanager
-    def held(self) -> Iterator[None]:
-        with self._thread_lock:
+    def held(self, *, wait: bool = True) -> Iterator[None]:
+        """Hold the lock; with `wait=False`, raise `WriteLockBusy` at once if another writer holds it."""
+        if not self._thread_lock.acquire(blocking=wait):
+            raise WriteLockBusy()
+        try:
             if self._fd is None:
                 self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise WriteLockBusy() from None
             try:
                 yield
             finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
 
     def close(self) -> None:
         if self._fd is not None:
@@ -241,14 +253,15 @@ class Database:
             yield session
 
     @contextmanager
-    def write_connection(self) -> Iterator[Connection]:
+    def write_connection(self, *, wait: bool = True) -> Iterator[Connection]:
         """A Core connection in one write transaction, committed on success: `write()` without the ORM session,
-        for the hot path's one insert."""
+        for the hot path's one insert. With `wait=False`, raises `WriteLockBusy` at once where SQLite's write lock
+        is held by another writer (so an event loop need not block on it)."""
         if self._write_lock is None:
             with self._immediate.begin() as connection:
                 yield connection
             return
-        with self._write_lock.held(), self._immediate.begin() as connection:
+        with self._write_lock.held(wait=wait), self._immediate.begin() as connection:
             yield connection
 
     def dispose(self) -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func, select
+from fastapi.testclient import TestClient
+from sqlalchemy import func, make_url, select
 
 from optirec.db import Database, utcnow
 from optirec.recommend.models import ServedRecommendation
@@ -58,3 +63,51 @@ def test_a_stored_row_reads_back_through_the_model_unchanged(db: Database) -> No
     assert stored is not None
     assert (stored.customer_id, stored.items, stored.context) == ("c-1", row["items"], row["context"])
     assert stored.served_at == row["served_at"]
+
+
+@contextmanager
+def _lock_held_by_another_process(db: Database) -> Iterator[None]:
+    """SQLite's write lock taken as another process would: an `flock` on its own open file description."""
+    fd = os.open(f"{make_url(db.url).database}.writelock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def test_a_busy_write_lock_is_reported_instead_of_waited_for(db: Database, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("SQLite's write lock only")
+    log = ServedLog(db)
+    with _lock_held_by_another_process(db):
+        assert log.write(_row(1), wait=False) is False
+        assert _count(db) == 0
+    assert log.write(_row(1), wait=False) is True
+    assert _count(db) == 1
+
+
+def test_a_list_served_while_another_process_writes_is_logged(
+    client: TestClient, db: Database, backend: str, service_headers: dict[str, str]
+) -> None:
+    """The list is answered once the lock is free, from the list thread (the event loop never waits on it)."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's write lock only")
+    with _lock_held_by_another_process(db):
+        answered: list[int] = []
+        request = threading.Thread(
+            target=lambda: answered.append(
+                client.post("/api/recommendations/personalized", json={}, headers=service_headers).status_code
+            )
+        )
+        request.start()
+        request.join(timeout=0.5)
+        assert answered == []  # waiting for the lock, with the served list not yet stored
+        health: list[int] = []
+        probe = threading.Thread(target=lambda: health.append(client.get("/healthz").status_code))
+        probe.start()
+        probe.join(timeout=2)
+        assert health == [200]  # the event loop still answers meanwhile
+    request.join(timeout=10)
+    assert answered == [200] and _count(db) == 1

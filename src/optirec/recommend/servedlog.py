@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from optirec.db import Database, postgres_bulk_insert, sqlite_bulk_insert, sqlite_time
+from optirec.db import Database, WriteLockBusy, postgres_bulk_insert, sqlite_bulk_insert, sqlite_time
 from optirec.recommend.models import ServedRecommendation
 
 Row = dict[str, Any]
@@ -50,11 +50,12 @@ class ServedLog:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def write(self, row: Row) -> None:
-        self.write_many([row])
+    def write(self, row: Row, *, wait: bool = True) -> bool:
+        return self.write_many([row], wait=wait)
 
-    def write_many(self, rows: list[Row]) -> None:
-        """Store the rows in one statement (all or none)."""
+    def write_many(self, rows: list[Row], *, wait: bool = True) -> bool:
+        """Store the rows in one statement (all or none). With `wait=False`, store nothing and answer False where
+        SQLite's write lock is held by another writer."""
         if not self._db.is_sqlite:
             # One round trip: a single statement on the hot pool, which commits on its own (autocommit) and
             # without waiting for the disk flush (the log is for attribution, not money).
@@ -63,6 +64,11 @@ class ServedLog:
                 columns[name] = [_json(value) for value in columns[name]]
             with self._db.connect() as connection:
                 connection.execute(_POSTGRES_INSERT, columns)
-            return
-        with self._db.write_connection() as connection:  # the driver's own executemany, under the write lock
-            connection.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in rows])
+            return True
+        values = [_sqlite_values(row) for row in rows]
+        try:
+            with self._db.write_connection(wait=wait) as connection:  # the driver's executemany, under the lock
+                connection.exec_driver_sql(_SQLITE_INSERT, values)
+        except WriteLockBusy:
+            return False
+        return True
