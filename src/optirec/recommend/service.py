@@ -106,7 +106,7 @@ class Recommender:
         view = self.wearers.view(snapshot, shopper.wearer, self.rules)
         filtered = apply_filters(
             snapshot,
-            rule_failures_by_name=view.failures,
+            view=view,
             filters=spec.filters,
             excluded=[*spec.exclude, *spec.context_items],
             bought=shopper.bought,
