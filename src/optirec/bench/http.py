@@ -29,24 +29,31 @@ def run_load(load: Coroutine[Any, Any, T]) -> T:
 
 @dataclass
 class LoadResult:
+    """Every latency of a load run, or (from a tool that reports only a summary, such as wrk) the request count
+    and percentiles it reported."""
+
     latencies_ms: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: float = 0.0
     errors: int = 0
     error_kinds: dict[str, int] = field(default_factory=dict)
+    reported_requests: int | None = None
+    reported_percentiles: dict[float, float] = field(default_factory=dict)
 
     def count(self, status: int) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
 
     @property
     def requests(self) -> int:
-        return len(self.latencies_ms)
+        return self.reported_requests if self.reported_requests is not None else len(self.latencies_ms)
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
     def percentile(self, q: float) -> float:
+        if self.reported_requests is not None:
+            return self.reported_percentiles.get(q, float("nan"))
         return float(np.percentile(self.latencies_ms, q)) if self.latencies_ms else float("nan")
 
     @property

@@ -122,11 +122,10 @@ def parse_wrk(output: str, seconds: int) -> LoadResult:
     if bad:
         result.statuses[0] = int(bad.group(1))
     result.errors = sum(int(g) for g in errors.groups()) if errors else 0
-    p50 = _ms(re.search(r"50%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
-    # wrk reports percentiles, not samples: keep them as a two-point distribution for the table.
-    result.latencies_ms = [p50] * 50 + [p99] * 49 + [p99]
-    result.rate_override = total / seconds  # type: ignore[attr-defined]
+    # wrk reports percentiles, not samples (its 50 % row, not a mean of neighbours, is the p50)
+    result.reported_requests = total
+    for q in (50, 75, 90, 99):
+        result.reported_percentiles[q] = _ms(re.search(rf"{q}%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
     return result
 
 
@@ -170,7 +169,7 @@ def report(results: list[Figures], args: argparse.Namespace) -> None:
     for column in ("backend", "load", "requests/s", "signals/s", "p50 ms", "p99 ms", "non-2xx", "errors"):
         table.add_column(column, justify="right" if column not in ("backend", "load") else "left")
     for f in results:
-        sat_rate = getattr(f.saturation, "rate_override", f.saturation.rate)
+        sat_rate = f.saturation.rate
         rows = [
             (f"single @ {args.rate:g}/s", f.fixed, f.fixed.rate, f.fixed.rate),
             (f"single, saturation (wrk, {args.connections} conn)", f.saturation, sat_rate, sat_rate),

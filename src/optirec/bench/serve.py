@@ -126,7 +126,7 @@ def measure(
     script = f'KEY = "{key}"\nBODIES = {{{lua_bodies}}}\n' + WRK_PERSONALIZED
     saturation = _wrk(server, int(args.seconds), args.connections, script)
     healthz_after = _wrk(server, int(args.seconds), args.connections)
-    healthz = max(healthz_before, healthz_after, key=lambda r: getattr(r, "rate_override", r.rate))
+    healthz = max(healthz_before, healthz_after, key=lambda r: r.rate)
     return fixed, saturation, healthz
 
 
@@ -196,8 +196,8 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
     for column in ("backend", "shop", "model", "load", "requests/s", "p50 ms", "p99 ms", "non-2xx", "memory MB"):
         table.add_column(column)
     for r in rows:
-        sat_rate = getattr(r.saturation, "rate_override", r.saturation.rate)
-        health_rate = getattr(r.healthz, "rate_override", r.healthz.rate)
+        sat_rate = r.saturation.rate
+        health_rate = r.healthz.rate
         memory = " / ".join(f"{m:.0f}" for m in r.worker_mb)
         bad_health = r.healthz.statuses.get(0, 0) + r.healthz.errors
         lines = [
