@@ -122,10 +122,12 @@ def parse_wrk(output: str, seconds: int) -> LoadResult:
     if bad:
         result.statuses[0] = int(bad.group(1))
     result.errors = sum(int(g) for g in errors.groups()) if errors else 0
-    # wrk reports percentiles, not samples (its 50 % row, not a mean of neighbours, is the p50)
+    # wrk reports percentiles, not samples (its 50 % row, not a mean of neighbours, is the p50). Each row of the
+    # latency distribution starts its line: "75%" alone would also match the end of "89.75%" in the stats above.
     result.reported_requests = total
     for q in (50, 75, 90, 99):
-        result.reported_percentiles[q] = _ms(re.search(rf"{q}%\s+(\S+)", output).group(1))  # type: ignore[union-attr]
+        row = re.search(rf"^\s*{q}%\s+(\S+)", output, re.MULTILINE)
+        result.reported_percentiles[q] = _ms(row.group(1))  # type: ignore[union-attr]
     return result
 
 
