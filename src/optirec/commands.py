@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -31,16 +31,23 @@ def serve(
     console.print(
         f"optirec serving on http://{host}:{port} ({workers} worker(s), {settings.database_url.split(':')[0]})"
     )
-    uvicorn.run(
-        "optirec.asgi:create",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-        proxy_headers=False,
-    )
+    options: dict[str, Any] = dict(factory=True, host=host, port=port, access_log=False, log_level="warning",
+                                   proxy_headers=False)  # fmt: skip
+    if workers == 1:
+        uvicorn.run("optirec.asgi:create", **options)
+        return
+    # uvicorn's supervisor, but a listening socket per worker (see gateway/listen.py)
+    from uvicorn.supervisors import Multiprocess
+
+    from optirec.gateway.listen import address_holder
+
+    config = uvicorn.Config("optirec.asgi:create", workers=workers, **options)
+    try:
+        holder = address_holder(host, port)
+    except OSError as error:
+        raise typer.BadParameter(f"cannot listen on {host}:{port}: {error.strerror}", param_hint="--port") from None
+    with holder:
+        Multiprocess(config, sockets=[holder]).run()
 
 
 def migrate() -> None:
