@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from optirec.console import console, load_settings, open_database, print_report
+from optirec.gateway.listen import SPREADS_CONNECTIONS, address_holder
 from optirec.settings import Settings
 
 
@@ -20,6 +21,7 @@ def serve(
 ) -> None:
     """Serve the API (settings from OPTIREC_* variables or .env)."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     settings = load_settings()
     if workers > 1:
@@ -33,14 +35,10 @@ def serve(
     )
     options: dict[str, Any] = dict(factory=True, host=host, port=port, access_log=False, log_level="warning",
                                    proxy_headers=False)  # fmt: skip
-    if workers == 1:
-        uvicorn.run("optirec.asgi:create", **options)
+    if workers == 1 or not SPREADS_CONNECTIONS:
+        uvicorn.run("optirec.asgi:create", workers=workers, **options)
         return
     # uvicorn's supervisor, but a listening socket per worker (see gateway/listen.py)
-    from uvicorn.supervisors import Multiprocess
-
-    from optirec.gateway.listen import address_holder
-
     config = uvicorn.Config("optirec.asgi:create", workers=workers, **options)
     try:
         holder = address_holder(host, port)

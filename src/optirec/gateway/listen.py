@@ -14,7 +14,11 @@ uvicorn's supervisor is kept (restarts of dead workers, signals, health checks):
 from __future__ import annotations
 
 import socket
+import sys
 from typing import Any
+
+# Linux spreads connections over the listening sockets of one port; other systems give them all to one socket.
+SPREADS_CONNECTIONS = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
 class ReusePortSocket(socket.socket):
