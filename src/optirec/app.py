@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -47,12 +48,22 @@ def build_recommender(state: AppState) -> Recommender:
     return Recommender(state.db, engine, settings.rules, tuple(settings.rebuyable_categories))
 
 
+def _settle() -> None:
+    """Move what the worker has built so far (catalog snapshot, model, caches) out of the cyclic collector's reach:
+    it lives as long as the worker, and a full collection over it paused every request of the worker (measured on
+    the large shop: 167,000 objects, 70 ms a full pass; none once frozen). What is later dropped of it is still
+    freed by reference counting; only reference cycles among it would stay."""
+    gc.freeze()
+
+
 def _warm(engine: Engine) -> None:
     try:
         engine.warm()
     except Exception:  # the first request computes what is missing
         log.exception("warm-up failed")
     finally:
+        gc.collect()  # the start-up's own garbage, before it is frozen (the worker is not ready yet)
+        _settle()
         engine.warmed.set()
 
 
@@ -64,7 +75,9 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     if "recommender" not in state.extras:
         state.extras["recommender"] = build_recommender(state)
     recommender: Recommender = state.extras["recommender"]
-    watcher = ModelWatcher(state.db, recommender.engine, load_model, poll_seconds=settings.model_poll_seconds)
+    watcher = ModelWatcher(
+        state.db, recommender.engine, load_model, poll_seconds=settings.model_poll_seconds, on_swap=_settle
+    )
     schedule = TrainingSchedule(state, settings.training_interval_minutes)
 
     @asynccontextmanager

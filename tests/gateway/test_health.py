@@ -41,3 +41,15 @@ def test_readyz_is_503_until_the_worker_has_warmed_up(client: TestClient, state:
     assert response.status_code == 503 and "Warming up" in response.json()["error"]["message"]
     warmed.set()
     assert client.get("/readyz").status_code == 200
+
+
+def test_what_the_warm_up_built_is_out_of_the_collectors_reach(client: TestClient, state: AppState) -> None:
+    """Regression: a full collection over the catalog snapshot and caches paused every request of a large shop's
+    worker (70 ms a pass); the warm-up freezes them (`gc.freeze`)."""
+    import gc
+
+    engine = state.extras["recommender"].engine
+    assert engine.warmed.wait(10)
+    snapshot = engine.snapshots.get()  # built by the warm-up
+    assert gc.get_freeze_count() > 0
+    assert all(tracked is not snapshot for tracked in gc.get_objects())  # frozen objects are in no generation

@@ -21,8 +21,18 @@ Loader = Callable[[Path, str], LiveModel]
 
 
 class ModelWatcher:
-    def __init__(self, db: Database, engine: Engine, loader: Loader, *, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        db: Database,
+        engine: Engine,
+        loader: Loader,
+        *,
+        poll_seconds: float,
+        on_swap: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_swap` runs after each swap (the app freezes the new model's objects out of the collector's way)."""
         self._db, self._engine, self._loader, self._poll = db, engine, loader, poll_seconds
+        self._on_swap = on_swap
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._refused: set[str] = set()
@@ -53,6 +63,8 @@ class ModelWatcher:
             log.exception("could not map model %s onto the catalog ahead of serving", version)
         self._engine.swap_model(model)
         log.info("now serving model %s", version)
+        if self._on_swap is not None:
+            self._on_swap()
         return True
 
     def start(self) -> None:
