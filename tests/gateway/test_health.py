@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from optirec.app import create_app
 from optirec.settings import Settings
 from optirec.state import AppState
+from tests.conftest import product_data
 
 
 def test_healthz_answers_without_a_database_round_trip(client: TestClient) -> None:
@@ -53,3 +54,18 @@ def test_what_the_warm_up_built_is_out_of_the_collectors_reach(client: TestClien
     snapshot = engine.snapshots.get()  # built by the warm-up
     assert gc.get_freeze_count() > 0
     assert all(tracked is not snapshot for tracked in gc.get_objects())  # frozen objects are in no generation
+
+
+def test_a_new_catalog_snapshot_is_frozen_too(
+    client: TestClient, state: AppState, service_headers: dict[str, str]
+) -> None:
+    import gc
+
+    engine = state.extras["recommender"].engine
+    assert engine.warmed.wait(10)
+    before = engine.snapshots.get()
+    response = client.post("/api/catalog/products", json=product_data("NEW-1"), headers=service_headers)
+    assert response.status_code == 201
+    after = engine.snapshots.get()  # rebuilt at once: this process's own catalog write invalidated it
+    assert after is not before
+    assert all(tracked is not after for tracked in gc.get_objects())

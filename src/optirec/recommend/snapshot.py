@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,6 +126,7 @@ class SnapshotCache:
         self._checked_at = 0.0
         self._dirty = True
         self._lock = threading.Lock()
+        self.on_build: Callable[[], None] | None = None  # runs after each new snapshot (the app freezes it)
 
     def _fresh(self) -> bool:
         return not self._dirty and time.monotonic() - self._checked_at < self._check_seconds
@@ -139,10 +141,15 @@ class SnapshotCache:
             # Cleared before reading: a change committed while we build marks it dirty again.
             self._dirty = False
             with self._db.read() as session:
-                if self._snapshot is None or catalog_version(session) != self._snapshot.version:
-                    self._snapshot = build_snapshot(session, self._rules)
+                snapshot = self._snapshot
+                built = snapshot is None or catalog_version(session) != snapshot.version
+                if built:
+                    snapshot = self._snapshot = build_snapshot(session, self._rules)
             self._checked_at = time.monotonic()
-            return self._snapshot
+            if built and self.on_build is not None:
+                self.on_build()
+            assert snapshot is not None
+            return snapshot
 
     def invalidate(self) -> None:
         self._dirty = True
