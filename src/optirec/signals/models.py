@@ -15,7 +15,7 @@ from optirec.db import Base, JSONType, UTCDateTime, utcnow
 # index serves the per-request "already bought" lookup and the segment counts without reading the views. Queries
 # must repeat this exact condition (as SQL text, not bound values) for the planners to use the index.
 INTENT_ACTIONS = ("add_to_cart", "purchase")
-INTENT_CONDITION = "action_type IN ('add_to_cart', 'purchase')"
+INTENT_CONDITION = f"action_type IN ({', '.join(repr(action) for action in INTENT_ACTIONS)})"
 
 
 class Signal(Base):
