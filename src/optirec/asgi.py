@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 
@@ -21,5 +20,4 @@ def create() -> FastAPI:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(settings)
     sys.setswitchinterval(0.001)
-    gc.freeze()  # what start-up built lives as long as the worker: keep it out of the collector's full passes
-    return app
+    return app  # what start-up builds is frozen out of the collector's way once warmed up (`app._settle`)
