@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from optirec.ml.blend import BlendSearch, blend
+from optirec.ml.kernels import blend_pair
 
 
 def test_blend_is_a_weighted_sum_of_z_scores() -> None:
@@ -29,3 +30,16 @@ def test_search_picks_the_weights_that_rank_targets_first() -> None:
     search.add([network, related], np.array([2, 2]))
     weights, ndcg = search.best()
     assert weights == (1.0, 2.0) and ndcg == 1.0
+
+
+def test_compiled_pair_blend_matches_blend() -> None:
+    """The serving path's compiled blend of one user's two sources equals `blend` (history at -inf included)."""
+    rng = np.random.default_rng(4)
+    for weights in ((1.0, 0.45), (0.0, 1.0), (1.0, 0.0)):
+        network = rng.normal(size=300).astype(np.float32)
+        related = np.where(rng.random(300) < 0.7, 0.0, rng.exponential(size=300)).astype(np.float32)
+        network[rng.choice(300, 20, replace=False)] = -np.inf
+        expected = blend([network, related], weights)
+        got = blend_pair(network, related, *weights)
+        assert np.array_equal(np.isfinite(got), np.isfinite(expected))
+        assert np.allclose(got[np.isfinite(got)], expected[np.isfinite(expected)], atol=1e-5)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from optirec.ml.content import ContentFeatures, build_content
 from optirec.ml.data import Interactions, ItemContent
 from optirec.ml.index import UserEncoderNumpy
-from optirec.ml.model import ModelConfig
+from optirec.ml.model import ModelConfig, UserEncoder
 from optirec.ml.splits import leave_one_out
 from optirec.ml.train import ContentTensors, train_sequence_model
 
@@ -48,6 +49,26 @@ def test_numpy_encoder_matches_torch(chain_data: Interactions) -> None:
     encoder = UserEncoderNumpy(weights, TINY.layers, TINY.heads, TINY.max_len)
     vector = encoder.encode(table[seq[0, 2:]].numpy(), actions[0, 2:].numpy())
     assert np.allclose(vector, hidden[0, -1].numpy(), atol=1e-4)
+
+
+@pytest.mark.parametrize(("heads", "layers", "length"), [(1, 2, 1), (1, 2, 10), (2, 1, 7), (4, 3, 10), (2, 2, 13)])
+def test_compiled_encoder_matches_torch(heads: int, layers: int, length: int) -> None:
+    """The serving encoder (compiled) against torch's, across head and layer counts and history lengths; a history
+    longer than `max_len` is cut to its newest signals."""
+    torch.manual_seed(heads * 10 + layers)
+    config = ModelConfig(dim=16, max_len=10, heads=heads, layers=layers, dropout=0.0)
+    encoder = UserEncoder(config).eval()
+    with torch.no_grad():  # trained weights are not at their initial values: biases, norms and all
+        for parameter in encoder.parameters():
+            parameter.add_(0.3 * torch.randn_like(parameter))
+    vectors = torch.randn(1, length, config.dim)
+    actions = torch.randint(1, config.n_actions + 1, (1, length))
+    kept = min(length, config.max_len)
+    with torch.no_grad():
+        expected = encoder(vectors[:, -kept:], actions[:, -kept:])[0, -1].numpy()
+    weights = {k: v.numpy() for k, v in encoder.state_dict().items()}
+    served = UserEncoderNumpy(weights, layers, heads, config.max_len)
+    assert np.allclose(served.encode(vectors[0].numpy(), actions[0].numpy()), expected, atol=1e-4)
 
 
 def test_content_vocabulary_drops_tokens_of_a_single_item() -> None:

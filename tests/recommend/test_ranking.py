@@ -27,6 +27,33 @@ def test_diversify_zero_keeps_relevance_order_and_one_spreads_brands() -> None:
     assert diversify(candidates, relevance, features, 0.9, 2).tolist() == [0, 3]
 
 
+def _mmr_by_definition(relevance: np.ndarray, features: np.ndarray, diversity: float, k: int) -> list[int]:
+    """Maximal marginal relevance written out plainly, for comparison with the compiled loop."""
+    rel = (relevance - relevance.min()) / (np.ptp(relevance) or 1.0)
+    picked: list[int] = []
+    for _ in range(min(k, len(rel))):
+
+        def value(i: int) -> float:
+            alike = max((float(np.mean(features[i] == features[j])) for j in picked), default=0.0)
+            return float((1 - diversity) * rel[i] - diversity * alike)
+
+        picked.append(max((i for i in range(len(rel)) if i not in picked), key=value))  # first one on ties
+    return picked
+
+
+def test_diversify_matches_the_definition_on_random_candidates() -> None:
+    rng = np.random.default_rng(8)
+    for _ in range(40):
+        size = int(rng.integers(2, 40))
+        candidates = rng.choice(500, size, replace=False)
+        relevance = np.zeros(500)
+        relevance[candidates] = rng.normal(size=size).round(1)  # rounded: ties happen
+        features = rng.integers(0, 3, (500, 4))
+        diversity, k = float(rng.choice([0.1, 0.3, 0.7, 1.0])), int(rng.integers(1, 15))
+        expected = candidates[_mmr_by_definition(relevance[candidates], features[candidates], diversity, k)]
+        assert diversify(candidates, relevance, features, diversity, k).tolist() == expected.tolist()
+
+
 def test_filter_masks() -> None:
     assert equals(np.array(["Round", "square"]), "round").tolist() == [True, False]  # type: ignore[union-attr]
     assert equals(np.array(["a"]), None) is None

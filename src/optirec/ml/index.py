@@ -1,58 +1,28 @@
 """Inference in numpy: the user encoder on one user's latest signals and scoring against the item index.
 
-A numpy port of `model.UserEncoder` (same weights, no torch at request time): one user costs well under a
-millisecond on one thread for 50 signals, plus one (n_items, dim) matrix-vector product.
+A port of `model.UserEncoder` (same weights, no torch at request time), compiled (`kernels.encode_user`): one
+user costs about 0.12 ms on one thread for 50 signals of the demo model, plus one (n_items, dim) matrix-vector
+product.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from optirec.ml.kernels import encode_user
 
 Array = npt.NDArray[np.float32]
 Weights = dict[str, Array]
 
 
-def layer_norm(x: Array, weight: Array, bias: Array) -> Array:
-    """LayerNorm over the last axis (eps 1e-5, as torch). Reductions by ufunc: `ndarray.mean` costs more in
-    Python overhead than in arithmetic on a request's few rows."""
-    scale = np.float32(1.0 / x.shape[-1])
-    centred = x - np.add.reduce(x, axis=-1, keepdims=True) * scale
-    var = np.add.reduce(centred * centred, axis=-1, keepdims=True) * scale
-    return np.asarray(centred / np.sqrt(var + np.float32(1e-5)) * weight + bias, dtype=np.float32)
-
-
-def gelu(x: Array) -> Array:
-    """GELU, tanh approximation (as `F.gelu(approximate="tanh")`)."""
-    return np.asarray(0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))), dtype=np.float32)
-
-
-def attention(x: Array, w: Weights, prefix: str, heads: int, last_only: bool = False) -> Array:
-    """Causal self-attention of one sequence x (L, dim) -> (L, dim), or (1, dim) for the last query only."""
-    length, dim = x.shape
-    qkv = x @ w[f"{prefix}.qkv.weight"].T + w[f"{prefix}.qkv.bias"]  # (L, 3 dim)
-    q, k, v = (qkv[:, i * dim : (i + 1) * dim].reshape(length, heads, -1).transpose(1, 0, 2) for i in range(3))
-    if last_only:
-        q = q[:, -1:]  # (heads, 1, dim / heads): the last position sees every key, no mask needed
-    logits = q @ k.transpose(0, 2, 1) / math.sqrt(dim // heads)  # (heads, Lq, L)
-    if not last_only:
-        logits = np.where(np.tri(length, dtype=bool), logits, -np.inf)
-    logits = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    out = (logits / logits.sum(axis=-1, keepdims=True)) @ v  # (heads, Lq, dim / heads)
-    merged = out.transpose(1, 0, 2).reshape(-1, dim)  # (Lq, dim)
-    return np.asarray(merged @ w[f"{prefix}.proj.weight"].T + w[f"{prefix}.proj.bias"])
-
-
-def block(x: Array, w: Weights, prefix: str, heads: int, last_only: bool = False) -> Array:
-    """One pre-norm transformer block, as `model.Block` in eval mode; `last_only` returns the last row only."""
-    normed = layer_norm(x, w[f"{prefix}.norm1.weight"], w[f"{prefix}.norm1.bias"])
-    x = (x[-1:] if last_only else x) + attention(normed, w, prefix, heads, last_only)
-    hidden = layer_norm(x, w[f"{prefix}.norm2.weight"], w[f"{prefix}.norm2.bias"])
-    hidden = gelu(hidden @ w[f"{prefix}.ff1.weight"].T + w[f"{prefix}.ff1.bias"])
-    return np.asarray(x + hidden @ w[f"{prefix}.ff2.weight"].T + w[f"{prefix}.ff2.bias"], dtype=np.float32)
+_LINEAR = ("qkv", "proj", "ff1", "ff2")
+_VECTORS = ("norm1.weight", "norm1.bias", "qkv.bias", "proj.bias", "norm2.weight", "norm2.bias", "ff1.bias",
+            "ff2.bias")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -64,18 +34,39 @@ class UserEncoderNumpy:
     heads: int
     max_len: int
 
+    @cached_property
+    def _arguments(self) -> tuple[Any, ...]:
+        """The weights and head count as `kernels.encode_user` takes them after a history: per-layer arrays
+        stacked, linear weights transposed."""
+        w = self.weights
+
+        def stack(name: str, transpose: bool = False) -> Array:
+            parts = [w[f"blocks.{layer}.{name}"] for layer in range(self.layers)]
+            return np.ascontiguousarray(np.stack([p.T if transpose else p for p in parts]), dtype=np.float32)
+
+        linear = {name: stack(f"{name}.weight", transpose=True) for name in _LINEAR}
+        vectors = {name: stack(name) for name in _VECTORS}
+        return (
+            np.ascontiguousarray(w["positions.weight"], dtype=np.float32),
+            np.ascontiguousarray(w["actions.weight"], dtype=np.float32),
+            vectors["norm1.weight"], vectors["norm1.bias"], linear["qkv"], vectors["qkv.bias"],
+            linear["proj"], vectors["proj.bias"], vectors["norm2.weight"], vectors["norm2.bias"],
+            linear["ff1"], vectors["ff1.bias"], linear["ff2"], vectors["ff2.bias"],
+            np.ascontiguousarray(w["norm.weight"], dtype=np.float32),
+            np.ascontiguousarray(w["norm.bias"], dtype=np.float32),
+            self.heads,
+        )  # fmt: skip
+
     def encode(self, item_vectors: Array, actions: npt.NDArray[np.int64]) -> Array:
         """User vector (dim,) from the item vectors (L, dim) and 1-based action codes (L,) of the latest
         signals, oldest first; only the last `max_len` are read. An empty history gives a zero vector."""
         item_vectors, actions = item_vectors[-self.max_len :], actions[-self.max_len :]
-        length, dim = item_vectors.shape
-        if length == 0:
-            return np.zeros(dim, dtype=np.float32)
-        w = self.weights
-        x = item_vectors * math.sqrt(dim) + w["positions.weight"][-length:] + w["actions.weight"][actions]
-        for layer in range(self.layers):  # the last block only needs the newest position
-            x = block(x.astype(np.float32), w, f"blocks.{layer}", self.heads, last_only=layer == self.layers - 1)
-        return layer_norm(x[-1], w["norm.weight"], w["norm.bias"])
+        if len(actions) == 0:
+            return np.zeros(item_vectors.shape[1], dtype=np.float32)
+        vectors = np.ascontiguousarray(item_vectors, dtype=np.float32)
+        codes = np.ascontiguousarray(actions, dtype=np.int64)
+        encoded: Array = encode_user(vectors, codes, *self._arguments)
+        return encoded
 
 
 def scores_for(user_vector: Array, item_table: Array) -> Array:

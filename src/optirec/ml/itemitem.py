@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from optirec.ml.baselines.base import user_item_matrix
 from optirec.ml.baselines.ease import EASE_MAX_ITEMS, ease_weights
 from optirec.ml.data import IntArray, Interactions
+from optirec.ml.kernels import weighted_rows
 
 Array = npt.NDArray[np.float32]
 
@@ -70,11 +71,10 @@ class ItemItem:
 
     def scores(self, items: IntArray, weights: Array) -> Array:
         """Sum of the neighbour rows of `items`, each scaled by its weight -> (n_items,)."""
-        if items.size == 0:
-            return np.zeros(self.neighbours.shape[0], dtype=np.float32)
-        rows, columns, values = self.entries(items)
-        summed = np.bincount(columns, weights=values * weights[rows], minlength=self.neighbours.shape[0])
-        return summed.astype(np.float32)
+        matrix = self.neighbours
+        rows = np.ascontiguousarray(items, dtype=np.int64)
+        return weighted_rows(matrix.indptr, matrix.indices, matrix.data, rows,
+                             np.ascontiguousarray(weights, dtype=np.float32), matrix.shape[0])  # fmt: skip
 
     def entries(self, items: IntArray) -> tuple[IntArray, IntArray, Array]:
         """The stored entries of the neighbour rows of `items`: for each, which of `items` it belongs to (an

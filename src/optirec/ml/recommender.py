@@ -17,10 +17,10 @@ import numpy.typing as npt
 
 from optirec.errors import InvalidInput, NotFound
 from optirec.ml.artifact import load_artifact, save_artifact
-from optirec.ml.blend import blend
 from optirec.ml.data import ACTION_CODE, ACTION_WEIGHTS, ACTIONS
 from optirec.ml.index import UserEncoderNumpy, scores_for, top_items
 from optirec.ml.itemitem import ItemItem, recency_weights
+from optirec.ml.kernels import blend_pair
 
 Array = npt.NDArray[np.float32]
 Signal = tuple[str, str]  # (item_id, action_type)
@@ -89,7 +89,7 @@ class Recommender:
         )
         if items.size == 0:
             return related
-        return blend([network, related], self.weights)
+        return blend_pair(network, related, self.weights[0], self.weights[1])  # as `blend.blend`, compiled
 
     def recommend(
         self, signals: Sequence[Signal], k: int = 10, context: Sequence[str] = (), exclude_seen: bool = True

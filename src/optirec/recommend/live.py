@@ -102,8 +102,14 @@ class Engine:
         return model, positions
 
     def prepare(self, model: LiveModel) -> None:
-        """Map a model onto the current catalog before it serves, so the first request after a swap does not."""
-        self.serving(self.snapshots.get(), model)
+        """Map a model onto the current catalog before it serves, and score once, so the first request after a
+        swap does neither (the first scoring of a process compiles the kernels, or loads them from numba's cache
+        on disk: seconds, then milliseconds)."""
+        serving, _ = self.serving(self.snapshots.get(), model)
+        if serving.item_ids:
+            first = serving.item_ids[0]
+            serving.personal_scores([(first, "view")])
+            serving.related_scores([first])
 
     def prepared(self, model: LiveModel) -> bool:
         """Whether `model` is already mapped onto the current catalog (a request would not have to)."""
@@ -111,13 +117,13 @@ class Engine:
 
     def warm(self) -> None:
         """Build what the first request would otherwise build: the catalog snapshot, popularity, the segment
-        counts and the live model's catalog mapping (run beside the serving path at start-up)."""
+        counts, the live model's catalog mapping and the scoring kernels (run beside the serving path at start-up)."""
         snapshot = self.snapshots.get()
         self.popularity_vector(snapshot)
         self.segments.warm()
         model = self._model
         if model is not None:
-            self.serving(snapshot, model)
+            self.prepare(model)
 
     def popularity_vector(self, snapshot: CatalogSnapshot) -> FloatArray:
         """log(1 + weighted signal count) per catalog position, standardised over the sellable products; cached

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from optirec.ml.kernels import maximal_marginal_relevance
+
 BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -84,22 +86,14 @@ def diversify(
 
     `features` (n_items, n_features) holds categorical codes (brand, shape, colour…); likeness of two items is the
     share of features they have in common. `diversity` 0 keeps the relevance order; 1 cares only for variety.
+    The greedy loop is compiled (`kernels.maximal_marginal_relevance`): in numpy it was four array operations per
+    pick, which cost more than the arithmetic.
     """
     if diversity <= 0 or candidates.size <= 1:
         return candidates[:k]
     rel = relevance[candidates]
     spread = rel.max() - rel.min()
     rel = (rel - rel.min()) / spread if spread > 0 else np.zeros_like(rel)
-    feats = features[candidates]
-    # (c, c) likeness, computed once (a ufunc reduction: `mean` costs more in Python than in arithmetic here)
-    pairwise = np.add.reduce(feats[:, None, :] == feats[None, :, :], axis=2) / feats.shape[1]
-    relevance_part = (1 - diversity) * rel
-    picked: list[int] = []
-    likeness = np.zeros(candidates.size)
-    taken = np.zeros(candidates.size)  # -inf once picked
-    for _ in range(min(k, candidates.size)):
-        best = int(np.argmax(relevance_part - diversity * likeness + taken))
-        picked.append(best)
-        taken[best] = -np.inf
-        np.maximum(likeness, pairwise[best], out=likeness)
-    return candidates[np.array(picked, dtype=np.int64)]
+    feats = np.ascontiguousarray(features[candidates], dtype=np.int64)
+    picked = maximal_marginal_relevance(np.asarray(rel, dtype=np.float64), feats, float(diversity), k)
+    return candidates[picked]

@@ -1,0 +1,222 @@
+"""Compiled kernels of the serving path (numba): the user encoder, the item-to-item sum and the score blend.
+
+A list is answered in Python, one request at a time, on a history of at most 50 signals: in plain numpy each of
+these steps is dozens of small array operations, and the interpreter's cost per operation outweighed the
+arithmetic (measured on the demo shop: the encoder 270 µs, of which about 75 µs are the matrix products; the
+item-to-item sum 80 µs for 10,000 neighbour entries; the blend 65 µs). Compiled, each is one call; the matrix
+products still go to BLAS.
+
+Compiled on first use and cached on disk beside this file (`cache=True`), so only the first process after an
+install pays the compilation (a few seconds); the service's warm-up makes that call before it reports ready.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit
+
+Array = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int64]
+
+_GELU = math.sqrt(2.0 / math.pi)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _compiled(function: F) -> F:
+    """Compiled by numba in nopython mode on first call, and cached on disk."""
+    return cast(F, njit(cache=True)(function))
+
+
+@_compiled
+def _layer_norm(x: Array, weight: Array, bias: Array) -> Array:  # pragma: no cover - compiled
+    """LayerNorm over the rows' last axis (eps 1e-5, as torch)."""
+    rows, dim = x.shape
+    out = np.empty_like(x)
+    for i in range(rows):
+        mean = 0.0
+        for j in range(dim):
+            mean += x[i, j]
+        mean /= dim
+        var = 0.0
+        for j in range(dim):
+            centred = x[i, j] - mean
+            var += centred * centred
+        scale = 1.0 / math.sqrt(var / dim + 1e-5)
+        for j in range(dim):
+            out[i, j] = (x[i, j] - mean) * scale * weight[j] + bias[j]
+    return out
+
+
+@_compiled
+def encode_user(
+    item_vectors: Array,
+    actions: IntArray,
+    positions: Array,
+    action_table: Array,
+    norm1_weight: Array,
+    norm1_bias: Array,
+    qkv_t: Array,
+    qkv_bias: Array,
+    proj_t: Array,
+    proj_bias: Array,
+    norm2_weight: Array,
+    norm2_bias: Array,
+    ff1_t: Array,
+    ff1_bias: Array,
+    ff2_t: Array,
+    ff2_bias: Array,
+    norm_weight: Array,
+    norm_bias: Array,
+    heads: int,
+) -> Array:  # pragma: no cover - compiled
+    """The pre-norm causal transformer of `model.UserEncoder` (eval mode) on one history, newest last: item
+    vectors (L, dim), 1-based action codes (L,) -> the user vector (dim,). Per-layer weights are stacked on a
+    first axis, linear weights transposed ((layers, in, out), C-contiguous) so that each product is one BLAS
+    call. The last layer computes its newest row only: the user vector reads nothing else."""
+    length, dim = item_vectors.shape
+    x = np.empty((length, dim), dtype=np.float32)
+    root = np.float32(math.sqrt(dim))
+    first = positions.shape[0] - length
+    for i in range(length):
+        for j in range(dim):
+            x[i, j] = item_vectors[i, j] * root + positions[first + i, j] + action_table[actions[i], j]
+    layers = qkv_t.shape[0]
+    width = dim // heads
+    scale = 1.0 / math.sqrt(width)
+    for layer in range(layers):
+        start = length - 1 if layer == layers - 1 else 0  # the queries this layer answers
+        queries = length - start
+        qkv = np.dot(_layer_norm(x, norm1_weight[layer], norm1_bias[layer]), qkv_t[layer])
+        for i in range(length):
+            for j in range(3 * dim):
+                qkv[i, j] += qkv_bias[layer, j]
+        mixed = np.empty((queries, dim), dtype=np.float32)
+        for head in range(heads):
+            lo = head * width
+            q = np.ascontiguousarray(qkv[start:, lo : lo + width])
+            k_t = np.ascontiguousarray(qkv[:, dim + lo : dim + lo + width].T)
+            v = np.ascontiguousarray(qkv[:, 2 * dim + lo : 2 * dim + lo + width])
+            logits = np.dot(q, k_t)
+            for row in range(queries):
+                seen = start + row + 1  # causal: a position attends to itself and the older ones
+                top = -np.inf
+                for col in range(seen):
+                    logits[row, col] *= scale
+                    top = max(top, logits[row, col])
+                total = 0.0
+                for col in range(seen):
+                    weight = math.exp(logits[row, col] - top)
+                    logits[row, col] = weight
+                    total += weight
+                for col in range(seen):
+                    logits[row, col] /= total
+                for col in range(seen, length):
+                    logits[row, col] = 0.0
+            mixed[:, lo : lo + width] = np.dot(logits, v)
+        projected = np.dot(mixed, proj_t[layer])
+        residual = x[start:].copy()
+        for i in range(queries):
+            for j in range(dim):
+                residual[i, j] += projected[i, j] + proj_bias[layer, j]
+        hidden = np.dot(_layer_norm(residual, norm2_weight[layer], norm2_bias[layer]), ff1_t[layer])
+        for i in range(queries):
+            for j in range(hidden.shape[1]):
+                h = hidden[i, j] + ff1_bias[layer, j]
+                hidden[i, j] = 0.5 * h * (1.0 + math.tanh(_GELU * (h + 0.044715 * h * h * h)))  # GELU, tanh form
+        out = np.dot(hidden, ff2_t[layer])
+        for i in range(queries):
+            for j in range(dim):
+                residual[i, j] += out[i, j] + ff2_bias[layer, j]
+        x = residual
+    user: Array = _layer_norm(x[-1:], norm_weight, norm_bias)[0]
+    return user
+
+
+@_compiled
+def weighted_rows(
+    indptr: npt.NDArray[np.int32],
+    indices: npt.NDArray[np.int32],
+    data: Array,
+    rows: IntArray,
+    weights: Array,
+    size: int,
+) -> Array:  # pragma: no cover - compiled
+    """Sum of the CSR rows `rows`, each scaled by its weight -> (size,)."""
+    out = np.zeros(size, dtype=np.float64)
+    for r in range(rows.size):
+        row, weight = rows[r], weights[r]
+        for e in range(indptr[row], indptr[row + 1]):
+            out[indices[e]] += data[e] * weight
+    summed: Array = out.astype(np.float32)
+    return summed
+
+
+@_compiled
+def _add_standardised(out: Array, source: Array, weight: float) -> None:  # pragma: no cover - compiled
+    """out += weight × source standardised over its finite entries (mean 0, deviation 1; nothing elsewhere)."""
+    count, total = 0, 0.0
+    for v in source:
+        if np.isfinite(v):
+            count += 1
+            total += v
+    mean = total / max(count, 1)
+    var = 0.0
+    for v in source:
+        if np.isfinite(v):
+            var += (v - mean) * (v - mean)
+    scale = weight / math.sqrt(var / max(count, 1) + 1e-12)
+    for i in range(source.size):
+        if np.isfinite(source[i]):
+            out[i] += (source[i] - mean) * scale
+
+
+@_compiled
+def blend_pair(first: Array, second: Array, first_weight: float, second_weight: float) -> Array:  # pragma: no cover
+    """`blend.blend` of two sources of one user: each standardised over its finite entries, weighted and summed;
+    where `first` is not finite the result is -inf."""
+    out = np.zeros(first.size, dtype=np.float32)
+    if first_weight != 0.0:
+        _add_standardised(out, first, first_weight)
+    if second_weight != 0.0:
+        _add_standardised(out, second, second_weight)
+    for i in range(first.size):
+        if not np.isfinite(first[i]):
+            out[i] = -np.inf
+    return out
+
+
+@_compiled
+def maximal_marginal_relevance(
+    relevance: npt.NDArray[np.float64], features: IntArray, diversity: float, k: int
+) -> IntArray:  # pragma: no cover - compiled
+    """Greedy MMR over c candidates: relevance (c,) scaled to 0…1, categorical feature codes (c, n_features).
+    Each step picks the candidate with the best (1 − diversity) × relevance − diversity × likeness, where likeness
+    is the largest share of features it has in common with one already picked (first one on ties). Returns the
+    picked indices in order."""
+    count, n_features = features.shape
+    picks = min(k, count)
+    picked = np.empty(picks, dtype=np.int64)
+    likeness = np.zeros(count)
+    taken = np.zeros(count, dtype=np.bool_)
+    for step in range(picks):
+        best, best_value = -1, -np.inf
+        for i in range(count):
+            if not taken[i]:
+                value = (1.0 - diversity) * relevance[i] - diversity * likeness[i]
+                if value > best_value:
+                    best, best_value = i, value
+        picked[step] = best
+        taken[best] = True
+        for i in range(count):
+            if not taken[i]:
+                same = 0
+                for f in range(n_features):
+                    if features[best, f] == features[i, f]:
+                        same += 1
+                likeness[i] = max(likeness[i], same / n_features)
+    return picked
