@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
@@ -111,3 +113,63 @@ def test_a_list_served_while_another_process_writes_is_logged(
         assert health == [200]  # the event loop still answers meanwhile
     request.join(timeout=10)
     assert answered == [200] and _count(db) == 1
+
+
+class _CountingLog(ServedLog):
+    """The real log, counting its transactions."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db, ThreadPoolExecutor(max_workers=1))
+        self.transactions = 0
+
+    def write_many(self, rows: list[dict[str, object]], *, wait: bool = True) -> bool:
+        self.transactions += 1
+        return super().write_many(rows, wait=wait)
+
+
+def test_lists_of_one_loop_turn_are_committed_in_one_transaction(db: Database, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("grouped writes serve SQLite's in-loop lists")
+    log = _CountingLog(db)
+
+    async def serve() -> None:
+        await asyncio.gather(*(log.write_grouped(_row(i)) for i in range(20)))  # twenty lists in one turn
+        await log.write_grouped(_row(20))  # a later one, alone
+
+    asyncio.run(serve())
+    assert _count(db) == 21 and log.transactions == 2
+
+
+def test_a_failed_group_fails_every_list_in_it_and_stores_none(db: Database, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("grouped writes serve SQLite's in-loop lists")
+    log = ServedLog(db)
+    log.write(_row(1))
+
+    async def serve() -> list[object]:
+        return await asyncio.gather(log.write_grouped(_row(2)), log.write_grouped(_row(1)), return_exceptions=True)
+
+    outcomes = asyncio.run(serve())
+    assert all(isinstance(o, Exception) and "unique" in str(o).lower() for o in outcomes)
+    assert _count(db) == 1
+
+
+def test_a_group_waits_for_a_busy_lock_off_the_loop(db: Database, backend: str) -> None:
+    """While another process holds the write lock the loop keeps turning; the group is stored once it is free."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's write lock only")
+    log = _CountingLog(db)
+
+    async def serve() -> int:
+        with _lock_held_by_another_process(db):
+            writes = asyncio.gather(log.write_grouped(_row(1)), log.write_grouped(_row(2)))
+            turns = 0
+            for _ in range(20):  # the loop is free while the group waits
+                await asyncio.sleep(0.005)
+                turns += 1
+            assert not writes.done() and _count(db) == 0
+        await writes
+        return turns
+
+    assert asyncio.run(serve()) == 20
+    assert _count(db) == 2

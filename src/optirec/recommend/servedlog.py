@@ -3,6 +3,8 @@ leaves. Written with the drivers' own bulk statements: SQLAlchemy's per-row proc
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import Executor
 from typing import Any
 
 import orjson
@@ -44,11 +46,19 @@ def _sqlite_values(row: Row) -> tuple[Any, ...]:
 
 
 class ServedLog:
-    """Stores served lists, each committed before its answer leaves (in the list's own thread: handing rows to a
-    writer thread for group commit was tried, and the thread switches cost more than the commits it saved)."""
+    """Stores served lists, each committed before its answer leaves.
 
-    def __init__(self, db: Database) -> None:
+    From threads, one transaction per list (`write`). From an event loop on SQLite, `write_grouped` commits the
+    rows of the lists that one turn of the loop finished in one transaction: a transaction costs about 0.19 ms
+    beside 0.02 ms a row (measured on the demo shop), and at saturation several lists finish per turn. Handing rows
+    to a writer thread for the same purpose was tried earlier, and its thread switches cost more than the commits
+    it saved; the loop needs no thread.
+    """
+
+    def __init__(self, db: Database, executor: Executor | None = None) -> None:
         self._db = db
+        self._executor = executor  # where a grouped write waits when another process holds SQLite's write lock
+        self._pending: list[tuple[Row, asyncio.Future[None]]] = []
 
     def write(self, row: Row, *, wait: bool = True) -> bool:
         return self.write_many([row], wait=wait)
@@ -72,3 +82,38 @@ class ServedLog:
         except WriteLockBusy:
             return False
         return True
+
+    async def write_grouped(self, row: Row) -> None:
+        """Store the row, committed when this returns, in one transaction with the rows other lists hand in
+        during the same turn of the event loop. The loop itself never waits on SQLite's write lock: while another
+        process holds it, the group's transaction waits on the executor instead."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._pending.append((row, done))
+        if len(self._pending) == 1:
+            loop.call_soon(self._flush, loop)  # after the callbacks already due: the other lists of this turn
+        await done
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        group, self._pending = self._pending, []
+        rows = [row for row, _ in group]
+        try:
+            stored = self.write_many(rows, wait=False)
+        except Exception as error:  # each list waiting on the group answers with the error
+            _settle(group, error)
+            return
+        if stored:
+            _settle(group, None)
+            return
+        waited = loop.run_in_executor(self._executor, self.write_many, rows)
+        waited.add_done_callback(lambda future: _settle(group, future.exception()))
+
+
+def _settle(group: list[tuple[Row, asyncio.Future[None]]], error: BaseException | None) -> None:
+    for _row, done in group:
+        if done.done():  # its request was cancelled meanwhile (the row is stored or failed all the same)
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)

@@ -71,22 +71,18 @@ class Recommender:
     served: ServedLog = field(init=False)
 
     def __post_init__(self) -> None:
-        self.served = ServedLog(self.db)
+        self.served = ServedLog(self.db, self.executor)
 
     async def build_async(self, spec: ListSpec) -> RecommendationResponse:
         """Build a list from the event loop. On SQLite in the loop itself: its reads never wait on a network, so a
         thread would add only the two hand-offs (measured: p50 4.5 ms instead of 7.1 at 200 lists/s, and more lists
-        a second at saturation); only when another writer holds the write lock is the served list's insert handed
-        to the list thread, so the loop never waits on the lock. On PostgreSQL on the list thread, so that the loop
-        serves other requests while a list waits for its round trips (measured: twice the lists a second at
-        saturation)."""
-        loop = asyncio.get_running_loop()
+        a second at saturation); the served list is committed with the others of the same turn of the loop
+        (`ServedLog.write_grouped`). On PostgreSQL on the list thread, so that the loop serves other requests while
+        a list waits for its round trips (measured: twice the lists a second at saturation)."""
         if not self.db.is_sqlite:
-            return await loop.run_in_executor(self.executor, self.build, spec)
+            return await asyncio.get_running_loop().run_in_executor(self.executor, self.build, spec)
         response = self._answer(spec)
-        row = self._served_row(response, spec)
-        if not self.served.write(row, wait=False):
-            await loop.run_in_executor(self.executor, self.served.write, row)
+        await self.served.write_grouped(self._served_row(response, spec))
         return response
 
     def build(self, spec: ListSpec) -> RecommendationResponse:
