@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import ValidationError
 
 from optirec.auth.deps import CurrentPrincipal, acting_customer
@@ -36,8 +36,18 @@ def recommender(state: AppState) -> Recommender:
     return found
 
 
-@router.post("/personalized", summary="What this shopper should see now")
-async def personalized(body: PersonalizedRequest, principal: CurrentPrincipal, state: State) -> RecommendationResponse:
+def _answer(response: RecommendationResponse) -> Response:
+    """The answer as JSON bytes, straight from pydantic-core: FastAPI's own path (to Python objects, then the
+    standard `json` module) cost 75 µs a list against 15 (measured on the demo shop). The routes still declare
+    `RecommendationResponse` as their response model, for the OpenAPI schema."""
+    return Response(content=_SERIALIZER.to_json(response), media_type="application/json")
+
+
+_SERIALIZER = RecommendationResponse.__pydantic_serializer__
+
+
+@router.post("/personalized", summary="What this shopper should see now", response_model=RecommendationResponse)
+async def personalized(body: PersonalizedRequest, principal: CurrentPrincipal, state: State) -> Response:
     customer, session = _who(principal, body.customer_id, body.session_id)
     context_items = [p for p in [body.context.product_id, *body.context.cart] if p]
     spec = ListSpec(
@@ -52,10 +62,14 @@ async def personalized(body: PersonalizedRequest, principal: CurrentPrincipal, s
         explain=body.explain,
         context={"page": body.context.page, "product_id": body.context.product_id, "cart": body.context.cart},
     )
-    return await recommender(state).build_async(spec)
+    return _answer(await recommender(state).build_async(spec))
 
 
-@router.get("/similar/{product_id}", summary="Products similar to this one, that fit the shopper")
+@router.get(
+    "/similar/{product_id}",
+    summary="Products similar to this one, that fit the shopper",
+    response_model=RecommendationResponse,
+)
 async def similar(
     product_id: str,
     principal: CurrentPrincipal,
@@ -70,7 +84,7 @@ async def similar(
     price_max: Annotated[Decimal | None, Query(ge=0)] = None,
     diversity: Annotated[float, Query(ge=0, le=1)] = 0.2,
     explain: bool = True,
-) -> RecommendationResponse:
+) -> Response:
     customer, session = _who(principal, customer_id, session_id)
     try:
         filters = RecommendationFilters(
@@ -90,13 +104,11 @@ async def similar(
         use_history=False,
         context={"product_id": product_id},
     )
-    return await recommender(state).build_async(spec)
+    return _answer(await recommender(state).build_async(spec))
 
 
-@router.post("/complete-the-look", summary="Products that go with a cart")
-async def complete_the_look(
-    body: CompleteTheLookRequest, principal: CurrentPrincipal, state: State
-) -> RecommendationResponse:
+@router.post("/complete-the-look", summary="Products that go with a cart", response_model=RecommendationResponse)
+async def complete_the_look(body: CompleteTheLookRequest, principal: CurrentPrincipal, state: State) -> Response:
     customer, session = _who(principal, body.customer_id, body.session_id)
     spec = ListSpec(
         surface="complete_the_look",
@@ -111,4 +123,4 @@ async def complete_the_look(
         use_history=False,
         context={"cart": body.cart},
     )
-    return await recommender(state).build_async(spec)
+    return _answer(await recommender(state).build_async(spec))
