@@ -14,7 +14,10 @@ from optirec.settings import Settings
 
 def create() -> FastAPI:
     # A request's matrices are small: BLAS threads only spin against each other and the other workers, which
-    # multiplied the latency of the user encoder by ten on two cores. Workers give the parallelism.
+    # multiplied the latency of the user encoder by ten on two cores. Workers give the parallelism. The limit
+    # reaches only the BLAS libraries already loaded: scipy's, which the compiled kernels call, is loaded first.
+    import scipy.linalg.cython_blas  # noqa: F401
+
     threadpool_limits(limits=1, user_api="blas")
     settings = Settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
