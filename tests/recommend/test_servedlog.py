@@ -119,7 +119,8 @@ class _CountingLog(ServedLog):
     """The real log, counting its transactions."""
 
     def __init__(self, db: Database) -> None:
-        super().__init__(db, ThreadPoolExecutor(max_workers=1))
+        self.writer = ThreadPoolExecutor(max_workers=1)
+        super().__init__(db, self.writer)
         self.transactions = 0
 
     def write_many(self, rows: list[dict[str, object]], *, wait: bool = True) -> bool:
@@ -127,9 +128,7 @@ class _CountingLog(ServedLog):
         return super().write_many(rows, wait=wait)
 
 
-def test_lists_of_one_loop_turn_are_committed_in_one_transaction(db: Database, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("grouped writes serve SQLite's in-loop lists")
+def test_lists_of_one_loop_turn_are_committed_in_one_transaction(db: Database) -> None:
     log = _CountingLog(db)
 
     async def serve() -> None:
@@ -140,10 +139,8 @@ def test_lists_of_one_loop_turn_are_committed_in_one_transaction(db: Database, b
     assert _count(db) == 21 and log.transactions == 2
 
 
-def test_a_failed_group_fails_every_list_in_it_and_stores_none(db: Database, backend: str) -> None:
-    if backend != "sqlite":
-        pytest.skip("grouped writes serve SQLite's in-loop lists")
-    log = ServedLog(db)
+def test_a_failed_group_fails_every_list_in_it_and_stores_none(db: Database) -> None:
+    log = ServedLog(db, ThreadPoolExecutor(max_workers=1))
     log.write(_row(1))
 
     async def serve() -> list[object]:
@@ -173,3 +170,24 @@ def test_a_group_waits_for_a_busy_lock_off_the_loop(db: Database, backend: str) 
 
     assert asyncio.run(serve()) == 20
     assert _count(db) == 2
+
+
+def test_lists_served_while_an_insert_is_in_flight_make_the_next_group(db: Database, backend: str) -> None:
+    """PostgreSQL: one insert at a time; whatever arrives meanwhile waits for it and goes in the next one."""
+    if backend == "sqlite":
+        pytest.skip("SQLite's groups are written in the loop itself")
+    log = _CountingLog(db)
+    gate = threading.Event()
+    log.writer.submit(gate.wait)  # the writer thread is busy until the gate opens
+
+    async def serve() -> None:
+        first = asyncio.ensure_future(log.write_grouped(_row(0)))
+        await asyncio.sleep(0.05)  # its insert is queued on the writer
+        later = [asyncio.ensure_future(log.write_grouped(_row(i))) for i in range(1, 11)]
+        await asyncio.sleep(0.05)
+        assert log.transactions == 0 and not first.done()
+        gate.set()
+        await asyncio.gather(first, *later)
+
+    asyncio.run(serve())
+    assert _count(db) == 11 and log.transactions == 2
