@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from optirec.ml.itemitem import ItemItem, keep_top_neighbours, recency_weights
+from optirec.ml.kernels import strongest_rows
 
 
 def test_keep_top_neighbours_keeps_the_largest_positive_entries() -> None:
@@ -29,7 +30,7 @@ def test_scores_sum_the_weighted_neighbour_rows() -> None:
     assert np.allclose(source.scores(np.array([], dtype=np.int64), np.array([], dtype=np.float32)), 0.0)
 
 
-def test_entries_and_scores_match_scipy_on_random_rows() -> None:
+def test_scores_match_scipy_on_random_rows() -> None:
     import scipy.sparse as sp
 
     rng = np.random.default_rng(0)
@@ -39,7 +40,21 @@ def test_entries_and_scores_match_scipy_on_random_rows() -> None:
         items = rng.integers(0, 200, rng.integers(1, 20))
         weights = rng.random(items.size).astype(np.float32)
         assert np.allclose(source.scores(items, weights), np.asarray(matrix[items].T @ weights).ravel(), atol=1e-5)
-        which, columns, values = source.entries(items)
-        dense = np.zeros((items.size, 200), dtype=np.float32)
-        dense[which, columns] = values
-        assert np.array_equal(dense, matrix[items].toarray())
+
+
+def test_strongest_rows_matches_the_dense_definition() -> None:
+    """The first of the given rows with the largest positive entry in each target column; rounded values make
+    ties, and a row may be given twice."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(3)
+    matrix = sp.random(120, 120, density=0.1, format="csr", dtype=np.float32, random_state=2)
+    matrix.data = np.round(matrix.data * 4) / 4
+    dense = matrix.toarray()
+    for _ in range(40):
+        rows = rng.integers(0, 120, rng.integers(1, 12))
+        targets = rng.choice(120, rng.integers(1, 20), replace=False)
+        got = strongest_rows(matrix.indptr, matrix.indices, matrix.data, rows, targets)
+        parts = dense[rows][:, targets]
+        expected = np.where(parts.max(axis=0) > 0, parts.argmax(axis=0), -1)
+        assert got.tolist() == expected.tolist()

@@ -76,18 +76,6 @@ class ItemItem:
         return weighted_rows(matrix.indptr, matrix.indices, matrix.data, rows,
                              np.ascontiguousarray(weights, dtype=np.float32), matrix.shape[0])  # fmt: skip
 
-    def entries(self, items: IntArray) -> tuple[IntArray, IntArray, Array]:
-        """The stored entries of the neighbour rows of `items`: for each, which of `items` it belongs to (an
-        index into `items`), its column and its value. Read straight from the CSR arrays: scipy's row slicing
-        costs more than the arithmetic for the handful of rows a request asks for."""
-        matrix = self.neighbours
-        starts = matrix.indptr[items]
-        lengths = matrix.indptr[items + 1] - starts
-        total = int(lengths.sum())
-        rows = np.repeat(np.arange(items.size), lengths)
-        offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths) + np.repeat(starts, lengths)
-        return rows, matrix.indices[offsets].astype(np.int64), matrix.data[offsets]
-
     def batch_scores(self, history: sp.csr_matrix) -> Array:
         """Scores of many users at once from weighted histories (n_users, n_items) -> (n_users, n_items)."""
         return np.asarray((history @ self.neighbours).toarray(), dtype=np.float32)

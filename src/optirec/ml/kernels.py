@@ -220,3 +220,26 @@ def maximal_marginal_relevance(
                         same += 1
                 likeness[i] = max(likeness[i], same / n_features)
     return picked
+
+
+@_compiled
+def strongest_rows(
+    indptr: npt.NDArray[np.int32], indices: npt.NDArray[np.int32], data: Array, rows: IntArray, targets: IntArray
+) -> IntArray:  # pragma: no cover - compiled
+    """For each target column, which of the CSR rows `rows` holds the largest positive entry in it (an index into
+    `rows`, the first on ties), or -1 where none of them has a positive entry there."""
+    order = np.argsort(targets, kind="mergesort")
+    ordered = targets[order]
+    best = np.zeros(targets.size)
+    strongest = np.full(targets.size, -1, dtype=np.int64)
+    for r in range(rows.size):
+        row = rows[r]
+        for e in range(indptr[row], indptr[row + 1]):
+            at = np.searchsorted(ordered, indices[e])
+            while at < ordered.size and ordered[at] == indices[e]:
+                target = order[at]
+                if data[e] > best[target]:
+                    best[target] = data[e]
+                    strongest[target] = r
+                at += 1
+    return strongest

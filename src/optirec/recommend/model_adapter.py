@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optirec.ml.data import ACTION_CODE
+from optirec.ml.kernels import strongest_rows
 from optirec.ml.recommender import Recommender
 
 FloatArray = npt.NDArray[np.float32]
@@ -54,16 +55,12 @@ class TrainedModel:
             return out
         rows = self._rows([items[k] for k in known])
         item_item = self._model.item_item
-        if item_item is not None:  # only the entries that point at a target: (len(items), len(targets))
-            which, columns, values = item_item.entries(rows)
-            lookup = np.full(len(self._index), -1, dtype=np.int64)
-            lookup[targets] = np.arange(targets.size)
-            hit = lookup[columns]
-            keep = hit >= 0
-            parts = np.zeros((rows.size, targets.size), dtype=np.float32)
-            parts[which[keep], hit[keep]] = values[keep]
-        else:
-            parts = self._cosine(rows)[:, targets]
+        if item_item is not None:  # only the entries that point at a target
+            matrix = item_item.neighbours
+            found = strongest_rows(matrix.indptr, matrix.indices, matrix.data, rows,
+                                   np.ascontiguousarray(targets, dtype=np.int64))  # fmt: skip
+            return np.where(found >= 0, np.asarray(known, dtype=np.int64)[np.maximum(found, 0)], out)
+        parts = self._cosine(rows)[:, targets]
         strongest = np.asarray(known, dtype=np.int64)[parts.argmax(axis=0)]
         return np.where(parts.max(axis=0) > 0, strongest, out)
 
