@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from optirec.ml.kernels import blend_sources
 from optirec.recommend.ranking import attribute_mask, combine, diversify, equals, price_mask, standardise, top_k
 
 
@@ -79,3 +80,25 @@ def test_the_wearer_cache_is_bounded_by_memory_and_keeps_the_recent_ones() -> No
     assert cache._bytes <= 50_000 and 1 < len(cache._items) < 20
     assert cache.view(snapshot, Wearer(face_width_mm=139.0), RuleSettings()) is views[-1]  # type: ignore[arg-type]
     assert cache.view(snapshot, Wearer(face_width_mm=120.0), RuleSettings()) is not views[0]  # type: ignore[arg-type]
+
+
+def test_blend_sources_matches_the_definition() -> None:
+    """Base plus each source standardised over the allowed products it knows (NaN: unknown; empty: absent)."""
+    rng = np.random.default_rng(9)
+    for _ in range(30):
+        n = int(rng.integers(5, 300))
+        base, allowed = rng.normal(size=n), rng.random(n) < 0.8
+        personal = np.where(rng.random(n) < 0.7, rng.normal(size=n), np.nan)
+        related = np.where(rng.random(n) < 0.3, rng.exponential(size=n), np.nan) if rng.random() < 0.5 else None
+        expected, known = base.copy(), np.zeros(n, dtype=bool)
+        for values, weight in ((personal, 1.0), (related, 0.7)):
+            if values is not None:
+                mask = allowed & ~np.isnan(values)
+                expected += weight * standardise(np.nan_to_num(values), mask)
+                known |= mask
+        empty = np.zeros(0)
+        total, order, got_known = blend_sources(
+            base, allowed, personal, 1.0, empty if related is None else related, 0.7
+        )
+        assert np.allclose(total, expected) and np.array_equal(got_known, known)
+        assert np.allclose(order, np.where(known, expected + 1000.0, expected))

@@ -243,3 +243,57 @@ def strongest_rows(
                     strongest[target] = r
                 at += 1
     return strongest
+
+
+@_compiled
+def _add_source(
+    total: npt.NDArray[np.float64],
+    known: npt.NDArray[np.bool_],
+    allowed: npt.NDArray[np.bool_],
+    values: npt.NDArray[np.float64],
+    weight: float,
+) -> None:  # pragma: no cover - compiled
+    count, summed = 0, 0.0
+    for i in range(values.size):
+        if allowed[i] and not np.isnan(values[i]):
+            count += 1
+            summed += values[i]
+    if count == 0:
+        return
+    mean = summed / count
+    squares = 0.0
+    for i in range(values.size):
+        if allowed[i] and not np.isnan(values[i]):
+            squares += (values[i] - mean) * (values[i] - mean)
+    spread = math.sqrt(squares / count)
+    scale = weight / (spread if spread > 1e-12 else 1.0)
+    for i in range(values.size):
+        if allowed[i] and not np.isnan(values[i]):
+            total[i] += (values[i] - mean) * scale
+            known[i] = True
+
+
+@_compiled
+def blend_sources(
+    base: npt.NDArray[np.float64],
+    allowed: npt.NDArray[np.bool_],
+    personal: npt.NDArray[np.float64],
+    personal_weight: float,
+    related: npt.NDArray[np.float64],
+    related_weight: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:  # pragma: no cover - compiled
+    """The list's blend over catalog positions: `base` (popularity and fit) plus each model source (NaN where the
+    model does not know the product; an empty array when the source is absent) standardised over the allowed
+    products it knows, times its weight. Returns the total, the ranking order (products some source knows 1000
+    above the others, so they only fill a short list) and which products a source knows."""
+    total = base.copy()
+    known = np.zeros(base.size, dtype=np.bool_)
+    if personal.size:
+        _add_source(total, known, allowed, personal, personal_weight)
+    if related.size:
+        _add_source(total, known, allowed, related, related_weight)
+    order = total.copy()
+    for i in range(order.size):
+        if known[i]:
+            order[i] += 1000.0
+    return total, order, known

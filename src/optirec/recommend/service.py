@@ -18,9 +18,10 @@ import numpy.typing as npt
 from optirec.db import Database, utcnow
 from optirec.errors import NotFound
 from optirec.eyewear.config import RuleSettings
+from optirec.ml.kernels import blend_sources
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
 from optirec.recommend.live import Engine, LiveModel, Scored
-from optirec.recommend.ranking import diversify, standardise, top_k
+from optirec.recommend.ranking import diversify, top_k
 from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
 from optirec.recommend.schemas import RecommendationFilters, RecommendationResponse, RecommendedItem
 from optirec.recommend.segments import segment_of
@@ -34,6 +35,7 @@ IntArray = npt.NDArray[np.int64]
 # Blend of the score sources (each standardised over the allowed products); fit is already 0…1.
 WEIGHTS = {"personal": 1.0, "related": 1.0, "popularity": 0.25, "fit": 0.5}
 CANDIDATE_FACTOR = 5  # diversity re-ranks among this many × limit of the best candidates
+_NONE = np.zeros(0, dtype=np.float64)  # a score source that is absent, as `blend_sources` takes it
 
 
 @dataclass(frozen=True)
@@ -143,17 +145,17 @@ class Recommender:
         popularity = self.engine.popularity_vector(snapshot)  # standardised over the sellable products
         if segment is not None:
             popularity = 0.5 * popularity + segment
-        total = WEIGHTS["popularity"] * popularity + WEIGHTS["fit"] * view.fit
-        personal = np.zeros(len(snapshot), dtype=np.bool_)
-        sources = (("personal", scored.personal if scored else None), ("related", scored.related if scored else None))
-        for name, values in sources:
-            if values is None:
-                continue
-            known = allowed & ~np.isnan(values)
-            total = total + WEIGHTS[name] * standardise(np.nan_to_num(values, nan=0.0), known)
-            personal |= known
-        # Products the model does not know rank below every personal candidate (they only fill a short list).
-        order = np.where(personal, total + 1000.0, total) if personal.any() else total
+        base = WEIGHTS["popularity"] * popularity + WEIGHTS["fit"] * view.fit
+        # Each model source standardised over the allowed products it knows; products no source knows rank below
+        # every one it does (they only fill a short list).
+        total, order, personal = blend_sources(
+            base,
+            allowed,
+            scored.personal if scored and scored.personal is not None else _NONE,
+            WEIGHTS["personal"],
+            scored.related if scored and scored.related is not None else _NONE,
+            WEIGHTS["related"],
+        )
         best = top_k(order, allowed, spec.limit * CANDIDATE_FACTOR)
         chosen = diversify(best, order, snapshot.features, spec.diversity, spec.limit)
         return chosen, total[chosen], ~personal[chosen]
