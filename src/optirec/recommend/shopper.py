@@ -4,6 +4,7 @@ request, and on PostgreSQL each statement is a round trip)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
 
@@ -100,6 +101,14 @@ def _json(value: str | None) -> Any:
     return None if value is None else orjson.loads(value)
 
 
+@lru_cache(maxsize=16_384)
+def _wearer(prescription: str | None, pd_mm: float | None, face_width_mm: float | None) -> Wearer:
+    """The wearer of a stored profile, from its prescription's JSON text: validating the prescription cost more
+    than the rest of the shopper's parsing, and a shopper's profile stays the same from one list to the next."""
+    found = SimpleNamespace(prescription=_json(prescription), pd_mm=pd_mm, face_width_mm=face_width_mm)
+    return Wearer.from_profile(found)
+
+
 def load_shopper(*, session: Connection, customer_id: str | None, session_id: str | None) -> Shopper:
     """The shopper's profile and latest signals; `NotFound` for a customer id nobody registered."""
     if customer_id is None and session_id is None:
@@ -108,15 +117,14 @@ def load_shopper(*, session: Connection, customer_id: str | None, session_id: st
     rows = session.execute(_STATEMENTS[which], {"customer_id": customer_id, "session_id": session_id}).all()
     wearer, personalise = Wearer(), True
     if customer_id is not None:
-        profile = next((row for row in rows if row[2] == PROFILE), None)
+        profile = next((row for row in reversed(rows) if row[2] == PROFILE), None)  # the statement's last part
         if profile is None:
             # A customer the shop has not loaded yet but who already sends signals is served without a profile.
             if session.execute(_ANY_SIGNAL, {"customer_id": customer_id}).first() is None:
                 raise NotFound(f"No customer with id {customer_id!r}.")
         else:
             prescription, consent, _kind, _at, _id, pd_mm, face_width_mm = profile
-            found = SimpleNamespace(prescription=_json(prescription), pd_mm=pd_mm, face_width_mm=face_width_mm)
-            wearer = Wearer.from_profile(found)
+            wearer = _wearer(prescription, pd_mm, face_width_mm)
             personalise = bool((_json(consent) or {}).get("personalization", True))
     if not personalise:
         return Shopper(customer_id, session_id, wearer, personalise=False)
