@@ -93,12 +93,6 @@ class Recommender:
         await self.served.write_grouped(self._served_row(response, spec))
         return response
 
-    def build(self, spec: ListSpec) -> RecommendationResponse:
-        """Build a list and log it (committed before it is returned)."""
-        response = self._answer(spec)
-        self.served.write(self._served_row(response, spec))
-        return response
-
     def _answer(self, spec: ListSpec) -> RecommendationResponse:
         snapshot = self.engine.snapshots.get()
         unknown = [p for p in spec.context_items if p not in snapshot.index]
