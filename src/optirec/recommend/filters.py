@@ -39,7 +39,9 @@ class WearerView:
     allowed: BoolArray
     removed: dict[str, int]
     fit: npt.NDArray[np.float64]
-    reasons: dict[int, list[str]] = field(default_factory=dict)
+    # Tuples of strings, which the garbage collector does not track: a worker holds thousands of views, and lists
+    # here made every full collection walk them.
+    reasons: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> WearerView:

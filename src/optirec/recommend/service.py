@@ -179,8 +179,8 @@ class Recommender:
                     reasons.append("Picked for you from what you have been browsing")
                 said = view.reasons.get(position)
                 if said is None:
-                    said = view.reasons[position] = rule_reasons(
-                        snapshot.frame_objects[position], shopper.wearer, self.rules
+                    said = view.reasons[position] = tuple(
+                        rule_reasons(snapshot.frame_objects[position], shopper.wearer, self.rules)
                     )
                 reasons += said
             items.append(
