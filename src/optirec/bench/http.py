@@ -48,6 +48,7 @@ class LoadResult:
     error_kinds: dict[str, int] = field(default_factory=dict)
     reported_requests: int | None = None
     reported_percentiles: dict[float, float] = field(default_factory=dict)
+    server_cpu_s: float | None = None  # CPU time the server's processes used meanwhile, where measured
 
     def count(self, status: int) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1

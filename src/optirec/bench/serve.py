@@ -2,7 +2,8 @@
 
 For each backend and shop it prints p50, p99 and requests/s of `/api/recommendations/personalized` at a fixed rate
 (200/s on the demo shop, 100/s on the large one) and at saturation, `/healthz` at saturation on the same server in
-the same run (before and after the lists; the better of the two), and the resident memory of each worker.
+the same run (before and after the lists; the better of the two), the server's CPU time per request at saturation
+for both, and the resident memory of each worker.
 """
 
 from __future__ import annotations
@@ -72,14 +73,19 @@ def _bodies(customers: list[str], count: int = 5000) -> list[bytes]:
     return [orjson.dumps({"customer_id": rng.choice(customers), "limit": 12}) for _ in range(count)]
 
 
-def _worker_memory_mb(server: Server) -> list[float]:
-    """Resident memory of every process of the server (the supervisor and its workers)."""
+def _server_pids(server: Server) -> list[int]:
+    """The server's processes: the supervisor and its children (the workers and the multiprocessing helper)."""
     pids = [server.process.pid]
     children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
     if children.exists():
         pids += [int(p) for p in children.read_text().split()]
+    return pids
+
+
+def _worker_memory_mb(server: Server) -> list[float]:
+    """Resident memory of every process of the server (the supervisor and its workers)."""
     out = []
-    for pid in pids:
+    for pid in _server_pids(server):
         try:
             status = Path(f"/proc/{pid}/status").read_text()
         except OSError:
@@ -87,6 +93,18 @@ def _worker_memory_mb(server: Server) -> list[float]:
         kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
         out.append(kb / 1024)
     return out
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user and system) the processes have used so far."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 WRK_PERSONALIZED = """
@@ -107,8 +125,12 @@ def _wrk(server: Server, seconds: int, connections: int, script: str | None = No
             handle.write(script)
         command += ["-s", handle.name]
         path = "/"
+    pids = _server_pids(server)
+    before = _cpu_seconds(pids)
     output = subprocess.run([*command, server.base + path], capture_output=True, text=True, check=True).stdout
-    return parse_wrk(output, seconds)
+    result = parse_wrk(output, seconds)
+    result.server_cpu_s = _cpu_seconds(pids) - before
+    return result
 
 
 def measure(
@@ -214,7 +236,17 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
             table.add_row(r.backend, r.shop, r.model, label, f"{rate:,.0f}", f"{result.percentile(50):.1f}",
                           f"{result.percentile(99):.1f}", str(bad), memory)  # fmt: skip
         table.add_row("", "", "", f"  personalized / healthz = {sat_rate / health_rate:.0%}", "", "", "", "", "")
+        table.add_row("", "", "", f"  server CPU per request: {_cpu_ms(r.saturation)} / {_cpu_ms(r.healthz)} ms",
+                      "", "", "", "", "")  # fmt: skip
     console.print(table)
+
+
+def _cpu_ms(result: LoadResult) -> str:
+    """The server's CPU time per request of a saturation run (all its processes; on one machine with the load
+    generator, which takes the rest): what the ratio of two throughputs comes down to."""
+    if result.server_cpu_s is None or not result.requests:
+        return "?"
+    return f"{result.server_cpu_s * 1000 / result.requests:.2f}"
 
 
 def main() -> None:

@@ -1,0 +1,25 @@
+"""The serving benchmark's own measurements."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from optirec.bench.http import LoadResult
+from optirec.bench.serve import _cpu_ms, _cpu_seconds
+
+
+def test_cpu_time_of_processes_grows_with_their_work() -> None:
+    before = _cpu_seconds([os.getpid()])
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:  # busy for 0.2 s of CPU
+        pass
+    used = _cpu_seconds([os.getpid()]) - before
+    assert 0.1 <= used <= 1.0
+    assert _cpu_seconds([2**22 + 17]) == 0.0  # a process that is gone counts nothing
+
+
+def test_cpu_per_request_is_reported_only_where_measured() -> None:
+    assert _cpu_ms(LoadResult(reported_requests=1000, server_cpu_s=2.5)) == "2.50"
+    assert _cpu_ms(LoadResult(reported_requests=1000)) == "?"
+    assert _cpu_ms(LoadResult(reported_requests=0, server_cpu_s=1.0)) == "?"
