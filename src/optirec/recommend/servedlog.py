@@ -64,7 +64,7 @@ class ServedLog:
         # write lock (the loop never waits on it).
         self._executor = executor
         self._pending: list[tuple[Row, asyncio.Future[None]]] = []
-        self._writing = False  # a group's insert is in flight on the executor (PostgreSQL)
+        self._writing = False  # a group's insert is in flight on the executor
 
     def write(self, row: Row, *, wait: bool = True) -> bool:
         return self.write_many([row], wait=wait)
@@ -102,28 +102,27 @@ class ServedLog:
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         group, self._pending = self._pending, []
         rows = [row for row, _ in group]
-        if not self._db.is_sqlite:
-            self._writing = True
-            inserted = loop.run_in_executor(self._executor, self.write_many, rows)
+        if self._db.is_sqlite:
+            try:
+                stored = self.write_many(rows, wait=False)
+            except Exception as error:  # each list waiting on the group answers with the error
+                _settle(group, error)
+                return
+            if stored:
+                _settle(group, None)
+                return
+        # PostgreSQL always, SQLite while another process holds the write lock: on the executor, one group at a
+        # time; the rows handed in meanwhile make the next one.
+        self._writing = True
+        written = loop.run_in_executor(self._executor, self.write_many, rows)
 
-            def finished(future: asyncio.Future[bool]) -> None:
-                self._writing = False
-                _settle(group, _error(future))
-                if self._pending:  # handed in while this group was being inserted
-                    self._flush(loop)
+        def finished(future: asyncio.Future[bool]) -> None:
+            self._writing = False
+            _settle(group, _error(future))
+            if self._pending:
+                self._flush(loop)
 
-            inserted.add_done_callback(finished)
-            return
-        try:
-            stored = self.write_many(rows, wait=False)
-        except Exception as error:  # each list waiting on the group answers with the error
-            _settle(group, error)
-            return
-        if stored:
-            _settle(group, None)
-            return
-        waited = loop.run_in_executor(self._executor, self.write_many, rows)
-        waited.add_done_callback(lambda future: _settle(group, _error(future)))
+        written.add_done_callback(finished)
 
 
 def _error(future: asyncio.Future[bool]) -> BaseException | None:
