@@ -34,7 +34,7 @@ def test_rows_from_several_threads_are_all_stored(db: Database) -> None:
 
     def serve(start: int) -> None:
         for i in range(start, start + 25):
-            log.write(_row(i))
+            log.write_many([_row(i)])
 
     threads = [threading.Thread(target=serve, args=(k * 25,)) for k in range(4)]
     for thread in threads:
@@ -47,7 +47,7 @@ def test_rows_from_several_threads_are_all_stored(db: Database) -> None:
 
 def test_a_failed_write_stores_nothing_of_its_rows(db: Database) -> None:
     log = ServedLog(db)
-    log.write(_row(1))
+    log.write_many([_row(1)])
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         log.write_many([_row(2), _row(1)])  # the same recommendation id again
     assert _count(db) == 1
@@ -59,7 +59,7 @@ def test_a_stored_row_reads_back_through_the_model_unchanged(db: Database) -> No
         "items": [{"product_id": "FR-1", "rank": 1, "score": 0.5}],
         "context": {"page": "product", "product_id": "FR-2", "cart": []},
     }
-    ServedLog(db).write(row)
+    ServedLog(db).write_many([row])
     with db.read() as session:
         stored = session.get(ServedRecommendation, "rec-7")
     assert stored is not None
@@ -84,9 +84,9 @@ def test_a_busy_write_lock_is_reported_instead_of_waited_for(db: Database, backe
         pytest.skip("SQLite's write lock only")
     log = ServedLog(db)
     with _lock_held_by_another_process(db):
-        assert log.write(_row(1), wait=False) is False
+        assert log.write_many([_row(1)], wait=False) is False
         assert _count(db) == 0
-    assert log.write(_row(1), wait=False) is True
+    assert log.write_many([_row(1)], wait=False) is True
     assert _count(db) == 1
 
 
@@ -141,7 +141,7 @@ def test_lists_of_one_loop_turn_are_committed_in_one_transaction(db: Database) -
 
 def test_a_failed_group_fails_every_list_in_it_and_stores_none(db: Database) -> None:
     log = ServedLog(db, ThreadPoolExecutor(max_workers=1))
-    log.write(_row(1))
+    log.write_many([_row(1)])
 
     async def serve() -> list[object]:
         return await asyncio.gather(log.write_grouped(_row(2)), log.write_grouped(_row(1)), return_exceptions=True)
