@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import socket
 import sys
-from typing import Any
+from typing import Any, TypeVar
 
 # Linux spreads connections over the listening sockets of one port; other systems give them all to one socket.
 SPREADS_CONNECTIONS = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+S = TypeVar("S", bound=socket.socket)
 
 
 class ReusePortSocket(socket.socket):
@@ -31,7 +32,10 @@ class ReusePortSocket(socket.socket):
 
 def bind_reuse_port(family: socket.AddressFamily, address: tuple[Any, ...]) -> socket.socket:
     """A TCP socket bound to `address` with `SO_REUSEADDR` and `SO_REUSEPORT` (not yet listening)."""
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    return _reuse_port(socket.socket(family, socket.SOCK_STREAM), address)
+
+
+def _reuse_port(sock: S, address: tuple[Any, ...]) -> S:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(address)
@@ -46,8 +50,4 @@ def address_holder(host: str, port: int) -> ReusePortSocket:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
         address = probe.getsockname()  # port 0 becomes a free port
-    sock = ReusePortSocket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    sock.bind(address)
-    return sock
+    return _reuse_port(ReusePortSocket(family, socket.SOCK_STREAM), address)
