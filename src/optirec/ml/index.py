@@ -1,4 +1,4 @@
-"""Inference in numpy: the user encoder on one user's latest signals and scoring against the item index.
+"""Inference at request time: the user encoder on one user's latest signals and scoring against the item index.
 
 A port of `model.UserEncoder` (same weights, no torch at request time), compiled (`kernels.encode_user`): one
 user costs about 0.12 ms on one thread for 50 signals of the demo model, plus one (n_items, dim) matrix-vector
