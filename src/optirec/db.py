@@ -9,12 +9,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, TextClause, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -204,6 +208,81 @@ class _Checkpointer:
         self._thread.join(timeout=5)
 
 
+class HotReads:
+    """The hot path's reads on the driver's own connection, one per thread, kept open: each statement compiled once
+    for the dialect, each call the driver's execute and fetchall. SQLAlchemy's Connection cost more than the query
+    on SQLite (measured on the demo shop's shopper read: 0.34–0.47 ms a read, against 0.14–0.19 ms this way), for
+    a pool checkout and return, an execution context and result rows per statement.
+
+    For plain SELECTs whose parameters are plain values (strings, numbers: no type processing) and whose rows are
+    read as the driver returns them. Each statement runs in its own implicit transaction (SQLite: the driver's
+    autocommit mode; PostgreSQL: the autocommit hot pool). A driver error drops the thread's connection (the next
+    call opens another) and is raised as SQLAlchemy's, so that a lost database still answers 503.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._dialect = engine.dialect
+        self._local = threading.local()
+        self._compiled: dict[int, tuple[ClauseElement, str, SQLCompiler]] = {}
+        self._opened: set[PoolProxiedConnection] = set()
+        self._lock = threading.Lock()
+
+    def fetch(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
+        """The statement's rows, as tuples."""
+        sql, arguments = self._arguments(statement, params)
+        connection = self._connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql, arguments)
+                rows = cast(list[Any], cursor.fetchall())  # a list from both drivers
+            finally:
+                cursor.close()
+        except self._dialect.loaded_dbapi.Error as error:
+            self._drop(connection)
+            raise DBAPIError.instance(
+                sql, arguments, error, self._dialect.loaded_dbapi.Error, dialect=self._dialect
+            ) from error
+        return rows
+
+    def _arguments(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[str, Any]:
+        found = self._compiled.get(id(statement))
+        if found is None:
+            compiled = cast(SQLCompiler, statement.compile(dialect=self._dialect))
+            if compiled.literal_execute_params or compiled.post_compile_params:
+                raise ValueError("a statement with parameters rendered at execution time needs `connect()`")
+            # Keeping the statement in the entry keeps its id from being reused by another one.
+            found = self._compiled[id(statement)] = (statement, str(compiled), compiled)
+        _statement, sql, compiled = found
+        values = compiled.construct_params(params) or {}
+        if compiled.positional:
+            return sql, tuple(values[name] for name in compiled.positiontup or ())
+        escaped = compiled.escaped_bind_names
+        return sql, {escaped.get(name, name): value for name, value in values.items()} if escaped else values
+
+    def _connection(self) -> PoolProxiedConnection:
+        connection: PoolProxiedConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._engine.raw_connection()
+            with self._lock:
+                self._opened.add(connection)
+        return connection
+
+    def _drop(self, connection: PoolProxiedConnection) -> None:
+        self._local.connection = None
+        with self._lock:
+            self._opened.discard(connection)
+        connection.invalidate()
+
+    def close(self) -> None:
+        """Hand every thread's connection back to the pool (the pool's own disposal then closes them)."""
+        with self._lock:
+            opened, self._opened = self._opened, set()
+        for connection in opened:
+            connection.close()
+
+
 class Database:
     """The engine and the two ways in: `read()` for queries, `write()` for changes (committed on success)."""
 
@@ -221,6 +300,7 @@ class Database:
             if self.is_sqlite
             else make_engine(url, pool_size=2, hot=True)
         )
+        self._hot_reads = HotReads(self._hot)
         database = make_url(url).database if self.is_sqlite else None
         self._write_lock = _SQLiteWriteLock(database) if database and database != ":memory:" else None
         self._checkpoints = _Checkpointer(self.engine) if self._write_lock is not None else None
@@ -241,6 +321,11 @@ class Database:
         pool of its own, where a single-statement write commits on its own, without waiting for the disk flush."""
         with self._hot.connect() as connection:
             yield connection
+
+    def fetch(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
+        """The hot path's read of one prebuilt SELECT, on the driver's own connection (see `HotReads`): rows as
+        the driver returns them, as tuples."""
+        return self._hot_reads.fetch(statement, params)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -267,6 +352,7 @@ class Database:
     def dispose(self) -> None:
         if self._checkpoints is not None:
             self._checkpoints.stop()
+        self._hot_reads.close()
         self.engine.dispose()
         if not self.is_sqlite:  # its own pool (on SQLite it shares the engine's)
             self._hot.dispose()

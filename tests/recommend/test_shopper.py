@@ -40,8 +40,7 @@ def test_profile_history_and_purchases(client: TestClient, db: Database, service
         signal_data(customer_id=customer, product_id="C", action_type="purchase", occurred_at=_at(2)),
         signal_data(customer_id="someone-else", product_id="D", action_type="purchase", occurred_at=_at(4)),
     )
-    with db.connect() as connection:
-        shopper = load_shopper(session=connection, customer_id=customer, session_id=None)
+    shopper = load_shopper(db, customer_id=customer, session_id=None)
     assert shopper.history == [("A", "view"), ("C", "purchase"), ("B", "add_to_cart")]  # oldest first
     assert shopper.bought == frozenset({"C"})  # a cart is not a purchase
     assert shopper.personalise
@@ -56,8 +55,7 @@ def test_only_the_latest_signals_count(client: TestClient, db: Database, service
         for i in range(HISTORY_LIMIT + 10)
     ]
     _send(client, service_headers, *signals)
-    with db.connect() as connection:
-        shopper = load_shopper(session=connection, customer_id=customer, session_id=None)
+    shopper = load_shopper(db, customer_id=customer, session_id=None)
     assert [p for p, _ in shopper.history] == [f"P{i}" for i in range(10, HISTORY_LIMIT + 10)]
     assert shopper.wearer.rx is None and shopper.bought == frozenset()
 
@@ -65,8 +63,7 @@ def test_only_the_latest_signals_count(client: TestClient, db: Database, service
 def test_no_consent_means_no_behaviour(client: TestClient, db: Database, service_headers: dict[str, str]) -> None:
     customer = _customer(client, service_headers, {"prescription": MYOPE, "consent": {"personalization": False}})
     _send(client, service_headers, signal_data(customer_id=customer, product_id="A", action_type="purchase"))
-    with db.connect() as connection:
-        shopper = load_shopper(session=connection, customer_id=customer, session_id=None)
+    shopper = load_shopper(db, customer_id=customer, session_id=None)
     assert not shopper.personalise and shopper.history == [] and shopper.bought == frozenset()
     assert shopper.wearer.rx is not None  # the profile still decides what fits
 
@@ -81,12 +78,11 @@ def test_sessions_and_customers_without_a_profile(
         signal_data(customer_id=None, session_id=session_id, product_id="S", occurred_at=_at(1)),
         signal_data(customer_id="not-loaded-yet", product_id="N", action_type="purchase", occurred_at=_at(2)),
     )
-    with db.connect() as connection:
-        anonymous = load_shopper(session=connection, customer_id=None, session_id=session_id)
-        unloaded = load_shopper(session=connection, customer_id="not-loaded-yet", session_id=session_id)
-        with pytest.raises(NotFound, match="nobody"):
-            load_shopper(session=connection, customer_id="nobody", session_id=None)
-        nobody = load_shopper(session=connection, customer_id=None, session_id=None)
+    anonymous = load_shopper(db, customer_id=None, session_id=session_id)
+    unloaded = load_shopper(db, customer_id="not-loaded-yet", session_id=session_id)
+    with pytest.raises(NotFound, match="nobody"):
+        load_shopper(db, customer_id="nobody", session_id=None)
+    nobody = load_shopper(db, customer_id=None, session_id=None)
     assert anonymous.history == [("S", "view")] and anonymous.bought == frozenset()
     # A customer not loaded yet, who already sends signals, is served from them (with the session's) and no profile.
     assert unloaded.history == [("S", "view"), ("N", "purchase")] and unloaded.bought == frozenset({"N"})

@@ -96,8 +96,7 @@ class Recommender:
         unknown = [p for p in spec.context_items if p not in snapshot.index]
         if unknown:
             raise NotFound(f"No product with id {unknown[0]!r}.")
-        with self.db.connect() as session:
-            shopper = load_shopper(session=session, customer_id=spec.customer_id, session_id=spec.session_id)
+        shopper = load_shopper(self.db, customer_id=spec.customer_id, session_id=spec.session_id)
         model = self.engine.model  # one model for the whole answer, even if a promotion lands meanwhile
         view = self.wearers.view(snapshot, shopper.wearer, self.rules)
         filtered = apply_filters(

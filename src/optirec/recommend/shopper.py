@@ -1,5 +1,6 @@
-"""Who a list is for: profile, latest signals and purchases, read in one statement (plain Core: this runs on every
-request, and on PostgreSQL each statement is a round trip)."""
+"""Who a list is for: profile, latest signals and purchases, read in one statement, prebuilt and run on the
+driver's own connection (`Database.fetch`): this runs on every request, and on PostgreSQL each statement is a round
+trip."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
-    Connection,
     Float,
     Select,
     String,
@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 
 from optirec.customers.models import Customer, CustomerProfile
+from optirec.db import Database
 from optirec.errors import NotFound
 from optirec.eyewear.wearer import Wearer
 from optirec.signals.models import INTENT_CONDITION, Signal
@@ -109,18 +110,18 @@ def _wearer(prescription: str | None, pd_mm: float | None, face_width_mm: float 
     return Wearer.from_profile(found)
 
 
-def load_shopper(*, session: Connection, customer_id: str | None, session_id: str | None) -> Shopper:
+def load_shopper(db: Database, *, customer_id: str | None, session_id: str | None) -> Shopper:
     """The shopper's profile and latest signals; `NotFound` for a customer id nobody registered."""
     if customer_id is None and session_id is None:
         return Shopper(None, None, Wearer())
     which = ("customer" if session_id is None else "both") if customer_id is not None else "session"
-    rows = session.execute(_STATEMENTS[which], {"customer_id": customer_id, "session_id": session_id}).all()
+    rows = db.fetch(_STATEMENTS[which], {"customer_id": customer_id, "session_id": session_id})
     wearer, personalise = Wearer(), True
     if customer_id is not None:
         profile = next((row for row in reversed(rows) if row[2] == PROFILE), None)  # the statement's last part
         if profile is None:
             # A customer the shop has not loaded yet but who already sends signals is served without a profile.
-            if session.execute(_ANY_SIGNAL, {"customer_id": customer_id}).first() is None:
+            if not db.fetch(_ANY_SIGNAL, {"customer_id": customer_id}):
                 raise NotFound(f"No customer with id {customer_id!r}.")
         else:
             prescription, consent, _kind, _at, _id, pd_mm, face_width_mm = profile
