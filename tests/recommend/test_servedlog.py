@@ -17,6 +17,7 @@ from sqlalchemy import func, make_url, select
 from optirec.db import Database, utcnow
 from optirec.recommend.models import ServedRecommendation
 from optirec.recommend.servedlog import ServedLog
+from optirec.recommend.service import recommendation_id
 
 
 def _row(i: int) -> dict[str, object]:
@@ -191,3 +192,17 @@ def test_lists_served_while_an_insert_is_in_flight_make_the_next_group(db: Datab
 
     asyncio.run(serve())
     assert _count(db) == 11 and log.transactions == 2
+
+
+def test_list_ids_are_unique_and_grow_with_the_serving_time() -> None:
+    import time
+
+    ids = []
+    for _ in range(3):
+        ids += [recommendation_id() for _ in range(1000)]
+        time.sleep(0.002)
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    stamps = [i[:12] for i in ids]  # the milliseconds: never decreasing, so the log's key grows at its end
+    assert stamps == sorted(stamps) and len(set(stamps)) >= 3
+    assert abs(int(ids[-1][:12], 16) - time.time() * 1000) < 5_000
