@@ -3,7 +3,8 @@
 For each backend and shop it prints p50, p99 and requests/s of `/api/recommendations/personalized` at a fixed rate
 (200/s on the demo shop, 100/s on the large one) and at saturation, `/healthz` at saturation on the same server in
 the same run (before and after the lists; the better of the two), the server's CPU time per request at saturation
-for both, and the resident memory of each worker.
+for both, the resident memory of each worker, and how steady the machine was (`bench.steadiness`): a machine that
+stalls every process now and then puts its stalls in the p99.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from optirec.bench.http import LoadResult, build_request, open_loop, run_load
 from optirec.bench.ingest import parse_wrk
 from optirec.bench.seed import load_demo_shop, load_large_shop
 from optirec.bench.server import Server, bench_database, running_server, server_env
+from optirec.bench.steadiness import Steadiness, probe
 from optirec.db import Database
 from optirec.settings import BUILTIN_ACTION_TYPES
 
@@ -44,6 +46,7 @@ class Row:
     saturation: LoadResult
     healthz: LoadResult
     worker_mb: list[float]
+    steadiness: Steadiness  # of the machine, measured with the server up and idle
 
 
 def _service_key(url: str) -> str:
@@ -189,9 +192,10 @@ def serve_and_measure(url: str, data: Path, backend: str, shop: str, version: st
     rate = args.demo_rate if shop == "demo" else args.large_rate
     env = server_env(url, data, OPTIREC_MODEL_POLL_SECONDS="2")
     with running_server(env, workers=args.workers) as server:
+        steadiness = probe(5.0)
         fixed, saturation, healthz = measure(server, key, customers, rate, args)
         memory = _worker_memory_mb(server)
-    return Row(backend, shop, version, rate, fixed, saturation, healthz, memory)
+    return Row(backend, shop, version, rate, fixed, saturation, healthz, memory, steadiness)
 
 
 def run(backend: str, shop: str, args: argparse.Namespace) -> Row:
@@ -239,6 +243,8 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
         table.add_row("", "", "", f"  server CPU per request: {_cpu_ms(r.saturation)} / {_cpu_ms(r.healthz)} ms",
                       "", "", "", "", "")  # fmt: skip
     console.print(table)
+    for r in rows:
+        console.print(f"{r.backend} / {r.shop}: {r.steadiness.summary()}")
 
 
 def _cpu_ms(result: LoadResult) -> str:
