@@ -30,7 +30,7 @@ def test_rows_come_back_as_tuples_and_each_read_sees_the_latest_commit(db: Datab
 def test_no_transaction_stays_open_between_reads(db: Database) -> None:
     _add_customer(db, "c-1")
     db.fetch(_BY_ID, {"customer_id": "c-1"})
-    connection = db._hot_reads._connection().driver_connection
+    connection = db._hot_path._connection().driver_connection
     if db.is_sqlite:
         assert not connection.in_transaction
     else:
@@ -45,12 +45,12 @@ def test_no_transaction_stays_open_between_reads(db: Database) -> None:
 
 def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
     _add_customer(db, "c-1")
-    mine = db._hot_reads._connection()
+    mine = db._hot_path._connection()
     seen: list[object] = []
 
     def read() -> None:
         seen.append(db.fetch(_BY_ID, {"customer_id": "c-1"})[0][0])
-        seen.append(db._hot_reads._connection())
+        seen.append(db._hot_path._connection())
 
     thread = threading.Thread(target=read)
     thread.start()
@@ -61,7 +61,7 @@ def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
 def test_a_lost_connection_fails_one_read_as_sqlalchemys_error_and_the_next_reconnects(db: Database) -> None:
     _add_customer(db, "c-1")
     db.fetch(_BY_ID, {"customer_id": "c-1"})
-    lost = db._hot_reads._connection()
+    lost = db._hot_path._connection()
     if db.is_sqlite:
         lost.driver_connection.close()  # the driver's connection is gone under the kept one
     else:
@@ -72,10 +72,23 @@ def test_a_lost_connection_fails_one_read_as_sqlalchemys_error_and_the_next_reco
     with pytest.raises(DBAPIError if db.is_sqlite else OperationalError):
         db.fetch(_BY_ID, {"customer_id": "c-1"})
     assert db.fetch(_BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
-    assert db._hot_reads._connection() is not lost
+    assert db._hot_path._connection() is not lost
 
 
 def test_a_statement_with_parameters_rendered_at_execution_is_refused(db: Database) -> None:
     expanding = select(Customer.id).where(Customer.id.in_(bindparam("ids", expanding=True)))
     with pytest.raises(ValueError, match="rendered at execution time"):
         db.fetch(expanding, {"ids": ["c-1"]})
+
+
+def test_the_connections_of_ended_threads_go_back_to_the_pool(db: Database) -> None:
+    _add_customer(db, "c-1")
+
+    def read() -> None:
+        assert db.fetch(_BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
+
+    for _ in range(6):  # more threads, one after the other, than the hot pool holds connections (4 on PostgreSQL)
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join()
+    assert len(db._hot_path._opened) == 1  # the last thread's, handed back when the next one asks

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, TextClause, create_engine, event, text
+from sqlalchemy import JSON, DateTime, Engine, MetaData, TextClause, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -134,8 +134,6 @@ def _disable_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # A writing transaction takes the write lock at BEGIN, so concurrent writers queue on busy_timeout
     # instead of failing when a deferred read lock must be upgraded. Readers stay deferred and never block.
-    if conn.get_execution_options().get("sqlite_statement_reads", False):
-        return  # `Database.connect()`: each statement reads in its own implicit transaction
     immediate = conn.get_execution_options().get("sqlite_immediate", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -208,16 +206,23 @@ class _Checkpointer:
         self._thread.join(timeout=5)
 
 
-class HotReads:
-    """The hot path's reads on the driver's own connection, one per thread, kept open: each statement compiled once
-    for the dialect, each call the driver's execute and fetchall. SQLAlchemy's Connection cost more than the query
-    on SQLite (measured on the demo shop's shopper read: 0.34–0.47 ms a read, against 0.14–0.19 ms this way), for
-    a pool checkout and return, an execution context and result rows per statement.
+class HotPath:
+    """The hot path's statements on the driver's own connection, one per thread, kept open: each Core statement
+    compiled once for the dialect, each call the driver's execute. SQLAlchemy's Connection cost more than the
+    statement on SQLite, for a pool checkout and return, events, an execution context and result rows per statement
+    (measured on the demo shop's shopper read: 0.38–0.59 ms a read through it, 0.16–0.26 ms this way; at saturation,
+    with the served-list log's inserts also moved here, 2.3 ms of server CPU per list against 2.8–3.0).
 
-    For plain SELECTs whose parameters are plain values (strings, numbers: no type processing) and whose rows are
-    read as the driver returns them. Each statement runs in its own implicit transaction (SQLite: the driver's
-    autocommit mode; PostgreSQL: the autocommit hot pool). A driver error drops the thread's connection (the next
-    call opens another) and is raised as SQLAlchemy's, so that a lost database still answers 503.
+    For plain statements whose parameters are plain values (strings, numbers: no type processing) and whose rows
+    are read as the driver returns them:
+    - `fetch`: a SELECT, in its own implicit transaction (SQLite: the driver's autocommit mode; PostgreSQL: the
+      autocommit hot pool);
+    - `execute`: one statement that commits on its own (PostgreSQL's hot pool);
+    - `execute_many`: the driver's executemany of driver SQL in one transaction (SQLite, `BEGIN IMMEDIATE`; the
+      caller holds the write lock).
+
+    A driver error rolls back what the call began, drops the thread's connection (the next call opens another) and
+    is raised as SQLAlchemy's, so that a lost database still answers 503.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -225,18 +230,41 @@ class HotReads:
         self._dialect = engine.dialect
         self._local = threading.local()
         self._compiled: dict[int, tuple[ClauseElement, str, SQLCompiler]] = {}
-        self._opened: set[PoolProxiedConnection] = set()
+        self._opened: dict[threading.Thread, PoolProxiedConnection] = {}
         self._lock = threading.Lock()
 
     def fetch(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
         """The statement's rows, as tuples."""
         sql, arguments = self._arguments(statement, params)
+        with self._cursor(sql, arguments) as cursor:
+            cursor.execute(sql, arguments)
+            return cast(list[Any], cursor.fetchall())  # a list from both drivers
+
+    def execute(self, statement: ClauseElement, params: dict[str, Any]) -> None:
+        """Run one statement that commits on its own (an autocommit connection)."""
+        sql, arguments = self._arguments(statement, params)
+        with self._cursor(sql, arguments) as cursor:
+            cursor.execute(sql, arguments)
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """The driver's executemany of `sql` over `rows`, in one transaction: all stored or none (SQLite)."""
+        with self._cursor(sql, rows) as cursor:
+            cursor.execute("BEGIN IMMEDIATE")
+            try:
+                cursor.executemany(sql, rows)
+                cursor.execute("COMMIT")
+            except BaseException:
+                if cursor.connection.in_transaction:
+                    cursor.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _cursor(self, sql: str, arguments: Any) -> Iterator[Any]:
         connection = self._connection()
         try:
             cursor = connection.cursor()
             try:
-                cursor.execute(sql, arguments)
-                rows = cast(list[Any], cursor.fetchall())  # a list from both drivers
+                yield cursor
             finally:
                 cursor.close()
         except self._dialect.loaded_dbapi.Error as error:
@@ -244,14 +272,13 @@ class HotReads:
             raise DBAPIError.instance(
                 sql, arguments, error, self._dialect.loaded_dbapi.Error, dialect=self._dialect
             ) from error
-        return rows
 
     def _arguments(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[str, Any]:
         found = self._compiled.get(id(statement))
         if found is None:
             compiled = cast(SQLCompiler, statement.compile(dialect=self._dialect))
             if compiled.literal_execute_params or compiled.post_compile_params:
-                raise ValueError("a statement with parameters rendered at execution time needs `connect()`")
+                raise ValueError("a statement with parameters rendered at execution time needs a session (`read()`)")
             # Keeping the statement in the entry keeps its id from being reused by another one.
             found = self._compiled[id(statement)] = (statement, str(compiled), compiled)
         _statement, sql, compiled = found
@@ -264,22 +291,32 @@ class HotReads:
     def _connection(self) -> PoolProxiedConnection:
         connection: PoolProxiedConnection | None = getattr(self._local, "connection", None)
         if connection is None:
+            self._reclaim()
             connection = self._local.connection = self._engine.raw_connection()
             with self._lock:
-                self._opened.add(connection)
+                self._opened[threading.current_thread()] = connection
         return connection
+
+    def _reclaim(self) -> None:
+        """Hand back to the pool the connections of threads that have ended (the pool is small, and a kept
+        connection is never returned otherwise)."""
+        with self._lock:
+            ended = [thread for thread in self._opened if not thread.is_alive()]
+            connections = [self._opened.pop(thread) for thread in ended]
+        for connection in connections:
+            connection.close()
 
     def _drop(self, connection: PoolProxiedConnection) -> None:
         self._local.connection = None
         with self._lock:
-            self._opened.discard(connection)
+            self._opened.pop(threading.current_thread(), None)
         connection.invalidate()
 
     def close(self) -> None:
         """Hand every thread's connection back to the pool (the pool's own disposal then closes them)."""
         with self._lock:
-            opened, self._opened = self._opened, set()
-        for connection in opened:
+            opened, self._opened = self._opened, {}
+        for connection in opened.values():
             connection.close()
 
 
@@ -292,15 +329,11 @@ class Database:
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._immediate = self.engine.execution_options(sqlite_immediate=True)
         self._writer = sessionmaker(self._immediate, expire_on_commit=False)
-        # The hot path's reads (`connect()`): on SQLite the same pool, without BEGIN; on PostgreSQL a pool of its
-        # own, autocommit (no COMMIT round trip) and no pre-ping (no extra round trip per request). A connection
-        # lost meanwhile fails one request with a 503 and makes the pool drop every connection it holds.
-        self._hot = (
-            self.engine.execution_options(sqlite_statement_reads=True)
-            if self.is_sqlite
-            else make_engine(url, pool_size=2, hot=True)
-        )
-        self._hot_reads = HotReads(self._hot)
+        # The hot path's connections (`HotPath`, one kept per thread): on SQLite from the same pool; on PostgreSQL
+        # from a pool of its own, autocommit (no COMMIT round trip) and no pre-ping (no extra round trip per
+        # request). A connection lost meanwhile fails one request with a 503; the next opens another.
+        self._hot = self.engine if self.is_sqlite else make_engine(url, pool_size=2, hot=True)
+        self._hot_path = HotPath(self._hot)
         database = make_url(url).database if self.is_sqlite else None
         self._write_lock = _SQLiteWriteLock(database) if database and database != ":memory:" else None
         self._checkpoints = _Checkpointer(self.engine) if self._write_lock is not None else None
@@ -314,18 +347,29 @@ class Database:
         with self._reader() as session, session.begin():
             yield session
 
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        """A Core connection for the hot path's reads, each statement in its own implicit transaction (a
-        consistent snapshot per statement; no BEGIN, COMMIT or ROLLBACK to pay for). On PostgreSQL autocommit on a
-        pool of its own, where a single-statement write commits on its own, without waiting for the disk flush."""
-        with self._hot.connect() as connection:
-            yield connection
-
     def fetch(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
-        """The hot path's read of one prebuilt SELECT, on the driver's own connection (see `HotReads`): rows as
+        """The hot path's read of one prebuilt SELECT, on the driver's own connection (see `HotPath`): rows as
         the driver returns them, as tuples."""
-        return self._hot_reads.fetch(statement, params)
+        return self._hot_path.fetch(statement, params)
+
+    def hot_execute(self, statement: ClauseElement, params: dict[str, Any]) -> None:
+        """The hot path's one-statement write on PostgreSQL, on the driver's own autocommit connection (see
+        `HotPath`): committed on its own, without waiting for the disk flush (the hot pool's setting)."""
+        if self.is_sqlite:
+            raise ValueError("on SQLite the hot path writes through `hot_insert_many`, under the write lock")
+        self._hot_path.execute(statement, params)
+
+    def hot_insert_many(self, sql: str, rows: Sequence[Sequence[Any]], *, wait: bool = True) -> None:
+        """The hot path's insert on SQLite: the driver's executemany of `sql` in one write transaction under the
+        write lock, on the driver's own connection (see `HotPath`). With `wait=False`, raises `WriteLockBusy` at
+        once where another writer holds the lock."""
+        if not self.is_sqlite:
+            raise ValueError("on PostgreSQL the hot path writes through `hot_execute`")
+        if self._write_lock is None:
+            self._hot_path.execute_many(sql, rows)
+            return
+        with self._write_lock.held(wait=wait):
+            self._hot_path.execute_many(sql, rows)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -337,22 +381,10 @@ class Database:
         with self._write_lock.held(), self._writer() as session, session.begin():
             yield session
 
-    @contextmanager
-    def write_connection(self, *, wait: bool = True) -> Iterator[Connection]:
-        """A Core connection in one write transaction, committed on success: `write()` without the ORM session,
-        for the hot path's one insert. With `wait=False`, raises `WriteLockBusy` at once where SQLite's write lock
-        is held by another writer (so an event loop need not block on it)."""
-        if self._write_lock is None:
-            with self._immediate.begin() as connection:
-                yield connection
-            return
-        with self._write_lock.held(wait=wait), self._immediate.begin() as connection:
-            yield connection
-
     def dispose(self) -> None:
         if self._checkpoints is not None:
             self._checkpoints.stop()
-        self._hot_reads.close()
+        self._hot_path.close()
         self.engine.dispose()
         if not self.is_sqlite:  # its own pool (on SQLite it shares the engine's)
             self._hot.dispose()

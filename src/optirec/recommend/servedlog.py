@@ -1,5 +1,6 @@
 """The log of served lists, for attribution: every list is stored under its `recommendation_id` before the answer
-leaves. Written with the drivers' own bulk statements: SQLAlchemy's per-row processing cost more than the insert."""
+leaves. Written with the drivers' own bulk statements on the hot path's driver connection (`Database.hot_execute`,
+`hot_insert_many`): SQLAlchemy's per-row processing and per-statement machinery cost more than the insert."""
 
 from __future__ import annotations
 
@@ -70,18 +71,15 @@ class ServedLog:
         """Store the rows in one statement (all or none). With `wait=False`, store nothing and answer False where
         SQLite's write lock is held by another writer."""
         if not self._db.is_sqlite:
-            # One round trip: a single statement on the hot pool, which commits on its own (autocommit) and
-            # without waiting for the disk flush (the log is for attribution, not money).
+            # One round trip: a single statement on the hot path's autocommit connection, which commits on its own
+            # and without waiting for the disk flush (the log is for attribution, not money).
             columns = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
             for name in ("items", "context"):
                 columns[name] = [_json(value) for value in columns[name]]
-            with self._db.connect() as connection:
-                connection.execute(_POSTGRES_INSERT, columns)
+            self._db.hot_execute(_POSTGRES_INSERT, columns)
             return True
-        values = [_sqlite_values(row) for row in rows]
-        try:
-            with self._db.write_connection(wait=wait) as connection:  # the driver's executemany, under the lock
-                connection.exec_driver_sql(_SQLITE_INSERT, values)
+        try:  # the driver's executemany, under the write lock
+            self._db.hot_insert_many(_SQLITE_INSERT, [_sqlite_values(row) for row in rows], wait=wait)
         except WriteLockBusy:
             return False
         return True
