@@ -1,4 +1,4 @@
-"""`Database.fetch`: the hot path's reads on the driver's own connection, on both backends."""
+"""`Database.hot_fetch`: the hot path's reads on the driver's own connection, on both backends."""
 
 from __future__ import annotations
 
@@ -20,16 +20,16 @@ def _add_customer(db: Database, customer_id: str) -> None:
 
 
 def test_rows_come_back_as_tuples_and_each_read_sees_the_latest_commit(db: Database) -> None:
-    assert db.fetch(_BY_ID, {"customer_id": "c-1"}) == []
+    assert db.hot_fetch(_BY_ID, {"customer_id": "c-1"}) == []
     _add_customer(db, "c-1")
     # The same kept connection, a new implicit transaction: the commit made since is seen.
-    assert [tuple(row) for row in db.fetch(_BY_ID, {"customer_id": "c-1"})] == [("c-1", "customer", 7)]
-    assert db.fetch(_BY_ID, {"customer_id": "c-2"}) == []
+    assert [tuple(row) for row in db.hot_fetch(_BY_ID, {"customer_id": "c-1"})] == [("c-1", "customer", 7)]
+    assert db.hot_fetch(_BY_ID, {"customer_id": "c-2"}) == []
 
 
 def test_no_transaction_stays_open_between_reads(db: Database) -> None:
     _add_customer(db, "c-1")
-    db.fetch(_BY_ID, {"customer_id": "c-1"})
+    db.hot_fetch(_BY_ID, {"customer_id": "c-1"})
     connection = db._hot_path._connection().driver_connection
     if db.is_sqlite:
         assert not connection.in_transaction
@@ -40,7 +40,7 @@ def test_no_transaction_stays_open_between_reads(db: Database) -> None:
     # A writer that needs every lock is not blocked by the reader's kept connection.
     with db.engine.begin() as other:
         other.execute(text("DELETE FROM customers"))
-    assert db.fetch(_BY_ID, {"customer_id": "c-1"}) == []
+    assert db.hot_fetch(_BY_ID, {"customer_id": "c-1"}) == []
 
 
 def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
@@ -49,7 +49,7 @@ def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
     seen: list[object] = []
 
     def read() -> None:
-        seen.append(db.fetch(_BY_ID, {"customer_id": "c-1"})[0][0])
+        seen.append(db.hot_fetch(_BY_ID, {"customer_id": "c-1"})[0][0])
         seen.append(db._hot_path._connection())
 
     thread = threading.Thread(target=read)
@@ -60,7 +60,7 @@ def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
 
 def test_a_lost_connection_fails_one_read_as_sqlalchemys_error_and_the_next_reconnects(db: Database) -> None:
     _add_customer(db, "c-1")
-    db.fetch(_BY_ID, {"customer_id": "c-1"})
+    db.hot_fetch(_BY_ID, {"customer_id": "c-1"})
     lost = db._hot_path._connection()
     if db.is_sqlite:
         lost.driver_connection.close()  # the driver's connection is gone under the kept one
@@ -70,22 +70,22 @@ def test_a_lost_connection_fails_one_read_as_sqlalchemys_error_and_the_next_reco
             other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     # On PostgreSQL the error the service answers with a 503 (`gateway.errors`).
     with pytest.raises(DBAPIError if db.is_sqlite else OperationalError):
-        db.fetch(_BY_ID, {"customer_id": "c-1"})
-    assert db.fetch(_BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
+        db.hot_fetch(_BY_ID, {"customer_id": "c-1"})
+    assert db.hot_fetch(_BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
     assert db._hot_path._connection() is not lost
 
 
 def test_a_statement_with_parameters_rendered_at_execution_is_refused(db: Database) -> None:
     expanding = select(Customer.id).where(Customer.id.in_(bindparam("ids", expanding=True)))
     with pytest.raises(ValueError, match="rendered at execution time"):
-        db.fetch(expanding, {"ids": ["c-1"]})
+        db.hot_fetch(expanding, {"ids": ["c-1"]})
 
 
 def test_the_connections_of_ended_threads_go_back_to_the_pool(db: Database) -> None:
     _add_customer(db, "c-1")
 
     def read() -> None:
-        assert db.fetch(_BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
+        assert db.hot_fetch(_BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
 
     for _ in range(6):  # more threads, one after the other, than the hot pool holds connections (4 on PostgreSQL)
         thread = threading.Thread(target=read)

@@ -348,7 +348,7 @@ class Database:
         with self._reader() as session, session.begin():
             yield session
 
-    def fetch(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
+    def hot_fetch(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
         """The hot path's read of one prebuilt SELECT, on the driver's own connection (see `HotPath`): rows as
         the driver returns them, as tuples."""
         return self._hot_path.fetch(statement, params)

@@ -1,5 +1,5 @@
 """Who a list is for: profile, latest signals and purchases, read in one statement, prebuilt and run on the
-driver's own connection (`Database.fetch`): this runs on every request, and on PostgreSQL each statement is a round
+driver's own connection (`Database.hot_fetch`): this runs on every request, and on PostgreSQL each statement is a round
 trip."""
 
 from __future__ import annotations
@@ -115,13 +115,13 @@ def load_shopper(db: Database, *, customer_id: str | None, session_id: str | Non
     if customer_id is None and session_id is None:
         return Shopper(None, None, Wearer())
     which = ("customer" if session_id is None else "both") if customer_id is not None else "session"
-    rows = db.fetch(_STATEMENTS[which], {"customer_id": customer_id, "session_id": session_id})
+    rows = db.hot_fetch(_STATEMENTS[which], {"customer_id": customer_id, "session_id": session_id})
     wearer, personalise = Wearer(), True
     if customer_id is not None:
         profile = next((row for row in reversed(rows) if row[2] == PROFILE), None)  # the statement's last part
         if profile is None:
             # A customer the shop has not loaded yet but who already sends signals is served without a profile.
-            if not db.fetch(_ANY_SIGNAL, {"customer_id": customer_id}):
+            if not db.hot_fetch(_ANY_SIGNAL, {"customer_id": customer_id}):
                 raise NotFound(f"No customer with id {customer_id!r}.")
         else:
             prescription, consent, _kind, _at, _id, pd_mm, face_width_mm = profile
