@@ -25,7 +25,24 @@ async def current_principal(
     api_key: Annotated[str | None, Depends(_api_key)],
     state: Annotated[AppState, Depends(get_state)],
 ) -> Principal:
-    credential = api_key or (bearer.credentials if bearer else None)
+    return await principal_for(request, api_key or (bearer.credentials if bearer else None), state)
+
+
+def request_credential(request: Request) -> str | None:
+    """The credential as the `current_principal` dependency reads it (FastAPI's `APIKeyHeader` and `HTTPBearer`
+    without auto-errors), for routes that resolve the caller without the dependency graph (`gateway.direct`):
+    the `X-API-Key` header, else the `Authorization` header's bearer credential."""
+    headers = request.headers
+    api_key = headers.get("x-api-key")
+    if api_key:
+        return api_key
+    scheme, _, credential = (headers.get("authorization") or "").partition(" ")
+    credential = credential.strip()
+    return credential if credential and scheme.lower() == "bearer" else None
+
+
+async def principal_for(request: Request, credential: str | None, state: AppState) -> Principal:
+    """Who sends `credential`: an API key's server or a token's customer (401 for none or a bad one)."""
     if not credential:
         raise Unauthorized("Sign in, or send an API key, to use this endpoint.")
     if credential.startswith(API_KEY_PREFIX):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 
 from optirec.db import Database, utcnow
 from optirec.errors import NotFound
@@ -24,7 +25,7 @@ from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_f
 from optirec.recommend.live import Engine, LiveModel, Scored
 from optirec.recommend.ranking import diversify, top_k
 from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
-from optirec.recommend.schemas import RecommendationFilters, RecommendationResponse, RecommendedItem
+from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.segments import segment_of
 from optirec.recommend.servedlog import ServedLog
 from optirec.recommend.shopper import Shopper, load_shopper
@@ -64,6 +65,48 @@ class ListSpec:
     context: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ServedItem:
+    position: int  # in the snapshot
+    rank: int
+    score: float
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class ServedList:
+    """A list as answered, in the shape of `schemas.RecommendationResponse` (which documents it): `to_json` writes
+    that shape with orjson, each product's summary embedded as the JSON its snapshot made once (building the
+    response's pydantic models and serialising them cost more than the rest of the answer's way out)."""
+
+    recommendation_id: str
+    model_version: str
+    items: list[ServedItem]
+    filtered: dict[str, int]
+    fallback: bool
+    fallback_reason: str | None
+    snapshot: CatalogSnapshot
+
+    def product_ids(self) -> list[str]:
+        return [self.snapshot.ids[item.position] for item in self.items]
+
+    def to_json(self) -> bytes:
+        summary = self.snapshot.summary_json
+        return orjson.dumps(
+            {
+                "recommendation_id": self.recommendation_id,
+                "model_version": self.model_version,
+                "items": [
+                    {"rank": i.rank, "score": i.score, "product": summary(i.position), "reasons": i.reasons}
+                    for i in self.items
+                ],
+                "filtered": self.filtered,
+                "fallback": self.fallback,
+                "fallback_reason": self.fallback_reason,
+            }
+        )
+
+
 @dataclass
 class Recommender:
     """The per-process parts the lists need (built once by the app)."""
@@ -86,7 +129,7 @@ class Recommender:
     def __post_init__(self) -> None:
         self.served = ServedLog(self.db, self.executor)
 
-    async def build_async(self, spec: ListSpec) -> RecommendationResponse:
+    async def build_async(self, spec: ListSpec) -> ServedList:
         """Build a list from the event loop and log it with the others being served (`ServedLog.write_grouped`).
 
         On SQLite the list is built in the loop itself: its reads never wait on a network, so a thread would add
@@ -100,7 +143,7 @@ class Recommender:
         await self.served.write_grouped(self._served_row(response, spec))
         return response
 
-    def _answer(self, spec: ListSpec) -> RecommendationResponse:
+    def _answer(self, spec: ListSpec) -> ServedList:
         snapshot = self.engine.snapshots.get()
         unknown = [p for p in spec.context_items if p not in snapshot.index]
         if unknown:
@@ -122,15 +165,15 @@ class Recommender:
         segment = self.engine.segment_vector(snapshot, segment_of(shopper.wearer))
         chosen, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, spec)
         items = self._items(snapshot, shopper, view, model, scored, chosen, scores, fallback, segment is not None, spec)
-        response = RecommendationResponse(
+        return ServedList(
             recommendation_id=recommendation_id(),
             model_version=model.version if model is not None else "popularity",
             items=items,
             filtered=filtered.removed,
             fallback=bool(fallback.any()) if chosen.size else True,
             fallback_reason=self._fallback_text(shopper, filtered, chosen, fallback, spec, model is not None),
+            snapshot=snapshot,
         )
-        return response
 
     def _rank(
         self,
@@ -172,7 +215,7 @@ class Recommender:
         fallback: npt.NDArray[np.bool_],
         segmented: bool,
         spec: ListSpec,
-    ) -> list[RecommendedItem]:
+    ) -> list[ServedItem]:
         because = self._because(snapshot, shopper, model, scored, chosen, spec) if spec.explain else {}
         items = []
         for rank, (position, score) in enumerate(zip(chosen.tolist(), scores.tolist(), strict=True), start=1):
@@ -189,11 +232,7 @@ class Recommender:
                         rule_reasons(snapshot.frame_objects[position], shopper.wearer, self.rules)
                     )
                 reasons += said
-            items.append(
-                # Built from values this code made and the snapshot's validated summaries: no validation needed.
-                RecommendedItem.model_construct(rank=rank, score=round(float(score), 4),
-                                                product=snapshot.summaries[position], reasons=reasons)
-            )  # fmt: skip
+            items.append(ServedItem(position, rank, round(score, 4), reasons))
         return items
 
     def _because(
@@ -250,15 +289,16 @@ class Recommender:
         return "Too few personal candidates passed the filters: filled with popular products that fit."
 
     @staticmethod
-    def _served_row(response: RecommendationResponse, spec: ListSpec) -> dict[str, object]:
+    def _served_row(response: ServedList, spec: ListSpec) -> dict[str, object]:
         """The served list as the log keeps it for attribution."""
+        ids = response.snapshot.ids
         return {
             "id": response.recommendation_id,
             "customer_id": spec.customer_id,
             "session_id": spec.session_id,
             "surface": spec.surface,
             "model_version": response.model_version,
-            "items": [{"product_id": i.product.id, "rank": i.rank, "score": i.score} for i in response.items],
+            "items": [{"product_id": ids[i.position], "rank": i.rank, "score": i.score} for i in response.items],
             "context": spec.context or None,
             "served_at": utcnow(),
         }

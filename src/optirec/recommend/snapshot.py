@@ -9,11 +9,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -46,13 +47,26 @@ class CatalogSnapshot:
     frames: FrameArrays
     frame_objects: list[Frame]
     summaries: list[ProductSummary]
+    # Each shown product's summary as JSON, made the first time a list shows it (`summary_json`).
+    _summary_json: dict[int, orjson.Fragment] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
 
+    def summary_json(self, position: int) -> orjson.Fragment:
+        """The product's summary as JSON, ready to embed in an answer (`orjson.Fragment`): serialised once per
+        snapshot instead of in every list that shows it."""
+        found = self._summary_json.get(position)
+        if found is None:
+            found = self._summary_json[position] = orjson.Fragment(_SUMMARY_JSON.to_json(self.summaries[position]))
+        return found
+
     def positions(self, product_ids: list[str]) -> npt.NDArray[np.int64]:
         """Catalog positions of the ids it knows, in order; unknown ids are skipped."""
         return np.array([self.index[p] for p in product_ids if p in self.index], dtype=np.int64)
+
+
+_SUMMARY_JSON = ProductSummary.__pydantic_serializer__
 
 
 def _text(values: list[str | None]) -> npt.NDArray[np.str_]:

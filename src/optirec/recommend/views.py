@@ -11,18 +11,23 @@ from pydantic import ValidationError
 from optirec.auth.deps import CurrentPrincipal, acting_customer
 from optirec.auth.service import Principal
 from optirec.errors import InvalidInput
+from optirec.gateway.direct import DirectRoute
 from optirec.recommend.schemas import (
     CompleteTheLookRequest,
     PersonalizedRequest,
     RecommendationFilters,
     RecommendationResponse,
 )
-from optirec.recommend.service import ListSpec, Recommender
+from optirec.recommend.service import ListSpec, Recommender, ServedList
 from optirec.signals.schemas import SessionId
 from optirec.state import AppState, get_state
 from optirec.tabular import validation_reason
 
-router = APIRouter(prefix="/api/recommendations", tags=["recommendations"])
+# The two JSON-body lists take the direct request path (`gateway.direct`); the similar-products list, whose options
+# are query parameters, FastAPI's own. `router`, at the end, holds both. Each has the prefix itself: a route's own
+# path is what the access log and the metrics name it by.
+_direct = APIRouter(prefix="/api/recommendations", route_class=DirectRoute)
+_plain = APIRouter(prefix="/api/recommendations")
 State = Annotated[AppState, Depends(get_state)]
 
 
@@ -36,17 +41,13 @@ def recommender(state: AppState) -> Recommender:
     return found
 
 
-def _answer(response: RecommendationResponse) -> Response:
-    """The answer as JSON bytes, straight from pydantic-core: FastAPI's own path (to Python objects, then the
-    standard `json` module) cost 75 µs a list against 15 (measured on the demo shop). The routes still declare
-    `RecommendationResponse` as their response model, for the OpenAPI schema."""
-    return Response(content=_SERIALIZER.to_json(response), media_type="application/json")
+def _answer(served: ServedList) -> Response:
+    """The answer as JSON bytes (`ServedList.to_json`). The routes still declare `RecommendationResponse` as their
+    response model, for the OpenAPI schema."""
+    return Response(content=served.to_json(), media_type="application/json")
 
 
-_SERIALIZER = RecommendationResponse.__pydantic_serializer__
-
-
-@router.post("/personalized", summary="What this shopper should see now", response_model=RecommendationResponse)
+@_direct.post("/personalized", summary="What this shopper should see now", response_model=RecommendationResponse)
 async def personalized(body: PersonalizedRequest, principal: CurrentPrincipal, state: State) -> Response:
     customer, session = _who(principal, body.customer_id, body.session_id)
     context_items = [p for p in [body.context.product_id, *body.context.cart] if p]
@@ -65,7 +66,7 @@ async def personalized(body: PersonalizedRequest, principal: CurrentPrincipal, s
     return _answer(await recommender(state).build_async(spec))
 
 
-@router.get(
+@_plain.get(
     "/similar/{product_id}",
     summary="Products similar to this one, that fit the shopper",
     response_model=RecommendationResponse,
@@ -107,7 +108,7 @@ async def similar(
     return _answer(await recommender(state).build_async(spec))
 
 
-@router.post("/complete-the-look", summary="Products that go with a cart", response_model=RecommendationResponse)
+@_direct.post("/complete-the-look", summary="Products that go with a cart", response_model=RecommendationResponse)
 async def complete_the_look(body: CompleteTheLookRequest, principal: CurrentPrincipal, state: State) -> Response:
     customer, session = _who(principal, body.customer_id, body.session_id)
     spec = ListSpec(
@@ -124,3 +125,8 @@ async def complete_the_look(body: CompleteTheLookRequest, principal: CurrentPrin
         context={"cart": body.cart},
     )
     return _answer(await recommender(state).build_async(spec))
+
+
+router = APIRouter(tags=["recommendations"])
+router.include_router(_direct)
+router.include_router(_plain)
