@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,7 @@ import torch
 from optirec.ml.content import ContentFeatures, build_content
 from optirec.ml.data import Interactions, ItemContent
 from optirec.ml.index import UserEncoderNumpy
+from optirec.ml.kernels import _tanh
 from optirec.ml.model import ModelConfig, UserEncoder
 from optirec.ml.splits import leave_one_out
 from optirec.ml.train import ContentTensors, train_sequence_model
@@ -75,3 +78,12 @@ def test_content_vocabulary_drops_tokens_of_a_single_item() -> None:
     content = build_content(["a", "b"], ItemContent(tokens={"a": ["x", "y"], "b": ["x"]}), cache_dir=None)
     assert content.vocabulary == ["x"] and content.token_ids.tolist()[0][:2] == [1, 0]
     assert not content.has_text
+
+
+def test_the_compiled_tanh_is_maths_tanh() -> None:
+    """The encoder's GELU takes tanh from one exponential (`kernels._tanh`): the same values as `math.tanh`, to float64
+    rounding, across zero, tiny and saturating arguments, both signs."""
+    values = [0.0, -0.0, 1e-300, 1e-12, 1e-6, 0.01, 0.5, 1.0, 3.0, 9.5, 20.0, 25.0, 400.0, 1e300, math.inf]
+    for value in values + [-v for v in values] + list(np.linspace(-6, 6, 2001)):
+        assert math.isclose(_tanh(value), math.tanh(value), rel_tol=4e-16, abs_tol=1e-300), value
+    assert math.isnan(_tanh(math.nan))
