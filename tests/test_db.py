@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import bindparam, literal, select, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import bindparam, literal, or_, select, text
+from sqlalchemy.exc import DBAPIError, InvalidRequestError, OperationalError
 
 from optirec.customers.models import Customer
 from optirec.db import Database
@@ -79,6 +79,27 @@ def test_a_statement_with_parameters_rendered_at_execution_is_refused(db: Databa
     expanding = select(Customer.id).where(Customer.id.in_(bindparam("ids", expanding=True)))
     with pytest.raises(ValueError, match="rendered at execution time"):
         db.hot_fetch(expanding, {"ids": ["c-1"]})
+
+
+def test_the_statements_own_values_are_bound_and_a_missing_one_of_the_callers_is_refused(db: Database) -> None:
+    for customer in ("c-1", "c-2", "c-3"):
+        _add_customer(db, customer)
+    # A LIMIT and a literal are the statement's own bound values; the customer ids are the caller's, one of them
+    # used twice.
+    statement = (
+        select(Customer.id, literal(7).label("seven"))
+        .where(
+            or_(
+                Customer.id == bindparam("first"), Customer.id == bindparam("second"), Customer.id == bindparam("first")
+            )
+        )
+        .order_by(Customer.id)
+        .limit(1)
+    )
+    assert db.hot_fetch(statement, {"first": "c-3", "second": "c-2"}) == [("c-2", 7)]
+    assert db.hot_fetch(statement, {"first": "c-1", "second": "c-2"}) == [("c-1", 7)]  # compiled once, bound anew
+    with pytest.raises(InvalidRequestError, match="'second'"):
+        db.hot_fetch(statement, {"first": "c-1"})
 
 
 def test_the_connections_of_ended_threads_go_back_to_the_pool(db: Database) -> None:

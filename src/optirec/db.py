@@ -7,14 +7,15 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, TextClause, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -206,6 +207,36 @@ class _Checkpointer:
         self._thread.join(timeout=5)
 
 
+@dataclass(frozen=True)
+class _Compiled:
+    """A hot-path statement compiled once for the dialect, with what each call needs to bind its values."""
+
+    statement: ClauseElement  # kept, so that its id is not reused by another statement while it is cached
+    sql: str
+    defaults: dict[str, Any]  # the statement's own bound values (limits, literals), by bind name
+    required: frozenset[str]  # the bind names the caller must give
+    positional: tuple[str, ...] | None  # the bind names in the driver's order (qmark and format styles)
+    named: tuple[tuple[str, str], ...]  # (bind name, the driver's name) for the named styles
+
+    @classmethod
+    def of(cls, statement: ClauseElement, dialect: Dialect) -> _Compiled:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("a statement with parameters rendered at execution time needs a session (`read()`)")
+        required = frozenset(bind.key for bind in compiled.binds.values() if bind.required)
+        defaults = {k: v for k, v in compiled.construct_params(_check=False).items() if k not in required}
+        escaped = compiled.escaped_bind_names
+        names = tuple(dict.fromkeys([*defaults, *required]))
+        return cls(
+            statement=statement,
+            sql=str(compiled),
+            defaults=defaults,
+            required=required,
+            positional=tuple(compiled.positiontup or ()) if compiled.positional else None,
+            named=tuple((name, escaped.get(name, name)) for name in names),
+        )
+
+
 class HotPath:
     """The hot path's statements on the driver's own connection, one per thread, kept open: each Core statement
     compiled once for the dialect, each call the driver's execute. SQLAlchemy's Connection cost more than the
@@ -230,7 +261,7 @@ class HotPath:
         self._engine = engine
         self._dialect = engine.dialect
         self._local = threading.local()
-        self._compiled: dict[int, tuple[ClauseElement, str, SQLCompiler]] = {}
+        self._compiled: dict[int, _Compiled] = {}
         self._opened: dict[threading.Thread, PoolProxiedConnection] = {}
         self._lock = threading.Lock()
 
@@ -275,19 +306,18 @@ class HotPath:
             ) from error
 
     def _arguments(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[str, Any]:
+        """The driver's SQL and arguments: the statement's own bound values (limits, literals) as compiled, the
+        caller's by name. SQLAlchemy's `construct_params` did the same work per call, and cost as much as the rest."""
         found = self._compiled.get(id(statement))
         if found is None:
-            compiled = cast(SQLCompiler, statement.compile(dialect=self._dialect))
-            if compiled.literal_execute_params or compiled.post_compile_params:
-                raise ValueError("a statement with parameters rendered at execution time needs a session (`read()`)")
-            # Keeping the statement in the entry keeps its id from being reused by another one.
-            found = self._compiled[id(statement)] = (statement, str(compiled), compiled)
-        _statement, sql, compiled = found
-        values = compiled.construct_params(params) or {}
-        if compiled.positional:
-            return sql, tuple(values[name] for name in compiled.positiontup or ())
-        escaped = compiled.escaped_bind_names
-        return sql, {escaped.get(name, name): value for name, value in values.items()} if escaped else values
+            found = self._compiled[id(statement)] = _Compiled.of(statement, self._dialect)
+        values = found.defaults | params
+        missing = found.required - values.keys()
+        if missing:
+            raise InvalidRequestError(f"A value is required for bind parameter {sorted(missing)[0]!r}")
+        if found.positional is not None:
+            return found.sql, tuple([values[name] for name in found.positional])
+        return found.sql, {driver: values[name] for name, driver in found.named}
 
     def _connection(self) -> PoolProxiedConnection:
         connection: PoolProxiedConnection | None = getattr(self._local, "connection", None)
