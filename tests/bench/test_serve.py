@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
+from sqlalchemy import text
+
 from optirec.bench.http import LoadResult
-from optirec.bench.serve import _cpu_ms, _cpu_seconds
+from optirec.bench.serve import _cpu_ms, _cpu_seconds, _vacuum_analyze
+from optirec.db import Database
 
 
 def test_cpu_time_of_processes_grows_with_their_work() -> None:
@@ -23,3 +27,16 @@ def test_cpu_per_request_is_reported_only_where_measured() -> None:
     assert _cpu_ms(LoadResult(reported_requests=1000, server_cpu_s=2.5)) == "2.50"
     assert _cpu_ms(LoadResult(reported_requests=1000)) == "?"
     assert _cpu_ms(LoadResult(reported_requests=0, server_cpu_s=1.0)) == "?"
+
+
+def test_a_loaded_postgresql_shop_is_vacuumed_and_analysed(db: Database) -> None:
+    """As autovacuum would after a bulk load (this machine's server runs without it): statistics for the planner,
+    and the visibility map that index-only scans need."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    _vacuum_analyze(db)
+    with db.read() as session:
+        vacuumed, analysed = session.execute(
+            text("SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'signals'")
+        ).one()
+    assert vacuumed is not None and analysed is not None
