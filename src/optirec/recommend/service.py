@@ -65,7 +65,7 @@ class ListSpec:
     context: dict[str, object] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ServedItem:
     position: int  # in the snapshot
     rank: int
