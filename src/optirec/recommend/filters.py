@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,7 +84,8 @@ class WearerCache:
         return found
 
 
-def request_mask(snapshot: CatalogSnapshot, filters: RecommendationFilters) -> BoolArray:
+def request_mask(snapshot: CatalogSnapshot, filters: RecommendationFilters) -> BoolArray | None:
+    """What the request's own filters let through; None when it sets none."""
     price = price_mask(
         snapshot.price,
         float(filters.price_min) if filters.price_min is not None else None,
@@ -98,12 +99,18 @@ def request_mask(snapshot: CatalogSnapshot, filters: RecommendationFilters) -> B
         price,
         attribute_mask(snapshot.attributes, filters.attributes),
     ]
+    if all(mask is None for mask in masks):
+        return None
     return combine(masks, len(snapshot))
 
 
-def positions_mask(snapshot: CatalogSnapshot, product_ids: Iterable[str]) -> BoolArray:
+def positions_mask(snapshot: CatalogSnapshot, product_ids: Iterable[str]) -> BoolArray | None:
+    """The snapshot positions of these products; None when none of them is in the catalog."""
+    positions = snapshot.positions(list(product_ids))
+    if positions.size == 0:
+        return None
     mask = np.zeros(len(snapshot), dtype=np.bool_)
-    mask[snapshot.positions(list(product_ids))] = True
+    mask[positions] = True
     return mask
 
 
@@ -117,24 +124,29 @@ def apply_filters(
     rebuyable: tuple[str, ...],
 ) -> Filtered:
     """Everything that may be shown, and how many products each filter removed (the catalog and rule steps as
-    the wearer's view counted them once, then this request's)."""
-    rebuy = snapshot.frames.in_categories(rebuyable)  # category codes: no string comparison per request
+    the wearer's view counted them once, then this request's). A step with nothing to remove (no request filter,
+    no exclusion, no purchase) costs no array work."""
+    excluding = positions_mask(snapshot, excluded)
+    purchases = positions_mask(snapshot, bought)
     steps = [
         ("request_filters", request_mask(snapshot, filters)),
-        ("excluded", ~positions_mask(snapshot, excluded)),
-        ("already_bought", ~positions_mask(snapshot, bought) | rebuy),
+        ("excluded", None if excluding is None else ~excluding),
+        ("already_bought", None if purchases is None else ~purchases | snapshot.rebuyable(rebuyable)),
     ]
     allowed, removed = _chain(view.allowed, steps)
     return Filtered(allowed, view.removed | removed)
 
 
-def _chain(allowed: BoolArray, steps: list[tuple[str, BoolArray]]) -> tuple[BoolArray, dict[str, int]]:
+def _chain(allowed: BoolArray, steps: Sequence[tuple[str, BoolArray | None]]) -> tuple[BoolArray, dict[str, int]]:
     """Apply the masks in order to (a copy of) `allowed`; how many products each removed among those the earlier
-    ones let through."""
+    ones let through (a None mask removes nothing)."""
     allowed = allowed.copy()
     left = int(np.count_nonzero(allowed))
     removed: dict[str, int] = {}
     for name, mask in steps:
+        if mask is None:
+            removed[name] = 0
+            continue
         allowed &= mask
         now = int(np.count_nonzero(allowed))
         removed[name], left = left - now, now

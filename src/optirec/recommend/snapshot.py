@@ -49,9 +49,17 @@ class CatalogSnapshot:
     summaries: list[ProductSummary]
     # Each shown product's summary as JSON, made the first time a list shows it (`summary_json`).
     _summary_json: dict[int, orjson.Fragment] = field(default_factory=dict, compare=False, repr=False)
+    _rebuyable: dict[tuple[str, ...], BoolArray] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def rebuyable(self, categories: tuple[str, ...]) -> BoolArray:
+        """Which products are in one of these (re-buyable) categories; computed once per snapshot."""
+        found = self._rebuyable.get(categories)
+        if found is None:
+            found = self._rebuyable[categories] = self.frames.in_categories(categories)
+        return found
 
     def summary_json(self, position: int) -> orjson.Fragment:
         """The product's summary as JSON, ready to embed in an answer (`orjson.Fragment`): serialised once per
