@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from optirec.eyewear.config import RuleSettings
-from optirec.eyewear.vectorized import fit_scores, rule_failures
+from optirec.eyewear.rules import RULE_NAMES
+from optirec.eyewear.vectorized import evaluate
 from optirec.eyewear.wearer import Wearer
 from optirec.recommend.ranking import attribute_mask, combine, equals, price_mask
 from optirec.recommend.schemas import RecommendationFilters
@@ -45,10 +46,16 @@ class WearerView:
 
     @classmethod
     def build(cls, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> WearerView:
-        steps: list[tuple[str, BoolArray]] = [("inactive", snapshot.active), ("out_of_stock", snapshot.sellable)]
-        steps += [(f"rule:{name}", ~failed) for name, failed in rule_failures(snapshot.frames, wearer, rules).items()]
-        allowed, removed = _chain(np.ones(snapshot.active.shape, dtype=np.bool_), steps)
-        return cls(allowed, removed, fit_scores(snapshot.frames, wearer, rules))
+        failed, fit = evaluate(snapshot.frames, wearer, rules)  # per frame, the rules it fails as bits
+        sellable = snapshot.sellable  # active and in stock
+        allowed = sellable & (failed == 0)
+        active = int(np.count_nonzero(snapshot.active))
+        removed = {"inactive": snapshot.active.size - active, "out_of_stock": active - int(np.count_nonzero(sellable))}
+        # Each rule removes the sellable frames whose first failed rule it is (the lowest bit set), as if applied
+        # one after the other in `RULE_NAMES` order.
+        first = np.bincount(failed[sellable] & -failed[sellable], minlength=256)
+        removed |= {f"rule:{name}": int(first[1 << bit]) for bit, name in enumerate(RULE_NAMES)}
+        return cls(allowed, removed, fit)
 
     @property
     def nbytes(self) -> int:
