@@ -17,6 +17,8 @@ import numpy.typing as npt
 
 from optirec.db import Database
 from optirec.eyewear.config import RuleSettings
+from optirec.eyewear.vectorized import evaluate
+from optirec.eyewear.wearer import Wearer
 from optirec.recommend.popularity import PopularityCache
 from optirec.recommend.ranking import standardise
 from optirec.recommend.segments import SegmentCache
@@ -60,6 +62,7 @@ class Engine:
 
     def __init__(self, db: Database, rules: RuleSettings) -> None:
         self.snapshots = SnapshotCache(db, rules)
+        self._rules = rules
         self.popularity = PopularityCache(db)
         self._model: LiveModel | None = None
         # (catalog version, model version) -> serving model and positions; the live one and the one being swapped in
@@ -117,8 +120,9 @@ class Engine:
 
     def warm(self) -> None:
         """Build what the first request would otherwise build: the catalog snapshot, popularity, the segment
-        counts, the live model's catalog mapping and the scoring kernels (run beside the serving path at start-up)."""
+        counts, the live model's catalog mapping and the compiled kernels (run beside the serving path at start-up)."""
         snapshot = self.snapshots.get()
+        evaluate(snapshot.frames, Wearer(), self._rules)  # the rules' kernel, compiled or loaded from numba's cache
         self.popularity_vector(snapshot)
         self.segments.warm()
         model = self._model
