@@ -130,4 +130,6 @@ def test_endpoints_of_another_shape_are_refused_when_declared() -> None:
     for endpoint in (with_query, without_state):
         with pytest.raises(TypeError, match="DirectRoute"):
             DirectRoute("/x", endpoint, methods=["POST"])
+    with pytest.raises(TypeError, match="runs no dependencies"):
+        DirectRoute("/x", reordered, methods=["POST"], dependencies=[Depends(get_state)])
     assert DirectRoute("/x", reordered, methods=["POST"]).path == "/x"  # any order, any names

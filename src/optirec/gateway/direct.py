@@ -35,9 +35,13 @@ _JSON = ("application/json", "+json")
 
 class DirectRoute(APIRoute):
     """A route for `async def endpoint(body: Model, principal: CurrentPrincipal, state: State) -> Response` (the
-    parameters in any order, under any names); any other endpoint is refused when the route is declared."""
+    parameters in any order, under any names); any other endpoint is refused when the route is declared, and so is
+    a route given `dependencies=`, which this path would not run. Nor would it run dependencies given to
+    `include_router` (FastAPI keeps those outside the route): include its router without any."""
 
     def get_route_handler(self) -> Handler:
+        if self.dependencies:
+            raise TypeError(f"DirectRoute runs no dependencies; {self.path} was given {self.dependencies}")
         endpoint = self.endpoint
         order, model = _shape(endpoint)
         validator = model.__pydantic_validator__
