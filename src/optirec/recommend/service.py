@@ -87,9 +87,6 @@ class ServedList:
     fallback_reason: str | None
     snapshot: CatalogSnapshot
 
-    def product_ids(self) -> list[str]:
-        return [self.snapshot.ids[item.position] for item in self.items]
-
     def to_json(self) -> bytes:
         summary = self.snapshot.summary_json
         return orjson.dumps(
