@@ -9,7 +9,7 @@ import numpy.typing as npt
 
 from optirec.catalog.schemas import ProductCreate
 from optirec.eyewear.config import RuleSettings
-from optirec.eyewear.vectorized import FrameArrays, fit_scores, hard_filter_mask
+from optirec.eyewear.vectorized import FrameArrays, evaluate
 from optirec.eyewear.wearer import Wearer
 
 
@@ -25,8 +25,8 @@ def fit_matrices(
     ok = np.zeros((len(wearers), len(products)), dtype=np.bool_)
     fit = np.zeros((len(wearers), len(products)), dtype=np.float32)
     for k, wearer in enumerate(wearers):
-        ok[k], _ = hard_filter_mask(frames, wearer, settings)
-        fit[k] = fit_scores(frames, wearer, settings)
+        failed, fit[k] = evaluate(frames, wearer, settings)  # the rules each frame fails, as bits; its fit score
+        ok[k] = failed == 0
         if tick is not None and k % 500 == 499:
             tick(500)
     return ok, fit

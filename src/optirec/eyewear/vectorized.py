@@ -243,11 +243,9 @@ def _evaluate(
 
 def hard_filter_mask(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -> tuple[BoolArray, dict[str, int]]:
     """Which frames pass every hard rule, shape (n,), and how many frames fail each rule."""
-    failures = rule_failures(frames, wearer, settings)
-    failed = np.zeros(len(frames), dtype=np.bool_)
-    for mask in failures.values():
-        failed |= mask
-    return ~failed, {name: int(mask.sum()) for name, mask in failures.items()}
+    failed, _fit = evaluate(frames, wearer, settings)
+    counts = {name: int(np.count_nonzero(failed & np.uint8(1 << bit))) for bit, name in enumerate(RULE_NAMES)}
+    return failed == 0, counts
 
 
 def fit_scores(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -> FloatArray:
