@@ -7,7 +7,7 @@ with the standard `json` module and then validates the Python objects it made. F
 credential is read as the `CurrentPrincipal` dependency reads it and resolved by the same code
 (`auth.deps.principal_for`), and pydantic-core validates the body from its bytes in one step.
 
-Everything else is FastAPI's: the route is declared with the router's decorator (`route_class_override`), so the
+Everything else is FastAPI's: the route is declared with a router's decorator (`APIRouter(route_class=...)`), so the
 OpenAPI schema, the middlewares, the exception handlers and the error shapes (422 with the `body` location, 400
 for malformed JSON) are those of every other route.
 """
