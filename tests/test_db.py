@@ -1,15 +1,19 @@
-"""`Database.hot_fetch`: the hot path's reads on the driver's own connection, on both backends."""
+"""`Database.hot_fetch`: the hot path's reads on the driver's own connection, on both backends; and PostgreSQL's
+asynchronous path from the event loop (`hot_fetch_async`)."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import threading
+import warnings
 
 import pytest
-from sqlalchemy import bindparam, literal, or_, select, text
+from sqlalchemy import bindparam, func, literal, or_, select, text
 from sqlalchemy.exc import DBAPIError, InvalidRequestError, OperationalError
 
 from optirec.customers.models import Customer
-from optirec.db import Database
+from optirec.db import AsyncHotPath, Database
 
 _BY_ID = select(Customer.id, Customer.role, literal(7).label("seven")).where(Customer.id == bindparam("customer_id"))
 
@@ -113,3 +117,115 @@ def test_the_connections_of_ended_threads_go_back_to_the_pool(db: Database) -> N
         thread.start()
         thread.join()
     assert len(db._hot_path._opened) == 1  # the last thread's, handed back when the next one asks
+
+
+# ---- the event loop's path on PostgreSQL (`Database.hot_fetch_async`, `AsyncHotPath`) ----
+
+
+def _postgres_only(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's asynchronous path")
+
+
+def test_the_async_path_is_refused_on_sqlite(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("SQLite")
+    with pytest.raises(ValueError, match="hot_fetch"):
+        asyncio.run(db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"}))
+
+
+def test_async_reads_see_the_latest_commit_and_commit_on_their_own(db: Database) -> None:
+    _postgres_only(db)
+    insert = text("INSERT INTO customers (id, role, created_at) VALUES (:id, 'customer', now())")
+
+    async def serve() -> list[object]:
+        try:
+            before = await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
+            _add_customer(db, "c-1")
+            after = await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
+            await db.hot_execute_async(insert, {"id": "c-2"})  # autocommit: seen by another connection at once
+            return [before, after]
+        finally:
+            await db.close_async()
+
+    before, after = asyncio.run(serve())
+    assert before == [] and [tuple(row) for row in after] == [("c-1", "customer", 7)]  # type: ignore[union-attr]
+    assert db.hot_fetch(_BY_ID, {"customer_id": "c-2"})[0][0] == "c-2"
+
+
+def test_more_concurrent_reads_than_connections_are_all_served_on_at_most_that_many(db: Database) -> None:
+    _postgres_only(db)
+    _add_customer(db, "c-1")
+    sleepy = select(Customer.id, func.pg_sleep(0.05)).where(Customer.id == bindparam("customer_id"))
+
+    async def serve() -> tuple[list[list[object]], int]:
+        try:
+            answers = await asyncio.gather(*(db.hot_fetch_async(sleepy, {"customer_id": "c-1"}) for _ in range(12)))
+            return answers, _backends(db)
+        finally:
+            await db.close_async()
+
+    answers, backends = asyncio.run(serve())
+    assert all(row[0][0] == "c-1" for row in answers)  # type: ignore[index]
+    assert backends == AsyncHotPath.CONNECTIONS
+
+
+def _backends(db: Database) -> int:
+    """The asynchronous path's connections open on the server: every client session of the database but this one
+    and the threads' kept ones."""
+    others = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND backend_type = 'client backend'"
+    )
+    with db.engine.connect() as connection:
+        return int(connection.execute(others).scalar_one()) - len(db._hot_path._opened)
+
+
+def test_a_lost_async_connection_fails_one_read_as_sqlalchemys_error_and_the_next_reconnects(db: Database) -> None:
+    _postgres_only(db)
+    _add_customer(db, "c-1")
+
+    async def serve() -> str:
+        try:
+            await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
+            with db.engine.begin() as other:  # every other session of this database: the async path's one
+                other.execute(
+                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                         " AND pid <> pg_backend_pid()")
+                )  # fmt: skip
+            with pytest.raises(OperationalError):  # the error the service answers with a 503
+                await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
+            return str((await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"}))[0][0])
+        finally:
+            await db.close_async()
+
+    assert asyncio.run(serve()) == "c-1"
+
+
+def test_a_read_cancelled_midway_drops_its_connection_and_the_next_read_is_served(db: Database) -> None:
+    _postgres_only(db)
+    _add_customer(db, "c-1")
+    slow = select(Customer.id, func.pg_sleep(5)).where(Customer.id == bindparam("customer_id"))
+
+    async def serve() -> str:
+        try:
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(db.hot_fetch_async(slow, {"customer_id": "c-1"}), 0.1)
+            return str((await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"}))[0][0])
+        finally:
+            await db.close_async()
+
+    assert asyncio.run(serve()) == "c-1"
+
+
+def test_dispose_closes_connections_left_by_an_ended_loop(db: Database) -> None:
+    _postgres_only(db)
+
+    async def serve() -> None:  # no `close_async`
+        await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
+
+    asyncio.run(serve())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an unclosed connection warns when collected
+        db.dispose()
+        gc.collect()

@@ -92,6 +92,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         warm.join(timeout=60)  # it reads the database, which is closed below
         schedule.stop()
         watcher.stop()
+        await state.db.close_async()  # this loop's connections (PostgreSQL's event-loop reads and writes)
         state.db.dispose()
 
     app = FastAPI(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -259,7 +261,7 @@ class HotPath:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._dialect = engine.dialect
+        self.dialect = self._dialect = engine.dialect
         self._local = threading.local()
         self._compiled: dict[int, _Compiled] = {}
         self._opened: dict[threading.Thread, PoolProxiedConnection] = {}
@@ -267,14 +269,14 @@ class HotPath:
 
     def fetch(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
         """The statement's rows, as tuples."""
-        sql, arguments = self._arguments(statement, params)
+        sql, arguments = self.arguments(statement, params)
         with self._cursor(sql, arguments) as cursor:
             cursor.execute(sql, arguments)
             return cast(list[Any], cursor.fetchall())  # a list from both drivers
 
     def execute(self, statement: ClauseElement, params: dict[str, Any]) -> None:
         """Run one statement that commits on its own (an autocommit connection)."""
-        sql, arguments = self._arguments(statement, params)
+        sql, arguments = self.arguments(statement, params)
         with self._cursor(sql, arguments) as cursor:
             cursor.execute(sql, arguments)
 
@@ -305,7 +307,7 @@ class HotPath:
                 sql, arguments, error, self._dialect.loaded_dbapi.Error, dialect=self._dialect
             ) from error
 
-    def _arguments(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[str, Any]:
+    def arguments(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[str, Any]:
         """The driver's SQL and arguments: the statement's own bound values (limits, literals) as compiled, the
         caller's by name. SQLAlchemy's `construct_params` did the same work per call, and cost as much as the rest."""
         found = self._compiled.get(id(statement))
@@ -351,6 +353,150 @@ class HotPath:
             connection.close()
 
 
+class AsyncHotPath:
+    """The hot path's statements on PostgreSQL from the event loop, on psycopg's own asynchronous connections: the
+    loop serves other requests while a statement waits for its round trip, with no thread in between (a list thread
+    cost two hand-offs per list and fought the loop for the GIL: measured on the demo shop, see
+    `docs/benchmarks.md`).
+
+    The statements are `HotPath`'s, compiled once and bound the same way. Each event loop has its own few
+    connections (`CONNECTIONS`, autocommit, commits not waiting for the disk flush, as `HotPath`'s PostgreSQL pool):
+    the loop runs one list at a time, so more would only queue in the database. A driver error drops its connection
+    and is raised as SQLAlchemy's, so that a lost database answers 503; a statement cancelled midway (the client went
+    away) drops its connection too, whose state is then unknown. `close` closes the running loop's connections;
+    `discard` closes any left, without a loop.
+    """
+
+    CONNECTIONS = 4
+
+    def __init__(self, sync: HotPath, connect_kwargs: dict[str, Any]) -> None:
+        self._sync = sync
+        self._dialect = sync.dialect
+        self._connect_kwargs = connect_kwargs
+        self._pools: dict[asyncio.AbstractEventLoop, _LoopConnections] = {}
+
+    async def fetch(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
+        """The statement's rows, as tuples."""
+        sql, arguments = self._sync.arguments(statement, params)
+        async with self._cursor(sql, arguments) as cursor:
+            await cursor.execute(sql, arguments)
+            return cast(list[Any], await cursor.fetchall())
+
+    async def execute(self, statement: ClauseElement, params: dict[str, Any]) -> None:
+        """Run one statement that commits on its own."""
+        sql, arguments = self._sync.arguments(statement, params)
+        async with self._cursor(sql, arguments) as cursor:
+            await cursor.execute(sql, arguments)
+
+    @asynccontextmanager
+    async def _cursor(self, sql: str, arguments: Any) -> AsyncIterator[Any]:
+        loop = asyncio.get_running_loop()
+        pool = self._pools.get(loop)
+        if pool is None:
+            pool = self._pools[loop] = _LoopConnections(self._connect, self.CONNECTIONS)
+        error_type = self._dialect.loaded_dbapi.Error
+        try:
+            connection = await pool.acquire()
+        except error_type as error:
+            raise DBAPIError.instance(sql, arguments, error, error_type, dialect=self._dialect) from error
+        try:
+            async with connection.cursor() as cursor:
+                yield cursor
+        except error_type as error:
+            pool.drop(connection)
+            raise DBAPIError.instance(sql, arguments, error, error_type, dialect=self._dialect) from error
+        except BaseException:
+            pool.drop(connection)
+            raise
+        pool.release(connection)
+
+    async def _connect(self) -> Any:
+        import psycopg
+
+        connection = await psycopg.AsyncConnection.connect(**self._connect_kwargs, autocommit=True)
+        await connection.execute("SET synchronous_commit TO OFF")  # as `HotPath`'s pool: see `_asynchronous_commit`
+        return connection
+
+    async def close(self) -> None:
+        """Close the running loop's connections."""
+        pool = self._pools.pop(asyncio.get_running_loop(), None)
+        if pool is not None:
+            await pool.close()
+
+    def discard(self) -> None:
+        """Close every loop's connections at once, without their loops (which may have ended)."""
+        pools, self._pools = self._pools, {}
+        for pool in pools.values():
+            pool.discard()
+
+
+class _LoopConnections:
+    """One event loop's connections: at most `size` open, the idle ones reused newest first, the callers beyond
+    `size` served in turn as connections come back."""
+
+    def __init__(self, connect: Any, size: int) -> None:
+        self._connect, self._size = connect, size
+        self._idle: list[Any] = []
+        self._open = 0
+        self._waiting: deque[asyncio.Future[Any]] = deque()
+
+    async def acquire(self) -> Any:
+        if self._idle:
+            return self._idle.pop()
+        if self._open < self._size:
+            self._open += 1
+            try:
+                return await self._connect()
+            except BaseException:
+                self._open -= 1
+                self._wake()
+                raise
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            handed = await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():  # handed over just as the caller was cancelled: pass it on
+                handed = waiter.result()
+                self._wake() if handed is None else self.release(handed)
+            raise
+        return handed if handed is not None else await self.acquire()  # None: a slot freed, open one
+
+    def release(self, connection: Any) -> None:
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        self._idle.append(connection)
+
+    def drop(self, connection: Any) -> None:
+        """Close a connection whose state is unknown, and free its slot."""
+        connection.pgconn.finish()
+        self._open -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        """A slot is free: the next caller waiting opens a connection in it."""
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close()
+        self._open -= len(idle)
+
+    def discard(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.pgconn.finish()
+        self._open -= len(idle)
+
+
 class Database:
     """The engine and the two ways in: `read()` for queries, `write()` for changes (committed on success)."""
 
@@ -365,6 +511,12 @@ class Database:
         # request). A connection lost meanwhile fails one request with a 503; the next opens another.
         self._hot = self.engine if self.is_sqlite else make_engine(url, pool_size=2, hot=True)
         self._hot_path = HotPath(self._hot)
+        # On PostgreSQL the event loop's reads and writes go through asynchronous connections (`AsyncHotPath`),
+        # with the same connection arguments as the engine's.
+        self._hot_async: AsyncHotPath | None = None
+        if not self.is_sqlite:
+            _args, connect_kwargs = self._hot.dialect.create_connect_args(self._hot.url)
+            self._hot_async = AsyncHotPath(self._hot_path, dict(connect_kwargs))
         database = make_url(url).database if self.is_sqlite else None
         self._write_lock = _SQLiteWriteLock(database) if database and database != ":memory:" else None
         self._checkpoints = _Checkpointer(self.engine) if self._write_lock is not None else None
@@ -382,6 +534,23 @@ class Database:
         """The hot path's read of one prebuilt SELECT, on the driver's own connection (see `HotPath`): rows as
         the driver returns them, as tuples."""
         return self._hot_path.fetch(statement, params)
+
+    async def hot_fetch_async(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
+        """`hot_fetch` from the event loop on PostgreSQL, without blocking it (see `AsyncHotPath`)."""
+        if self._hot_async is None:
+            raise ValueError("on SQLite the hot path reads through `hot_fetch`: its reads never wait on a network")
+        return await self._hot_async.fetch(statement, params)
+
+    async def hot_execute_async(self, statement: ClauseElement, params: dict[str, Any]) -> None:
+        """`hot_execute` from the event loop on PostgreSQL, without blocking it (see `AsyncHotPath`)."""
+        if self._hot_async is None:
+            raise ValueError("on SQLite the hot path writes through `hot_insert_many`, under the write lock")
+        await self._hot_async.execute(statement, params)
+
+    async def close_async(self) -> None:
+        """Close the running event loop's asynchronous connections (the app's shutdown; PostgreSQL only)."""
+        if self._hot_async is not None:
+            await self._hot_async.close()
 
     def hot_execute(self, statement: ClauseElement, params: dict[str, Any]) -> None:
         """The hot path's one-statement write on PostgreSQL, on the driver's own autocommit connection (see
@@ -416,6 +585,8 @@ class Database:
         if self._checkpoints is not None:
             self._checkpoints.stop()
         self._hot_path.close()
+        if self._hot_async is not None:
+            self._hot_async.discard()
         self.engine.dispose()
         if not self.is_sqlite:  # its own pool (on SQLite it shares the engine's)
             self._hot.dispose()

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, make_url, select
+from sqlalchemy import func, make_url, select, text
 
 from optirec.db import Database, utcnow
 from optirec.recommend.models import ServedRecommendation
@@ -129,15 +129,25 @@ class _CountingLog(ServedLog):
         return super().write_many(rows, wait=wait)
 
 
+def _transactions(db: Database, log: _CountingLog) -> int:
+    """How many transactions stored the log's rows: on PostgreSQL the rows' distinct inserting transactions (their
+    `xmin`), which the asynchronous inserts leave as SQLite's counted `write_many` calls do."""
+    if db.is_sqlite:
+        return log.transactions
+    with db.read() as session:
+        return int(session.execute(text("SELECT count(DISTINCT xmin::text) FROM served_recommendations")).scalar_one())
+
+
 def test_lists_of_one_loop_turn_are_committed_in_one_transaction(db: Database) -> None:
     log = _CountingLog(db)
 
     async def serve() -> None:
         await asyncio.gather(*(log.write_grouped(_row(i)) for i in range(20)))  # twenty lists in one turn
         await log.write_grouped(_row(20))  # a later one, alone
+        await db.close_async()
 
     asyncio.run(serve())
-    assert _count(db) == 21 and log.transactions == 2
+    assert _count(db) == 21 and _transactions(db, log) == 2
 
 
 def test_a_failed_group_fails_every_list_in_it_and_stores_none(db: Database) -> None:
@@ -145,7 +155,10 @@ def test_a_failed_group_fails_every_list_in_it_and_stores_none(db: Database) -> 
     log.write_many([_row(1)])
 
     async def serve() -> list[object]:
-        return await asyncio.gather(log.write_grouped(_row(2)), log.write_grouped(_row(1)), return_exceptions=True)
+        try:
+            return await asyncio.gather(log.write_grouped(_row(2)), log.write_grouped(_row(1)), return_exceptions=True)
+        finally:
+            await db.close_async()
 
     outcomes = asyncio.run(serve())
     assert all(isinstance(o, Exception) and "unique" in str(o).lower() for o in outcomes)
@@ -174,24 +187,26 @@ def test_a_group_waits_for_a_busy_lock_off_the_loop(db: Database, backend: str) 
 
 
 def test_lists_served_while_an_insert_is_in_flight_make_the_next_group(db: Database, backend: str) -> None:
-    """PostgreSQL: one insert at a time; whatever arrives meanwhile waits for it and goes in the next one."""
+    """PostgreSQL: one insert at a time, asynchronous; whatever arrives meanwhile waits for it and goes in the next
+    one. The first insert is held in flight by another connection's lock on the table."""
     if backend == "sqlite":
         pytest.skip("SQLite's groups are written in the loop itself")
     log = _CountingLog(db)
-    gate = threading.Event()
-    log.writer.submit(gate.wait)  # the writer thread is busy until the gate opens
 
     async def serve() -> None:
-        first = asyncio.ensure_future(log.write_grouped(_row(0)))
-        await asyncio.sleep(0.05)  # its insert is queued on the writer
-        later = [asyncio.ensure_future(log.write_grouped(_row(i))) for i in range(1, 11)]
-        await asyncio.sleep(0.05)
-        assert log.transactions == 0 and not first.done()
-        gate.set()
+        with db.engine.connect() as holder:
+            holder.execute(text("LOCK TABLE served_recommendations IN EXCLUSIVE MODE"))  # reads only, until commit
+            first = asyncio.ensure_future(log.write_grouped(_row(0)))
+            await asyncio.sleep(0.05)  # its insert now waits for the lock
+            later = [asyncio.ensure_future(log.write_grouped(_row(i))) for i in range(1, 11)]
+            await asyncio.sleep(0.05)
+            assert not first.done() and not any(w.done() for w in later)
+            holder.commit()
         await asyncio.gather(first, *later)
+        await db.close_async()
 
     asyncio.run(serve())
-    assert _count(db) == 11 and log.transactions == 2
+    assert _count(db) == 11 and _transactions(db, log) == 2
 
 
 def test_list_ids_are_unique_and_grow_with_the_serving_time() -> None:

@@ -52,8 +52,9 @@ async def principal_for(request: Request, credential: str | None, state: AppStat
         key = "customer:" + customer_id
     principal = state.principals.get(key)
     if principal is None:
-        principal = await run_in_threadpool(_look_up, state, credential, customer_id)
-        state.principals.put(key, principal)
+        principal = await state.principals.resolve(
+            key, lambda: run_in_threadpool(_look_up, state, credential, customer_id)
+        )
     request.state.principal_kind = "key" if principal.is_server else "customer"
     return principal
 

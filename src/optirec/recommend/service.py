@@ -6,7 +6,6 @@ One flow for all three: read the shopper, filter the catalog snapshot with the h
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.segments import segment_of
 from optirec.recommend.servedlog import ServedLog
-from optirec.recommend.shopper import Shopper, load_shopper
+from optirec.recommend.shopper import Shopper, load_shopper, load_shopper_async
 from optirec.recommend.snapshot import CatalogSnapshot
 
 FloatArray = npt.NDArray[np.float64]
@@ -113,12 +112,9 @@ class Recommender:
     rules: RuleSettings
     rebuyable: tuple[str, ...]
     wearers: WearerCache = field(default_factory=WearerCache)
-    # On PostgreSQL lists are built on this one thread (see `build_async`): one at a time per worker, or threads
-    # fight for the GIL at every numpy call and latency multiplies. Workers give the parallelism. The served-list
-    # log's group inserts run here too, between lists: a thread of their own cost more in hand-offs (measured:
-    # 2.8 ms of the service's CPU per list against 2.3, 562-583 lists/s against 701-732 on the demo shop).
+    # SQLite's group inserts wait here while another process holds the write lock (the loop never waits on it).
     executor: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="optirec-lists")
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="optirec-served-log")
     )
 
     served: ServedLog = field(init=False)
@@ -127,25 +123,31 @@ class Recommender:
         self.served = ServedLog(self.db, self.executor)
 
     async def build_async(self, spec: ListSpec) -> ServedList:
-        """Build a list from the event loop and log it with the others being served (`ServedLog.write_grouped`).
+        """Build a list in the event loop and log it with the others being served (`ServedLog.write_grouped`).
 
-        On SQLite the list is built in the loop itself: its reads never wait on a network, so a thread would add
-        only the two hand-offs (measured: p50 4.5 ms instead of 7.1 at 200 lists/s, and more lists a second at
-        saturation). On PostgreSQL on the list thread, so that the loop serves other requests while a list waits
-        for its round trip (measured: twice the lists a second at saturation)."""
+        Only the shopper read and the log's insert wait on the database; the rest is computation in the loop.
+        SQLite's read is the driver's, in the loop: it never waits on a network, and a thread would add only two
+        hand-offs (measured: p50 4.5 ms instead of 7.1 at 200 lists/s). PostgreSQL's read is asynchronous
+        (`Database.hot_fetch_async`): the loop serves other requests during the round trip, with no thread between
+        (measured on the demo shop, `docs/benchmarks.md`)."""
+        snapshot = self._snapshot(spec)
         if self.db.is_sqlite:
-            response = self._answer(spec)
+            shopper = load_shopper(self.db, customer_id=spec.customer_id, session_id=spec.session_id)
         else:
-            response = await asyncio.get_running_loop().run_in_executor(self.executor, self._answer, spec)
+            shopper = await load_shopper_async(self.db, customer_id=spec.customer_id, session_id=spec.session_id)
+        response = self._answer(spec, snapshot, shopper)
         await self.served.write_grouped(self._served_row(response, spec))
         return response
 
-    def _answer(self, spec: ListSpec) -> ServedList:
+    def _snapshot(self, spec: ListSpec) -> CatalogSnapshot:
+        """The catalog the list is built from; `NotFound` for a product in context that it does not hold."""
         snapshot = self.engine.snapshots.get()
         unknown = [p for p in spec.context_items if p not in snapshot.index]
         if unknown:
             raise NotFound(f"No product with id {unknown[0]!r}.")
-        shopper = load_shopper(self.db, customer_id=spec.customer_id, session_id=spec.session_id)
+        return snapshot
+
+    def _answer(self, spec: ListSpec, snapshot: CatalogSnapshot, shopper: Shopper) -> ServedList:
         model = self.engine.model  # one model for the whole answer, even if a promotion lands meanwhile
         view = self.wearers.view(snapshot, shopper.wearer, self.rules)
         filtered = apply_filters(

@@ -1,6 +1,6 @@
 """Who a list is for: profile, latest signals and purchases, read in one statement, prebuilt and run on the
-driver's own connection (`Database.hot_fetch`): this runs on every request, and on PostgreSQL each statement is a round
-trip."""
+driver's own connection (`Database.hot_fetch`, or `hot_fetch_async` from the event loop on PostgreSQL): this runs on
+every request, and on PostgreSQL each statement is a round trip."""
 
 from __future__ import annotations
 
@@ -112,21 +112,49 @@ def _wearer(prescription: str | None, pd_mm: float | None, face_width_mm: float 
 
 def load_shopper(db: Database, *, customer_id: str | None, session_id: str | None) -> Shopper:
     """The shopper's profile and latest signals; `NotFound` for a customer id nobody registered."""
-    if customer_id is None and session_id is None:
+    which = _which(customer_id, session_id)
+    if which is None:
         return Shopper(None, None, Wearer())
-    which = ("customer" if session_id is None else "both") if customer_id is not None else "session"
     rows = db.hot_fetch(_STATEMENTS[which], {"customer_id": customer_id, "session_id": session_id})
+    if _unprofiled(rows, customer_id) and not db.hot_fetch(_ANY_SIGNAL, {"customer_id": customer_id}):
+        raise NotFound(f"No customer with id {customer_id!r}.")
+    return _shopper(rows, customer_id, session_id)
+
+
+async def load_shopper_async(db: Database, *, customer_id: str | None, session_id: str | None) -> Shopper:
+    """`load_shopper` from the event loop on PostgreSQL (`Database.hot_fetch_async`)."""
+    which = _which(customer_id, session_id)
+    if which is None:
+        return Shopper(None, None, Wearer())
+    rows = await db.hot_fetch_async(_STATEMENTS[which], {"customer_id": customer_id, "session_id": session_id})
+    if _unprofiled(rows, customer_id) and not await db.hot_fetch_async(_ANY_SIGNAL, {"customer_id": customer_id}):
+        raise NotFound(f"No customer with id {customer_id!r}.")
+    return _shopper(rows, customer_id, session_id)
+
+
+def _which(customer_id: str | None, session_id: str | None) -> str | None:
+    if customer_id is None:
+        return None if session_id is None else "session"
+    return "customer" if session_id is None else "both"
+
+
+def _profile(rows: list[Any]) -> Any:
+    return next((row for row in reversed(rows) if row[2] == PROFILE), None)  # the statement's last part
+
+
+def _unprofiled(rows: list[Any], customer_id: str | None) -> bool:
+    """A customer id without a registered customer: served all the same if it already sends signals (a customer
+    the shop has not loaded yet), otherwise unknown."""
+    return customer_id is not None and _profile(rows) is None
+
+
+def _shopper(rows: list[Any], customer_id: str | None, session_id: str | None) -> Shopper:
     wearer, personalise = Wearer(), True
-    if customer_id is not None:
-        profile = next((row for row in reversed(rows) if row[2] == PROFILE), None)  # the statement's last part
-        if profile is None:
-            # A customer the shop has not loaded yet but who already sends signals is served without a profile.
-            if not db.hot_fetch(_ANY_SIGNAL, {"customer_id": customer_id}):
-                raise NotFound(f"No customer with id {customer_id!r}.")
-        else:
-            prescription, consent, _kind, _at, _id, pd_mm, face_width_mm = profile
-            wearer = _wearer(prescription, pd_mm, face_width_mm)
-            personalise = bool((_json(consent) or {}).get("personalization", True))
+    profile = _profile(rows) if customer_id is not None else None
+    if profile is not None:
+        prescription, consent, _kind, _at, _id, pd_mm, face_width_mm = profile
+        wearer = _wearer(prescription, pd_mm, face_width_mm)
+        personalise = bool((_json(consent) or {}).get("personalization", True))
     if not personalise:
         return Shopper(customer_id, session_id, wearer, personalise=False)
     latest = sorted((at, key, product_id, action) for product_id, action, kind, at, key, *_ in rows if kind == LATEST)
