@@ -52,15 +52,15 @@ class PrincipalCache:
         loop = asyncio.get_running_loop()
         task = self._looking.get((loop, key))
         if task is None:
-            task = self._looking[loop, key] = loop.create_task(self._look_up(loop, key, look_up))
+            look = self._look_up(loop, key, look_up, self._generation)
+            task = self._looking[loop, key] = loop.create_task(look)
             task.add_done_callback(_retrieve)
         # Shielded: a caller that goes away does not cancel the look-up the others wait for.
         return await asyncio.shield(task)
 
     async def _look_up(
-        self, loop: asyncio.AbstractEventLoop, key: str, look_up: Callable[[], Awaitable[Principal]]
+        self, loop: asyncio.AbstractEventLoop, key: str, look_up: Callable[[], Awaitable[Principal]], generation: int
     ) -> Principal:
-        generation = self._generation
         try:
             principal = await look_up()
         finally:
