@@ -9,8 +9,9 @@ from concurrent.futures import Executor
 from typing import Any
 
 import orjson
+from sqlalchemy import text
 
-from optirec.db import Database, WriteLockBusy, postgres_bulk_insert, sqlite_bulk_insert, sqlite_time
+from optirec.db import Database, WriteLockBusy, sqlite_bulk_insert, sqlite_time
 from optirec.recommend.models import ServedRecommendation
 
 Row = dict[str, Any]
@@ -25,7 +26,14 @@ _COLUMNS = (
     ("context", "jsonb"),
     ("served_at", "timestamptz"),
 )
-_POSTGRES_INSERT = postgres_bulk_insert(ServedRecommendation.__tablename__, _COLUMNS)
+# PostgreSQL takes a group as one JSON document, split into rows by the server: psycopg escaped every element of
+# per-column arrays in Python, one regular-expression substitution per list's JSON (measured on the demo shop: 5 % of a
+# worker's time at saturation).
+_POSTGRES_INSERT = text(
+    f"INSERT INTO {ServedRecommendation.__tablename__} ({', '.join(name for name, _ in _COLUMNS)}) "
+    f"SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
+    f"AS r({', '.join(f'{name} {kind}' for name, kind in _COLUMNS)})"
+)
 _SQLITE_INSERT = sqlite_bulk_insert(ServedRecommendation.__tablename__, _COLUMNS)
 
 
@@ -123,12 +131,9 @@ class ServedLog:
         written.add_done_callback(finished)
 
 
-def _postgres_columns(rows: list[Row]) -> dict[str, list[Any]]:
-    """The rows as `_POSTGRES_INSERT` takes them: one array per column, the JSON columns as text."""
-    columns = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
-    for name in ("items", "context"):
-        columns[name] = [_json(value) for value in columns[name]]
-    return columns
+def _postgres_columns(rows: list[Row]) -> dict[str, str]:
+    """The rows as `_POSTGRES_INSERT` takes them: one JSON array of objects (times in RFC 3339, with their zone)."""
+    return {"rows": orjson.dumps(rows).decode()}
 
 
 def _error(future: asyncio.Future[Any]) -> BaseException | None:
