@@ -109,3 +109,34 @@ def test_the_serving_adapter_names_the_item_that_relates_most(trained: TrainOutp
     related = adapter.related_scores(items)
     assert related is not None and np.allclose(related, dense[list(rows.values())].sum(axis=0), atol=1e-6)
     assert adapter.related_scores(["nope"]) is None
+
+
+def test_a_history_encoded_lately_reuses_its_vector_and_a_new_signal_encodes_anew(trained: TrainOutput) -> None:
+    model = Recommender.load(trained.path)
+    history = [("i0", "view"), ("i1", "view"), ("i2", "add_to_cart")]
+    first = model.score(history)
+    assert (model.user_vectors.hits, model.user_vectors.misses) == (0, 1)
+    again = model.score(list(history))  # the same signals, asked again
+    assert (model.user_vectors.hits, model.user_vectors.misses) == (1, 1)
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_array_equal(again, Recommender.load(trained.path).score(history))  # as a cold model answers
+    model.score([*history, ("i3", "view")])  # one signal more
+    model.score([("i0", "view"), ("i1", "view"), ("i2", "view")])  # the same products, another action
+    assert (model.user_vectors.hits, model.user_vectors.misses) == (1, 3)
+
+
+def test_the_user_vector_cache_keeps_its_size_and_drops_the_oldest(trained: TrainOutput) -> None:
+    from optirec.ml.index import UserVectorCache
+
+    model, cache = Recommender.load(trained.path), UserVectorCache(size=2)
+    viewed = np.ones(1, dtype=np.int64)
+
+    def encode(row: int) -> np.ndarray:
+        return cache.vector(model.encoder, model.item_table, np.array([row], dtype=np.int64), viewed)
+
+    for row in range(3):
+        encode(row)
+    np.testing.assert_array_equal(encode(2), model.encoder.encode(model.item_table[[2]], viewed))
+    assert (cache.hits, cache.misses) == (1, 3)  # the newest was kept
+    encode(0)
+    assert (cache.hits, cache.misses) == (1, 4)  # the oldest was dropped

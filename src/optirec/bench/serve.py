@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -146,13 +147,37 @@ def measure(
     # varies by half from one 10-second window to the next, and the ratio should not flatter the lists).
     healthz_before = _wrk(server, int(args.seconds), args.connections)
     run_load(open_loop("127.0.0.1", server.port, make, rate=50, seconds=3))  # warm caches
+    before = _user_vectors(server)
     fixed = run_load(open_loop("127.0.0.1", server.port, make, rate=rate, seconds=args.seconds))
+    fixed.reused = _reused(before, before := _user_vectors(server))
     lua_bodies = ", ".join("[[" + b.decode() + "]]" for b in bodies)
     script = f'KEY = "{key}"\nBODIES = {{{lua_bodies}}}\n' + WRK_PERSONALIZED
     saturation = _wrk(server, int(args.seconds), args.connections, script)
+    saturation.reused = _reused(before, _user_vectors(server))
     healthz_after = _wrk(server, int(args.seconds), args.connections)
     healthz = max(healthz_before, healthz_after, key=lambda r: r.rate)
     return fixed, saturation, healthz
+
+
+def _user_vectors(server: Server) -> dict[str, float]:
+    """The server's count of personal lists by how their shopper vector was had (`optirec_user_vectors_total`, every
+    worker's), from /metrics."""
+    with urllib.request.urlopen(f"{server.base}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    counts: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("optirec_user_vectors_total{"):
+            labels, value = line.rsplit(" ", 1)
+            counts[labels.split('result="', 1)[1].split('"', 1)[0]] = float(value)
+    return counts
+
+
+def _reused(before: dict[str, float], after: dict[str, float]) -> float | None:
+    """The share of the personal lists served between two counts that reused a shopper vector: the bench's shoppers
+    recur (5,000 request bodies), so some ask again with the same signals (`ml.index.UserVectorCache`)."""
+    reused = after.get("reused", 0.0) - before.get("reused", 0.0)
+    total = reused + after.get("encoded", 0.0) - before.get("encoded", 0.0)
+    return reused / total if total else None
 
 
 def _train(url: str, data_dir: Path, args: argparse.Namespace) -> str:
@@ -252,9 +277,15 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
         table.add_row("", "", "", f"  personalized / healthz = {sat_rate / health_rate:.0%}", "", "", "", "", "")
         table.add_row("", "", "", f"  server CPU per request: {_cpu_ms(r.saturation)} / {_cpu_ms(r.healthz)} ms",
                       "", "", "", "", "")  # fmt: skip
+        table.add_row("", "", "", f"  shopper vectors reused: {_share(r.fixed.reused)} at {r.fixed_rate:g}/s, "
+                      f"{_share(r.saturation.reused)} at saturation", "", "", "", "", "")  # fmt: skip
     console.print(table)
     for r in rows:
         console.print(f"{r.backend} / {r.shop}: {r.steadiness.summary()}")
+
+
+def _share(value: float | None) -> str:
+    return "?" if value is None else f"{value:.0%}"
 
 
 def _cpu_ms(result: LoadResult) -> str:

@@ -18,7 +18,7 @@ import numpy.typing as npt
 from optirec.errors import InvalidInput, NotFound
 from optirec.ml.artifact import load_artifact, save_artifact
 from optirec.ml.data import ACTION_CODE, ACTION_WEIGHTS, ACTIONS
-from optirec.ml.index import UserEncoderNumpy, scores_for, top_items
+from optirec.ml.index import UserEncoderNumpy, UserVectorCache, scores_for, top_items
 from optirec.ml.itemitem import ItemItem, recency_weights
 from optirec.ml.kernels import blend_pair
 
@@ -45,6 +45,7 @@ class Recommender:
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.user_vectors = UserVectorCache()
         self._index = {item: i for i, item in enumerate(self.item_ids)}
         self._token_index = {t: k + 1 for k, t in enumerate(self.vocabulary)}
 
@@ -79,7 +80,9 @@ class Recommender:
         context_rows = np.array([self._index[c] for c in context if c in self._index], dtype=np.int64)
         if items.size == 0 and context_rows.size == 0:
             return np.log1p(self.popularity).astype(np.float32)
-        network = scores_for(self.encoder.encode(self.item_table[items], actions + 1), self.item_table)
+        network = scores_for(
+            self.user_vectors.vector(self.encoder, self.item_table, items, actions + 1), self.item_table
+        )
         if self.item_item is None or self.weights[1] == 0.0:
             return network
         history = recency_weights(actions, self.decay, ACTION_TABLE)

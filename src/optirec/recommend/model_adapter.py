@@ -7,12 +7,19 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+from prometheus_client import Counter
 
 from optirec.ml.data import ACTION_CODE
 from optirec.ml.kernels import strongest_rows
 from optirec.ml.recommender import Recommender
 
 FloatArray = npt.NDArray[np.float32]
+USER_VECTORS = Counter(
+    "optirec_user_vectors_total",
+    "Personal lists by how their shopper's vector was had: encoded from the latest signals, or reused from a list "
+    "served lately on the same signals (`ml.index.UserVectorCache`).",
+    ["result"],
+)
 IntArray = npt.NDArray[np.int64]
 
 
@@ -36,7 +43,11 @@ class TrainedModel:
         known = [(item, action) for item, action in history if item in self._index and action in ACTION_CODE]
         if not known:
             return None
-        return self._model.score(known)
+        vectors = self._model.user_vectors
+        hits = vectors.hits
+        scores = self._model.score(known)
+        USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
+        return scores
 
     def related_scores(self, items: Sequence[str]) -> FloatArray | None:
         rows = self._rows(items)
