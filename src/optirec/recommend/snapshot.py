@@ -6,6 +6,7 @@ a rebuilt snapshot replaces the old one in a single reference swap, so a request
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from optirec.eyewear.vectorized import FrameArrays
 from optirec.eyewear.wearer import Frame
 from optirec.recommend.schemas import ProductSummary
 from optirec.training.export import product_attributes
+
+log = logging.getLogger(__name__)
 
 BoolArray = npt.NDArray[np.bool_]
 
@@ -139,39 +142,64 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
 
 
 class SnapshotCache:
-    """The current snapshot; `get()` rebuilds it when the catalog changed (checked every `check_seconds`, and at
-    once after `invalidate()`, which this process's catalog writes call)."""
+    """The current snapshot. `get()` rebuilds it at once after `invalidate()` (which this process's catalog writes
+    call, so that a write is seen by the next list), and the first time. Every `check_seconds` otherwise, a background
+    thread checks whether another process changed the catalog and rebuilds it if so, while requests keep the current
+    one: the check counts every product (milliseconds on a large shop), and the rebuild reads them all (seconds),
+    which in the event loop held every request of the worker."""
 
     def __init__(self, db: Database, rules: RuleSettings, *, check_seconds: float = 5.0) -> None:
         self._db, self._rules, self._check_seconds = db, rules, check_seconds
         self._snapshot: CatalogSnapshot | None = None
         self._checked_at = 0.0
         self._dirty = True
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one check or build at a time
+        self._checking = False  # a background check is running
+        self._flag = threading.Lock()  # guards `_checking` only: never held during a check
         self.on_build: Callable[[], None] | None = None  # runs after each new snapshot (the app freezes it)
-
-    def _fresh(self) -> bool:
-        return not self._dirty and time.monotonic() - self._checked_at < self._check_seconds
 
     def get(self) -> CatalogSnapshot:
         snapshot = self._snapshot
-        if snapshot is not None and self._fresh():
+        if snapshot is not None and not self._dirty:
+            if time.monotonic() - self._checked_at >= self._check_seconds and not self._checking:
+                self._check_in_background()
             return snapshot
         with self._lock:
-            if self._snapshot is not None and self._fresh():
-                return self._snapshot
-            # Cleared before reading: a change committed while we build marks it dirty again.
-            self._dirty = False
-            with self._db.read() as session:
-                snapshot = self._snapshot
-                built = snapshot is None or catalog_version(session) != snapshot.version
-                if built:
-                    snapshot = self._snapshot = build_snapshot(session, self._rules)
-            self._checked_at = time.monotonic()
-            if built and self.on_build is not None:
-                self.on_build()
+            if self._snapshot is None or self._dirty:
+                self._check()
+            snapshot = self._snapshot
             assert snapshot is not None
             return snapshot
+
+    def _check(self) -> None:
+        """Rebuild the snapshot if the catalog changed (the caller holds the lock)."""
+        # Cleared before reading: a change committed while we build marks it dirty again.
+        self._dirty = False
+        with self._db.read() as session:
+            snapshot = self._snapshot
+            built = snapshot is None or catalog_version(session) != snapshot.version
+            if built:
+                self._snapshot = build_snapshot(session, self._rules)
+        self._checked_at = time.monotonic()
+        if built and self.on_build is not None:
+            self.on_build()
+
+    def _check_in_background(self) -> None:
+        with self._flag:
+            if self._checking:
+                return
+            self._checking = True
+        threading.Thread(target=self._run_check, name="optirec-catalog-check", daemon=True).start()
+
+    def _run_check(self) -> None:
+        try:
+            with self._lock:
+                self._check()
+        except Exception:  # keep serving the current snapshot; try again after the interval
+            log.exception("could not check the catalog for changes")
+            self._checked_at = time.monotonic()
+        finally:
+            self._checking = False
 
     def invalidate(self) -> None:
         self._dirty = True
