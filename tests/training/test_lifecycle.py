@@ -100,6 +100,36 @@ def test_a_trained_model_is_registered_promoted_and_served(trained: tuple[Settin
         assert body.json()["model_version"] == version and body.json()["fallback"] is False
 
 
+def test_lists_count_how_their_shopper_vector_was_had_and_the_warm_up_does_not(
+    trained: tuple[Settings, AppState, str],
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def counted() -> tuple[float, float]:
+        value = REGISTRY.get_sample_value
+        return (value("optirec_user_vectors_total", {"result": "encoded"}) or 0.0,
+                value("optirec_user_vectors_total", {"result": "reused"}) or 0.0)  # fmt: skip
+
+    settings, state, _version = trained
+    before = counted()
+    with TestClient(create_app(settings, state)) as client:
+        assert client.app.state.optirec.extras["recommender"].engine.warmed.wait(30)  # type: ignore[attr-defined]
+        assert counted() == before  # the warm-up scored, but served no list
+        headers = {"X-API-Key": make_key(state.db)}
+        assert client.put("/api/customers/counted", json={}, headers=headers).status_code == 200
+        views = [
+            {"event_id": f"counted-{k}", "customer_id": "counted", "product_id": product, "action_type": "view",
+             "occurred_at": f"2026-11-02T10:0{k}:00Z"}
+            for k, product in enumerate(["cat-eye-3", "round-5"])
+        ]  # fmt: skip
+        assert client.post("/api/recommendations/signals", json=views, headers=headers).status_code == 200
+        for _ in range(2):  # a history no list has had yet, then the same again (no new signal in between)
+            asked = client.post("/api/recommendations/personalized", json={"customer_id": "counted"}, headers=headers)
+            assert asked.status_code == 200
+    encoded, reused = counted()
+    assert (encoded - before[0], reused - before[1]) == (1, 1)
+
+
 def test_one_new_signal_moves_the_next_list_without_retraining(trained: tuple[Settings, AppState, str]) -> None:
     settings, state, _version = trained
     with TestClient(create_app(settings, state)) as client:

@@ -38,8 +38,11 @@ class LiveModel(Protocol):
     @property
     def item_ids(self) -> Sequence[str]: ...
 
-    def personal_scores(self, history: Sequence[tuple[str, str]]) -> npt.NDArray[np.float32] | None:
-        """Scores over `item_ids` for a shopper's signals (oldest first), or None when none of them is known."""
+    def personal_scores(
+        self, history: Sequence[tuple[str, str]], *, warm_up: bool = False
+    ) -> npt.NDArray[np.float32] | None:
+        """Scores over `item_ids` for a shopper's signals (oldest first), or None when none of them is known.
+        `warm_up`: scored to build or load the compiled kernels, not for a list (left out of the metrics)."""
 
     def related_scores(self, items: Sequence[str]) -> npt.NDArray[np.float32] | None:
         """Item-to-item scores over `item_ids` for the given products; None when none of them is known."""
@@ -140,7 +143,7 @@ class Engine:
         serving, _ = self.serving(self.snapshots.get(), model)
         if serving.item_ids:
             first = serving.item_ids[0]
-            serving.personal_scores([(first, "view")])
+            serving.personal_scores([(first, "view")], warm_up=True)
             serving.related_scores([first])
 
     def prepared(self, model: LiveModel) -> bool:

@@ -39,14 +39,15 @@ class TrainedModel:
     def item_ids(self) -> Sequence[str]:
         return self._model.item_ids
 
-    def personal_scores(self, history: Sequence[tuple[str, str]]) -> FloatArray | None:
+    def personal_scores(self, history: Sequence[tuple[str, str]], *, warm_up: bool = False) -> FloatArray | None:
         known = [(item, action) for item, action in history if item in self._index and action in ACTION_CODE]
         if not known:
             return None
         vectors = self._model.user_vectors
         hits = vectors.hits
         scores = self._model.score(known)
-        USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
+        if not warm_up:
+            USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
         return scores
 
     def related_scores(self, items: Sequence[str]) -> FloatArray | None:
