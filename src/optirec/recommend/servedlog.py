@@ -102,25 +102,24 @@ class ServedLog:
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         group, self._pending = self._pending, []
         rows = [row for row, _ in group]
-        self._writing = True
-        if not self._db.is_sqlite:  # one group in flight at a time; the rows handed in meanwhile make the next one
-            task = loop.create_task(self._db.hot_execute_async(_POSTGRES_INSERT, _postgres_columns(rows)))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-            written: asyncio.Future[Any] = task
-        else:
+        written: asyncio.Future[Any]
+        if self._db.is_sqlite:
             try:
                 stored = self.write_many(rows, wait=False)
             except Exception as error:  # each list waiting on the group answers with the error
-                self._writing = False
                 _settle(group, error)
                 return
             if stored:
-                self._writing = False
                 _settle(group, None)
                 return
             # Another process holds the write lock: on the executor, one group at a time.
             written = loop.run_in_executor(self._executor, self.write_many, rows)
+        else:  # one group in flight at a time; the rows handed in meanwhile make the next one
+            task = loop.create_task(self._db.hot_execute_async(_POSTGRES_INSERT, _postgres_columns(rows)))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            written = task
+        self._writing = True
 
         def finished(future: asyncio.Future[Any]) -> None:
             self._writing = False
