@@ -8,10 +8,7 @@ from optirec.recommend.live import _Mapped
 
 
 def _mapping(positions: list[int]) -> _Mapped:
-    at = np.array(positions, dtype=np.int64)
-    known = np.flatnonzero(at >= 0)
-    every = known.size == at.size
-    return _Mapped(model=None, positions=at, known=None if every else known, sources=None if every else at[known])  # type: ignore[arg-type]
+    return _Mapped.of(None, np.array(positions, dtype=np.int64))  # type: ignore[arg-type]
 
 
 def test_scores_land_on_the_catalog_positions_of_their_items() -> None:

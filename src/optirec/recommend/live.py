@@ -58,8 +58,13 @@ class _Mapped:
 
     model: LiveModel
     positions: IntArray  # the model's item index of each catalog position, −1 where it knows nothing of it
-    known: IntArray | None  # the positions it knows; None when it knows them all (the usual case)
-    sources: IntArray | None  # their item indexes
+    # The positions it knows and their item indexes; None when it knows them all (the usual case).
+    partial: tuple[IntArray, IntArray] | None
+
+    @classmethod
+    def of(cls, model: LiveModel, positions: IntArray) -> _Mapped:
+        known = np.flatnonzero(positions >= 0)
+        return cls(model, positions, None if known.size == positions.size else (known, positions[known]))
 
     def onto(self, scores: npt.NDArray[np.float32] | None) -> FloatArray | None:
         """Scores over the model's items as scores over catalog positions, NaN where the model knows nothing of
@@ -67,10 +72,11 @@ class _Mapped:
         shop, three passes over 50,000 positions a source)."""
         if scores is None:
             return None
-        if self.known is None or self.sources is None:
+        if self.partial is None:
             return scores.take(self.positions).astype(np.float64)
+        known, sources = self.partial
         out = np.full(self.positions.size, np.nan)
-        out[self.known] = scores.take(self.sources)
+        out[known] = scores.take(sources)
         return out
 
 
@@ -127,9 +133,7 @@ class Engine:
             model = extend(list(zip(snapshot.ids, snapshot.content, strict=True)))
         index = {item: i for i, item in enumerate(model.item_ids)}
         positions = np.array([index.get(pid, -1) for pid in snapshot.ids], dtype=np.int64)
-        known = np.flatnonzero(positions >= 0)
-        every = known.size == positions.size
-        mapped = _Mapped(model, positions, None if every else known, None if every else positions[known])
+        mapped = _Mapped.of(model, positions)
         with self._lock:
             while len(self._serving) >= 2:
                 self._serving.pop(next(iter(self._serving)))
