@@ -17,7 +17,7 @@ from typing import Any, cast
 from sqlalchemy import JSON, DateTime, Engine, MetaData, TextClause, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DBAPIError, InvalidRequestError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -261,7 +261,8 @@ class HotPath:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self.dialect = self._dialect = engine.dialect
+        self.dialect = engine.dialect
+        self.driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error  # the driver's own base error
         self._local = threading.local()
         self._compiled: dict[int, _Compiled] = {}
         self._opened: dict[threading.Thread, PoolProxiedConnection] = {}
@@ -301,18 +302,20 @@ class HotPath:
                 yield cursor
             finally:
                 cursor.close()
-        except self._dialect.loaded_dbapi.Error as error:
+        except self.driver_error as error:
             self._drop(connection)
-            raise DBAPIError.instance(
-                sql, arguments, error, self._dialect.loaded_dbapi.Error, dialect=self._dialect
-            ) from error
+            raise self.as_sqlalchemy(sql, arguments, error) from error
+
+    def as_sqlalchemy(self, sql: str, arguments: Any, error: Exception) -> StatementError:
+        """A driver error as SQLAlchemy raises it (so that `OperationalError`, a lost database, answers 503)."""
+        return DBAPIError.instance(sql, arguments, error, self.driver_error, dialect=self.dialect)
 
     def arguments(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[str, Any]:
         """The driver's SQL and arguments: the statement's own bound values (limits, literals) as compiled, the
         caller's by name. SQLAlchemy's `construct_params` did the same work per call, and cost as much as the rest."""
         found = self._compiled.get(id(statement))
         if found is None:
-            found = self._compiled[id(statement)] = _Compiled.of(statement, self._dialect)
+            found = self._compiled[id(statement)] = _Compiled.of(statement, self.dialect)
         values = found.defaults | params
         missing = found.required - values.keys()
         if missing:
@@ -371,7 +374,6 @@ class AsyncHotPath:
 
     def __init__(self, sync: HotPath, connect_kwargs: dict[str, Any]) -> None:
         self._sync = sync
-        self._dialect = sync.dialect
         self._connect_kwargs = connect_kwargs
         self._pools: dict[asyncio.AbstractEventLoop, _LoopConnections] = {}
 
@@ -394,17 +396,16 @@ class AsyncHotPath:
         pool = self._pools.get(loop)
         if pool is None:
             pool = self._pools[loop] = _LoopConnections(self._connect, self.CONNECTIONS)
-        error_type = self._dialect.loaded_dbapi.Error
         try:
             connection = await pool.acquire()
-        except error_type as error:
-            raise DBAPIError.instance(sql, arguments, error, error_type, dialect=self._dialect) from error
+        except self._sync.driver_error as error:
+            raise self._sync.as_sqlalchemy(sql, arguments, error) from error
         try:
             async with connection.cursor() as cursor:
                 yield cursor
-        except error_type as error:
+        except self._sync.driver_error as error:
             pool.drop(connection)
-            raise DBAPIError.instance(sql, arguments, error, error_type, dialect=self._dialect) from error
+            raise self._sync.as_sqlalchemy(sql, arguments, error) from error
         except BaseException:
             pool.drop(connection)
             raise
