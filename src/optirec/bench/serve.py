@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
 
@@ -164,12 +165,12 @@ def _user_vectors(server: Server) -> dict[str, float]:
     worker's), from /metrics."""
     with urllib.request.urlopen(f"{server.base}/metrics", timeout=10) as answer:
         text = answer.read().decode()
-    counts: dict[str, float] = {}
-    for line in text.splitlines():
-        if line.startswith("optirec_user_vectors_total{"):
-            labels, value = line.rsplit(" ", 1)
-            counts[labels.split('result="', 1)[1].split('"', 1)[0]] = float(value)
-    return counts
+    return {
+        sample.labels["result"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "optirec_user_vectors_total"
+    }
 
 
 def _reused(before: dict[str, float], after: dict[str, float]) -> float | None:
