@@ -209,6 +209,76 @@ def test_lists_served_while_an_insert_is_in_flight_make_the_next_group(db: Datab
     assert _count(db) == 11 and _transactions(db, log) == 2
 
 
+async def _building_until(log: ServedLog, release: asyncio.Event, row: dict[str, object] | None) -> None:
+    """A list being built until `release` is set: then it hands `row` in (None: it fails instead)."""
+    with log.building() as building:
+        await release.wait()
+        if row is None:
+            raise RuntimeError("the list failed")
+        committed = building.hand_in(row)
+    await committed
+
+
+def test_a_group_waits_for_the_lists_still_being_built(db: Database) -> None:
+    """A list handed in while another is still being built (awaiting its shopper read) waits for it, and the two
+    are committed in one transaction."""
+    log = _CountingLog(db)
+    log.GROUP_WAIT = 30.0  # longer than the test: only the other list's row lets the group go
+
+    async def serve() -> None:
+        release = asyncio.Event()
+        other = asyncio.ensure_future(_building_until(log, release, _row(1)))
+        await asyncio.sleep(0)  # the other list is being built
+        first = asyncio.ensure_future(log.write_grouped(_row(0)))
+        await asyncio.sleep(0.05)
+        assert not first.done() and _count(db) == 0
+        release.set()
+        await asyncio.gather(first, other)
+        await db.close_async()
+
+    asyncio.run(serve())
+    assert _count(db) == 2 and _transactions(db, log) == 1
+
+
+def test_a_list_that_fails_while_being_built_lets_the_group_go(db: Database) -> None:
+    log = _CountingLog(db)
+    log.GROUP_WAIT = 30.0
+
+    async def serve() -> None:
+        release = asyncio.Event()
+        failing = asyncio.ensure_future(_building_until(log, release, None))
+        await asyncio.sleep(0)
+        first = asyncio.ensure_future(log.write_grouped(_row(0)))
+        await asyncio.sleep(0.05)
+        assert not first.done()
+        release.set()
+        await asyncio.wait_for(first, 5)
+        with pytest.raises(RuntimeError, match="the list failed"):
+            await failing
+        await db.close_async()
+
+    asyncio.run(serve())
+    assert _count(db) == 1
+
+
+def test_a_group_waits_for_a_slow_list_no_longer_than_the_group_wait(db: Database) -> None:
+    log = _CountingLog(db)
+    log.GROUP_WAIT = 0.05
+
+    async def serve() -> None:
+        release = asyncio.Event()
+        slow = asyncio.ensure_future(_building_until(log, release, _row(1)))
+        await asyncio.sleep(0)
+        await asyncio.wait_for(log.write_grouped(_row(0)), 5)  # committed while the slow list is still being built
+        assert not slow.done() and _count(db) == 1
+        release.set()
+        await slow
+        await db.close_async()
+
+    asyncio.run(serve())
+    assert _count(db) == 2 and _transactions(db, log) == 2
+
+
 def test_list_ids_are_unique_and_grow_with_the_serving_time() -> None:
     import time
 

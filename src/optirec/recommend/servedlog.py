@@ -64,8 +64,15 @@ class ServedLog:
       several lists finish per turn;
     - on PostgreSQL, one insert at a time on an asynchronous connection (`Database.hot_execute_async`), and the rows
       handed in meanwhile make the next one: one round trip per group instead of one per list, which took a third
-      of the list thread's time at saturation when lists were built on a thread.
+      of the list thread's time at saturation when lists were built on a thread. A group also waits for the lists
+      still being built in this process (`building`: those awaiting their shopper read), for at most `GROUP_WAIT`:
+      an insert costs the database and the worker about 0.1 ms for a group of two, and 0.03 ms a row for a group of
+      ten (measured on the demo shop, `docs/benchmarks.md`). A list alone is sent off at once, so a quiet shop waits
+      for nothing; on SQLite a list is built without a pause, so none is ever waited for.
     """
+
+    GROUP_WAIT = 0.005  # seconds a handed-in row waits at most for the lists still being built
+    GROUP_MAX = 64  # rows sent off at once, whoever is still being built
 
     def __init__(self, db: Database, executor: Executor | None = None) -> None:
         self._db = db
@@ -73,6 +80,10 @@ class ServedLog:
         self._executor = executor
         self._pending: list[tuple[Row, asyncio.Future[None]]] = []
         self._writing = False  # a group's insert is in flight (PostgreSQL's, or SQLite's on the executor)
+        self._building = 0  # lists being built in this process, whose rows are still to come (`building`)
+        self._pending_since = 0.0  # the loop's time when the oldest pending row was handed in
+        self._due: asyncio.Handle | None = None  # the flush, scheduled
+        self._timer: asyncio.TimerHandle | None = None  # the flush at `GROUP_WAIT`, while lists are being built
         self._tasks: set[asyncio.Task[None]] = set()  # PostgreSQL's inserts in flight, kept from the collector
 
     def write_many(self, rows: list[Row], *, wait: bool = True) -> bool:
@@ -89,17 +100,39 @@ class ServedLog:
             return False
         return True
 
+    def building(self) -> Building:
+        """Count a list as being built until it hands its row in (`Building.hand_in`) or fails: on PostgreSQL a
+        group waits for the lists still being built, so that they share its insert (see the class)."""
+        return Building(self)
+
     async def write_grouped(self, row: Row) -> None:
         """Store the row, committed when this returns, with the rows other lists hand in meanwhile (see the
         class)."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        self._pending.append((row, done))
-        if len(self._pending) == 1 and not self._writing:
-            loop.call_soon(self._flush, loop)  # after the callbacks already due: the other lists of this turn
-        await done
+        with self.building() as building:
+            committed = building.hand_in(row)
+        await committed
+
+    def _consider(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Send the pending rows off as a group, or wait for more: not while a group is in flight (one at a time);
+        on PostgreSQL not while another list is being built, for at most `GROUP_WAIT`."""
+        if not self._pending or self._writing or self._due is not None:
+            return
+        waited = loop.time() - self._pending_since
+        if self._building == 0 or waited >= self.GROUP_WAIT or len(self._pending) >= self.GROUP_MAX:
+            # After the callbacks already due: the other lists that finish in this turn of the loop.
+            self._due = loop.call_soon(self._flush, loop)
+        elif self._timer is None:
+            self._timer = loop.call_at(self._pending_since + self.GROUP_WAIT, self._timed_out, loop)
+
+    def _timed_out(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        self._consider(loop)
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._due = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         group, self._pending = self._pending, []
         rows = [row for row, _ in group]
         written: asyncio.Future[Any]
@@ -124,10 +157,43 @@ class ServedLog:
         def finished(future: asyncio.Future[Any]) -> None:
             self._writing = False
             _settle(group, _error(future))
-            if self._pending:
-                self._flush(loop)
+            self._consider(loop)
 
         written.add_done_callback(finished)
+
+
+class Building:
+    """A list being built, counted by its log until it hands its row in or fails (`ServedLog.building`)."""
+
+    def __init__(self, log: ServedLog) -> None:
+        self._log = log
+        self._counted = False
+
+    def __enter__(self) -> Building:
+        self._log._building += 1
+        self._counted = True
+        return self
+
+    def hand_in(self, row: Row) -> asyncio.Future[None]:
+        """Add the list's row to the next group; the future is done when that group is committed."""
+        if not self._counted:
+            raise RuntimeError("A list hands its row in once.")
+        log, loop = self._log, asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        if not log._pending:
+            log._pending_since = loop.time()
+        log._pending.append((row, done))
+        self._leave(loop)
+        return done
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._counted:  # failed or cancelled before handing its row in: the group no longer waits for it
+            self._leave(asyncio.get_running_loop())
+
+    def _leave(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._counted = False
+        self._log._building -= 1
+        self._log._consider(loop)
 
 
 def _postgres_columns(rows: list[Row]) -> dict[str, str]:
