@@ -117,16 +117,23 @@ def make_engine(url: str, *, pool_size: int = 10, hot: bool = False) -> Engine:
         return engine
     if hot:
         engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT")
-        event.listen(engine, "connect", _asynchronous_commit)
+        event.listen(engine, "connect", _hot_session)
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
-def _asynchronous_commit(dbapi_connection: Any, _record: Any) -> None:
-    # The hot pool writes only the served-list log, which is for attribution, not money: its commits need not wait
-    # for the disk flush (PostgreSQL flushes within a fraction of a second). Signals keep the synchronous commit.
+# The hot path's sessions on PostgreSQL:
+# - they write only the served-list log, which is for attribution, not money: its commits need not wait for the disk
+#   flush (PostgreSQL flushes within a fraction of a second). Signals keep the synchronous commit;
+# - their statements (the shopper reads, the log's insert) are index look-ups whatever their values, and run
+#   prepared: planning a batch read anew for its values (PostgreSQL's choice for an array parameter) cost the
+#   database 0.19 ms against 0.06 with the generic plan (measured on the demo shop).
+_HOT_SESSION = "SET synchronous_commit TO OFF; SET plan_cache_mode TO force_generic_plan"
+
+
+def _hot_session(dbapi_connection: Any, _record: Any) -> None:
     with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO OFF")
+        cursor.execute(_HOT_SESSION)
 
 
 def _disable_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
@@ -415,7 +422,7 @@ class AsyncHotPath:
         import psycopg
 
         connection = await psycopg.AsyncConnection.connect(**self._connect_kwargs, autocommit=True)
-        await connection.execute("SET synchronous_commit TO OFF")  # as `HotPath`'s pool: see `_asynchronous_commit`
+        await connection.execute(_HOT_SESSION)  # as `HotPath`'s pool
         return connection
 
     async def close(self) -> None:

@@ -1,15 +1,20 @@
-"""`load_shopper`: profile, latest signals and purchases in one statement, on both backends."""
+"""`load_shopper`: profile, latest signals and purchases in one statement, on both backends; `BatchedReads`, several
+customers in one statement, on PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from optirec.db import Database
 from optirec.errors import NotFound
-from optirec.recommend.shopper import HISTORY_LIMIT, load_shopper
+from optirec.recommend.shopper import HISTORY_LIMIT, BatchedReads, Shopper, load_shopper
 from tests.conftest import signal_data
 
 MYOPE = {"right": {"sph": -5.25, "cyl": -0.5, "axis": 180}, "left": {"sph": -5.0}}
@@ -88,3 +93,130 @@ def test_sessions_and_customers_without_a_profile(
     assert unloaded.history == [("S", "view"), ("N", "purchase")] and unloaded.bought == frozenset({"N"})
     assert unloaded.wearer.rx is None
     assert nobody.history == [] and nobody.customer_id is None
+
+
+# ---- `BatchedReads`: PostgreSQL's reads from the event loop ----
+
+
+class _CountingDatabase:
+    """The real database, counting the statements the event loop's path runs."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.statements = 0
+
+    async def hot_fetch_async(self, statement: Any, params: dict[str, Any]) -> list[Any]:
+        self.statements += 1
+        return await self.db.hot_fetch_async(statement, params)
+
+
+def _batched(db: Database) -> tuple[_CountingDatabase, BatchedReads]:
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's event-loop reads")
+    counting = _CountingDatabase(db)
+    return counting, BatchedReads(counting)  # type: ignore[arg-type]
+
+
+def _shoppers(client: TestClient, headers: dict[str, str], count: int) -> list[str]:
+    customers = [_customer(client, headers, {"prescription": MYOPE, "face_width_mm": 130 + i}) for i in range(count)]
+    _send(client, headers, *[
+        signal_data(customer_id=c, product_id=f"P{i}-{k}", action_type=action, occurred_at=_at(k))
+        for i, c in enumerate(customers) for k, action in enumerate(["view", "add_to_cart", "purchase"][: i + 1])
+    ])  # fmt: skip
+    return customers
+
+
+def test_customers_asked_for_together_are_read_in_one_statement(
+    client: TestClient, db: Database, service_headers: dict[str, str]
+) -> None:
+    counting, reads = _batched(db)
+    customers = _shoppers(client, service_headers, 3)
+
+    async def serve() -> list[Shopper]:
+        try:
+            return list(await asyncio.gather(*(reads.load(customer_id=c, session_id=None) for c in customers)))
+        finally:
+            await db.close_async()
+
+    shoppers = asyncio.run(serve())
+    assert counting.statements == 1
+    assert shoppers == [load_shopper(db, customer_id=c, session_id=None) for c in customers]  # each their own
+    assert [len(s.history) for s in shoppers] == [1, 2, 3] and shoppers[2].bought == frozenset({"P2-2"})
+
+
+def test_customers_asked_for_while_a_read_is_in_flight_make_the_next_batch(
+    client: TestClient, db: Database, service_headers: dict[str, str]
+) -> None:
+    counting, reads = _batched(db)
+    customers = _shoppers(client, service_headers, 6)
+
+    async def serve() -> list[Shopper]:
+        try:
+            with db.engine.connect() as holder:
+                holder.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))  # reads wait until commit
+                first = asyncio.ensure_future(reads.load(customer_id=customers[0], session_id=None))
+                await asyncio.sleep(0.05)  # its read now waits for the lock
+                later = [asyncio.ensure_future(reads.load(customer_id=c, session_id=None)) for c in customers[1:]]
+                await asyncio.sleep(0.05)
+                assert not first.done() and not any(w.done() for w in later)
+                holder.commit()
+            return list(await asyncio.gather(first, *later))
+        finally:
+            await db.close_async()
+
+    shoppers = asyncio.run(serve())
+    assert counting.statements == 2
+    assert shoppers == [load_shopper(db, customer_id=c, session_id=None) for c in customers]
+
+
+def test_an_unknown_customer_fails_alone_and_sessions_are_read_on_their_own(
+    client: TestClient, db: Database, service_headers: dict[str, str]
+) -> None:
+    counting, reads = _batched(db)
+    known = _shoppers(client, service_headers, 1)[0]
+    session_id = f"sess-{uuid.uuid4().hex[:8]}"
+    _send(client, service_headers, signal_data(customer_id=None, session_id=session_id, product_id="S"))
+
+    async def serve() -> list[Shopper | BaseException]:
+        try:
+            return list(await asyncio.gather(
+                reads.load(customer_id=known, session_id=None),
+                reads.load(customer_id="nobody", session_id=None),
+                reads.load(customer_id=None, session_id=session_id),
+                return_exceptions=True,
+            ))  # fmt: skip
+        finally:
+            await db.close_async()
+
+    found, nobody, anonymous = asyncio.run(serve())
+    assert found == load_shopper(db, customer_id=known, session_id=None)
+    assert isinstance(nobody, NotFound) and "nobody" in str(nobody)
+    assert anonymous == load_shopper(db, customer_id=None, session_id=session_id)
+    # One batch for the two customers, a look for any signal of the unknown one, the session's own read.
+    assert counting.statements == 3
+
+
+def test_a_failed_batch_fails_each_of_its_lists_and_the_next_batch_is_read(
+    client: TestClient, db: Database, service_headers: dict[str, str]
+) -> None:
+    _counting, reads = _batched(db)
+    customers = _shoppers(client, service_headers, 3)
+
+    async def serve() -> tuple[list[Shopper | BaseException], Shopper]:
+        try:
+            await reads.load(customer_id=customers[0], session_id=None)  # the event loop's connection is open
+            with db.engine.begin() as other:  # every other session of this database: the event loop's one
+                other.execute(
+                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                         " AND pid <> pg_backend_pid()")
+                )  # fmt: skip
+            failed = await asyncio.gather(
+                *(reads.load(customer_id=c, session_id=None) for c in customers), return_exceptions=True
+            )
+            return list(failed), await reads.load(customer_id=customers[1], session_id=None)
+        finally:
+            await db.close_async()
+
+    failed, after = asyncio.run(serve())
+    assert all(isinstance(outcome, OperationalError) for outcome in failed)  # each answers 503
+    assert after == load_shopper(db, customer_id=customers[1], session_id=None)

@@ -27,7 +27,7 @@ from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.segments import segment_of
 from optirec.recommend.servedlog import ServedLog
-from optirec.recommend.shopper import Shopper, load_shopper, load_shopper_async
+from optirec.recommend.shopper import BatchedReads, Shopper, load_shopper
 from optirec.recommend.snapshot import CatalogSnapshot
 
 FloatArray = npt.NDArray[np.float64]
@@ -118,9 +118,11 @@ class Recommender:
     )
 
     served: ServedLog = field(init=False)
+    shoppers: BatchedReads = field(init=False)  # PostgreSQL's shopper reads
 
     def __post_init__(self) -> None:
         self.served = ServedLog(self.db, self.executor)
+        self.shoppers = BatchedReads(self.db)
 
     async def build_async(self, spec: ListSpec) -> ServedList:
         """Build a list in the event loop and log it with the others being served (`ServedLog.building`).
@@ -129,13 +131,14 @@ class Recommender:
         SQLite's read is the driver's, in the loop: it never waits on a network, and a thread would add only two
         hand-offs (measured: p50 4.5 ms instead of 7.1 at 200 lists/s). PostgreSQL's read is asynchronous
         (`Database.hot_fetch_async`): the loop serves other requests during the round trip, with no thread between
-        (measured on the demo shop, `docs/benchmarks.md`)."""
+        (measured on the demo shop, `docs/benchmarks.md`), and reads the customers asked for meanwhile together
+        (`BatchedReads`)."""
         with self.served.building() as building:  # the log's next group waits for this list (`ServedLog`)
             snapshot = self._snapshot(spec)
             if self.db.is_sqlite:
                 shopper = load_shopper(self.db, customer_id=spec.customer_id, session_id=spec.session_id)
             else:
-                shopper = await load_shopper_async(self.db, customer_id=spec.customer_id, session_id=spec.session_id)
+                shopper = await self.shoppers.load(customer_id=spec.customer_id, session_id=spec.session_id)
             response = self._answer(spec, snapshot, shopper)
             committed = building.hand_in(self._served_row(response, spec))
         await committed
