@@ -153,6 +153,24 @@ def test_async_reads_see_the_latest_commit_and_commit_on_their_own(db: Database)
     assert db.hot_fetch(_BY_ID, {"customer_id": "c-2"})[0][0] == "c-2"
 
 
+def test_the_hot_sessions_commit_without_waiting_for_the_flush_and_plan_generically(db: Database) -> None:
+    """Both hot paths' sessions on PostgreSQL (`db._HOT_SESSION`); the service's other sessions keep the server's."""
+    _postgres_only(db)
+    settings = select(func.current_setting("synchronous_commit"), func.current_setting("plan_cache_mode"))
+
+    async def serve() -> list[object]:
+        try:
+            return list(await db.hot_fetch_async(settings, {}))
+        finally:
+            await db.close_async()
+
+    hot = ("off", "force_generic_plan")
+    assert [tuple(row) for row in asyncio.run(serve())] == [hot]  # type: ignore[union-attr]
+    assert [tuple(row) for row in db.hot_fetch(settings, {})] == [hot]
+    with db.read() as session:
+        assert tuple(session.execute(settings).one()) == ("on", "auto")
+
+
 def test_more_concurrent_reads_than_connections_are_all_served_on_at_most_that_many(db: Database) -> None:
     _postgres_only(db)
     _add_customer(db, "c-1")
