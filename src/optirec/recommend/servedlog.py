@@ -207,7 +207,8 @@ def _error(future: asyncio.Future[Any]) -> BaseException | None:
 
 def _settle(group: list[tuple[Row, asyncio.Future[None]]], error: BaseException | None) -> None:
     for _row, done in group:
-        if done.done():  # its request was cancelled meanwhile (the row is stored or failed all the same)
+        # Its request went away meanwhile (cancelled, or its loop closed): the row is stored or failed all the same.
+        if done.done() or done.get_loop().is_closed():
             continue
         if error is None:
             done.set_result(None)

@@ -203,7 +203,7 @@ def _answer(batch: list[tuple[str, asyncio.Future[list[Any]]]], task: asyncio.Ta
         for row in task.result():
             rows[row[-1] - 1].append(row)
     for (_customer, found), own in zip(batch, rows, strict=True):
-        if found.done():  # its request went away meanwhile
+        if found.done() or found.get_loop().is_closed():  # its request went away meanwhile
             continue
         if error is None:
             found.set_result(own)
