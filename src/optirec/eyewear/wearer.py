@@ -33,10 +33,13 @@ class Eye:
 
     @property
     def horizontal_power(self) -> float:
-        """Power along the horizontal (180°) meridian: SPH + CYL·sin²(axis) (the oblique-meridian formula)."""
+        """Power along the horizontal (180°) meridian: SPH + CYL·sin²(axis) (the oblique-meridian formula), to a
+        millionth of a dioptre: sin² of 90° is not exactly 1 in floating point, and the residue (1e-17 D) read as a
+        horizontal power made Prentice's allowance 1.8e33 mm instead of unlimited for the same prescription written
+        in minus cylinder (found by the transposition property test)."""
         if self.cyl == 0 or self.axis is None:
             return self.sph
-        return self.sph + self.cyl * math.sin(math.radians(self.axis)) ** 2
+        return round(self.sph + self.cyl * math.sin(math.radians(self.axis)) ** 2, 6)
 
 
 @dataclass(frozen=True)
