@@ -158,7 +158,7 @@ class BatchedReads:
     time (`_batch`), and the customers asked for meanwhile make the next one, as the served-list log's groups do.
     At saturation lists arrive together (their answers left together, in one group), and a read's round trip is
     mostly fixed cost: about 0.1 ms of the worker's CPU and 0.05 ms of the database's for one customer, against
-    0.05 and 0.03 a customer for eight (measured on the demo shop, `docs/benchmarks.md`). A list alone is read at
+    0.045 and 0.03 a customer for eight (measured on the demo shop, `docs/benchmarks.md`). A list alone is read at
     once. Anonymous sessions, and a customer named with a session, are read on their own (`load_shopper_async`)."""
 
     BATCH_MAX = 64
