@@ -148,6 +148,7 @@ def test_customers_asked_for_while_a_read_is_in_flight_make_the_next_batch(
     client: TestClient, db: Database, service_headers: dict[str, str]
 ) -> None:
     counting, reads = _batched(db)
+    reads.READ_WAIT = 30.0  # longer than the test: only the first batch's answer lets the next one go
     customers = _shoppers(client, service_headers, 6)
 
     async def serve() -> list[Shopper]:
@@ -158,6 +159,33 @@ def test_customers_asked_for_while_a_read_is_in_flight_make_the_next_batch(
                 await asyncio.sleep(0.05)  # its read now waits for the lock
                 later = [asyncio.ensure_future(reads.load(customer_id=c, session_id=None)) for c in customers[1:]]
                 await asyncio.sleep(0.05)
+                assert not first.done() and not any(w.done() for w in later)
+                holder.commit()
+            return list(await asyncio.gather(first, *later))
+        finally:
+            await db.close_async()
+
+    shoppers = asyncio.run(serve())
+    assert counting.statements == 2
+    assert shoppers == [load_shopper(db, customer_id=c, session_id=None) for c in customers]
+
+
+def test_a_slow_batch_holds_the_next_one_back_no_longer_than_the_read_wait(
+    client: TestClient, db: Database, service_headers: dict[str, str]
+) -> None:
+    counting, reads = _batched(db)
+    reads.READ_WAIT = 0.05
+    customers = _shoppers(client, service_headers, 3)
+
+    async def serve() -> list[Shopper]:
+        try:
+            with db.engine.connect() as holder:
+                holder.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))  # reads wait until commit
+                first = asyncio.ensure_future(reads.load(customer_id=customers[0], session_id=None))
+                await asyncio.sleep(0.05)  # its read now waits for the lock
+                later = [asyncio.ensure_future(reads.load(customer_id=c, session_id=None)) for c in customers[1:]]
+                await asyncio.sleep(0.2)
+                assert counting.statements == 2  # the later two went out while the first batch was still held
                 assert not first.done() and not any(w.done() for w in later)
                 holder.commit()
             return list(await asyncio.gather(first, *later))

@@ -67,8 +67,9 @@ class ServedLog:
       of the list thread's time at saturation when lists were built on a thread. A group also waits for the lists
       still being built in this process (`building`: those awaiting their shopper read), for at most `GROUP_WAIT`:
       an insert cost the database and the worker 0.12–0.13 ms a row together in groups of one or two, 0.06 in
-      groups of five and 0.025 in groups of twenty (measured on the demo shop, `docs/benchmarks.md`). A list alone is sent off at once, so a quiet shop waits
-      for nothing; on SQLite a list is built without a pause, so none is ever waited for.
+      groups of five and 0.025 in groups of twenty (measured on the demo shop, `docs/benchmarks.md`). A list alone
+      is sent off at once, so a quiet shop waits for nothing; on SQLite a list is built without a pause, so none is
+      ever waited for.
     """
 
     GROUP_WAIT = 0.005  # seconds a handed-in row waits at most for the lists still being built

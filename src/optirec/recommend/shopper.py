@@ -159,15 +159,20 @@ class BatchedReads:
     At saturation lists arrive together (their answers left together, in one group), and a read's round trip is
     mostly fixed cost: about 0.1 ms of the worker's CPU and 0.05 ms of the database's for one customer, against
     0.045 and 0.03 a customer for eight (measured on the demo shop, `docs/benchmarks.md`). A list alone is read at
-    once. Anonymous sessions, and a customer named with a session, are read on their own (`load_shopper_async`)."""
+    once. A batch in flight for longer than `READ_WAIT` no longer holds the next one back (it goes on another
+    connection), so one slow read delays the lists behind it by that much at most. Anonymous sessions, and a customer
+    named with a session, are read on their own (`load_shopper_async`)."""
 
     BATCH_MAX = 64
+    READ_WAIT = 0.005  # seconds a customer waits at most for the batch in flight before theirs goes out regardless
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._waiting: list[tuple[str, asyncio.Future[list[Any]]]] = []
+        self._waiting_since = 0.0  # the loop's time when the oldest customer waiting was asked for
         self._due: asyncio.Handle | None = None  # the next batch, scheduled
-        self._reading: set[asyncio.Task[list[Any]]] = set()  # the batch in flight, kept from the collector
+        self._timer: asyncio.TimerHandle | None = None  # the next batch at `READ_WAIT`, while one is in flight
+        self._reading: set[asyncio.Task[list[Any]]] = set()  # the batches in flight, kept from the collector
 
     async def load(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
         """As `load_shopper_async`."""
@@ -175,22 +180,40 @@ class BatchedReads:
             return await load_shopper_async(self._db, customer_id=customer_id, session_id=session_id)
         loop = asyncio.get_running_loop()
         found: asyncio.Future[list[Any]] = loop.create_future()
+        if not self._waiting:
+            self._waiting_since = loop.time()
         self._waiting.append((customer_id, found))
-        if not self._reading and self._due is None:
-            self._due = loop.call_soon(self._read, loop)  # after the callbacks already due: this turn's other lists
+        self._consider(loop)
         return await _checked_async(self._db, await found, customer_id, None)
+
+    def _consider(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Send the next batch off, or wait: at once when none is in flight (after the callbacks already due: the
+        other lists of this turn of the loop), else when the one in flight is done, or at `READ_WAIT`."""
+        if not self._waiting or self._due is not None:
+            return
+        if not self._reading or loop.time() - self._waiting_since >= self.READ_WAIT:
+            self._due = loop.call_soon(self._read, loop)
+        elif self._timer is None:
+            self._timer = loop.call_at(self._waiting_since + self.READ_WAIT, self._timed_out, loop)
+
+    def _timed_out(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._timer = None
+        self._consider(loop)
 
     def _read(self, loop: asyncio.AbstractEventLoop) -> None:
         self._due = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         batch, self._waiting = self._waiting[: self.BATCH_MAX], self._waiting[self.BATCH_MAX :]
+        self._waiting_since = loop.time()  # for those left beyond `BATCH_MAX`
         task = loop.create_task(self._db.hot_fetch_async(_BATCH, {"ids": [customer for customer, _ in batch]}))
         self._reading.add(task)
 
         def finished(task: asyncio.Task[list[Any]]) -> None:
             self._reading.discard(task)
             _answer(batch, task)
-            if self._waiting and self._due is None:
-                self._due = loop.call_soon(self._read, loop)
+            self._consider(loop)
 
         task.add_done_callback(finished)
 
