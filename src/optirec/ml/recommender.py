@@ -77,6 +77,12 @@ class Recommender:
     def score(self, signals: Sequence[Signal], context: Sequence[str] = ()) -> Array:
         """Blended score of every item (aligned with `item_ids`) for this user and context items."""
         items, actions = self._codes(signals)
+        return self.score_codes(items, actions, context)
+
+    def score_codes(self, items: npt.NDArray[np.int64], actions: npt.NDArray[np.int64],
+                    context: Sequence[str] = ()) -> Array:  # fmt: skip
+        """`score` from the signals' item rows and action codes (known items and actions only, as `_codes` gives
+        them)."""
         context_rows = np.array([self._index[c] for c in context if c in self._index], dtype=np.int64)
         if items.size == 0 and context_rows.size == 0:
             return np.log1p(self.popularity).astype(np.float32)

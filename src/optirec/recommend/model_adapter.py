@@ -40,12 +40,21 @@ class TrainedModel:
         return self._model.item_ids
 
     def personal_scores(self, history: Sequence[tuple[str, str]], *, warm_up: bool = False) -> FloatArray | None:
-        known = [(item, action) for item, action in history if item in self._index and action in ACTION_CODE]
-        if not known:
+        # The model's items and actions only (a shop's own action types carry no weight here), in one pass: the
+        # history is read on every list.
+        rows: list[int] = []
+        codes: list[int] = []
+        index = self._index
+        for item, action in history:
+            row, code = index.get(item), ACTION_CODE.get(action)
+            if row is not None and code is not None:
+                rows.append(row)
+                codes.append(code)
+        if not rows:
             return None
         vectors = self._model.user_vectors
         hits = vectors.hits
-        scores = self._model.score(known)
+        scores = self._model.score_codes(np.array(rows, dtype=np.int64), np.array(codes, dtype=np.int64))
         if not warm_up:
             USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
         return scores
