@@ -57,6 +57,9 @@ def test_unknown_items_are_ignored_and_unknown_actions_refused(trained: TrainOut
     assert np.allclose(model.score([("i3", "view"), ("nope", "view")]), model.score([("i3", "view")]))
     with pytest.raises(InvalidInput, match="unknown action type 'teleport'"):
         model.score([("i3", "teleport")])
+    # The serving path skips a shop's own action types instead.
+    items, actions = model.codes([("i3", "teleport"), ("i3", "view"), ("nope", "view")], skip_unknown_actions=True)
+    assert (items.tolist(), actions.tolist()) == ([model.index["i3"]], [0])
     cold = model.score([])  # no signals: popularity backfill
     assert np.isfinite(cold).all()
 

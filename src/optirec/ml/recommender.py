@@ -55,33 +55,39 @@ class Recommender:
         return self._index
 
     # ---- signals -> user vector -------------------------------------------------------------------
-    def _codes(self, signals: Sequence[Signal]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-        """Item rows and action codes of the known items among the signals (unknown items are ignored)."""
+    def codes(self, signals: Sequence[Signal], *, skip_unknown_actions: bool = False
+              ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:  # fmt: skip
+        """Item rows and action codes of the known items among the signals (unknown items are ignored; an unknown
+        action type is refused, or ignored with `skip_unknown_actions`: a shop's own action types, on the serving
+        path)."""
         items: list[int] = []
         actions: list[int] = []
         for item_id, action in signals:
-            if action not in ACTION_CODE:
+            code = ACTION_CODE.get(action)
+            if code is None:
+                if skip_unknown_actions:
+                    continue
                 raise InvalidInput(f"unknown action type {action!r}; expected one of {', '.join(ACTIONS)}")
             row = self._index.get(item_id)
             if row is not None:
                 items.append(row)
-                actions.append(ACTION_CODE[action])
+                actions.append(code)
         return np.array(items, dtype=np.int64), np.array(actions, dtype=np.int64)
 
     def encode_user(self, signals: Sequence[Signal]) -> Array:
         """User-preference vector (dim,) from the latest signals, oldest first."""
-        items, actions = self._codes(signals)
+        items, actions = self.codes(signals)
         return self.encoder.encode(self.item_table[items], actions + 1)
 
     # ---- scoring ----------------------------------------------------------------------------------
     def score(self, signals: Sequence[Signal], context: Sequence[str] = ()) -> Array:
         """Blended score of every item (aligned with `item_ids`) for this user and context items."""
-        items, actions = self._codes(signals)
+        items, actions = self.codes(signals)
         return self.score_codes(items, actions, context)
 
     def score_codes(self, items: npt.NDArray[np.int64], actions: npt.NDArray[np.int64],
                     context: Sequence[str] = ()) -> Array:  # fmt: skip
-        """`score` from the signals' item rows and action codes (known items and actions only, as `_codes` gives
+        """`score` from the signals' item rows and action codes (known items and actions only, as `codes` gives
         them)."""
         context_rows = np.array([self._index[c] for c in context if c in self._index], dtype=np.int64)
         if items.size == 0 and context_rows.size == 0:

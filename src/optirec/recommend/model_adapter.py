@@ -9,7 +9,6 @@ import numpy as np
 import numpy.typing as npt
 from prometheus_client import Counter
 
-from optirec.ml.data import ACTION_CODE
 from optirec.ml.kernels import strongest_rows
 from optirec.ml.recommender import Recommender
 
@@ -40,21 +39,13 @@ class TrainedModel:
         return self._model.item_ids
 
     def personal_scores(self, history: Sequence[tuple[str, str]], *, warm_up: bool = False) -> FloatArray | None:
-        # The model's items and actions only (a shop's own action types carry no weight here), in one pass: the
-        # history is read on every list.
-        rows: list[int] = []
-        codes: list[int] = []
-        index = self._index
-        for item, action in history:
-            row, code = index.get(item), ACTION_CODE.get(action)
-            if row is not None and code is not None:
-                rows.append(row)
-                codes.append(code)
-        if not rows:
+        # The history is read once: a shop's own action types carry no weight in the model.
+        items, actions = self._model.codes(history, skip_unknown_actions=True)
+        if items.size == 0:
             return None
         vectors = self._model.user_vectors
         hits = vectors.hits
-        scores = self._model.score_codes(np.array(rows, dtype=np.int64), np.array(codes, dtype=np.int64))
+        scores = self._model.score_codes(items, actions)
         if not warm_up:
             USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
         return scores
