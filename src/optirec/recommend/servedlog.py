@@ -13,6 +13,7 @@ from sqlalchemy import text
 
 from optirec.db import Database, WriteLockBusy, sqlite_bulk_insert, sqlite_time
 from optirec.recommend.models import ServedRecommendation
+from optirec.recommend.sendoff import SendOff
 
 Row = dict[str, Any]
 
@@ -82,9 +83,7 @@ class ServedLog:
         self._pending: list[tuple[Row, asyncio.Future[None]]] = []
         self._writing = False  # a group's insert is in flight (PostgreSQL's, or SQLite's on the executor)
         self._building = 0  # lists being built in this process, whose rows are still to come (`building`)
-        self._pending_since = 0.0  # the loop's time when the oldest pending row was handed in
-        self._due: asyncio.Handle | None = None  # the flush, scheduled
-        self._timer: asyncio.TimerHandle | None = None  # the flush at `GROUP_WAIT`, while lists are being built
+        self._send_off = SendOff(self._flush, self._consider)
         self._tasks: set[asyncio.Task[None]] = set()  # PostgreSQL's inserts in flight, kept from the collector
 
     def write_many(self, rows: list[Row], *, wait: bool = True) -> bool:
@@ -113,27 +112,22 @@ class ServedLog:
             committed = building.hand_in(row)
         await committed
 
-    def _consider(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Send the pending rows off as a group, or wait for more: not while a group is in flight (one at a time);
-        on PostgreSQL not while another list is being built, for at most `GROUP_WAIT`."""
-        if not self._pending or self._writing or self._due is not None:
-            return
-        waited = loop.time() - self._pending_since
-        if self._building == 0 or waited >= self.GROUP_WAIT or len(self._pending) >= self.GROUP_MAX:
-            # After the callbacks already due: the other lists that finish in this turn of the loop.
-            self._due = loop.call_soon(self._flush, loop)
-        elif self._timer is None:
-            self._timer = loop.call_at(self._pending_since + self.GROUP_WAIT, self._timed_out, loop)
+    def _add(self, row: Row, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = loop.create_future()
+        if not self._pending:
+            self._send_off.started(loop)
+        self._pending.append((row, done))
+        return done
 
-    def _timed_out(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._timer = None
-        self._consider(loop)
+    def _consider(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Send the pending rows off as a group, or wait for more (`SendOff`): not while a group is in flight (one
+        at a time); on PostgreSQL not while another list is being built, for at most `GROUP_WAIT`."""
+        if not self._pending or self._writing:
+            return
+        ready = self._building == 0 or len(self._pending) >= self.GROUP_MAX
+        self._send_off.decide(loop, ready=ready, wait=self.GROUP_WAIT)
 
     def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._due = None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         group, self._pending = self._pending, []
         rows = [row for row, _ in group]
         written: asyncio.Future[Any]
@@ -179,11 +173,8 @@ class Building:
         """Add the list's row to the next group; the future is done when that group is committed."""
         if not self._counted:
             raise RuntimeError("A list hands its row in once.")
-        log, loop = self._log, asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        if not log._pending:
-            log._pending_since = loop.time()
-        log._pending.append((row, done))
+        loop = asyncio.get_running_loop()
+        done = self._log._add(row, loop)
         self._leave(loop)
         return done
 

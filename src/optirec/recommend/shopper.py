@@ -37,6 +37,7 @@ from optirec.customers.models import Customer, CustomerProfile
 from optirec.db import Database
 from optirec.errors import NotFound
 from optirec.eyewear.wearer import Wearer
+from optirec.recommend.sendoff import SendOff
 from optirec.signals.models import INTENT_CONDITION, Signal
 
 HISTORY_LIMIT = 50
@@ -169,9 +170,7 @@ class BatchedReads:
     def __init__(self, db: Database) -> None:
         self._db = db
         self._waiting: list[tuple[str, asyncio.Future[list[Any]]]] = []
-        self._waiting_since = 0.0  # the loop's time when the oldest customer waiting was asked for
-        self._due: asyncio.Handle | None = None  # the next batch, scheduled
-        self._timer: asyncio.TimerHandle | None = None  # the next batch at `READ_WAIT`, while one is in flight
+        self._send_off = SendOff(self._read, self._consider)
         self._reading: set[asyncio.Task[list[Any]]] = set()  # the batches in flight, kept from the collector
 
     async def load(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
@@ -181,32 +180,20 @@ class BatchedReads:
         loop = asyncio.get_running_loop()
         found: asyncio.Future[list[Any]] = loop.create_future()
         if not self._waiting:
-            self._waiting_since = loop.time()
+            self._send_off.started(loop)
         self._waiting.append((customer_id, found))
         self._consider(loop)
         return await _checked_async(self._db, await found, customer_id, None)
 
     def _consider(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Send the next batch off, or wait: at once when none is in flight (after the callbacks already due: the
-        other lists of this turn of the loop), else when the one in flight is done, or at `READ_WAIT`."""
-        if not self._waiting or self._due is not None:
-            return
-        if not self._reading or loop.time() - self._waiting_since >= self.READ_WAIT:
-            self._due = loop.call_soon(self._read, loop)
-        elif self._timer is None:
-            self._timer = loop.call_at(self._waiting_since + self.READ_WAIT, self._timed_out, loop)
-
-    def _timed_out(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._timer = None
-        self._consider(loop)
+        """Send the next batch off, or wait (`SendOff`): at once when none is in flight, else when the one in flight
+        is done, or at `READ_WAIT`."""
+        if self._waiting:
+            self._send_off.decide(loop, ready=not self._reading, wait=self.READ_WAIT)
 
     def _read(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._due = None
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
         batch, self._waiting = self._waiting[: self.BATCH_MAX], self._waiting[self.BATCH_MAX :]
-        self._waiting_since = loop.time()  # for those left beyond `BATCH_MAX`
+        self._send_off.started(loop)  # for those left beyond `BATCH_MAX`
         task = loop.create_task(self._db.hot_fetch_async(_BATCH, {"ids": [customer for customer, _ in batch]}))
         self._reading.add(task)
 
