@@ -150,23 +150,8 @@ def test_customers_asked_for_while_a_read_is_in_flight_make_the_next_batch(
     counting, reads = _batched(db)
     reads.READ_WAIT = 30.0  # longer than the test: only the first batch's answer lets the next one go
     customers = _shoppers(client, service_headers, 6)
-
-    async def serve() -> list[Shopper]:
-        try:
-            with db.engine.connect() as holder:
-                holder.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))  # reads wait until commit
-                first = asyncio.ensure_future(reads.load(customer_id=customers[0], session_id=None))
-                await asyncio.sleep(0.05)  # its read now waits for the lock
-                later = [asyncio.ensure_future(reads.load(customer_id=c, session_id=None)) for c in customers[1:]]
-                await asyncio.sleep(0.05)
-                assert not first.done() and not any(w.done() for w in later)
-                holder.commit()
-            return list(await asyncio.gather(first, *later))
-        finally:
-            await db.close_async()
-
-    shoppers = asyncio.run(serve())
-    assert counting.statements == 2
+    shoppers, while_held = _read_behind_a_lock(db, counting, reads, customers, pause=0.05)
+    assert while_held == 1 and counting.statements == 2
     assert shoppers == [load_shopper(db, customer_id=c, session_id=None) for c in customers]
 
 
@@ -176,25 +161,35 @@ def test_a_slow_batch_holds_the_next_one_back_no_longer_than_the_read_wait(
     counting, reads = _batched(db)
     reads.READ_WAIT = 0.05
     customers = _shoppers(client, service_headers, 3)
+    shoppers, while_held = _read_behind_a_lock(db, counting, reads, customers, pause=0.2)
+    assert while_held == 2  # the later two went out while the first batch was still held
+    assert counting.statements == 2
+    assert shoppers == [load_shopper(db, customer_id=c, session_id=None) for c in customers]
 
-    async def serve() -> list[Shopper]:
+
+def _read_behind_a_lock(
+    db: Database, counting: _CountingDatabase, reads: BatchedReads, customers: list[str], *, pause: float
+) -> tuple[list[Shopper], int]:
+    """Ask for `customers[0]` while another session locks the customers table (its batch waits for the lock),
+    then for the others; `pause` later, with none of them answered yet, release the lock. The shoppers, and how
+    many statements had gone out while the lock was held."""
+
+    async def serve() -> tuple[list[Shopper], int]:
         try:
             with db.engine.connect() as holder:
                 holder.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))  # reads wait until commit
                 first = asyncio.ensure_future(reads.load(customer_id=customers[0], session_id=None))
                 await asyncio.sleep(0.05)  # its read now waits for the lock
                 later = [asyncio.ensure_future(reads.load(customer_id=c, session_id=None)) for c in customers[1:]]
-                await asyncio.sleep(0.2)
-                assert counting.statements == 2  # the later two went out while the first batch was still held
+                await asyncio.sleep(pause)
                 assert not first.done() and not any(w.done() for w in later)
+                while_held = counting.statements
                 holder.commit()
-            return list(await asyncio.gather(first, *later))
+            return list(await asyncio.gather(first, *later)), while_held
         finally:
             await db.close_async()
 
-    shoppers = asyncio.run(serve())
-    assert counting.statements == 2
-    assert shoppers == [load_shopper(db, customer_id=c, session_id=None) for c in customers]
+    return asyncio.run(serve())
 
 
 def test_an_unknown_customer_fails_alone_and_sessions_are_read_on_their_own(
