@@ -7,11 +7,12 @@ per test session and emptied between tests.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -177,6 +178,32 @@ def register(client: TestClient, email: str = "ada@example.com", password: str =
     assert response.status_code == 201, response.text
     body = response.json()
     return body["customer_id"], body["access_token"]
+
+
+T = TypeVar("T")
+
+
+def run_closing(db: Database, work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` in an event loop of its own, then close that loop's asynchronous connections, as the app's
+    shutdown does (`Database.close_async`)."""
+
+    async def run() -> T:
+        try:
+            return await work
+        finally:
+            await db.close_async()
+
+    return asyncio.run(run())
+
+
+def terminate_other_sessions(db: Database) -> None:
+    """End every other session of the test database (the event loop's asynchronous connections among them): the
+    next statement on each fails as it does when the database is lost."""
+    with db.engine.begin() as other:
+        other.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                 " AND pid <> pg_backend_pid()")
+        )  # fmt: skip
 
 
 def make_key(db: Database, role: str = "service") -> str:

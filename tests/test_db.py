@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, InvalidRequestError, OperationalError
 
 from optirec.customers.models import Customer
 from optirec.db import AsyncHotPath, Database
+from tests.conftest import run_closing, terminate_other_sessions
 
 _BY_ID = select(Customer.id, Customer.role, literal(7).label("seven")).where(Customer.id == bindparam("customer_id"))
 
@@ -139,16 +140,13 @@ def test_async_reads_see_the_latest_commit_and_commit_on_their_own(db: Database)
     insert = text("INSERT INTO customers (id, role, created_at) VALUES (:id, 'customer', now())")
 
     async def serve() -> list[object]:
-        try:
-            before = await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
-            _add_customer(db, "c-1")
-            after = await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
-            await db.hot_execute_async(insert, {"id": "c-2"})  # autocommit: seen by another connection at once
-            return [before, after]
-        finally:
-            await db.close_async()
+        before = await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
+        _add_customer(db, "c-1")
+        after = await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
+        await db.hot_execute_async(insert, {"id": "c-2"})  # autocommit: seen by another connection at once
+        return [before, after]
 
-    before, after = asyncio.run(serve())
+    before, after = run_closing(db, serve())
     assert before == [] and [tuple(row) for row in after] == [("c-1", "customer", 7)]  # type: ignore[union-attr]
     assert db.hot_fetch(_BY_ID, {"customer_id": "c-2"})[0][0] == "c-2"
 
@@ -159,13 +157,10 @@ def test_the_hot_sessions_commit_without_waiting_for_the_flush_and_plan_generica
     settings = select(func.current_setting("synchronous_commit"), func.current_setting("plan_cache_mode"))
 
     async def serve() -> list[object]:
-        try:
-            return list(await db.hot_fetch_async(settings, {}))
-        finally:
-            await db.close_async()
+        return list(await db.hot_fetch_async(settings, {}))
 
     hot = ("off", "force_generic_plan")
-    assert [tuple(row) for row in asyncio.run(serve())] == [hot]  # type: ignore[union-attr]
+    assert [tuple(row) for row in run_closing(db, serve())] == [hot]  # type: ignore[union-attr]
     assert [tuple(row) for row in db.hot_fetch(settings, {})] == [hot]
     with db.read() as session:
         assert tuple(session.execute(settings).one()) == ("on", "auto")
@@ -177,13 +172,10 @@ def test_more_concurrent_reads_than_connections_are_all_served_on_at_most_that_m
     sleepy = select(Customer.id, func.pg_sleep(0.05)).where(Customer.id == bindparam("customer_id"))
 
     async def serve() -> tuple[list[list[object]], int]:
-        try:
-            answers = await asyncio.gather(*(db.hot_fetch_async(sleepy, {"customer_id": "c-1"}) for _ in range(12)))
-            return answers, _backends(db)
-        finally:
-            await db.close_async()
+        answers = await asyncio.gather(*(db.hot_fetch_async(sleepy, {"customer_id": "c-1"}) for _ in range(12)))
+        return answers, _backends(db)
 
-    answers, backends = asyncio.run(serve())
+    answers, backends = run_closing(db, serve())
     assert all(row[0][0] == "c-1" for row in answers)  # type: ignore[index]
     assert backends == AsyncHotPath.CONNECTIONS
 
@@ -204,20 +196,13 @@ def test_a_lost_async_connection_fails_one_read_as_sqlalchemys_error_and_the_nex
     _add_customer(db, "c-1")
 
     async def serve() -> str:
-        try:
+        await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
+        terminate_other_sessions(db)  # the event loop's connection among them
+        with pytest.raises(OperationalError):  # the error the service answers with a 503
             await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
-            with db.engine.begin() as other:  # every other session of this database: the async path's one
-                other.execute(
-                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
-                         " AND pid <> pg_backend_pid()")
-                )  # fmt: skip
-            with pytest.raises(OperationalError):  # the error the service answers with a 503
-                await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
-            return str((await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"}))[0][0])
-        finally:
-            await db.close_async()
+        return str((await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"}))[0][0])
 
-    assert asyncio.run(serve()) == "c-1"
+    assert run_closing(db, serve()) == "c-1"
 
 
 def test_a_read_cancelled_midway_drops_its_connection_and_the_next_read_is_served(db: Database) -> None:
@@ -226,14 +211,11 @@ def test_a_read_cancelled_midway_drops_its_connection_and_the_next_read_is_serve
     slow = select(Customer.id, func.pg_sleep(5)).where(Customer.id == bindparam("customer_id"))
 
     async def serve() -> str:
-        try:
-            with pytest.raises(TimeoutError):
-                await asyncio.wait_for(db.hot_fetch_async(slow, {"customer_id": "c-1"}), 0.1)
-            return str((await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"}))[0][0])
-        finally:
-            await db.close_async()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(db.hot_fetch_async(slow, {"customer_id": "c-1"}), 0.1)
+        return str((await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"}))[0][0])
 
-    assert asyncio.run(serve()) == "c-1"
+    assert run_closing(db, serve()) == "c-1"
 
 
 def test_dispose_closes_connections_left_by_an_ended_loop(db: Database) -> None:

@@ -18,6 +18,7 @@ from optirec.db import Database, utcnow
 from optirec.recommend.models import ServedRecommendation
 from optirec.recommend.servedlog import ServedLog
 from optirec.recommend.service import recommendation_id
+from tests.conftest import run_closing
 
 
 def _row(i: int) -> dict[str, object]:
@@ -144,9 +145,8 @@ def test_lists_of_one_loop_turn_are_committed_in_one_transaction(db: Database) -
     async def serve() -> None:
         await asyncio.gather(*(log.write_grouped(_row(i)) for i in range(20)))  # twenty lists in one turn
         await log.write_grouped(_row(20))  # a later one, alone
-        await db.close_async()
 
-    asyncio.run(serve())
+    run_closing(db, serve())
     assert _count(db) == 21 and _transactions(db, log) == 2
 
 
@@ -155,12 +155,9 @@ def test_a_failed_group_fails_every_list_in_it_and_stores_none(db: Database) -> 
     log.write_many([_row(1)])
 
     async def serve() -> list[object]:
-        try:
-            return await asyncio.gather(log.write_grouped(_row(2)), log.write_grouped(_row(1)), return_exceptions=True)
-        finally:
-            await db.close_async()
+        return await asyncio.gather(log.write_grouped(_row(2)), log.write_grouped(_row(1)), return_exceptions=True)
 
-    outcomes = asyncio.run(serve())
+    outcomes = run_closing(db, serve())
     assert all(isinstance(o, Exception) and "unique" in str(o).lower() for o in outcomes)
     assert _count(db) == 1
 
@@ -203,9 +200,8 @@ def test_lists_served_while_an_insert_is_in_flight_make_the_next_group(db: Datab
             assert not first.done() and not any(w.done() for w in later)
             holder.commit()
         await asyncio.gather(first, *later)
-        await db.close_async()
 
-    asyncio.run(serve())
+    run_closing(db, serve())
     assert _count(db) == 11 and _transactions(db, log) == 2
 
 
@@ -234,9 +230,8 @@ def test_a_group_waits_for_the_lists_still_being_built(db: Database) -> None:
         assert not first.done() and _count(db) == 0
         release.set()
         await asyncio.gather(first, other)
-        await db.close_async()
 
-    asyncio.run(serve())
+    run_closing(db, serve())
     assert _count(db) == 2 and _transactions(db, log) == 1
 
 
@@ -255,9 +250,8 @@ def test_a_list_that_fails_while_being_built_lets_the_group_go(db: Database) -> 
         await asyncio.wait_for(first, 5)
         with pytest.raises(RuntimeError, match="the list failed"):
             await failing
-        await db.close_async()
 
-    asyncio.run(serve())
+    run_closing(db, serve())
     assert _count(db) == 1
 
 
@@ -273,9 +267,8 @@ def test_a_group_waits_for_a_slow_list_no_longer_than_the_group_wait(db: Databas
         assert not slow.done() and _count(db) == 1
         release.set()
         await slow
-        await db.close_async()
 
-    asyncio.run(serve())
+    run_closing(db, serve())
     assert _count(db) == 2 and _transactions(db, log) == 2
 
 

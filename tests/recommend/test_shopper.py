@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from optirec.db import Database
 from optirec.errors import NotFound
 from optirec.recommend.shopper import HISTORY_LIMIT, BatchedReads, Shopper, load_shopper
-from tests.conftest import signal_data
+from tests.conftest import run_closing, signal_data, terminate_other_sessions
 
 MYOPE = {"right": {"sph": -5.25, "cyl": -0.5, "axis": 180}, "left": {"sph": -5.0}}
 
@@ -133,12 +133,9 @@ def test_customers_asked_for_together_are_read_in_one_statement(
     customers = _shoppers(client, service_headers, 3)
 
     async def serve() -> list[Shopper]:
-        try:
-            return list(await asyncio.gather(*(reads.load(customer_id=c, session_id=None) for c in customers)))
-        finally:
-            await db.close_async()
+        return list(await asyncio.gather(*(reads.load(customer_id=c, session_id=None) for c in customers)))
 
-    shoppers = asyncio.run(serve())
+    shoppers = run_closing(db, serve())
     assert counting.statements == 1
     assert shoppers == [load_shopper(db, customer_id=c, session_id=None) for c in customers]  # each their own
     assert [len(s.history) for s in shoppers] == [1, 2, 3] and shoppers[2].bought == frozenset({"P2-2"})
@@ -175,21 +172,18 @@ def _read_behind_a_lock(
     many statements had gone out while the lock was held."""
 
     async def serve() -> tuple[list[Shopper], int]:
-        try:
-            with db.engine.connect() as holder:
-                holder.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))  # reads wait until commit
-                first = asyncio.ensure_future(reads.load(customer_id=customers[0], session_id=None))
-                await asyncio.sleep(0.05)  # its read now waits for the lock
-                later = [asyncio.ensure_future(reads.load(customer_id=c, session_id=None)) for c in customers[1:]]
-                await asyncio.sleep(pause)
-                assert not first.done() and not any(w.done() for w in later)
-                while_held = counting.statements
-                holder.commit()
-            return list(await asyncio.gather(first, *later)), while_held
-        finally:
-            await db.close_async()
+        with db.engine.connect() as holder:
+            holder.execute(text("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE"))  # reads wait until commit
+            first = asyncio.ensure_future(reads.load(customer_id=customers[0], session_id=None))
+            await asyncio.sleep(0.05)  # its read now waits for the lock
+            later = [asyncio.ensure_future(reads.load(customer_id=c, session_id=None)) for c in customers[1:]]
+            await asyncio.sleep(pause)
+            assert not first.done() and not any(w.done() for w in later)
+            while_held = counting.statements
+            holder.commit()
+        return list(await asyncio.gather(first, *later)), while_held
 
-    return asyncio.run(serve())
+    return run_closing(db, serve())
 
 
 def test_an_unknown_customer_fails_alone_and_sessions_are_read_on_their_own(
@@ -201,17 +195,14 @@ def test_an_unknown_customer_fails_alone_and_sessions_are_read_on_their_own(
     _send(client, service_headers, signal_data(customer_id=None, session_id=session_id, product_id="S"))
 
     async def serve() -> list[Shopper | BaseException]:
-        try:
-            return list(await asyncio.gather(
-                reads.load(customer_id=known, session_id=None),
-                reads.load(customer_id="nobody", session_id=None),
-                reads.load(customer_id=None, session_id=session_id),
-                return_exceptions=True,
-            ))  # fmt: skip
-        finally:
-            await db.close_async()
+        return list(await asyncio.gather(
+            reads.load(customer_id=known, session_id=None),
+            reads.load(customer_id="nobody", session_id=None),
+            reads.load(customer_id=None, session_id=session_id),
+            return_exceptions=True,
+        ))  # fmt: skip
 
-    found, nobody, anonymous = asyncio.run(serve())
+    found, nobody, anonymous = run_closing(db, serve())
     assert found == load_shopper(db, customer_id=known, session_id=None)
     assert isinstance(nobody, NotFound) and "nobody" in str(nobody)
     assert anonymous == load_shopper(db, customer_id=None, session_id=session_id)
@@ -226,20 +217,13 @@ def test_a_failed_batch_fails_each_of_its_lists_and_the_next_batch_is_read(
     customers = _shoppers(client, service_headers, 3)
 
     async def serve() -> tuple[list[Shopper | BaseException], Shopper]:
-        try:
-            await reads.load(customer_id=customers[0], session_id=None)  # the event loop's connection is open
-            with db.engine.begin() as other:  # every other session of this database: the event loop's one
-                other.execute(
-                    text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
-                         " AND pid <> pg_backend_pid()")
-                )  # fmt: skip
-            failed = await asyncio.gather(
-                *(reads.load(customer_id=c, session_id=None) for c in customers), return_exceptions=True
-            )
-            return list(failed), await reads.load(customer_id=customers[1], session_id=None)
-        finally:
-            await db.close_async()
+        await reads.load(customer_id=customers[0], session_id=None)  # the event loop's connection is open
+        terminate_other_sessions(db)  # the event loop's connection among them
+        failed = await asyncio.gather(
+            *(reads.load(customer_id=c, session_id=None) for c in customers), return_exceptions=True
+        )
+        return list(failed), await reads.load(customer_id=customers[1], session_id=None)
 
-    failed, after = asyncio.run(serve())
+    failed, after = run_closing(db, serve())
     assert all(isinstance(outcome, OperationalError) for outcome in failed)  # each answers 503
     assert after == load_shopper(db, customer_id=customers[1], session_id=None)
