@@ -16,6 +16,7 @@ from optirec import __version__
 from optirec.auth.views import router as auth_router
 from optirec.catalog.views import router as catalog_router
 from optirec.customers.views import router as customers_router
+from optirec.fitting.views import router as fit_router
 from optirec.gateway.bodylimit import BodyLimitMiddleware
 from optirec.gateway.errors import install_error_handlers
 from optirec.gateway.health import router as health_router
@@ -113,6 +114,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         auth_router,
         catalog_router,
         customers_router,
+        fit_router,
         admin_router,
     )
     for router in routers:

@@ -152,6 +152,7 @@ class ProductFilter(BaseModel):
     brand: str | None = None
     shape: str | None = None
     rim_type: RimType | None = None
+    material: str | None = Field(None, max_length=64)
     price_min: Decimal | None = Field(None, ge=0)
     price_max: Decimal | None = Field(None, ge=0)
     in_stock: bool | None = None

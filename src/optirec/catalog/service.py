@@ -94,6 +94,8 @@ def _filtered(query: Select[Any], filters: ProductFilter) -> Select[Any]:
         value = getattr(filters, column)
         if value is not None:
             conditions.append(getattr(Product, column) == (value.lower() if column in ("category", "shape") else value))
+    if filters.material is not None:
+        conditions.append(func.lower(Product.material) == filters.material.strip().lower())
     if filters.price_min is not None:
         conditions.append(Product.price >= filters.price_min)
     if filters.price_max is not None:
@@ -114,6 +116,18 @@ def list_products(*, session: Session, filters: ProductFilter) -> tuple[list[Pro
     total = session.scalar(_filtered(select(func.count()).select_from(Product), filters)) or 0
     query = _filtered(select(Product), filters).order_by(Product.id).limit(filters.limit).offset(filters.offset)
     return list(session.scalars(query)), total
+
+
+def search_product_ids(*, session: Session, q: str) -> list[str]:
+    """The ids of the products (active or not) whose name, brand or description hold these words, as the list's
+    `q` finds them."""
+    return list(session.scalars(_filtered(select(Product.id), ProductFilter(q=q, active=None))))
+
+
+def products_by_id(*, session: Session, product_ids: Sequence[str]) -> list[Product]:
+    """These products in this order (ids the catalog does not hold are left out)."""
+    found = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(list(product_ids))))}
+    return [found[pid] for pid in product_ids if pid in found]
 
 
 def known_product_ids(*, session: Session, product_ids: Iterable[str]) -> set[str]:

@@ -40,6 +40,7 @@ class WearerView:
     allowed: BoolArray
     removed: dict[str, int]
     fit: npt.NDArray[np.float64]
+    failed: npt.NDArray[np.uint8]  # per product, the rules it fails as bits (bit k for `RULE_NAMES[k]`)
     # Tuples of strings, which the garbage collector does not track: a worker holds thousands of views, and lists
     # here made every full collection walk them.
     reasons: dict[int, tuple[str, ...]] = field(default_factory=dict)
@@ -51,21 +52,26 @@ class WearerView:
         allowed = sellable & (failed == 0)
         active = int(np.count_nonzero(snapshot.active))
         removed = {"inactive": snapshot.active.size - active, "out_of_stock": active - int(np.count_nonzero(sellable))}
-        # Each rule removes the sellable frames whose first failed rule it is (the lowest bit set), as if applied
-        # one after the other in `RULE_NAMES` order.
-        first = np.bincount(failed[sellable] & -failed[sellable], minlength=256)
-        removed |= {f"rule:{name}": int(first[1 << bit]) for bit, name in enumerate(RULE_NAMES)}
-        return cls(allowed, removed, fit)
+        removed |= {f"rule:{name}": count for name, count in first_failures(failed, sellable).items()}
+        return cls(allowed, removed, fit, failed)
 
     @property
     def nbytes(self) -> int:
-        return self.fit.nbytes + self.allowed.nbytes
+        return self.fit.nbytes + self.allowed.nbytes + self.failed.nbytes
+
+
+def first_failures(failed: npt.NDArray[np.uint8], within: BoolArray) -> dict[str, int]:
+    """Per rule, how many of the products `within` it removes: those whose first failed rule it is (the lowest bit
+    set), as if the rules were applied one after the other in `RULE_NAMES` order."""
+    chosen = failed[within]
+    first = np.bincount(chosen & -chosen, minlength=256)
+    return {name: int(first[1 << bit]) for bit, name in enumerate(RULE_NAMES)}
 
 
 class WearerCache:
     """`WearerView`s per (catalog version, wearer), least recently used dropped first: shoppers with one
     profile share one, and a returning shopper's is still there. Bounded by memory, not by count: a view costs
-    about 9 bytes per product (9 kB on a 1,000-product catalogue, 450 kB on 50,000)."""
+    about 10 bytes per product (10 kB on a 1,000-product catalogue, 500 kB on 50,000)."""
 
     def __init__(self, max_bytes: int = 64 * 2**20) -> None:
         self._items: OrderedDict[tuple[object, Wearer], WearerView] = OrderedDict()
@@ -103,6 +109,7 @@ def request_mask(snapshot: CatalogSnapshot, filters: RecommendationFilters) -> B
         equals(snapshot.brand, filters.brand),
         equals(snapshot.shape, filters.shape),
         equals(snapshot.rim_type, filters.rim_type),
+        equals(snapshot.material, filters.material),
         price,
         attribute_mask(snapshot.attributes, filters.attributes),
     ]

@@ -25,10 +25,12 @@ NARROW_FACE_MM, WIDE_FACE_MM = 132.0, 144.0
 MIN_SEGMENT_WEIGHT = 20.0  # below this, a segment's counts are too thin to trust
 
 
-def segment_of(wearer: Wearer) -> tuple[str, str]:
+def segment_of(wearer: Wearer, kind: str | None = None) -> tuple[str, str]:
+    """The wearer's (prescription kind, face size); `kind` stands for the prescription when there is none (a
+    shopper who said only "I wear progressives")."""
     rx = wearer.rx
     if rx is None:
-        power = "none"
+        power = kind or "none"
     elif rx.add is not None:
         power = "multifocal"
     else:

@@ -6,6 +6,7 @@ One flow for all three: read the shopper, filter the catalog snapshot with the h
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ import orjson
 from optirec.db import Database, utcnow
 from optirec.errors import NotFound
 from optirec.eyewear.config import RuleSettings
+from optirec.eyewear.wearer import Wearer
 from optirec.ml.kernels import blend_sources
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
 from optirec.recommend.live import Engine, LiveModel, Scored
@@ -62,6 +64,9 @@ class ListSpec:
     explain: bool = True
     use_history: bool = True
     context: dict[str, object] = field(default_factory=dict)
+    # What a shopper without a customer id said of themselves (`StatedWearer`): for this list only, never logged.
+    wearer: Wearer | None = None
+    prescription_kind: str | None = None
 
 
 @dataclass(slots=True)
@@ -154,6 +159,8 @@ class Recommender:
 
     def _answer(self, spec: ListSpec, snapshot: CatalogSnapshot, shopper: Shopper) -> ServedList:
         model = self.engine.model  # one model for the whole answer, even if a promotion lands meanwhile
+        if spec.wearer is not None and shopper.customer_id is None:  # a customer's stored profile wins
+            shopper = dataclasses.replace(shopper, wearer=spec.wearer)
         view = self.wearers.view(snapshot, shopper.wearer, self.rules)
         filtered = apply_filters(
             snapshot,
@@ -166,7 +173,7 @@ class Recommender:
         history = shopper.history if (spec.use_history and shopper.personalise) else []
         scored = self.engine.score(snapshot, model, history, spec.context_items) if model is not None else None
         # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
-        segment = self.engine.segment_vector(snapshot, segment_of(shopper.wearer))
+        segment = self.engine.segment_vector(snapshot, segment_of(shopper.wearer, spec.prescription_kind))
         chosen, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, spec)
         items = self._items(snapshot, shopper, view, model, scored, chosen, scores, fallback, segment is not None, spec)
         return ServedList(

@@ -44,6 +44,7 @@ class CatalogSnapshot:
     brand: npt.NDArray[np.str_]
     shape: npt.NDArray[np.str_]
     rim_type: npt.NDArray[np.str_]
+    material: npt.NDArray[np.str_]
     attributes: list[dict[str, Any]]
     features: npt.NDArray[np.int64]  # (n, 4) codes of brand, shape, colour, material: what "alike" means
     content: list[dict[str, str]]  # attribute tokens, as at training (for products the model has not seen)
@@ -105,6 +106,9 @@ def _summary(product: Product) -> ProductSummary:
         colour=product.colour,
         material=product.material,
         rim_type=product.rim_type,
+        lens_width_mm=product.lens_width_mm,
+        lens_height_mm=product.lens_height_mm,
+        bridge_mm=product.bridge_mm,
         price=product.price,
         currency=product.currency,
         image_url=product.image_urls[0] if product.image_urls else None,
@@ -132,6 +136,7 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
         brand=_text([p.brand for p in products]),
         shape=_text([p.shape for p in products]),
         rim_type=_text([p.rim_type for p in products]),
+        material=_text([p.material for p in products]),
         attributes=[p.attributes or {} for p in products],
         features=_codes([[p.brand, p.shape, p.colour, p.material] for p in products]),
         content=[product_attributes(p) for p in products],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import ValidationError
@@ -17,6 +17,8 @@ from optirec.recommend.schemas import (
     PersonalizedRequest,
     RecommendationFilters,
     RecommendationResponse,
+    SimilarRequest,
+    StatedWearer,
 )
 from optirec.recommend.service import ListSpec, Recommender, ServedList
 from optirec.signals.schemas import SessionId
@@ -34,6 +36,14 @@ State = Annotated[AppState, Depends(get_state)]
 def _who(principal: Principal, customer_id: str | None, session_id: str | None) -> tuple[str | None, str | None]:
     """A customer's token stands for that customer; a service key names a customer, a session, or no one."""
     return acting_customer(principal, customer_id), session_id
+
+
+def _stated(customer: str | None, stated: StatedWearer | None) -> dict[str, Any]:
+    """The `ListSpec` fields of a stated wearer: for a list that is for no customer (a customer's stored profile
+    applies to theirs)."""
+    if stated is None or customer is not None:
+        return {}
+    return {"wearer": stated.wearer(), "prescription_kind": stated.prescription_kind}
 
 
 def recommender(state: AppState) -> Recommender:
@@ -62,6 +72,7 @@ async def personalized(body: PersonalizedRequest, principal: CurrentPrincipal, s
         diversity=body.diversity,
         explain=body.explain,
         context={"page": body.context.page, "product_id": body.context.product_id, "cart": body.context.cart},
+        **_stated(customer, body.wearer),
     )
     return _answer(await recommender(state).build_async(spec))
 
@@ -86,24 +97,43 @@ async def similar(
     diversity: Annotated[float, Query(ge=0, le=1)] = 0.2,
     explain: bool = True,
 ) -> Response:
-    customer, session = _who(principal, customer_id, session_id)
     try:
         filters = RecommendationFilters(
             category=category, brand=brand, shape=shape, price_min=price_min, price_max=price_max
         )
     except ValidationError as error:  # a contradictory filter, such as price_min above price_max
         raise InvalidInput(validation_reason(error)) from None
+    body = SimilarRequest(
+        customer_id=customer_id, session_id=session_id, limit=limit, filters=filters, diversity=diversity,
+        explain=explain,
+    )  # fmt: skip
+    return await _similar(product_id, body, principal, state)
+
+
+@_plain.post(
+    "/similar/{product_id}",
+    summary="Products similar to this one, that fit the shopper (options as JSON; may carry a stated wearer)",
+    response_model=RecommendationResponse,
+)
+async def similar_posted(product_id: str, body: SimilarRequest, principal: CurrentPrincipal, state: State) -> Response:
+    return await _similar(product_id, body, principal, state)
+
+
+async def _similar(product_id: str, body: SimilarRequest, principal: Principal, state: AppState) -> Response:
+    customer, session = _who(principal, body.customer_id, body.session_id)
     spec = ListSpec(
         surface="similar",
         customer_id=customer,
         session_id=session,
-        limit=limit,
-        filters=filters,
+        limit=body.limit,
+        filters=body.filters,
+        exclude=body.exclude,
         context_items=[product_id],
-        diversity=diversity,
-        explain=explain,
+        diversity=body.diversity,
+        explain=body.explain,
         use_history=False,
         context={"product_id": product_id},
+        **_stated(customer, body.wearer),
     )
     return _answer(await recommender(state).build_async(spec))
 
@@ -123,6 +153,7 @@ async def complete_the_look(body: CompleteTheLookRequest, principal: CurrentPrin
         explain=body.explain,
         use_history=False,
         context={"cart": body.cart},
+        **_stated(customer, body.wearer),
     )
     return _answer(await recommender(state).build_async(spec))
 
