@@ -114,6 +114,10 @@ def test_listing_pages_and_sorts(client: TestClient, service_headers: dict[str, 
     assert _ids(first) == ["STRONG", "WEAK"] and _ids(second) == ["WIDE", "CASE"]
     assert first["total"] == 4 and first["wearer"] == "none" and first["fit"]["hidden"] == 0
     assert first["items"][0]["lens_width_mm"] == 50  # the whole product: a listing draws frames from it
+    assert first["facets"] == {
+        "category": ["accessories", "eyeglasses"], "shape": ["round", "square"], "rim_type": ["full-rim"],
+        "material": ["acetate", "metal"],
+    }  # fmt: skip
 
 
 def test_bad_fit_requests_get_short_4xx(client: TestClient, service_headers: dict[str, str]) -> None:

@@ -68,6 +68,10 @@ class BrowsePage(BaseModel):
     fits_me: bool
     wearer: WearerSource
     fit: FitCounts
+    facets: dict[str, list[str]] = Field(
+        description="The values of `category`, `shape`, `rim_type` and `material` among the products for sale, for "
+        "the listing's filters."
+    )
 
 
 class WearerCheck(BaseModel):

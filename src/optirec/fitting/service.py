@@ -97,6 +97,19 @@ class Listing:
     counts: FitCounts
 
 
+FACETS = ("category", "shape", "rim_type", "material")
+
+
+def facets(snapshot: CatalogSnapshot) -> dict[str, list[str]]:
+    """The values each listing filter can take among the products for sale, sorted."""
+    sellable = snapshot.sellable
+    out = {}
+    for name in FACETS:
+        values: npt.NDArray[np.str_] = getattr(snapshot, name)
+        out[name] = [str(v) for v in np.unique(values[sellable]) if v]
+    return out
+
+
 def browse(
     snapshot: CatalogSnapshot,
     *,

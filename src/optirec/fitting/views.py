@@ -92,7 +92,7 @@ def _browse(state: AppState, customer: str | None, body: BrowseRequest) -> Brows
         items = [ProductPublic.model_validate(p) for p in products_by_id(session=session, product_ids=ids)]
     return BrowsePage(
         items=items, total=listing.total, limit=body.limit, offset=body.offset, fits_me=body.fits_me, wearer=source,
-        fit=listing.counts,
+        fit=listing.counts, facets=service.facets(snapshot),
     )  # fmt: skip
 
 
