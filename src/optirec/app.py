@@ -119,6 +119,10 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    if settings.storefront:
+        from optirec.storefront.views import install as install_storefront
+
+        install_storefront(app)
     # Added inside-out: the last one added sees the request first.
     app.add_middleware(RateLimitMiddleware, limiter=state.limiter, settings=settings)
     app.add_middleware(

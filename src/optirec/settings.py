@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     access_log: bool = Field(True, description="Write one access-log line per request (no personal data).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
+    storefront: bool = Field(
+        True,
+        description="Serve the reference storefront at `/shop/` (and redirect `/` there): a shop's pages built on "
+        "the public API only. Turn it off for a shop that brings its own frontend.",
+    )
+
     # --- signals -------------------------------------------------------------------------------------------
     signal_batch_max: int = Field(1000, ge=1, le=10_000, description="Most signals accepted in one request.")
     extra_action_types: list[str] = Field(
