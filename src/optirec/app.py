@@ -136,7 +136,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["*"],
-            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID", "X-Session-Token"],
             expose_headers=["X-Request-ID"],
         )
     app.add_middleware(ObservabilityMiddleware, access_log=settings.access_log)

@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+SHOWN_CHARACTERS = 40
+
+
+def shown(value: object, limit: int = SHOWN_CHARACTERS) -> str:
+    """A value a caller sent, quoted for a message at bounded length: an error never echoes an unbounded input."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
 
 class OptirecError(Exception):
     """Base of every error optirec raises on purpose."""

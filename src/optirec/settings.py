@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     )
     access_token_minutes: int = Field(60, ge=1, le=43_200, description="Lifetime of a customer's access token.")
     token_issuer: str = Field("optirec", description="`iss` claim written into and required from access tokens.")
+    session_token_days: int = Field(
+        30,
+        ge=1,
+        le=365,
+        description="Lifetime of an anonymous shopper's session token (POST /api/auth/session), in days; asking "
+        "again with a valid one renews it.",
+    )
 
     # --- gateway -------------------------------------------------------------------------------------------
     cors_origins: list[str] = Field(

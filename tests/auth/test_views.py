@@ -136,12 +136,22 @@ def test_token_of_a_deleted_customer_is_refused(client: TestClient) -> None:
 
 # --- the authorisation matrix ----------------------------------------------------------------------------------
 
-WHO = ["none", "customer", "service", "admin-key", "admin-user"]
+WHO = ["none", "session", "customer", "service", "admin-key", "admin-user"]
+
+
+def start_session(client: TestClient, headers: dict[str, str] | None = None) -> tuple[str, dict[str, str]]:
+    """A new anonymous session: (its id, the headers that prove it)."""
+    response = client.post("/api/auth/session", headers=headers or {})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return body["session_id"], {"X-Session-Token": body["session_token"]}
 
 
 def headers_for(who: str, client: TestClient, db: Database) -> dict[str, str]:
     if who == "none":
         return {}
+    if who == "session":
+        return start_session(client)[1]
     if who == "customer":
         return auth_header(register(client, "cust@example.com")[1])
     if who == "service":
@@ -151,21 +161,26 @@ def headers_for(who: str, client: TestClient, db: Database) -> dict[str, str]:
     return admin_user_headers(client, db)
 
 
-# (method, path, body, expected status for none, customer, service, admin key, admin user)
+# (method, path, body, expected status for none, anonymous session, customer, service, admin key, admin user)
 MATRIX = [
-    ("GET", "/api/customers/me", None, (401, 200, 403, 403, 200)),
-    ("GET", "/api/customers/target", None, (401, 403, 200, 200, 200)),
-    ("PUT", "/api/customers/target", {"pd_mm": 63}, (401, 403, 200, 200, 200)),
-    ("GET", "/api/customers/target/export", None, (401, 403, 200, 200, 200)),
-    ("GET", "/api/admin/keys", None, (401, 403, 403, 200, 200)),
-    ("POST", "/api/admin/keys", {"name": "storefront"}, (401, 403, 403, 201, 201)),
-    ("GET", "/api/catalog/products", None, (200, 200, 200, 200, 200)),
-    ("POST", "/api/catalog/products", product_data("FR-NEW"), (401, 403, 201, 201, 201)),
-    ("PATCH", "/api/catalog/products/FR-1", {"stock": 3}, (401, 403, 200, 200, 200)),
-    ("DELETE", "/api/catalog/products/FR-1", None, (401, 403, 200, 200, 200)),
-    ("POST", "/api/catalog/products/import", None, (401, 403, 200, 200, 200)),
-    ("POST", "/api/customers/import", None, (401, 403, 200, 200, 200)),
-    ("POST", SIGNALS, signal_data(customer_id=None, session_id="s-1"), (401, 200, 200, 200, 200)),
+    ("GET", "/api/customers/me", None, (401, 403, 200, 403, 403, 200)),
+    ("GET", "/api/customers/target", None, (401, 403, 403, 200, 200, 200)),
+    ("PUT", "/api/customers/target", {"pd_mm": 63}, (401, 403, 403, 200, 200, 200)),
+    ("GET", "/api/customers/target/export", None, (401, 403, 403, 200, 200, 200)),
+    ("GET", "/api/admin/keys", None, (401, 403, 403, 403, 200, 200)),
+    ("POST", "/api/admin/keys", {"name": "storefront"}, (401, 403, 403, 403, 201, 201)),
+    ("GET", "/api/catalog/products", None, (200, 200, 200, 200, 200, 200)),
+    ("POST", "/api/catalog/products", product_data("FR-NEW"), (401, 403, 403, 201, 201, 201)),
+    ("PATCH", "/api/catalog/products/FR-1", {"stock": 3}, (401, 403, 403, 200, 200, 200)),
+    ("DELETE", "/api/catalog/products/FR-1", None, (401, 403, 403, 200, 200, 200)),
+    ("POST", "/api/catalog/products/import", None, (401, 403, 403, 200, 200, 200)),
+    ("POST", "/api/customers/import", None, (401, 403, 403, 200, 200, 200)),
+    # A session someone else holds: only a server (or an administrator) may name it without its token.
+    ("POST", SIGNALS, signal_data(customer_id=None, session_id="s-1"), (401, 403, 403, 200, 200, 200)),
+    # The caller's own shopper, filled in: the customer's id, the anonymous shopper's session.
+    ("POST", SIGNALS, signal_data(customer_id=None), (401, 200, 200, 422, 422, 422)),
+    ("POST", "/api/recommendations/personalized", {"limit": 3}, (401, 200, 200, 200, 200, 200)),
+    ("POST", "/api/recommendations/personalized", {"session_id": "s-1"}, (401, 403, 403, 200, 200, 200)),
 ]
 
 
@@ -196,13 +211,24 @@ def test_customer_may_not_send_a_signal_for_another_customer(client: TestClient)
     assert_error(response, 403, "forbidden")
 
 
-def test_customer_signal_with_only_a_session_is_stored_under_their_id(client: TestClient, db: Database) -> None:
+def test_customer_signal_with_their_own_session_is_stored_under_their_id(client: TestClient, db: Database) -> None:
     customer_id, token = register(client)
-    sent = signal_data("e-own", customer_id=None, session_id="sess-1")
-    assert client.post(SIGNALS, json=sent, headers=auth_header(token)).json()["accepted"] == 1
+    session_id, proof = start_session(client)
+    sent = signal_data("e-own", customer_id=None, session_id=session_id)
+    assert client.post(SIGNALS, json=sent, headers={**auth_header(token), **proof}).json()["accepted"] == 1
     with db.read() as session:
         row = session.execute(select(Signal.customer_id, Signal.session_id)).one()
-    assert tuple(row) == (customer_id, "sess-1")
+    assert tuple(row) == (customer_id, session_id)
+
+
+def test_customer_token_signal_fills_in_their_own_id(client: TestClient, db: Database) -> None:
+    """Regression (review item 10): docs/api.md says a customer token fills in its own id; a signal without one
+    was refused with 422."""
+    customer_id, token = register(client)
+    sent = {"event_id": "e1", "product_id": "sku-1", "action_type": "view", "occurred_at": "2026-11-01T10:00:00Z"}
+    assert client.post(SIGNALS, json=sent, headers=auth_header(token)).json()["accepted"] == 1
+    with db.read() as session:
+        assert session.scalar(select(Signal.customer_id)) == customer_id
 
 
 def test_service_key_acts_for_any_customer_and_for_anonymous_sessions(
@@ -251,37 +277,122 @@ def test_unknown_key_is_refused_and_revoking_an_unknown_id_is_404(
     assert_error(client.delete("/api/admin/keys/nope", headers=admin_headers), 404, "not_found")
 
 
-# --- linking an anonymous session ------------------------------------------------------------------------------
+# --- anonymous sessions: a proven owner ------------------------------------------------------------------------
+
+
+def test_session_token_is_renewed_for_the_same_session(client: TestClient) -> None:
+    session_id, proof = start_session(client)
+    renewed, renewed_proof = start_session(client, proof)
+    assert renewed == session_id
+    assert client.post("/api/recommendations/personalized", json={}, headers=renewed_proof).status_code == 200
+    assert session_id.startswith("s_") and start_session(client)[0] != session_id
+
+
+@pytest.mark.parametrize("kind", ["access-token", "garbage", "other-secret"])
+def test_a_session_token_must_be_one(client: TestClient, kind: str) -> None:
+    _, access = register(client)
+    token = {
+        "access-token": access,  # an access token is no session token (nor the other way round)
+        "garbage": "definitely-not-a-jwt",
+        "other-secret": jwt.encode(
+            {"sub": "s_x", "aud": "optirec:session", "iss": "optirec", "exp": datetime.now(UTC) + timedelta(days=1)},
+            "another-secret-of-sufficient-length-0123456789",
+            algorithm="HS256",
+        ),
+    }[kind]
+    response = client.post(SIGNALS, json=signal_data(customer_id=None), headers={"X-Session-Token": token})
+    assert_error(response, 401, "unauthorized")
+    if kind == "access-token":
+        _, proof = start_session(client)
+        assert_error(
+            client.get("/api/customers/me", headers=auth_header(proof["X-Session-Token"])), 401, "unauthorized"
+        )
+
+
+def test_anonymous_shopper_writes_and_reads_only_their_own_session(
+    client: TestClient, db: Database, service_headers: dict[str, str]
+) -> None:
+    """Regression (review item 5): a customer token could pass any session_id, read another shopper's anonymous
+    history in a list ("Similar to Frame 13, which you viewed") and write signals into it."""
+    client.post("/api/catalog/products", json=product_data("FR-1"), headers=service_headers)
+    dave, dave_proof = start_session(client)
+    assert client.post(SIGNALS, json=signal_data("d1", customer_id=None), headers=dave_proof).json()["accepted"] == 1
+    with db.read() as session:
+        assert session.scalar(select(Signal.session_id)) == dave  # filled in from the token
+    _, mallory_token = register(client, "mallory@example.com")
+    _, mallory_proof = start_session(client)
+    for headers in (auth_header(mallory_token), mallory_proof, {**auth_header(mallory_token), **mallory_proof}):
+        listed = client.post("/api/recommendations/personalized", json={"session_id": dave}, headers=headers)
+        assert_error(listed, 403, "forbidden")
+        similar = client.get(f"/api/recommendations/similar/FR-1?session_id={dave}", headers=headers)
+        assert_error(similar, 403, "forbidden")
+        written = client.post(SIGNALS, json=signal_data("m1", customer_id=None, session_id=dave), headers=headers)
+        assert_error(written, 403, "forbidden")
+    assert client.post("/api/recommendations/personalized", json={}, headers=dave_proof).status_code == 200
+    named = client.post("/api/recommendations/personalized", json={"session_id": dave}, headers=dave_proof)
+    assert named.status_code == 200
+    assert_error(
+        client.post("/api/recommendations/personalized", json={"customer_id": "c-1"}, headers=dave_proof),
+        403,
+        "forbidden",
+    )
+    with db.read() as session:
+        assert session.scalars(select(Signal.event_id)).all() == ["d1"]
 
 
 @pytest.mark.parametrize("how", ["register", "sign-in"])
-def test_anonymous_session_signals_become_the_customers(
-    client: TestClient, service_headers: dict[str, str], how: str
-) -> None:
-    anonymous = [signal_data(f"a{i}", customer_id=None, session_id="sess-X") for i in range(3)]
-    other = signal_data("b1", customer_id=None, session_id="sess-Y")
-    client.post(SIGNALS, json=[*anonymous, other], headers=service_headers)
+def test_anonymous_session_signals_become_the_customers(client: TestClient, how: str) -> None:
+    session_x, proof_x = start_session(client)
+    _, proof_y = start_session(client)
+    for i in range(3):
+        client.post(SIGNALS, json=signal_data(f"a{i}", customer_id=None), headers=proof_x)
+    client.post(SIGNALS, json=signal_data("b1", customer_id=None), headers=proof_y)
     if how == "register":
-        body = {"email": "ada@example.com", "password": PASSWORD, "session_id": "sess-X"}
-        token = client.post("/api/auth/register", json=body).json()["access_token"]
+        body = {"email": "ada@example.com", "password": PASSWORD}
+        token = client.post("/api/auth/register", json=body, headers=proof_x).json()["access_token"]
     else:
         register(client, "ada@example.com")
-        token = sign_in(client, "ada@example.com", session_id="sess-X")["access_token"]
+        form = {"username": "ada@example.com", "password": PASSWORD, "session_id": session_x}  # named and proven
+        token = client.post("/api/auth/token", data=form, headers=proof_x).json()["access_token"]
     signals = client.get("/api/customers/me/export", headers=auth_header(token)).json()["signals"]
     assert sorted(s["event_id"] for s in signals) == ["a0", "a1", "a2"]
 
 
-def test_a_session_already_linked_is_not_taken_by_a_second_customer(
-    client: TestClient, service_headers: dict[str, str]
+@pytest.mark.parametrize("how", ["register", "sign-in"])
+def test_a_session_named_without_its_token_is_not_taken(
+    client: TestClient, service_headers: dict[str, str], how: str
 ) -> None:
-    client.post(SIGNALS, json=signal_data("a0", customer_id=None, session_id="sess-X"), headers=service_headers)
-    first = client.post(
-        "/api/auth/register", json={"email": "a@example.com", "password": PASSWORD, "session_id": "sess-X"}
-    )
-    second = client.post(
-        "/api/auth/register", json={"email": "b@example.com", "password": PASSWORD, "session_id": "sess-X"}
-    )
+    """Regression (review item 5): registering or signing in with someone else's session_id took their anonymous
+    history into the new account."""
+    client.post(SIGNALS, json=signal_data("v1", customer_id=None, session_id="sess-victim"), headers=service_headers)
+    if how == "register":
+        body = {"email": "mallory@example.com", "password": PASSWORD, "session_id": "sess-victim"}
+        response = client.post("/api/auth/register", json=body)
+    else:
+        register(client, "mallory@example.com")
+        form = {"username": "mallory@example.com", "password": PASSWORD, "session_id": "sess-victim"}
+        response = client.post("/api/auth/token", data=form, headers=start_session(client)[1])
+    assert_error(response, 403, "forbidden")
+    token = sign_in(client, "mallory@example.com")["access_token"] if how == "sign-in" else None
+    if token is not None:
+        assert client.get("/api/customers/me/export", headers=auth_header(token)).json()["signals"] == []
+
+
+def test_a_session_already_linked_is_not_taken_by_a_second_customer(client: TestClient) -> None:
+    _, proof = start_session(client)
+    client.post(SIGNALS, json=signal_data("a0", customer_id=None), headers=proof)
+    first = client.post("/api/auth/register", json={"email": "a@example.com", "password": PASSWORD}, headers=proof)
+    second = client.post("/api/auth/register", json={"email": "b@example.com", "password": PASSWORD}, headers=proof)
     export = client.get("/api/customers/me/export", headers=auth_header(second.json()["access_token"])).json()
     assert export["signals"] == []
     export = client.get("/api/customers/me/export", headers=auth_header(first.json()["access_token"])).json()
     assert [s["event_id"] for s in export["signals"]] == ["a0"]
+
+
+def test_service_key_still_names_any_session(client: TestClient, service_headers: dict[str, str]) -> None:
+    sent = signal_data("k1", customer_id=None, session_id="shop-session-7")
+    assert client.post(SIGNALS, json=sent, headers=service_headers).json()["accepted"] == 1
+    listed = client.post(
+        "/api/recommendations/personalized", json={"session_id": "shop-session-7"}, headers=service_headers
+    )
+    assert listed.status_code == 200

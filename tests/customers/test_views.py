@@ -123,7 +123,7 @@ def test_delete_me_erases_profile_and_signals_then_refuses_the_token(client: Tes
         client.patch(ME, json=PROFILE, headers=auth_header(token))
         sent = client.post(
             "/api/recommendations/signals",
-            json=signal_data(customer_id=None, session_id="s"),
+            json=signal_data(customer_id=None),  # the token fills in its own customer
             headers=auth_header(token),
         )
         assert sent.json()["accepted"] == 1
@@ -221,3 +221,43 @@ def test_import_customer_with_an_email_taken_is_reported_and_the_others_land(
     assert [(e["line"], e["id"]) for e in report["errors"]] == [(2, "shop-2"), (5, "shop-5")]
     assert all("e-mail" in e["reason"] for e in report["errors"])
     assert client.get("/api/customers/shop-2", headers=service_headers).status_code == 404
+
+
+# --- who a service key may manage --------------------------------------------------------------------------------
+
+
+def _admin_account(db: Database) -> str:
+    from optirec.auth import service as auth_service
+    from tests.conftest import PASSWORD
+
+    with db.write() as session:
+        return auth_service.register_customer(
+            session=session, email="root@example.com", password=PASSWORD, role="admin"
+        ).id
+
+
+def test_service_key_cannot_take_over_an_administrator(
+    client: TestClient, db: Database, service_headers: dict[str, str], admin_headers: dict[str, str]
+) -> None:
+    """Regression (review item 6): `PUT /api/customers/{admin_id}` with a service key changed an administrator's
+    e-mail, and `DELETE` erased one. Service keys manage accounts of role customer only."""
+    admin_id = _admin_account(db)
+    path = f"/api/customers/{admin_id}"
+    for method, body in (("PUT", {"email": "mallory@example.com"}), ("DELETE", None), ("GET", None)):
+        response = client.request(method, path, json=body, headers=service_headers)
+        assert response.status_code == 403, (method, response.text)
+    assert client.get(f"{path}/export", headers=service_headers).status_code == 403
+    line = json.dumps({"id": admin_id, "email": "mallory@example.com"}).encode()
+    report = client.post(
+        "/api/customers/import", content=line, headers={**service_headers, "Content-Type": "application/x-ndjson"}
+    ).json()
+    assert (report["rejected"], report["updated"]) == (1, 0) and "manages customer accounts only" in report["errors"][
+        0
+    ]["reason"]
+    with db.read() as session:
+        admin = session.get(Customer, admin_id)
+        assert admin is not None and admin.email == "root@example.com"
+    # An administrator's key still manages any account; a service key its customers.
+    assert client.get(path, headers=admin_headers).status_code == 200
+    assert client.put("/api/customers/shopper-1", json={"pd_mm": 63}, headers=service_headers).status_code == 200
+    assert client.delete("/api/customers/shopper-1", headers=service_headers).status_code == 200

@@ -196,3 +196,28 @@ def test_context_keeps_extra_keys_but_not_too_many(client: TestClient, service_h
 
 def test_signals_need_credentials(client: TestClient) -> None:
     assert client.post(SIGNALS, json=signal_data()).status_code == 401
+
+
+def test_event_ids_are_per_shopper_never_shared_across_shoppers(client: TestClient, db: Database) -> None:
+    """Regression (review item 7): a customer who sent `event_id: "bob-6"` first made Bob's own purchase with that id
+    a silent duplicate, and learned whether the id existed."""
+    _, mallory = register(client, "mallory@example.com")
+    bob_id, bob = register(client, "bob@example.com")
+    probe = client.post(SIGNALS, json=signal_data("bob-6", customer_id=None), headers=auth_header(mallory)).json()
+    assert (probe["accepted"], probe["duplicates"]) == (1, 0)
+    purchase = signal_data("bob-6", customer_id=None, action_type="purchase")
+    first = client.post(SIGNALS, json=purchase, headers=auth_header(bob)).json()
+    assert (first["accepted"], first["duplicates"]) == (1, 0)  # Bob's own id, whatever another shopper sent
+    again = client.post(SIGNALS, json=purchase, headers=auth_header(bob)).json()
+    assert (again["accepted"], again["duplicates"]) == (0, 1)  # idempotent for Bob himself
+    with db.read() as session:
+        rows = session.execute(select(Signal.customer_id, Signal.action_type).where(Signal.event_id == "bob-6")).all()
+    assert sorted(action for _, action in rows) == ["purchase", "view"] and bob_id in {c for c, _ in rows}
+
+
+def test_a_batch_repeats_an_event_id_only_for_the_same_shopper(
+    client: TestClient, service_headers: dict[str, str]
+) -> None:
+    batch = [signal_data("e1", customer_id="a"), signal_data("e1", customer_id="b"), signal_data("e1", customer_id="a")]
+    body = client.post(SIGNALS, json=batch, headers=service_headers).json()
+    assert (body["accepted"], body["duplicates"]) == (2, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,19 +11,28 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 
 from optirec.auth import service
-from optirec.auth.security import API_KEY_PREFIX, Role, decode_token, digest_api_key
+from optirec.auth.security import API_KEY_PREFIX, Role, decode_session_token, decode_token, digest_api_key
 from optirec.auth.service import Principal
 from optirec.errors import Forbidden, Unauthorized
 from optirec.state import AppState, get_state
 
 _bearer = HTTPBearer(auto_error=False, description="A customer's access token, or a server's API key.")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="A server's API key.")
+SESSION_HEADER = "x-session-token"
+_session = APIKeyHeader(
+    name="X-Session-Token",
+    auto_error=False,
+    scheme_name="SessionToken",
+    description="An anonymous shopper's session token (POST /api/auth/session): alone, or beside a customer's "
+    "access token to reach that session.",
+)
 
 
 async def current_principal(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     api_key: Annotated[str | None, Depends(_api_key)],
+    _session_token: Annotated[str | None, Depends(_session)],  # read by `principal_for`; declared for the docs
     state: Annotated[AppState, Depends(get_state)],
 ) -> Principal:
     return await principal_for(request, api_key or (bearer.credentials if bearer else None), state)
@@ -42,9 +52,32 @@ def request_credential(request: Request) -> str | None:
 
 
 async def principal_for(request: Request, credential: str | None, state: AppState) -> Principal:
-    """Who sends `credential`: an API key's server or a token's customer (401 for none or a bad one)."""
-    if not credential:
-        raise Unauthorized("Sign in, or send an API key, to use this endpoint.")
+    """Who sends `credential` (an API key's server or a token's customer) and, with `X-Session-Token`, which
+    anonymous session they hold; an anonymous shopper sends the session token alone. 401 for none or a bad one."""
+    found: Principal | None = getattr(request.state, "principal", None)
+    if found is not None:  # resolved once per request (`CredentialFirstRoute`, before the body is read)
+        return found
+    session_token = request.headers.get(SESSION_HEADER)
+    if credential:
+        principal = await _account(credential, state)
+        if session_token:
+            principal = replace(principal, session_id=_session_of(session_token, state))
+    elif session_token:
+        principal = Principal(role="session", session_id=_session_of(session_token, state))
+    else:
+        raise Unauthorized(
+            "Sign in, send an API key, or start an anonymous session (POST /api/auth/session) to use this endpoint."
+        )
+    request.state.principal = principal
+    request.state.principal_kind = principal.kind
+    return principal
+
+
+def _session_of(token: str, state: AppState) -> str:
+    return decode_session_token(token, secret=state.secret, issuer=state.settings.token_issuer)
+
+
+async def _account(credential: str, state: AppState) -> Principal:
     if credential.startswith(API_KEY_PREFIX):
         key, customer_id = "key:" + digest_api_key(credential), None
     else:  # signature and expiry are checked on every request; only the account's existence is cached
@@ -55,7 +88,6 @@ async def principal_for(request: Request, credential: str | None, state: AppStat
         principal = await state.principals.resolve(
             key, lambda: run_in_threadpool(_look_up, state, credential, customer_id)
         )
-    request.state.principal_kind = "key" if principal.is_server else "customer"
     return principal
 
 
@@ -82,12 +114,3 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
 
 AdminPrincipal = Annotated[Principal, Depends(require("admin"))]
 ServicePrincipal = Annotated[Principal, Depends(require("service", "admin"))]
-
-
-def acting_customer(principal: Principal, customer_id: str | None) -> str | None:
-    """The customer a request acts for: a customer token stands for that customer only."""
-    if principal.customer_id is not None and principal.role == "customer":
-        if customer_id is not None and customer_id != principal.customer_id:
-            raise Forbidden("A customer may act only for themselves.")
-        return principal.customer_id
-    return customer_id

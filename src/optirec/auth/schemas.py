@@ -18,7 +18,10 @@ class RegisterRequest(BaseModel):
     email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Your e-mail address.")
     password: str = Field(min_length=10, max_length=200, description="At least 10 characters.")
     session_id: str | None = Field(
-        None, max_length=128, description="The anonymous session to link: its signals become yours."
+        None,
+        max_length=128,
+        description="The anonymous session to link (its signals become yours); it must be the session of the "
+        "`X-Session-Token` sent with the request, which alone is enough.",
     )
 
 
@@ -27,6 +30,17 @@ class TokenResponse(BaseModel):
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
     customer_id: str
+
+
+class SessionResponse(BaseModel):
+    """An anonymous shopper's session and the token that proves it is theirs."""
+
+    session_id: str = Field(description="The session's id, as signals and served lists name it.")
+    session_token: str = Field(
+        description="Send it as `X-Session-Token` to read and write this session, and when signing in to make its "
+        "history yours. Keep it like a password: whoever holds it sees this session's history."
+    )
+    expires_in: int = Field(description="Seconds until it expires; ask again with it to renew it.")
 
 
 class ApiKeyCreate(BaseModel):

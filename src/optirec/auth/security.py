@@ -18,6 +18,9 @@ from optirec.errors import Unauthorized
 Role = Literal["customer", "service", "admin"]
 ROLES: tuple[Role, ...] = ("customer", "service", "admin")
 API_KEY_PREFIX = "ork_"
+# The audience of an anonymous session's token: an access token (which carries none) is never taken for one, and a
+# session token (which carries it) is never taken for an access token.
+SESSION_AUDIENCE = "optirec:session"
 
 _hasher = PasswordHasher()
 # Verifying against this when the e-mail is unknown keeps login time independent of whether the account exists.
@@ -73,6 +76,46 @@ def decode_token(token: str, *, secret: str, issuer: str) -> TokenClaims:
     if role not in ROLES or not isinstance(claims["sub"], str):
         raise Unauthorized("The access token is not valid.")
     return TokenClaims(claims["sub"], role, datetime.fromtimestamp(claims["exp"], UTC))
+
+
+def new_session_id() -> str:
+    """A fresh anonymous session id: `s_` and 128 random bits (URL-safe), unguessable."""
+    return "s_" + secrets.token_urlsafe(16)
+
+
+def issue_session_token(session_id: str, *, secret: str, days: int, issuer: str) -> tuple[str, int]:
+    """The signed credential of an anonymous session, and its lifetime in seconds: whoever holds it may read and
+    write that session's history, and link it to their account when they sign in."""
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": session_id,
+        "aud": SESSION_AUDIENCE,
+        "iss": issuer,
+        "iat": now,
+        "exp": now + timedelta(days=days),
+    }
+    return jwt.encode(claims, secret, algorithm="HS256"), days * 86_400
+
+
+def decode_session_token(token: str, *, secret: str, issuer: str) -> str:
+    """The session id of a valid session token; `Unauthorized` for an expired, forged or malformed one."""
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=SESSION_AUDIENCE,
+            issuer=issuer,
+            options={"require": ["exp", "sub", "iss", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("The anonymous session has expired; start a new one (POST /api/auth/session).") from None
+    except jwt.PyJWTError:
+        raise Unauthorized("The session token (X-Session-Token) is not valid.") from None
+    session_id = claims["sub"]
+    if not isinstance(session_id, str) or not session_id.startswith("s_") or len(session_id) > 64:
+        raise Unauthorized("The session token (X-Session-Token) is not valid.")
+    return session_id
 
 
 def new_api_key() -> tuple[str, str, str]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import cast
+from typing import Literal, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,21 +14,58 @@ from optirec.auth.models import ApiKey
 from optirec.auth.security import Role, digest_api_key, hash_password, new_api_key, verify_password
 from optirec.customers.models import Customer
 from optirec.db import utcnow
-from optirec.errors import Conflict, NotFound, Unauthorized
-from optirec.signals.models import Signal
+from optirec.errors import Conflict, Forbidden, NotFound, Unauthorized
+
+# Who a request comes from: an account's role, or an anonymous shopper who holds only a session token.
+CallerRole = Role | Literal["session"]
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a customer's token (`customer_id` set) or a server's API key (`key_id` set)."""
+    """Who is calling: a customer's token (`customer_id` set), a server's API key (`key_id` set) or an anonymous
+    shopper's session token (role `session`). `session_id` is the anonymous session whose token came with the
+    request (`X-Session-Token`): the one session a customer or an anonymous shopper may read, write and link."""
 
-    role: Role
+    role: CallerRole
     customer_id: str | None = None
     key_id: str | None = None
+    session_id: str | None = None
 
     @property
     def is_server(self) -> bool:
         return self.key_id is not None
+
+    @property
+    def kind(self) -> str:
+        """The kind of caller, as the access log names it (never who)."""
+        return "key" if self.is_server else "session" if self.role == "session" else "customer"
+
+
+def acting_customer(principal: Principal, customer_id: str | None) -> str | None:
+    """The customer a request acts for: a customer's token stands for that customer only, an anonymous session for
+    no customer; a server (or an administrator) names whom it acts for."""
+    if principal.role == "customer":
+        if customer_id is not None and customer_id != principal.customer_id:
+            raise Forbidden("A customer may act only for themselves.")
+        return principal.customer_id
+    if principal.role == "session":
+        if customer_id is not None:
+            raise Forbidden("An anonymous session may not act for a customer: sign in first.")
+        return None
+    return customer_id
+
+
+def acting_session(principal: Principal, session_id: str | None) -> str | None:
+    """The anonymous session a request acts for. A customer or an anonymous shopper may name only the session whose
+    token they sent (`X-Session-Token`), and an anonymous shopper's own session is filled in; a server (or an
+    administrator) may name any session."""
+    if principal.role not in ("customer", "session"):
+        return session_id
+    if session_id is None:
+        return principal.session_id if principal.role == "session" else None
+    if session_id != principal.session_id:
+        raise Forbidden("An anonymous session is reached only with its own session token (X-Session-Token).")
+    return session_id
 
 
 def register_customer(*, session: Session, email: str, password: str, role: Role = "customer") -> Customer:
@@ -49,16 +86,6 @@ def authenticate(*, session: Session, email: str, password: str) -> Customer:
     if not verify_password(customer.password_hash if customer else None, password) or customer is None:
         raise Unauthorized("Wrong e-mail address or password.")
     return customer
-
-
-def link_session(*, session: Session, customer_id: str, session_id: str) -> int:
-    """Give the anonymous session's signals to the customer who just signed in; returns how many moved."""
-    result = session.execute(
-        update(Signal)
-        .where(Signal.session_id == session_id, Signal.customer_id.is_(None))
-        .values(customer_id=customer_id)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def create_api_key(*, session: Session, name: str, role: Role) -> tuple[ApiKey, str]:

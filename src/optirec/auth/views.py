@@ -4,17 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from optirec.auth import service
-from optirec.auth.deps import AdminPrincipal
-from optirec.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic, RegisterRequest, TokenResponse
-from optirec.auth.security import issue_token
+from optirec.auth.deps import SESSION_HEADER, AdminPrincipal
+from optirec.auth.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyPublic,
+    RegisterRequest,
+    SessionResponse,
+    TokenResponse,
+)
+from optirec.auth.security import decode_session_token, issue_session_token, issue_token, new_session_id
 from optirec.customers.models import Customer
+from optirec.errors import Forbidden
+from optirec.gateway.credentials import CredentialFirstRoute
+from optirec.signals.service import link_session
 from optirec.state import AppState, get_state
 
-router = APIRouter(prefix="/api", tags=["auth"])
+router = APIRouter(prefix="/api", tags=["auth"], route_class=CredentialFirstRoute)
 State = Annotated[AppState, Depends(get_state)]
 
 
@@ -29,25 +39,54 @@ def _token_for(state: AppState, customer: Customer) -> TokenResponse:
     return TokenResponse(access_token=token, expires_in=seconds, customer_id=customer.id)
 
 
+def _linked_session(request: Request, state: AppState, named: str | None) -> str | None:
+    """The anonymous session a sign-in links: the one whose token came with it (`X-Session-Token`). A `session_id`
+    named without its token is refused: anyone could name another shopper's session and take their history."""
+    token = request.headers.get(SESSION_HEADER)
+    session_id = decode_session_token(token, secret=state.secret, issuer=state.settings.token_issuer) if token else None
+    if named is not None and named != session_id:
+        raise Forbidden("Linking an anonymous session needs its session token in the X-Session-Token header.")
+    return session_id
+
+
+@router.post("/auth/session", status_code=201, summary="Start (or renew) an anonymous shopper's session")
+def start_session(request: Request, state: State) -> SessionResponse:
+    token = request.headers.get(SESSION_HEADER)
+    settings = state.settings
+    if token:  # renewal: the same session, a fresh token
+        session_id = decode_session_token(token, secret=state.secret, issuer=settings.token_issuer)
+    else:
+        session_id = new_session_id()
+    issued, seconds = issue_session_token(
+        session_id, secret=state.secret, days=settings.session_token_days, issuer=settings.token_issuer
+    )
+    return SessionResponse(session_id=session_id, session_token=issued, expires_in=seconds)
+
+
 @router.post("/auth/register", status_code=201, summary="Create a customer account and sign in")
-def register(body: RegisterRequest, state: State) -> TokenResponse:
+def register(body: RegisterRequest, request: Request, state: State) -> TokenResponse:
+    session_id = _linked_session(request, state, body.session_id)
     with state.db.write() as session:
         customer = service.register_customer(session=session, email=body.email, password=body.password)
-        if body.session_id:
-            service.link_session(session=session, customer_id=customer.id, session_id=body.session_id)
+        if session_id:
+            link_session(session=session, customer_id=customer.id, session_id=session_id)
     return _token_for(state, customer)
 
 
 @router.post("/auth/token", summary="Sign in (OAuth2 password flow): e-mail as username")
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
     state: State,
-    session_id: Annotated[str | None, Form(max_length=128, description="Anonymous session to link.")] = None,
+    session_id: Annotated[
+        str | None, Form(max_length=128, description="The session of the X-Session-Token sent, to link.")
+    ] = None,
 ) -> TokenResponse:
+    linked = _linked_session(request, state, session_id)
     with state.db.write() as session:
         customer = service.authenticate(session=session, email=form.username, password=form.password)
-        if session_id:
-            service.link_session(session=session, customer_id=customer.id, session_id=session_id)
+        if linked:
+            link_session(session=session, customer_id=customer.id, session_id=linked)
     return _token_for(state, customer)
 
 

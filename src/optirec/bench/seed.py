@@ -22,6 +22,7 @@ from sqlalchemy import insert
 from optirec.catalog import service as catalog_service
 from optirec.customers.models import Customer, CustomerProfile
 from optirec.db import Database, sqlite_time, utcnow
+from optirec.signals.models import event_scope
 from optirec.tabular import ImportReport, chunked
 
 Say = Callable[[str], None]
@@ -155,15 +156,16 @@ def _bulk_signals(
 
 def _sqlite_copy(db: Database, b: _Batch) -> None:
     stamp = sqlite_time(b.received)
+    users = [f"L{user:06d}" for user in b.users]
     rows = [
-        (f"L-{b.offset + i}", f"L{b.users[i]:06d}", b.product_ids[b.items[i]], 1, ACTIONS[b.actions[i]],
-         sqlite_time(datetime.fromtimestamp(float(b.times[i]), UTC)), stamp, 1)
+        (f"L-{b.offset + i}", event_scope(users[i], None), users[i], b.product_ids[b.items[i]], 1,
+         ACTIONS[b.actions[i]], sqlite_time(datetime.fromtimestamp(float(b.times[i]), UTC)), stamp, 1)
         for i in range(len(b.users))
     ]  # fmt: skip
     with db.write() as session:
         session.connection().exec_driver_sql(
-            "INSERT INTO signals (event_id, customer_id, product_id, product_known, action_type, occurred_at, "
-            "received_at, quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO signals (event_id, event_scope, customer_id, product_id, product_known, action_type, "
+            "occurred_at, received_at, quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -174,12 +176,16 @@ def _postgres_copy(db: Database, b: _Batch) -> None:
     for i in range(len(b.users)):
         when = datetime.fromtimestamp(float(b.times[i]), UTC).isoformat()
         product, action = b.product_ids[b.items[i]], ACTIONS[b.actions[i]]
-        buffer.write(f"L-{b.offset + i}\tL{b.users[i]:06d}\t{product}\tt\t{action}\t{when}\t{stamp}\t1\n")
+        user = f"L{b.users[i]:06d}"
+        buffer.write(
+            f"L-{b.offset + i}\t{event_scope(user, None)}\t{user}\t{product}\tt\t{action}\t{when}\t{stamp}\t1\n"
+        )
     with db.write() as session:
         raw: Any = session.connection().connection.dbapi_connection  # psycopg's own connection, for COPY
         with raw.cursor() as cursor:
             columns = (
-                "event_id, customer_id, product_id, product_known, action_type, occurred_at, received_at, quantity"
+                "event_id, event_scope, customer_id, product_id, product_known, action_type, occurred_at, "
+                "received_at, quantity"
             )
             with cursor.copy(f"COPY signals ({columns}) FROM STDIN") as copy:
                 copy.write(buffer.getvalue())

@@ -19,10 +19,11 @@ from optirec.catalog.schemas import (
     ProductUpdate,
 )
 from optirec.errors import BadRequest
+from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.state import AppState, get_state
 from optirec.tabular import ImportReport, detect_format
 
-router = APIRouter(prefix="/api/catalog/products", tags=["catalog"])
+router = APIRouter(prefix="/api/catalog/products", tags=["catalog"], route_class=CredentialFirstRoute)
 State = Annotated[AppState, Depends(get_state)]
 
 

@@ -13,8 +13,15 @@ from optirec.tabular import ImportReport, Row, chunked, read_rows, validate_rows
 CHUNK = 500
 
 
-def import_customers(db: Database, stream: IO[bytes], *, on_chunk: Callable[[int], None] | None = None) -> ImportReport:
-    """Create or update every valid customer; bad lines are reported and skipped; a re-import changes nothing."""
+def import_customers(
+    db: Database,
+    stream: IO[bytes],
+    *,
+    roles: frozenset[str] | None = None,
+    on_chunk: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Create or update every valid customer; bad lines are reported and skipped; a re-import changes nothing. With
+    `roles`, a line naming an account of another role is refused (a shop's server manages its customers only)."""
     report = ImportReport()
     line = [0]
 
@@ -27,7 +34,7 @@ def import_customers(db: Database, stream: IO[bytes], *, on_chunk: Callable[[int
     customers = ((line[0], c) for c in validate_rows(numbered(read_rows(stream, "jsonl")), CustomerImport, report))
     for chunk in chunked(customers, CHUNK):
         with db.write() as session:
-            service.import_customers(session=session, rows=chunk, report=report)
+            service.import_customers(session=session, rows=chunk, report=report, roles=roles)
         if on_chunk:
             on_chunk(len(chunk))
     return report

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Text, cast, delete, select
 from sqlalchemy.orm import Session
 
 from optirec.customers.models import Customer, CustomerProfile
@@ -18,7 +19,7 @@ from optirec.customers.schemas import (
     ProfilePublic,
 )
 from optirec.db import utcnow
-from optirec.errors import Conflict, NotFound
+from optirec.errors import Conflict, Forbidden, NotFound, shown
 from optirec.recommend.models import ServedRecommendation
 from optirec.signals.models import Signal
 from optirec.tabular import ImportReport
@@ -26,11 +27,24 @@ from optirec.tabular import ImportReport
 PROFILE_FIELDS = tuple(ProfileFields.model_fields)
 
 
-def get_customer(*, session: Session, customer_id: str) -> Customer:
+# The account roles a shop's server (a service key) manages: its customers, never an administrator.
+SERVICE_MANAGES = frozenset({"customer"})
+
+
+def get_customer(*, session: Session, customer_id: str, roles: frozenset[str] | None = None) -> Customer:
+    """The customer; with `roles`, only an account of one of those roles (the caller may manage no other)."""
     customer = session.get(Customer, customer_id)
     if customer is None:
-        raise NotFound(f"No customer with id {customer_id!r}.")
+        raise NotFound(f"No customer with id {shown(customer_id)}.")
+    _check_manages(customer, roles)
     return customer
+
+
+def _check_manages(customer: Customer, roles: frozenset[str] | None) -> None:
+    if roles is not None and customer.role not in roles:
+        raise Forbidden(
+            f"This key manages {' and '.join(sorted(roles))} accounts only; this one is an {customer.role}'s."
+        )
 
 
 def to_public(customer: Customer) -> CustomerPublic:
@@ -67,9 +81,14 @@ def update_profile(*, session: Session, customer_id: str, changes: ProfileFields
     return customer
 
 
-def upsert_customer(*, session: Session, customer_id: str, data: CustomerUpsert) -> tuple[Customer, bool]:
-    """Create or update a customer the shop's server knows by its own id; (customer, created)."""
+def upsert_customer(
+    *, session: Session, customer_id: str, data: CustomerUpsert, roles: frozenset[str] | None = None
+) -> tuple[Customer, bool]:
+    """Create or update a customer the shop's server knows by its own id; (customer, created). With `roles`, an
+    existing account of another role is refused (`Forbidden`) and left as it is."""
     customer = session.get(Customer, customer_id)
+    if customer is not None:
+        _check_manages(customer, roles)
     email = data.email.lower() if data.email is not None else None
     # Checked before anything changes, so that a refused row leaves the session clean for the next one.
     if email is not None and (customer is None or email != customer.email):
@@ -87,14 +106,21 @@ def upsert_customer(*, session: Session, customer_id: str, data: CustomerUpsert)
     return customer, created
 
 
-def import_customers(*, session: Session, rows: Sequence[tuple[int, CustomerImport]], report: ImportReport) -> None:
-    """Upsert each (line, customer); a row whose e-mail address another customer has is reported and skipped."""
+def import_customers(
+    *,
+    session: Session,
+    rows: Sequence[tuple[int, CustomerImport]],
+    report: ImportReport,
+    roles: frozenset[str] | None = None,
+) -> None:
+    """Upsert each (line, customer); a row whose e-mail address another customer has, or whose id is an account the
+    caller may not manage (`roles`), is reported and skipped."""
     for line, row in rows:
         existing = session.get(Customer, row.id)
         before = to_public(existing).profile.model_dump() if existing else None
         try:
-            customer, created = upsert_customer(session=session, customer_id=row.id, data=row)
-        except Conflict as error:
+            customer, created = upsert_customer(session=session, customer_id=row.id, data=row, roles=roles)
+        except (Conflict, Forbidden) as error:
             report.reject(line, row.id, error.message)
             continue
         if created:
@@ -105,24 +131,48 @@ def import_customers(*, session: Session, rows: Sequence[tuple[int, CustomerImpo
             report.unchanged += 1
 
 
-def _signal_dict(signal: Signal) -> dict[str, Any]:
+_SIGNAL_FIELDS = (
+    Signal.event_id,
+    Signal.session_id,
+    Signal.product_id,
+    Signal.action_type,
+    cast(Signal.occurred_at, Text).label("occurred_at"),  # as stored: a time no reader can parse is still exported
+    Signal.recommendation_id,
+    Signal.quantity,
+    Signal.price,
+    Signal.context,
+)
+
+
+def _signal_dict(row: Any) -> dict[str, Any]:
     return {
-        "event_id": signal.event_id,
-        "session_id": signal.session_id,
-        "product_id": signal.product_id,
-        "action_type": signal.action_type,
-        "occurred_at": signal.occurred_at.isoformat(),
-        "recommendation_id": signal.recommendation_id,
-        "quantity": signal.quantity,
-        "price": float(signal.price) if signal.price is not None else None,
-        "context": signal.context,
+        "event_id": row.event_id,
+        "session_id": row.session_id,
+        "product_id": row.product_id,
+        "action_type": row.action_type,
+        "occurred_at": _stored_time(row.occurred_at),
+        "recommendation_id": row.recommendation_id,
+        "quantity": row.quantity,
+        "price": float(row.price) if row.price is not None else None,
+        "context": row.context,
     }
 
 
-def export_customer(*, session: Session, customer_id: str) -> CustomerExport:
+def _stored_time(text: str) -> str:
+    """A stored time in ISO 8601 (UTC), or the stored text itself where it is no time Python can read."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def export_customer(*, session: Session, customer_id: str, roles: frozenset[str] | None = None) -> CustomerExport:
     """Everything held on the customer: account, profile, signals, the lists served to them."""
-    customer = get_customer(session=session, customer_id=customer_id)
-    signals = session.scalars(select(Signal).where(Signal.customer_id == customer_id).order_by(Signal.occurred_at))
+    customer = get_customer(session=session, customer_id=customer_id, roles=roles)
+    signals = session.execute(
+        select(*_SIGNAL_FIELDS).where(Signal.customer_id == customer_id).order_by(Signal.occurred_at, Signal.id)
+    )
     served = session.scalars(
         select(ServedRecommendation)
         .where(ServedRecommendation.customer_id == customer_id)
@@ -130,7 +180,7 @@ def export_customer(*, session: Session, customer_id: str) -> CustomerExport:
     )
     return CustomerExport(
         customer=to_public(customer),
-        signals=[_signal_dict(s) for s in signals],
+        signals=[_signal_dict(row) for row in signals],
         recommendations_served=[
             {
                 "recommendation_id": r.id,
@@ -144,9 +194,9 @@ def export_customer(*, session: Session, customer_id: str) -> CustomerExport:
     )
 
 
-def delete_customer(*, session: Session, customer_id: str) -> dict[str, int]:
+def delete_customer(*, session: Session, customer_id: str, roles: frozenset[str] | None = None) -> dict[str, int]:
     """Erase the customer, their profile, their signals and the lists served to them."""
-    customer = get_customer(session=session, customer_id=customer_id)
+    customer = get_customer(session=session, customer_id=customer_id, roles=roles)
     signals = session.execute(delete(Signal).where(Signal.customer_id == customer_id)).rowcount  # type: ignore[attr-defined]
     served = session.execute(
         delete(ServedRecommendation).where(ServedRecommendation.customer_id == customer_id)

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import io
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from optirec.auth.deps import CurrentPrincipal, ServicePrincipal
+from optirec.auth.service import Principal
 from optirec.customers import service
 from optirec.customers.importer import import_customers
 from optirec.customers.schemas import CustomerExport, CustomerId, CustomerPublic, CustomerUpsert, ProfileUpdate
 from optirec.errors import Forbidden
+from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.state import AppState, get_state
 from optirec.tabular import ImportReport
 
-router = APIRouter(prefix="/api/customers", tags=["customers"])
+router = APIRouter(prefix="/api/customers", tags=["customers"], route_class=CredentialFirstRoute)
 State = Annotated[AppState, Depends(get_state)]
 
 
@@ -27,6 +30,11 @@ def _own_id(principal: CurrentPrincipal) -> str:
 
 
 Me = Annotated[str, Depends(_own_id)]
+
+
+def _managed(principal: Principal) -> frozenset[str] | None:
+    """The account roles the caller may manage: a service key, customers only; an administrator, any."""
+    return service.SERVICE_MANAGES if principal.role == "service" else None
 
 
 @router.get("/me", summary="My account and fitting profile")
@@ -56,35 +64,37 @@ def delete_me(me: Me, state: State) -> dict[str, int]:
 
 
 @router.post("/import", summary="Bulk load customers from JSON Lines (one CustomerImport a line)")
-async def import_file(request: Request, state: State, _who: ServicePrincipal) -> ImportReport:
+async def import_file(request: Request, state: State, who: ServicePrincipal) -> ImportReport:
     body = await request.body()
-    return await run_in_threadpool(import_customers, state.db, io.BytesIO(body))
+    return await run_in_threadpool(partial(import_customers, state.db, io.BytesIO(body), roles=_managed(who)))
 
 
 @router.put("/{customer_id}", summary="Create or update a customer the shop knows by its own id")
 def upsert_customer(
-    customer_id: CustomerId, body: CustomerUpsert, state: State, _who: ServicePrincipal
+    customer_id: CustomerId, body: CustomerUpsert, state: State, who: ServicePrincipal
 ) -> CustomerPublic:
     with state.db.write() as session:
-        customer, _created = service.upsert_customer(session=session, customer_id=customer_id, data=body)
+        customer, _created = service.upsert_customer(
+            session=session, customer_id=customer_id, data=body, roles=_managed(who)
+        )
         return service.to_public(customer)
 
 
 @router.get("/{customer_id}", summary="One customer and their profile")
-def get_customer(customer_id: str, state: State, _who: ServicePrincipal) -> CustomerPublic:
+def get_customer(customer_id: CustomerId, state: State, who: ServicePrincipal) -> CustomerPublic:
     with state.db.read() as session:
-        return service.to_public(service.get_customer(session=session, customer_id=customer_id))
+        return service.to_public(service.get_customer(session=session, customer_id=customer_id, roles=_managed(who)))
 
 
 @router.get("/{customer_id}/export", summary="Everything held on a customer (an access request the shop received)")
-def export_customer(customer_id: str, state: State, _who: ServicePrincipal) -> CustomerExport:
+def export_customer(customer_id: CustomerId, state: State, who: ServicePrincipal) -> CustomerExport:
     with state.db.read() as session:
-        return service.export_customer(session=session, customer_id=customer_id)
+        return service.export_customer(session=session, customer_id=customer_id, roles=_managed(who))
 
 
 @router.delete("/{customer_id}", summary="Erase a customer (a deletion request the shop received)")
-def delete_customer(customer_id: str, state: State, _who: ServicePrincipal) -> dict[str, int]:
+def delete_customer(customer_id: CustomerId, state: State, who: ServicePrincipal) -> dict[str, int]:
     with state.db.write() as session:
-        erased = service.delete_customer(session=session, customer_id=customer_id)
+        erased = service.delete_customer(session=session, customer_id=customer_id, roles=_managed(who))
     state.principals.clear()
     return erased

@@ -5,7 +5,8 @@ schemes, the app state, the principal: five sub-dependencies, each looked up, ca
 with the standard `json` module and then validates the Python objects it made. For an endpoint of one fixed shape,
 `(body: SomeModel, principal: CurrentPrincipal, state: State)`, this route does the same work directly: the
 credential is read as the `CurrentPrincipal` dependency reads it and resolved by the same code
-(`auth.deps.principal_for`), and pydantic-core validates the body from its bytes in one step.
+(`auth.deps.principal_for`), before the body is read, and pydantic-core validates the body from its bytes in one
+step.
 
 Everything else is FastAPI's: the route is declared with a router's decorator (`APIRouter(route_class=...)`), so the
 OpenAPI schema, the middlewares, the exception handlers and the error shapes (422 with the `body` location, 400
@@ -48,10 +49,11 @@ class DirectRoute(APIRoute):
 
         async def handle(request: Request) -> Response:
             state: AppState = request.app.state.optirec
+            # The credential first, as on every route that needs one (`gateway.credentials`): a refused caller's
+            # body is never read. Then malformed JSON, then the body's fields, in FastAPI's order.
+            principal = await principal_for(request, request_credential(request), state)
             raw = await request.body()
             body, invalid = _validated(validator, raw, request.headers.get("content-type"))
-            # In FastAPI's order: malformed JSON (raised above), then the credential, then the body's fields.
-            principal = await principal_for(request, request_credential(request), state)
             if invalid is not None:
                 raise invalid
             given = {"body": body, "principal": principal, "state": state}

@@ -21,7 +21,7 @@ from sqlalchemy import Integer, String, TextualSelect, bindparam, func, select, 
 
 from optirec.db import Database, UTCDateTime
 from optirec.recommend.refresh import Refreshing
-from optirec.signals.models import Signal
+from optirec.signals.models import STORED_TIMES, Signal
 
 # How much one signal of each kind says about a product's appeal.
 ACTION_WEIGHTS: Mapping[str, float] = {
@@ -41,9 +41,10 @@ def _count_statement(sqlite: bool) -> TextualSelect:
     table = "signals NOT INDEXED" if sqlite else "signals"
     statement = text(
         f"SELECT product_id, action_type, count(*) AS n FROM {table} "
-        "WHERE id > :after AND id <= :upto AND occurred_at >= :since GROUP BY product_id, action_type"
+        "WHERE id > :after AND id <= :upto AND occurred_at >= :since AND occurred_at < :latest "
+        "GROUP BY product_id, action_type"
     )
-    statement = statement.bindparams(bindparam("since", type_=UTCDateTime))
+    statement = statement.bindparams(bindparam("since", type_=UTCDateTime), bindparam("latest", type_=UTCDateTime))
     return statement.columns(product_id=String, action_type=String, n=Integer)
 
 
@@ -75,11 +76,13 @@ class PopularityCounter:
                 or time.monotonic() - self._recounted_at >= self._recount_seconds
             )
             if recount:
-                newest = session.scalar(select(func.max(Signal.occurred_at)))
-                assert newest is not None
+                newest = session.scalar(select(func.max(Signal.occurred_at)).where(Signal.stored_in_window()))
+                if newest is None:  # no signal with a time the window holds
+                    self._counts, self._counted_upto, self._since = {}, upto, None
+                    return {}
                 self._counts, self._counted_upto = {}, 0
                 self._since, self._recounted_at = newest - timedelta(days=self._days), time.monotonic()
-            parameters = {"after": self._counted_upto, "upto": upto, "since": self._since}
+            parameters = {"after": self._counted_upto, "upto": upto, "since": self._since, "latest": STORED_TIMES[1]}
             for product_id, action, count in session.execute(self._statement, parameters):
                 key = (product_id, action)
                 self._counts[key] = self._counts.get(key, 0) + count

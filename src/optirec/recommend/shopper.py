@@ -20,10 +20,12 @@ from sqlalchemy import (
     Select,
     String,
     Text,
+    and_,
     bindparam,
     cast,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -38,7 +40,7 @@ from optirec.db import Database
 from optirec.errors import NotFound
 from optirec.eyewear.wearer import Wearer
 from optirec.recommend.sendoff import SendOff
-from optirec.signals.models import INTENT_CONDITION, Signal
+from optirec.signals.models import INTENT_CONDITION, STORED_TIMES, Signal
 
 HISTORY_LIMIT = 50
 LATEST, INTENT, PROFILE = 0, 1, 2  # the kinds of row the shopper statement returns
@@ -63,6 +65,12 @@ _ANY_SIGNAL = select(Signal.id).where(_BY_CUSTOMER).limit(1)
 # request into datetimes cost more than the query.
 _AT = type_coerce(Signal.occurred_at, String).label("at")
 _NO_FLOAT = cast(null(), Float)
+# `Signal.stored_in_window` as literals, which the hot path's driver statements take on both backends: a time stored
+# before optirec checked times (a year BC on PostgreSQL, which the driver cannot read) must not break a shopper's lists.
+_READABLE_TIME = and_(
+    Signal.occurred_at >= literal_column(f"'{STORED_TIMES[0]:%Y-%m-%d}'"),
+    Signal.occurred_at < literal_column(f"'{STORED_TIMES[1]:%Y-%m-%d}'"),
+)
 
 
 def _latest(who: ColumnElement[bool]) -> Select[Any]:
@@ -70,7 +78,7 @@ def _latest(who: ColumnElement[bool]) -> Select[Any]:
     latest = (
         select(Signal.product_id.label("a"), Signal.action_type.label("b"), literal(LATEST).label("kind"), _AT,
                Signal.id.label("id"), _NO_FLOAT.label("pd_mm"), _NO_FLOAT.label("face_width_mm"))
-        .where(who)
+        .where(who, _READABLE_TIME)
         .correlate_except(Signal)  # a batch's lateral subquery names its shopper from outside (`_batch`)
         .order_by(Signal.occurred_at.desc(), Signal.id.desc())
         .limit(HISTORY_LIMIT)

@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import ValidationError
 
-from optirec.auth.deps import CurrentPrincipal, acting_customer
-from optirec.auth.service import Principal
+from optirec.auth.deps import CurrentPrincipal
+from optirec.auth.service import Principal, acting_customer, acting_session
 from optirec.errors import InvalidInput
+from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.gateway.direct import DirectRoute
 from optirec.recommend.schemas import (
     CompleteTheLookRequest,
@@ -29,13 +30,14 @@ from optirec.tabular import validation_reason
 # are query parameters, FastAPI's own. `router`, at the end, holds both. Each has the prefix itself: a route's own
 # path is what the access log and the metrics name it by.
 _direct = APIRouter(prefix="/api/recommendations", route_class=DirectRoute)
-_plain = APIRouter(prefix="/api/recommendations")
+_plain = APIRouter(prefix="/api/recommendations", route_class=CredentialFirstRoute)
 State = Annotated[AppState, Depends(get_state)]
 
 
 def _who(principal: Principal, customer_id: str | None, session_id: str | None) -> tuple[str | None, str | None]:
-    """A customer's token stands for that customer; a service key names a customer, a session, or no one."""
-    return acting_customer(principal, customer_id), session_id
+    """A customer's token stands for that customer, an anonymous shopper's for their session; a service key names a
+    customer, a session, or no one."""
+    return acting_customer(principal, customer_id), acting_session(principal, session_id)
 
 
 def _stated(customer: str | None, stated: StatedWearer | None) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def export_events(
     """Export stored signals to Parquet."""
     from datetime import UTC
 
-    from optirec.signals.exporter import export_signals
+    from optirec.signals.exporter import count_unreadable, export_signals
 
     db = open_database(load_settings())
     since = since.replace(tzinfo=UTC) if since and since.tzinfo is None else since
@@ -53,6 +53,12 @@ def export_events(
     with progress_bar("signals", None) as bar:
         total = export_signals(db, out, since=since, until=until, on_batch=lambda n: bar.advance(bar.task_ids[0], n))
     console.print(f"{total} signals written to {out}")
+    unreadable = count_unreadable(db)
+    if unreadable:
+        console.print(
+            f"[yellow]{unreadable} signals left out: their time lies outside 2000–2100 (stored before optirec "
+            "checked times); `optirec export-events` cannot date them[/yellow]"
+        )
 
 
 def register(app: typer.Typer) -> None:

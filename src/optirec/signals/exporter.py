@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from optirec.db import Database
 from optirec.signals.models import Signal
@@ -39,8 +39,9 @@ def export_signals(
     until: datetime | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
-    """Write signals (optionally in [since, until)) to a Parquet file at `path`; returns how many."""
-    query = select(*_COLUMNS).order_by(Signal.id)
+    """Write signals (optionally in [since, until)) to a Parquet file at `path`; returns how many. Signals whose
+    stored time no reader can take (`Signal.stored_in_window`; see `count_unreadable`) are left out."""
+    query = select(*_COLUMNS).where(Signal.stored_in_window()).order_by(Signal.id)
     if since is not None:
         query = query.where(Signal.occurred_at >= since)
     if until is not None:
@@ -60,6 +61,14 @@ def export_signals(
             if on_batch:
                 on_batch(len(batch))
     return total
+
+
+def count_unreadable(db: Database) -> int:
+    """Signals stored with a time outside `STORED_TIMES` (before optirec checked times), which exports leave out."""
+    with db.read() as session:
+        total = session.scalar(select(func.count()).select_from(Signal)) or 0
+        readable = session.scalar(select(func.count()).select_from(Signal).where(Signal.stored_in_window())) or 0
+    return int(total - readable)
 
 
 def _money(value: object) -> float | None:

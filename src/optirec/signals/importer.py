@@ -18,6 +18,8 @@ from pydantic import Field
 
 from optirec.catalog.service import all_product_ids
 from optirec.db import Database, utcnow
+from optirec.errors import shown
+from optirec.signals.schemas import OutsideWindow, check_occurred_at
 from optirec.signals.service import store_rows
 from optirec.tabular import Format, ImportReport, RowError, chunked, read_rows
 
@@ -44,12 +46,20 @@ def _pick(row: dict[str, Any], *names: str) -> Any:
 
 
 def _timestamp(value: Any) -> datetime:
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
-    moment = datetime.fromisoformat(str(value))
+    """A moment in the signals' window (`check_occurred_at`), in UTC; `ValueError` says what is wrong with it."""
+    try:
+        if isinstance(value, int | float):
+            moment = datetime.fromtimestamp(value, UTC)
+        else:
+            moment = datetime.fromisoformat(str(value))
+    except (ValueError, OverflowError, OSError):
+        raise ValueError(f"timestamp: {shown(value)} is not an ISO 8601 time such as 2026-11-01T10:00:00Z") from None
     if moment.tzinfo is None:
-        raise ValueError(f"timestamp {value!r} has no time zone (end it with Z for UTC)")
-    return moment.astimezone(UTC)
+        raise ValueError(f"timestamp: {shown(value)} has no time zone (end it with Z for UTC)")
+    try:
+        return check_occurred_at(moment).astimezone(UTC)
+    except OutsideWindow as error:
+        raise ValueError(f"timestamp: {shown(value)}: {error}") from None
 
 
 def _quantity(value: Any) -> int:
@@ -59,7 +69,7 @@ def _quantity(value: Any) -> int:
     try:
         quantity = int(value)
     except (TypeError, ValueError):
-        raise ValueError(f"quantity {value!r} is not a whole number") from None
+        raise ValueError(f"quantity {shown(value)} is not a whole number") from None
     if not 1 <= quantity <= 1000:
         raise ValueError(f"quantity {quantity} is outside 1–1000")
     return quantity
@@ -72,9 +82,9 @@ def _price(value: Any) -> Decimal | None:
     try:
         price = Decimal(str(value))
     except ArithmeticError:
-        raise ValueError(f"price {value!r} is not a number") from None
+        raise ValueError(f"price {shown(value)} is not a number") from None
     if not price.is_finite() or not 0 <= price < 10**10:
-        raise ValueError(f"price {value!r} must be an amount of 0 or more")
+        raise ValueError(f"price {shown(value)} must be an amount of 0 or more")
     return price
 
 
@@ -95,11 +105,8 @@ def to_signal_row(row: dict[str, Any], action_types: frozenset[str], seen: Count
     if not _ID.match(user) or not _ID.match(item):
         raise ValueError("user_id and item_id must be 1–64 letters, digits or ._:@-")
     if action not in action_types:
-        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(sorted(action_types))}")
-    try:
-        occurred_at = _timestamp(when)
-    except (ValueError, OverflowError, OSError) as error:
-        raise ValueError(f"timestamp: {error}") from None
+        raise ValueError(f"unknown action {shown(action)}; expected one of {', '.join(sorted(action_types))}")
+    occurred_at = _timestamp(when)
     event_id = _pick(row, "event_id")
     if event_id is None:
         key = f"{user}|{item}|{action}|{occurred_at.isoformat()}"

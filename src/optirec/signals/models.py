@@ -1,12 +1,12 @@
-"""Behaviour signals: append-only, idempotent by the client's `event_id`."""
+"""Behaviour signals: append-only, idempotent by the client's `event_id` within the shopper's own ids."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Index, Integer, Numeric, String, text
+from sqlalchemy import BigInteger, Boolean, ColumnElement, Index, Integer, Numeric, String, UniqueConstraint, and_, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from optirec.db import Base, JSONType, UTCDateTime, utcnow
@@ -20,11 +20,30 @@ INTENT_CONDITION = f"action_type IN ({', '.join(repr(action) for action in INTEN
 _LATEST = ("occurred_at", "id", "product_id", "action_type")
 
 
+def event_scope(customer_id: str | None, session_id: str | None) -> str:
+    """The namespace of a signal's `event_id`: the shopper it is about (a customer, else an anonymous session), fixed
+    when it is stored. Event ids are unique within a shopper's own, so no caller can take another shopper's id, nor
+    learn whether it exists; linking a session to an account later does not change it."""
+    if customer_id is not None:
+        return f"c:{customer_id}"
+    if session_id is not None:
+        return f"s:{session_id}"
+    raise ValueError("a signal needs a customer_id or a session_id")
+
+
+# The times a stored signal can have once the API checks them (`schemas.check_occurred_at`), with room for clocks
+# ahead. Reads that turn stored times into datetimes keep to it (`Signal.stored_in_window`): a row stored before the
+# check (a year 999 that SQLite's text form no longer parses, a year BC that PostgreSQL keeps and Python cannot read)
+# must not break a training, an export or the popularity counts.
+STORED_TIMES = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+
+
 class Signal(Base):
     __tablename__ = "signals"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    event_id: Mapped[str] = mapped_column(String(128))
+    event_scope: Mapped[str] = mapped_column(String(130))  # `event_scope(customer_id, session_id)`
     customer_id: Mapped[str | None] = mapped_column(String(64))
     session_id: Mapped[str | None] = mapped_column(String(128))
     product_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -38,6 +57,9 @@ class Signal(Base):
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     __table_args__ = (
+        # Idempotency: one signal per event id and shopper. The event id leads, so that a batch's ids are found by
+        # their own list (`event_id IN (…)`) and their shoppers compared after.
+        UniqueConstraint("event_id", "event_scope", name="uq_signals_event_id_scope"),
         # A shopper's signals in time order, holding what every list reads of its latest ones (the tie-break id, the
         # product, the action): the read is one range of the index, with no lookup in the table per signal.
         Index("ix_signals_customer_latest", "customer_id", *_LATEST),
@@ -64,3 +86,10 @@ class Signal(Base):
             postgresql_where=text(INTENT_CONDITION),
         ),
     )
+
+    @classmethod
+    def stored_in_window(cls) -> ColumnElement[bool]:
+        """Signals whose stored time lies in `STORED_TIMES` (on SQLite too, where times are compared as text: a year
+        not written with four digits sorts outside it)."""
+        earliest, latest = STORED_TIMES
+        return and_(cls.occurred_at >= earliest, cls.occurred_at < latest)

@@ -12,7 +12,25 @@ from optirec.customers.schemas import CustomerId
 
 EventId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@\-]+$")]
 SessionId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@\-]+$")]
+# The window a signal's time must fall in: nothing happened in a shop before 2000, and a client's clock may run at most
+# a day ahead. A time outside it is a typo or an attack; stored, it broke exports and training (years before 1000 do
+# not survive SQLite's text form, PostgreSQL keeps years BC that Python cannot read).
+EARLIEST_SIGNAL = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_CLOCK_SKEW = timedelta(days=1)
+
+
+class OutsideWindow(ValueError):
+    """A signal's time outside [2000-01-01, now + 1 day]."""
+
+
+def check_occurred_at(value: datetime) -> datetime:
+    """`value` (aware) if it lies in the window [2000-01-01, now + 1 day]; `OutsideWindow` saying which end it
+    misses."""
+    if value.year < EARLIEST_SIGNAL.year or value < EARLIEST_SIGNAL:
+        raise OutsideWindow("the time is before 2000-01-01; check the client's clock or the file's time column")
+    if value.year > 9000 or value - datetime.now(UTC) > MAX_CLOCK_SKEW:
+        raise OutsideWindow("the time is more than a day in the future; check the client's clock")
+    return value
 
 
 class SignalContext(BaseModel):
@@ -41,7 +59,9 @@ class SignalIn(BaseModel):
     session_id: SessionId | None = None
     product_id: ProductId
     action_type: Annotated[str, StringConstraints(min_length=1, max_length=32)]
-    occurred_at: AwareDatetime = Field(description="When it happened, ISO 8601 with a time zone.")
+    occurred_at: AwareDatetime = Field(
+        description="When it happened, ISO 8601 with a time zone, from 2000-01-01 to at most a day ahead."
+    )
     recommendation_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     quantity: int = Field(1, ge=1, le=1000)
     price: Money | None = None
@@ -55,10 +75,8 @@ class SignalIn(BaseModel):
 
     @field_validator("occurred_at")
     @classmethod
-    def _not_in_future(cls, value: datetime) -> datetime:
-        if value - datetime.now(UTC) > MAX_CLOCK_SKEW:
-            raise ValueError("occurred_at is more than a day in the future; check the client's clock")
-        return value
+    def _in_window(cls, value: datetime) -> datetime:
+        return check_occurred_at(value)
 
 
 class SignalError(BaseModel):

@@ -9,15 +9,14 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from optirec.auth.deps import acting_customer
-from optirec.auth.service import Principal
+from optirec.auth.service import Principal, acting_customer, acting_session
 from optirec.catalog.service import known_product_ids
 from optirec.db import Database, postgres_bulk_insert, sqlite_bulk_insert, sqlite_time, utcnow
 from optirec.errors import Forbidden
-from optirec.signals.models import Signal
+from optirec.signals.models import Signal, event_scope
 from optirec.signals.schemas import SignalError, SignalIn, SignalReceipt
 from optirec.tabular import validation_reason
 
@@ -32,14 +31,15 @@ class Checked:
 
 
 def check_signals(items: Sequence[Any], *, action_types: frozenset[str], principal: Principal | None = None) -> Checked:
-    """Validate every item on its own, so that a bad one never blocks the good ones."""
+    """Validate every item on its own, so that a bad one never blocks the good ones. A customer's token fills in
+    its own `customer_id`, an anonymous shopper's session token its `session_id`."""
     good: list[SignalIn] = []
     errors: list[SignalError] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
         event_id = item.get("event_id") if isinstance(item, dict) else None
         try:
-            signal = SignalIn.model_validate(item)
+            signal = SignalIn.model_validate(_filled_in(item, principal))
         except ValidationError as error:
             errors.append(SignalError(index=index, event_id=_text(event_id), message=validation_reason(error)))
             continue
@@ -50,11 +50,23 @@ def check_signals(items: Sequence[Any], *, action_types: frozenset[str], princip
             continue
         if principal is not None:
             _act_for(signal, principal)
-        if signal.event_id in seen:  # a repeat inside the batch is a duplicate like any other
+        key = f"{event_scope(signal.customer_id, signal.session_id)}|{signal.event_id}"
+        if key in seen:  # a repeat inside the batch is a duplicate like any other
             continue
-        seen.add(signal.event_id)
+        seen.add(key)
         good.append(signal)
     return Checked(good, errors, repeats=len(items) - len(errors) - len(good))
+
+
+def _filled_in(item: Any, principal: Principal | None) -> Any:
+    """The item with the caller's own shopper filled in where it names none (a copy; the item is left as sent)."""
+    if principal is None or not isinstance(item, dict):
+        return item
+    if principal.role == "customer" and item.get("customer_id") is None:
+        return {**item, "customer_id": principal.customer_id}
+    if principal.role == "session" and item.get("session_id") is None:
+        return {**item, "session_id": principal.session_id}
+    return item
 
 
 def _text(value: Any) -> str | None:
@@ -64,15 +76,15 @@ def _text(value: Any) -> str | None:
 def _act_for(signal: SignalIn, principal: Principal) -> None:
     try:
         signal.customer_id = acting_customer(principal, signal.customer_id)
-    except Forbidden:
-        raise Forbidden(
-            "A customer may send signals only for themselves.", details={"event_id": signal.event_id}
-        ) from None
+        signal.session_id = acting_session(principal, signal.session_id)
+    except Forbidden as refused:  # the whole request is refused: it names someone the caller may not act for
+        raise Forbidden(refused.message, details={"event_id": signal.event_id}) from None
 
 
 def _row(signal: SignalIn, known: set[str], received_at: Any) -> dict[str, Any]:
     return {
         "event_id": signal.event_id,
+        "event_scope": event_scope(signal.customer_id, signal.session_id),
         "customer_id": signal.customer_id,
         "session_id": signal.session_id,
         "product_id": signal.product_id,
@@ -89,6 +101,7 @@ def _row(signal: SignalIn, known: set[str], received_at: Any) -> dict[str, Any]:
 
 _COLUMNS = (
     ("event_id", "varchar"),
+    ("event_scope", "varchar"),
     ("customer_id", "varchar"),
     ("session_id", "varchar"),
     ("product_id", "varchar"),
@@ -102,15 +115,18 @@ _COLUMNS = (
     ("context", "jsonb"),
 )
 _POSTGRES_BULK_INSERT = postgres_bulk_insert(
-    "signals", _COLUMNS, "ON CONFLICT (event_id) DO NOTHING RETURNING product_known"
+    "signals", _COLUMNS, "ON CONFLICT (event_id, event_scope) DO NOTHING RETURNING product_known"
 )
-_SQLITE_INSERT = sqlite_bulk_insert("signals", _COLUMNS, "ON CONFLICT (event_id) DO NOTHING")
+_SQLITE_INSERT = sqlite_bulk_insert("signals", _COLUMNS, "ON CONFLICT (event_id, event_scope) DO NOTHING")
 
 
 def store_rows(session: Session, rows: list[dict[str, Any]]) -> tuple[int, int]:
-    """Insert rows, skipping event ids already stored; (new rows, new rows about unknown products)."""
+    """Insert rows, skipping event ids their shopper already stored; (new rows, new rows about unknown products)."""
     if not rows:
         return 0, 0
+    for row in rows:
+        if "event_scope" not in row:
+            row["event_scope"] = event_scope(row["customer_id"], row["session_id"])
     if session.get_bind().dialect.name == "postgresql":
         columns = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
         columns["context"] = [None if c is None else orjson.dumps(c).decode() for c in columns["context"]]
@@ -123,17 +139,20 @@ def _store_sqlite(session: Session, rows: list[dict[str, Any]]) -> tuple[int, in
     """The driver's own executemany: a third of the cost of the ORM's bulk insert. Which rows are new is read
     first, inside the same transaction, which holds SQLite's write lock (so the answer cannot change meanwhile)."""
     connection = session.connection()
-    existing: set[str] = set()
+    existing: set[tuple[str, str]] = set()
     ids = list(dict.fromkeys(row["event_id"] for row in rows))
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
         marks = ", ".join("?" for _ in chunk)
-        found = connection.exec_driver_sql(f"SELECT event_id FROM signals WHERE event_id IN ({marks})", tuple(chunk))
-        existing.update(value for (value,) in found)
+        found = connection.exec_driver_sql(
+            f"SELECT event_id, event_scope FROM signals WHERE event_id IN ({marks})", tuple(chunk)
+        )
+        existing.update((event_id, scope) for event_id, scope in found)
     fresh = []
     for row in rows:  # the first of repeated ids inside the batch counts, like the first of repeated requests
-        if row["event_id"] not in existing:
-            existing.add(row["event_id"])
+        key = (row["event_id"], row["event_scope"])
+        if key not in existing:
+            existing.add(key)
             fresh.append(row)
     if fresh:
         connection.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in fresh])
@@ -143,6 +162,7 @@ def _store_sqlite(session: Session, rows: list[dict[str, Any]]) -> tuple[int, in
 def _sqlite_values(row: dict[str, Any]) -> tuple[Any, ...]:
     return (
         row["event_id"],
+        row["event_scope"],
         row["customer_id"],
         row["session_id"],
         row["product_id"],
@@ -182,6 +202,17 @@ def record_signals(*, db: Database, checked: Checked) -> SignalReceipt:
         unknown_products=unknown,
         errors=checked.errors,
     )
+
+
+def link_session(*, session: Session, customer_id: str, session_id: str) -> int:
+    """Give the anonymous session's signals to the customer who just signed in; returns how many moved. Their event
+    ids keep the session's namespace (`event_scope`), so they never collide with the customer's own."""
+    result = session.execute(
+        update(Signal)
+        .where(Signal.session_id == session_id, Signal.customer_id.is_(None))
+        .values(customer_id=customer_id)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def latest_signals(*, session: Session, customer_id: str, limit: int = 50) -> list[Signal]:

@@ -10,11 +10,12 @@ from starlette.concurrency import run_in_threadpool
 
 from optirec.auth.deps import CurrentPrincipal
 from optirec.errors import BadRequest, InvalidInput, PayloadTooLarge
+from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.signals import service
 from optirec.signals.schemas import SIGNALS_REQUEST_SCHEMA, SignalReceipt
 from optirec.state import AppState, get_state
 
-router = APIRouter(prefix="/api/recommendations", tags=["signals"])
+router = APIRouter(prefix="/api/recommendations", tags=["signals"], route_class=CredentialFirstRoute)
 
 
 def _items(payload: Any, limit: int) -> list[Any]:

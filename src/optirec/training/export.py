@@ -30,7 +30,7 @@ def export_events(db: Database, *, max_signals: int, action_types: tuple[str, ..
     """
     query = (
         select(Signal.customer_id, Signal.session_id, Signal.product_id, Signal.action_type, Signal.occurred_at)
-        .where(Signal.product_known.is_(True), Signal.action_type.in_(action_types))
+        .where(Signal.product_known.is_(True), Signal.action_type.in_(action_types), Signal.stored_in_window())
         .order_by(Signal.id.desc())
         .limit(max_signals)
     )

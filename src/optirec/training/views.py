@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
 from optirec.auth.deps import AdminPrincipal
+from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.recommend.attribution import DailyMetrics, daily_metrics
 from optirec.state import AppState, get_state
 from optirec.training import registry
 from optirec.training.registry import ModelVersionPublic
 
-router = APIRouter(prefix="/api/admin", tags=["admin"])
+router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=CredentialFirstRoute)
 State = Annotated[AppState, Depends(get_state)]
 
 
