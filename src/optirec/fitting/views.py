@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from optirec.auth.deps import acting_customer, principal_for, request_credential
+from optirec.auth.deps import principal_for, request_credential
+from optirec.auth.service import acting_customer
 from optirec.catalog.schemas import ProductPublic
 from optirec.catalog.service import products_by_id, search_product_ids
 from optirec.errors import Unauthorized
