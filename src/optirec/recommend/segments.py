@@ -23,6 +23,7 @@ INTENT_WEIGHTS = {"add_to_cart": 1.0, "purchase": 2.0}
 assert set(INTENT_WEIGHTS) == set(INTENT_ACTIONS)  # the counts read the intent signals' own index
 NARROW_FACE_MM, WIDE_FACE_MM = 132.0, 144.0
 MIN_SEGMENT_WEIGHT = 20.0  # below this, a segment's counts are too thin to trust
+UNKNOWN_SEGMENT = ("none", "unknown")  # nothing known of the shopper's prescription or face
 
 
 def segment_of(wearer: Wearer, kind: str | None = None) -> tuple[str, str]:

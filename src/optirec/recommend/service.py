@@ -27,7 +27,7 @@ from optirec.recommend.live import Engine, LiveModel, Scored
 from optirec.recommend.ranking import diversify, top_k
 from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
 from optirec.recommend.schemas import RecommendationFilters
-from optirec.recommend.segments import segment_of
+from optirec.recommend.segments import UNKNOWN_SEGMENT, segment_of
 from optirec.recommend.servedlog import ServedLog
 from optirec.recommend.shopper import BatchedReads, Shopper, load_shopper
 from optirec.recommend.snapshot import CatalogSnapshot
@@ -173,9 +173,12 @@ class Recommender:
         history = shopper.history if (spec.use_history and shopper.personalise) else []
         scored = self.engine.score(snapshot, model, history, spec.context_items) if model is not None else None
         # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
-        segment = self.engine.segment_vector(snapshot, segment_of(shopper.wearer, spec.prescription_kind))
+        group = segment_of(shopper.wearer, spec.prescription_kind)
+        segment = self.engine.segment_vector(snapshot, group)
         chosen, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, spec)
-        items = self._items(snapshot, shopper, view, model, scored, chosen, scores, fallback, segment is not None, spec)
+        # "of your size and prescription" only when something of either is known
+        segmented = segment is not None and group != UNKNOWN_SEGMENT
+        items = self._items(snapshot, shopper, view, model, scored, chosen, scores, fallback, segmented, spec)
         return ServedList(
             recommendation_id=recommendation_id(),
             model_version=model.version if model is not None else "popularity",

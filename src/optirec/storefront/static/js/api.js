@@ -82,8 +82,10 @@ export async function who() {
 }
 
 // One call: `json` or `form` as the body; answers the parsed JSON or throws an ApiError with the API's message.
-export async function call(method, path, { json, form, keepalive = false } = {}) {
+// `anonymous`: as the anonymous session alone, even when signed in.
+export async function call(method, path, { json, form, keepalive = false, anonymous = false } = {}) {
   const headers = await who();
+  if (anonymous) delete headers.Authorization;
   let body;
   if (json !== undefined) {
     headers["Content-Type"] = "application/json";

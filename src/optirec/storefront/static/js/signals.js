@@ -70,13 +70,19 @@ export function flush({ keepalive = false } = {}) {
   return sending;
 }
 
+// Each signal goes as the shopper it was recorded for: one made before signing in goes with the session alone, so
+// that a retry after signing in is still the same event (event ids are unique per shopper).
 async function send(keepalive) {
   clearTimeout(timer);
   const waiting = queue();
-  for (let start = 0; start < waiting.length; start += BATCH) {
-    const batch = waiting.slice(start, start + BATCH);
+  const anonymous = waiting.filter((s) => !s.customer_id);
+  const batches = [];
+  for (const [group, alone] of [[anonymous, true], [waiting.filter((s) => s.customer_id), false]]) {
+    for (let start = 0; start < group.length; start += BATCH) batches.push([group.slice(start, start + BATCH), alone]);
+  }
+  for (const [batch, alone] of batches) {
     try {
-      const receipt = await call("POST", "/api/recommendations/signals", { json: { signals: batch }, keepalive });
+      const receipt = await call("POST", "/api/recommendations/signals", { json: { signals: batch }, keepalive, anonymous: alone });
       settle(batch, receipt?.errors || []);
       backoff = 1000;
     } catch (error) {

@@ -11,7 +11,7 @@ export function h(tag, attrs = {}, ...children) {
     else if (key === "dataset") Object.assign(node.dataset, value);
     else node.setAttribute(key, value === true ? "" : value);
   }
-  node.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  node.append(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
   return node;
 }
 
@@ -26,7 +26,7 @@ export function main() {
 // Replace the page's content and title; focus stays where the browser put it.
 export function render(title, ...content) {
   document.title = `${title} · optirec eyewear`;
-  main().replaceChildren(...content);
+  main().replaceChildren(...content.filter((c) => c !== null && c !== undefined));
 }
 
 export function productHref(id, recommendationId) {
