@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from optirec import __version__
 from optirec.auth.views import router as auth_router
@@ -19,6 +20,7 @@ from optirec.customers.views import router as customers_router
 from optirec.fitting.views import router as fit_router
 from optirec.gateway.bodylimit import BodyLimitMiddleware
 from optirec.gateway.errors import install_error_handlers
+from optirec.gateway.guard import NulGuardMiddleware
 from optirec.gateway.health import router as health_router
 from optirec.gateway.observability import ObservabilityMiddleware
 from optirec.gateway.ratelimit import RateLimitMiddleware
@@ -32,7 +34,9 @@ from optirec.state import AppState
 from optirec.training.scheduler import TrainingSchedule
 from optirec.training.views import router as admin_router
 
-IMPORT_PATHS = ("/import",)
+# The bulk imports, whose body is a file: the only requests allowed `OPTIREC_MAX_IMPORT_BYTES` (their routes read it
+# only once the caller is known to be a server).
+IMPORT_ROUTES = frozenset({("POST", "/api/catalog/products/import"), ("POST", "/api/customers/import")})
 log = logging.getLogger("optirec")
 
 
@@ -129,7 +133,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         BodyLimitMiddleware,
         default_limit=settings.max_body_bytes,
         large_limit=settings.max_import_bytes,
-        large_paths=IMPORT_PATHS,
+        large_routes=IMPORT_ROUTES,
     )
     if settings.cors_origins:
         app.add_middleware(
@@ -139,5 +143,8 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID", "X-Session-Token"],
             expose_headers=["X-Request-ID"],
         )
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(ObservabilityMiddleware, access_log=settings.access_log)
+    if settings.trusted_proxies:  # outermost: the rate limits see the client the proxy names
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

@@ -105,21 +105,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, *, pool_size: int = 10, hot: bool = False) -> Engine:
-    """An engine for `url`; SQLite files get their folder created and WAL switched on."""
+    """An engine for `url`; SQLite files get their folder created and WAL switched on. Its errors never carry a
+    statement's parameters (`hide_parameters`): they may hold an e-mail address or a prescription."""
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=pool_size)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, pool_size=pool_size, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _disable_pysqlite_begin)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if hot:
-        engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT")
+        engine = create_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT", hide_parameters=True
+        )
         event.listen(engine, "connect", _hot_session)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True)
 
 
 # The hot path's sessions on PostgreSQL:
@@ -315,7 +320,7 @@ class HotPath:
 
     def as_sqlalchemy(self, sql: str, arguments: Any, error: Exception) -> StatementError:
         """A driver error as SQLAlchemy raises it (so that `OperationalError`, a lost database, answers 503)."""
-        return DBAPIError.instance(sql, arguments, error, self.driver_error, dialect=self.dialect)
+        return DBAPIError.instance(sql, arguments, error, self.driver_error, hide_parameters=True, dialect=self.dialect)
 
     def arguments(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[str, Any]:
         """The driver's SQL and arguments: the statement's own bound values (limits, literals) as compiled, the

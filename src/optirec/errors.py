@@ -11,10 +11,14 @@ from typing import Any
 SHOWN_CHARACTERS = 40
 
 
+def clipped(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """`text` cut to `limit` characters (the last an ellipsis where it was cut)."""
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
 def shown(value: object, limit: int = SHOWN_CHARACTERS) -> str:
     """A value a caller sent, quoted for a message at bounded length: an error never echoes an unbounded input."""
-    text = repr(value)
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+    return clipped(repr(value), limit)
 
 
 class OptirecError(Exception):
@@ -23,10 +27,11 @@ class OptirecError(Exception):
     status_code = 500
     code = "internal_error"
 
-    def __init__(self, message: str, *, details: Any = None) -> None:
+    def __init__(self, message: str, *, details: Any = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = details
+        self.headers = headers  # sent with the answer (`Retry-After` with a 429 or a 503)
 
 
 class InvalidInput(OptirecError):

@@ -84,6 +84,18 @@ class Settings(BaseSettings):
     login_rate_limit_per_minute: int = Field(
         20, ge=1, description="Login and registration attempts per minute allowed to one client IP."
     )
+    login_failures_per_account_per_minute: int = Field(
+        10,
+        ge=1,
+        description="Failed sign-ins per minute allowed on one account, from any address; after them the account's "
+        "sign-in answers 429 until the minute ends (a guesser spread over many addresses is slowed too).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (IPs or CIDR ranges, JSON list) of the reverse proxies or load balancers in front of "
+        "optirec, trusted to name the client in `X-Forwarded-For` and the scheme in `X-Forwarded-Proto`. Empty: the "
+        "connecting address is the client (behind a proxy, every client would then share the proxy's limits).",
+    )
     redis_url: str | None = Field(
         None,
         description="Redis URL (`redis://127.0.0.1:6379/0`) for rate-limit counters shared by every worker "
@@ -145,6 +157,18 @@ class Settings(BaseSettings):
     training_min_signals: int = Field(
         1000, ge=10, description="Signals needed before a model is trained; fewer, and popularity keeps serving."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted proxy {entry!r} is not an IP address or a CIDR range") from None
+        return value
 
     @field_validator("extra_action_types")
     @classmethod

@@ -17,6 +17,8 @@ from typing import IO, Any, Literal, TypeVar
 import orjson
 from pydantic import BaseModel, Field, ValidationError
 
+from optirec.errors import clipped
+
 Format = Literal["jsonl", "csv"]
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -148,9 +150,9 @@ def validation_reason(error: ValidationError) -> str:
     """One line a person can act on: `field: message; field: message`."""
     parts = []
     for item in error.errors():
-        field = ".".join(str(p) for p in item["loc"]) or "row"
-        parts.append(f"{field}: {str(item['msg']).removeprefix('Value error, ')}")
-    return "; ".join(parts)
+        field = ".".join(clipped(str(p)) for p in item["loc"]) or "row"
+        parts.append(f"{field}: {clipped(str(item['msg']).removeprefix('Value error, '), 300)}")
+    return clipped("; ".join(parts), 1000)
 
 
 def validate_rows(

@@ -261,3 +261,25 @@ def test_service_key_cannot_take_over_an_administrator(
     assert client.get(path, headers=admin_headers).status_code == 200
     assert client.put("/api/customers/shopper-1", json={"pd_mm": 63}, headers=service_headers).status_code == 200
     assert client.delete("/api/customers/shopper-1", headers=service_headers).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["1e5000000", "-1e5000000", "2." + "5" * 5000, "1e999999"],
+    ids=["huge", "huge-negative", "many-digits", "at-the-context-limit"],
+)
+def test_an_error_never_echoes_an_unbounded_number(client: TestClient, value: str) -> None:
+    """Regression (review item 2): `{"prescription":{"right":{"sph":"1e5000000"},…}}` answered 422 with a 10 MB body
+    (the value formatted to five million digits, twice)."""
+    _, token = register(client)
+    body = {"prescription": {"right": {"sph": value}, "left": {"sph": value}}}
+    response = client.patch(ME, json=body, headers=auth_header(token))
+    assert response.status_code == 422 and len(response.content) < 2000, response.content[:300]
+    assert "Sphere (SPH)" in response.json()["error"]["message"]
+
+
+def test_an_out_of_range_axis_is_not_echoed_in_full(client: TestClient) -> None:
+    _, token = register(client)
+    eye = {"sph": -1, "cyl": -1, "axis": int("9" * 4000)}
+    response = client.patch(ME, json={"prescription": {"right": eye, "left": eye}}, headers=auth_header(token))
+    assert response.status_code == 422 and len(response.content) < 2000

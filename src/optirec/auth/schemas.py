@@ -8,11 +8,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from optirec.auth.security import Role
+from optirec.inputs import Input
 
 Email = str
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(Input):
     model_config = ConfigDict(extra="forbid")
 
     email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Your e-mail address.")
@@ -43,7 +44,7 @@ class SessionResponse(BaseModel):
     expires_in: int = Field(description="Seconds until it expires; ask again with it to renew it.")
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)

@@ -14,7 +14,7 @@ from optirec.auth.models import ApiKey
 from optirec.auth.security import Role, digest_api_key, hash_password, new_api_key, verify_password
 from optirec.customers.models import Customer
 from optirec.db import utcnow
-from optirec.errors import Conflict, Forbidden, NotFound, Unauthorized
+from optirec.errors import Conflict, Forbidden, NotFound, Unauthorized, shown
 
 # Who a request comes from: an account's role, or an anonymous shopper who holds only a session token.
 CallerRole = Role | Literal["session"]
@@ -104,7 +104,7 @@ def list_api_keys(*, session: Session) -> list[ApiKey]:
 def revoke_api_key(*, session: Session, key_id: str) -> ApiKey:
     api_key = session.get(ApiKey, key_id)
     if api_key is None:
-        raise NotFound(f"No API key with id {key_id!r}.")
+        raise NotFound(f"No API key with id {shown(key_id)}.")
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
     return api_key

@@ -19,8 +19,9 @@ from optirec.auth.schemas import (
 )
 from optirec.auth.security import decode_session_token, issue_session_token, issue_token, new_session_id
 from optirec.customers.models import Customer
-from optirec.errors import Forbidden
+from optirec.errors import Forbidden, InvalidInput, Unauthorized
 from optirec.gateway.credentials import CredentialFirstRoute
+from optirec.gateway.ratelimit import AccountThrottle
 from optirec.signals.service import link_session
 from optirec.state import AppState, get_state
 
@@ -82,11 +83,19 @@ def token(
         str | None, Form(max_length=128, description="The session of the X-Session-Token sent, to link.")
     ] = None,
 ) -> TokenResponse:
+    if "\x00" in form.username or "\x00" in form.password:
+        raise InvalidInput("The e-mail address and the password may not contain a NUL character.")
     linked = _linked_session(request, state, session_id)
-    with state.db.write() as session:
-        customer = service.authenticate(session=session, email=form.username, password=form.password)
-        if linked:
-            link_session(session=session, customer_id=customer.id, session_id=linked)
+    throttle = AccountThrottle(state.limiter, state.settings.login_failures_per_account_per_minute)
+    throttle.check(form.username)
+    try:
+        with state.db.write() as session:
+            customer = service.authenticate(session=session, email=form.username, password=form.password)
+            if linked:
+                link_session(session=session, customer_id=customer.id, session_id=linked)
+    except Unauthorized:
+        throttle.failed(form.username)
+        raise
     return _token_for(state, customer)
 
 

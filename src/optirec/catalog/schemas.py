@@ -8,6 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints, model_validator
 
+from optirec.errors import clipped
+from optirec.inputs import Input
+
 ProductId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:\-]+$")]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64, to_lower=True, strip_whitespace=True)]
 Money = Annotated[
@@ -32,7 +35,7 @@ def _mm(lo: float, hi: float, what: str) -> Any:
     return Field(None, ge=lo, le=hi, description=f"{what} in mm ({lo:g}–{hi:g}).")
 
 
-class ProductFields(BaseModel):
+class ProductFields(Input):
     """The fields a product may carry; every one optional, so that updates can send only what changes."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -143,7 +146,7 @@ class ProductPage(BaseModel):
     offset: int
 
 
-class ProductFilter(BaseModel):
+class ProductFilter(Input):
     """Filters of the product list; every one optional."""
 
     model_config = ConfigDict(extra="forbid")
@@ -164,5 +167,7 @@ class ProductFilter(BaseModel):
     @model_validator(mode="after")
     def _price_order(self) -> ProductFilter:
         if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
-            raise ValueError(f"price_min ({self.price_min}) is above price_max ({self.price_max})")
+            raise ValueError(
+                f"price_min ({clipped(str(self.price_min))}) is above price_max ({clipped(str(self.price_max))})"
+            )
         return self

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from optirec.catalog.models import Product
 from optirec.catalog.schemas import ProductCreate, ProductFilter, ProductUpdate, check_consistency
 from optirec.db import utcnow
-from optirec.errors import Conflict, InvalidInput, NotFound
+from optirec.errors import Conflict, InvalidInput, NotFound, shown
 from optirec.tabular import ImportReport
 
 # Defaults of the columns a create may leave out.
@@ -45,13 +45,13 @@ def _content_hash(values: dict[str, Any]) -> str:
 def get_product(*, session: Session, product_id: str) -> Product:
     product = session.get(Product, product_id)
     if product is None:
-        raise NotFound(f"No product with id {product_id!r}.")
+        raise NotFound(f"No product with id {shown(product_id)}.")
     return product
 
 
 def create_product(*, session: Session, data: ProductCreate) -> Product:
     if session.get(Product, data.id) is not None:
-        raise Conflict(f"A product with id {data.id!r} already exists; update it with PATCH.")
+        raise Conflict(f"A product with id {shown(data.id)} already exists; update it with PATCH.")
     product = Product(**_row(data))
     session.add(product)
     session.flush()

@@ -12,7 +12,17 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
+from optirec.errors import clipped
+
 STEP = Decimal("0.25")
+
+
+def _reads(value: Decimal | int, low: Decimal | int, high: Decimal | int) -> str:
+    """What a shopper typed, for a message: the number itself when it is near the range, else only which way it is
+    out (an exponent such as 1e5000000 formats as five million digits)."""
+    if value > 1000 or value < -1000:  # compared, not `abs`: the absolute of 1e999999 overflows Decimal's context
+        return "far above that" if value > high else "far below that"
+    return f"yours reads {value:+.2f}" if isinstance(value, Decimal) else f"yours reads {value}"
 
 
 def _quarter_steps(name: str, lo: str, hi: str) -> AfterValidator:
@@ -20,10 +30,10 @@ def _quarter_steps(name: str, lo: str, hi: str) -> AfterValidator:
 
     def check(value: Decimal) -> Decimal:
         if not low <= value <= high:
-            raise ValueError(f"{name} must be between {low:+.2f} and {high:+.2f}; yours reads {value:+.2f}")
+            raise ValueError(f"{name} must be between {low:+.2f} and {high:+.2f}; {_reads(value, low, high)}")
         if value % STEP != 0:
             nearest = (value / STEP).to_integral_value() * STEP
-            raise ValueError(f"{name} comes in steps of 0.25 (for example {nearest:+.2f}); got {value}")
+            raise ValueError(f"{name} comes in steps of 0.25 (for example {nearest:+.2f}); got {clipped(str(value))}")
         return value
 
     return AfterValidator(check)
@@ -50,7 +60,7 @@ class EyePrescription(BaseModel):
         if self.cyl != 0 and self.axis is None:
             raise ValueError(f"Axis is missing: with a cylinder (CYL) of {self.cyl:+.2f} the axis (1–180) is needed")
         if self.axis is not None and not 1 <= self.axis <= 180:
-            raise ValueError(f"Axis must be between 1 and 180 degrees; yours reads {self.axis}")
+            raise ValueError(f"Axis must be between 1 and 180 degrees; {_reads(self.axis, 1, 180)}")
         if self.cyl == 0 and self.axis is not None:
             self.axis = None
         return self

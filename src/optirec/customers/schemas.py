@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from optirec.catalog.schemas import Money
 from optirec.customers.prescription import FaceWidth, Prescription, PupillaryDistance
+from optirec.inputs import Input
 
 CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@\-]+$")]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=64, to_lower=True, strip_whitespace=True)]
@@ -32,7 +33,7 @@ class Consent(BaseModel):
     personalization: bool = Field(True, description="Use my behaviour to personalise what I am shown.")
 
 
-class ProfileFields(BaseModel):
+class ProfileFields(Input):
     """The fitting profile; in a PATCH only the fields sent change, and `null` clears one."""
 
     model_config = ConfigDict(extra="forbid")

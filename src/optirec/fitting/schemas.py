@@ -8,13 +8,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from optirec.catalog.schemas import ProductPublic
 from optirec.customers.schemas import CustomerId
+from optirec.inputs import Input
 from optirec.recommend.schemas import PrescriptionKind, RecommendationFilters, StatedWearer
 
 WearerSource = Literal["profile", "stated", "none"]
 Sort = Literal["popular", "price_asc", "price_desc", "name"]
 
 
-class FitRequest(BaseModel):
+class FitRequest(Input):
     """Whose fit: a customer's stored profile (their token, or a service key naming them), else the stated wearer."""
 
     model_config = ConfigDict(extra="forbid")

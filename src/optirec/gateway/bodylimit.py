@@ -9,18 +9,22 @@ from optirec.gateway.errors import error_response
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, default_limit: int, large_limit: int, large_paths: tuple[str, ...]) -> None:
+    """`large_limit` for the exact (method, path) pairs of `large_routes` (the bulk imports), `default_limit` for every
+    other request: a route that does not take a file never reads one, whatever its path ends with."""
+
+    def __init__(
+        self, app: ASGIApp, *, default_limit: int, large_limit: int, large_routes: frozenset[tuple[str, str]]
+    ) -> None:
         self.app = app
         self.default_limit = default_limit
         self.large_limit = large_limit
-        self.large_paths = large_paths
+        self.large_routes = large_routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope["path"]
-        limit = self.large_limit if path.endswith(self.large_paths) else self.default_limit
+        limit = self.large_limit if (scope["method"], scope["path"]) in self.large_routes else self.default_limit
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await self._refuse(scope, receive, send, limit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 import orjson
@@ -11,10 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.types import Scope
 
-from optirec.errors import OptirecError
+from optirec.errors import OptirecError, clipped
 
 log = logging.getLogger("optirec.errors")
+trace = logging.getLogger("optirec.errors.trace")
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -38,8 +41,11 @@ class ErrorResponse(Response):
         return orjson.dumps(content)
 
 
+MESSAGE_CHARACTERS = 500  # the most of a message an answer carries: no error echoes an unbounded input
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details}}
+    return {"error": {"code": code, "message": clipped(message, MESSAGE_CHARACTERS), "details": details}}
 
 
 def error_response(status: int, code: str, message: str, details: Any = None, headers: Any = None) -> ErrorResponse:
@@ -50,8 +56,8 @@ def _describe(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     """Turn pydantic errors into a readable message and a list of `{field, message}` (never the input value)."""
     details = []
     for error in errors:
-        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        location = [clipped(str(part)) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+        message = clipped(str(error.get("msg", "invalid")).removeprefix("Value error, "), MESSAGE_CHARACTERS)
         details.append({"field": ".".join(location) or None, "message": message, "type": error.get("type")})
     first = details[0] if details else {"field": None, "message": "invalid request"}
     where = f"{first['field']}: " if first["field"] else ""
@@ -61,8 +67,8 @@ def _describe(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
 
 async def _on_domain_error(_request: Request, exc: Exception) -> ErrorResponse:
     assert isinstance(exc, OptirecError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-    return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+    return error_response(exc.status_code, exc.code, exc.message, exc.details, {**headers, **(exc.headers or {})})
 
 
 async def _on_validation_error(_request: Request, exc: Exception) -> ErrorResponse:
@@ -84,10 +90,29 @@ def internal_error_response() -> ErrorResponse:
     return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
 
 
+def log_unexpected(scope: Scope, exc: BaseException) -> None:
+    """Log an error no handler expected: the route template (a raw path may hold a customer id), the error's type,
+    and, on its own logger, where it was raised: the frames without any message or value (a driver's message may
+    quote an e-mail address, a prescription or a token of the request)."""
+    route = getattr(scope.get("route"), "path", "unmatched")
+    log.error("unhandled error on %s %s: %s", scope.get("method"), route, type(exc).__name__)
+    trace.error("%s raised at:\n%s", type(exc).__name__, "".join(_frames(exc)).rstrip())
+
+
+def _frames(exc: BaseException) -> list[str]:
+    """The tracebacks of `exc` and the errors it was raised from or during, as file, line and code: no message."""
+    lines: list[str] = []
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        lines[:0] = [f"{type(current).__name__} at\n", *traceback.format_tb(current.__traceback__)]
+        current = current.__cause__ or current.__context__
+    return lines
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> ErrorResponse:
-    # The route template, not the raw path: a path may hold a customer id.
-    route = getattr(request.scope.get("route"), "path", "unmatched")
-    log.error("unhandled error on %s %s: %s", request.method, route, type(exc).__name__)
+    log_unexpected(request.scope, exc)
     return internal_error_response()
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from optirec.gateway.errors import internal_error_response
+from optirec.gateway.errors import internal_error_response, log_unexpected
 
 log = logging.getLogger("optirec.access")
 
@@ -59,11 +59,12 @@ class ObservabilityMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            # Starlette's outermost middleware would send the 500 past this one, without the request id.
+        except Exception as error:
+            # Answered and logged here, and not raised further: Starlette's outermost middleware would send the 500
+            # without the request id, and the server would log the error's message, which may quote the request.
+            log_unexpected(scope, error)
             if not started:
                 await internal_error_response()(scope, receive, send_with_id)
-            raise
         finally:
             self._record(scope, status, time.perf_counter() - started_at, request_id)
 

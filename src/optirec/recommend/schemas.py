@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from optirec.catalog.schemas import Money, ProductId
 from optirec.customers.prescription import FaceWidth, Prescription, PupillaryDistance
 from optirec.customers.schemas import CustomerId
+from optirec.errors import clipped
 from optirec.eyewear.wearer import Wearer
+from optirec.inputs import Input
 from optirec.signals.schemas import SessionId
 
 Page = Literal["home", "product", "cart", "checkout", "search", "category"]
@@ -26,7 +28,7 @@ class RecommendationContext(BaseModel):
     cart: list[ProductId] = Field(default_factory=list, max_length=100, description="The products in the cart.")
 
 
-class RecommendationFilters(BaseModel):
+class RecommendationFilters(Input):
     model_config = ConfigDict(extra="forbid")
 
     category: str | None = Field(None, max_length=64)
@@ -41,11 +43,13 @@ class RecommendationFilters(BaseModel):
     @model_validator(mode="after")
     def _price_order(self) -> RecommendationFilters:
         if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
-            raise ValueError(f"price_min ({self.price_min}) is above price_max ({self.price_max})")
+            raise ValueError(
+                f"price_min ({clipped(str(self.price_min))}) is above price_max ({clipped(str(self.price_max))})"
+            )
         return self
 
 
-class StatedWearer(BaseModel):
+class StatedWearer(Input):
     """What a shopper without a stored profile (an anonymous visitor) says about themselves, validated as a profile
     is. It serves the request that carries it and is never stored or logged: prescriptions are health data."""
 
@@ -72,7 +76,7 @@ class StatedWearer(BaseModel):
         return Wearer.from_profile(self)
 
 
-class PersonalizedRequest(BaseModel):
+class PersonalizedRequest(Input):
     """Who to recommend for, where, and under which constraints."""
 
     model_config = ConfigDict(extra="forbid")
@@ -92,7 +96,7 @@ class PersonalizedRequest(BaseModel):
     )
 
 
-class ListRequest(BaseModel):
+class ListRequest(Input):
     """Options shared by the similar-products and complete-the-look lists."""
 
     model_config = ConfigDict(extra="forbid")

@@ -18,7 +18,7 @@ import numpy.typing as npt
 import orjson
 
 from optirec.db import Database, utcnow
-from optirec.errors import NotFound
+from optirec.errors import NotFound, shown
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.wearer import Wearer
 from optirec.ml.kernels import blend_sources
@@ -154,7 +154,7 @@ class Recommender:
         snapshot = self.engine.snapshots.get()
         unknown = [p for p in spec.context_items if p not in snapshot.index]
         if unknown:
-            raise NotFound(f"No product with id {unknown[0]!r}.")
+            raise NotFound(f"No product with id {shown(unknown[0])}.")
         return snapshot
 
     def _answer(self, spec: ListSpec, snapshot: CatalogSnapshot, shopper: Shopper) -> ServedList:

@@ -37,7 +37,7 @@ from sqlalchemy import (
 
 from optirec.customers.models import Customer, CustomerProfile
 from optirec.db import Database
-from optirec.errors import NotFound
+from optirec.errors import NotFound, shown
 from optirec.eyewear.wearer import Wearer
 from optirec.recommend.sendoff import SendOff
 from optirec.signals.models import INTENT_CONDITION, STORED_TIMES, Signal
@@ -143,7 +143,7 @@ def load_shopper(db: Database, *, customer_id: str | None, session_id: str | Non
         return Shopper(None, None, Wearer())
     rows = db.hot_fetch(_STATEMENTS[which], {"customer_id": customer_id, "session_id": session_id})
     if _unprofiled(rows, customer_id) and not db.hot_fetch(_ANY_SIGNAL, {"customer_id": customer_id}):
-        raise NotFound(f"No customer with id {customer_id!r}.")
+        raise NotFound(f"No customer with id {shown(customer_id)}.")
     return _shopper(rows, customer_id, session_id)
 
 
@@ -158,7 +158,7 @@ async def load_shopper_async(db: Database, *, customer_id: str | None, session_i
 
 async def _checked_async(db: Database, rows: list[Any], customer_id: str | None, session_id: str | None) -> Shopper:
     if _unprofiled(rows, customer_id) and not await db.hot_fetch_async(_ANY_SIGNAL, {"customer_id": customer_id}):
-        raise NotFound(f"No customer with id {customer_id!r}.")
+        raise NotFound(f"No customer with id {shown(customer_id)}.")
     return _shopper(rows, customer_id, session_id)
 
 

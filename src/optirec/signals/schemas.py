@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from optirec.catalog.schemas import Money, ProductId
 from optirec.customers.schemas import CustomerId
+from optirec.inputs import Input
 
 EventId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@\-]+$")]
 SessionId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:@\-]+$")]
@@ -49,7 +50,7 @@ class SignalContext(BaseModel):
         return self
 
 
-class SignalIn(BaseModel):
+class SignalIn(Input):
     """One behaviour signal. `event_id` is made by the client; sending it again is acknowledged and ignored."""
 
     model_config = ConfigDict(extra="forbid")

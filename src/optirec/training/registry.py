@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from optirec.db import utcnow
-from optirec.errors import Conflict, NotFound
+from optirec.errors import Conflict, NotFound, shown
 from optirec.training.models import ModelVersion
 
 LIVE, CANDIDATE, RETIRED, REJECTED, FAILED = "live", "candidate", "retired", "rejected", "failed"
@@ -64,7 +64,7 @@ def live_version(*, session: Session) -> ModelVersion | None:
 def get_version(*, session: Session, version: str) -> ModelVersion:
     row = session.get(ModelVersion, version)
     if row is None:
-        raise NotFound(f"No model version {version!r}.")
+        raise NotFound(f"No model version {shown(version)}.")
     return row
 
 
@@ -72,7 +72,7 @@ def promote(*, session: Session, version: str, note: str = "") -> ModelVersion:
     """Make `version` the live one; the previous live version is retired (and can be rolled back to)."""
     row = get_version(session=session, version=version)
     if row.status == FAILED:
-        raise Conflict(f"Model version {version!r} failed to train and cannot be served.")
+        raise Conflict(f"Model version {shown(version)} failed to train and cannot be served.")
     session.execute(update(ModelVersion).where(ModelVersion.status == LIVE).values(status=RETIRED))
     row.status = LIVE
     row.promoted_at = utcnow()
