@@ -7,7 +7,7 @@ OPTIREC := $(VENV)/bin/optirec
 STAMP := $(VENV)/.installed
 DATASETS ?= ../shared/datasets
 
-.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve clean
+.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-storefront clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,7 +36,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-bench: bench-ingest bench-model bench-serve
+bench: bench-ingest bench-model bench-serve bench-storefront
 
 bench-ingest: install
 	$(PY) -m optirec.bench.ingest
@@ -46,6 +46,9 @@ bench-model: install
 
 bench-serve: install
 	$(PY) -m optirec.bench.serve
+
+bench-storefront: install
+	$(PY) -m optirec.bench.storefront
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -33,6 +33,8 @@ def serve(
     console.print(
         f"optirec serving on http://{host}:{port} ({workers} worker(s), {settings.database_url.split(':')[0]})"
     )
+    if settings.storefront:
+        console.print(f"[bold]storefront[/bold]: http://{host}:{port}/shop/")
     options: dict[str, Any] = dict(factory=True, host=host, port=port, access_log=False, log_level="warning",
                                    proxy_headers=False)  # fmt: skip
     if workers == 1 or not SPREADS_CONNECTIONS:

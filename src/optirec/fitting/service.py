@@ -66,9 +66,8 @@ def fit_panel(snapshot: CatalogSnapshot, product_id: str, wearer: Wearer, rules:
 
 
 def frame_figure(rule: str, frame: Frame, rules: RuleSettings) -> str | None:
-    """The frame's side of a rule, in a shopper's words ("Frame 138 mm wide")."""
-    if rule == "rx_capable":
-        return "Takes prescription lenses" if frame.rx_capable else "No prescription lenses"
+    """The frame's side of a rule, in a shopper's words ("Frame 138 mm wide"); None where the rule's own sentence
+    already says it (prescription lenses, rim type)."""
     if rule == "sphere":
         lo = rules.default_sphere_min if frame.sphere_min is None else frame.sphere_min
         hi = rules.default_sphere_max if frame.sphere_max is None else frame.sphere_max
@@ -76,8 +75,6 @@ def frame_figure(rule: str, frame: Frame, rules: RuleSettings) -> str | None:
     if rule == "cylinder":
         limit = rules.default_cylinder_max if frame.cylinder_max is None else frame.cylinder_max
         return f"Cylinder up to {limit:.2f}"
-    if rule == "rim_power":
-        return frame.rim_type.capitalize() if frame.rim_type else None
     if rule == "multifocal":
         tall = f"{mm(frame.lens_height_mm)} mm tall lenses" if frame.lens_height_mm is not None else "Height not listed"
         return f"{tall}, {'made' if frame.progressive else 'not made'} for progressives"
@@ -87,7 +84,9 @@ def frame_figure(rule: str, frame: Frame, rules: RuleSettings) -> str | None:
         if frame.lens_width_mm is None or frame.bridge_mm is None:
             return None
         return f"Lens centres {mm(frame.lens_width_mm + frame.bridge_mm)} mm apart"
-    return None if frame.frame_width_mm is None else f"Frame {mm(frame.frame_width_mm)} mm wide"
+    if rule == "face_width" and frame.frame_width_mm is not None:
+        return f"Frame {mm(frame.frame_width_mm)} mm wide"
+    return None
 
 
 @dataclass(frozen=True)
