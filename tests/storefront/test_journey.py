@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 def _for_you(page: Any) -> tuple[str, list[str], list[list[str]]]:
     """The home page's list: its recommendation_id, product ids and each item's reasons."""
-    page.wait_for_selector("section[data-recommendation-id] .cards")
+    page.wait_for_selector("body[data-ready] section[data-recommendation-id] .cards")
     section = page.locator("section[data-recommendation-id]")
     cards = section.locator(".card")
     ids = [cards.nth(k).get_attribute("data-product-id") or "" for k in range(cards.count())]
@@ -50,11 +50,14 @@ def _round_tortoise(db: Database, count: int) -> list[tuple[str, str]]:
     return [(pid, name) for pid, name in rows[:count]]
 
 
-def _open_product(page: Any, href: str | None = None) -> str:
-    if href is not None:
+def _open_product(page: Any, href: str | None = None, *, click: str | None = None) -> str:
+    """Open a product page by its address or by clicking a link; its id once every part of it is filled."""
+    if click is not None:
+        with page.expect_navigation():
+            page.locator(click).first.click()
+    else:
         page.goto(href)
-    page.wait_for_selector(".fit h2")
-    page.wait_for_function("!document.querySelector('.fit').textContent.includes('Checking')")
+    page.wait_for_selector("body[data-ready] .fit h2")
     return page.url.rsplit("/", 1)[-1]
 
 
@@ -66,13 +69,10 @@ def test_journey_signals_attribution_and_fit(shop: Shop, page: Any) -> None:
     # anonymous: home, then the first frame of "For you"
     page.goto(f"{shop.base}/shop/")
     home_list, home_ids, _ = _for_you(page)
-    page.locator(".card-link").first.click()
-    first = _open_product(page)
+    first = _open_product(page, click=".card-link")
     assert first == home_ids[0] and "rec=" not in page.url  # the list's id travels off the address
-    page.wait_for_selector("section[data-recommendation-id] .card")
     similar_list = page.locator("section[data-recommendation-id]").get_attribute("data-recommendation-id")
-    page.locator("section[data-recommendation-id] .card-link").first.click()
-    similar = _open_product(page)
+    similar = _open_product(page, click="section[data-recommendation-id] .card-link")
     for product_id, _name in tortoise:  # three round tortoise frames
         _open_product(page, f"{shop.base}/shop/frames/{product_id}")
     session_id = page.evaluate("JSON.parse(localStorage.getItem('optirec.session')).id")
@@ -90,12 +90,11 @@ def test_journey_signals_attribution_and_fit(shop: Shop, page: Any) -> None:
     assert customer_ids != home_ids
 
     # add to cart from "For you", complete the look, checkout
-    page.locator("section[data-recommendation-id] .card-link").first.click()
-    bought = _open_product(page)
+    bought = _open_product(page, click="section[data-recommendation-id] .card-link")
     page.click("text=Add to cart")
     page.wait_for_selector(".added a")
     page.goto(f"{shop.base}/shop/cart")
-    page.wait_for_selector(".look[data-recommendation-id] .card")
+    page.wait_for_selector("body[data-ready] .look[data-recommendation-id] .card")
     look = page.locator(".look")
     look_list = look.get_attribute("data-recommendation-id")
     extra = look.locator(".card").first.get_attribute("data-product-id")
@@ -107,7 +106,7 @@ def test_journey_signals_attribution_and_fit(shop: Shop, page: Any) -> None:
 
     # "frames that fit me", signed in
     page.goto(f"{shop.base}/shop/frames?category=eyeglasses&fits=1")
-    page.wait_for_selector(".results .card")
+    page.wait_for_selector("body[data-ready] .results .card")
     listed = page.locator(".results .card").evaluate_all("cards => cards.map(c => c.dataset.productId)")
     assert "hidden:" in page.inner_text("[data-fit-counts]")
 

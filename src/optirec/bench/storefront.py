@@ -48,7 +48,9 @@ def asset_sizes() -> dict[str, tuple[int, int]]:
 
 def _visible_ms(page: Any, url: str) -> float:
     page.goto(url)
-    page.wait_for_function(f"performance.getEntriesByName('{MARK}').length > 0", timeout=15_000)
+    # The list's section gets its recommendation_id in the same step as the mark (a selector, not a polled script:
+    # the pages' Content-Security-Policy forbids the `eval` that Playwright's polling would need).
+    page.wait_for_selector("section[data-recommendation-id]", timeout=15_000)
     return float(page.evaluate(f"performance.getEntriesByName('{MARK}')[0].startTime"))
 
 

@@ -44,6 +44,7 @@ async function start() {
     console.error(error);
     main().replaceChildren(h("h1", {}, "Something went wrong"), notice(error.message || String(error), "error"));
   }
+  document.body.dataset.ready = "true"; // every part the API fills is filled (tests and the benchmark wait for it)
 }
 
 start();

@@ -57,9 +57,12 @@ function cartLine(line, status) {
 
 async function completeTheLook(section, lines) {
   section.append(h("h2", { id: "look-title" }, "Complete the look"));
+  // With frames in the cart, what completes them: cases, cloths, chains, clip-ons (the shop's accessories).
+  const frames = lines.some((l) => (l.product?.category || "accessories") !== "accessories");
+  const filters = frames ? { category: "accessories" } : {};
   let list;
   try {
-    list = await post("/api/recommendations/complete-the-look", { cart: lines.map((l) => l.id), limit: 4, ...forRequest() });
+    list = await post("/api/recommendations/complete-the-look", { cart: lines.map((l) => l.id), limit: 4, filters, ...forRequest() });
   } catch (error) {
     section.append(notice(error.message, "error"));
     return;

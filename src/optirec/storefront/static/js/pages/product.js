@@ -69,8 +69,10 @@ export async function show() {
         measurements(product),
         fit)),
     similar);
-  fitPanel(fit, product).catch((error) => fit.replaceChildren(h("h2", { id: "fit-title" }, "Will it fit you?"), notice(error.message, "error")));
-  similarFrames(similar, product).catch((error) => similar.append(notice(error.message, "error")));
+  await Promise.all([
+    fitPanel(fit, product).catch((error) => fit.replaceChildren(h("h2", { id: "fit-title" }, "Will it fit you?"), notice(error.message, "error"))),
+    similarFrames(similar, product).catch((error) => similar.append(notice(error.message, "error"))),
+  ]);
 }
 
 function measurements(p) {
