@@ -86,3 +86,12 @@ def test_stated_wearers_are_validated_like_profiles(client: TestClient, service_
     )
     assert bad.status_code == 422 and "Axis is missing" in bad.json()["error"]["message"]
     assert segment_of(StatedWearer(prescription_kind="hyperopia").wearer(), "hyperopia") == ("hyperopia", "unknown")
+
+
+def test_similar_by_get_refuses_a_customer_id_no_customer_can_have(
+    client: TestClient, service_headers: dict[str, str]
+) -> None:
+    # Regression (found by the fuzz run): the GET's options were validated again as a body, outside the handler.
+    _shop(client, service_headers)
+    response = client.get("/api/recommendations/similar/F0?customer_id=a%20b", headers=service_headers)
+    assert response.status_code == 422 and "customer_id" in response.json()["error"]["message"]

@@ -99,16 +99,16 @@ async def similar(
     diversity: Annotated[float, Query(ge=0, le=1)] = 0.2,
     explain: bool = True,
 ) -> Response:
-    try:
+    try:  # a contradictory filter (price_min above price_max), a customer_id no customer can have
         filters = RecommendationFilters(
             category=category, brand=brand, shape=shape, price_min=price_min, price_max=price_max
         )
-    except ValidationError as error:  # a contradictory filter, such as price_min above price_max
+        body = SimilarRequest(
+            customer_id=customer_id, session_id=session_id, limit=limit, filters=filters, diversity=diversity,
+            explain=explain,
+        )  # fmt: skip
+    except ValidationError as error:
         raise InvalidInput(validation_reason(error)) from None
-    body = SimilarRequest(
-        customer_id=customer_id, session_id=session_id, limit=limit, filters=filters, diversity=diversity,
-        explain=explain,
-    )  # fmt: skip
     return await _similar(product_id, body, principal, state)
 
 

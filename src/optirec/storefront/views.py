@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 from starlette.types import Scope
 
 from optirec.errors import NotFound
@@ -46,7 +47,7 @@ router = APIRouter(include_in_schema=False)
 class StaticPolicy(StaticFiles):
     """The storefront's files, revalidated by each page load (ETag) so that a new release is seen at once."""
 
-    async def get_response(self, path: str, scope: Scope):  # type: ignore[no-untyped-def]
+    async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         response.headers.update({"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
         return response
