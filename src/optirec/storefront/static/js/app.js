@@ -1,7 +1,7 @@
 // The page shell's entry: the header (cart count, sign in or out), then the page's own module.
 
 import { signOut } from "./account.js";
-import { customer } from "./api.js";
+import { customer, session } from "./api.js";
 import { flush, pending } from "./signals.js";
 import { cart } from "./store.js";
 import { h, main, notice } from "./ui.js";
@@ -31,6 +31,7 @@ function current() {
 }
 
 async function start() {
+  session(); // opened (or renewed) while the page's module loads: the page's first call needs it
   cartCount();
   account();
   document.addEventListener("optirec:cart", cartCount);

@@ -15,8 +15,11 @@ export function h(tag, attrs = {}, ...children) {
   return node;
 }
 
+const formats = new Map(); // one formatter per currency: making one costs more than a page of prices
+
 export function money(price, currency = "EUR") {
-  return new Intl.NumberFormat("en-GB", { style: "currency", currency }).format(Number(price));
+  if (!formats.has(currency)) formats.set(currency, new Intl.NumberFormat("en-GB", { style: "currency", currency }));
+  return formats.get(currency).format(Number(price));
 }
 
 export function main() {
