@@ -65,9 +65,11 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         yield Shop(server, url, loaded.customer_email, loaded.password)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium under Playwright (never a browser Playwright would download)."""
+    """Debian's Chromium under Playwright (never a browser Playwright would download). Per module: Playwright's
+    synchronous API runs an event loop in this thread while it is open, and later tests run their own
+    (`asyncio.run` refuses to start inside another)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"Chromium is missing at {CHROMIUM}: the storefront's browser tests need Debian's package. Install it with "
