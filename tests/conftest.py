@@ -8,7 +8,9 @@ per test session and emptied between tests.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import re
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
@@ -26,6 +28,47 @@ from optirec.migrate import upgrade
 from optirec.models import Base
 from optirec.settings import Settings
 from optirec.state import AppState
+
+# --- no personal data in any log line written while a test runs -------------------------------------------------
+
+# What must never reach a log: an e-mail address, an access or session token (JWT), an API key, a prescription (its
+# stored or sent form), and the passwords the tests use.
+PERSONAL_DATA = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.-]*[A-Za-z]"  # an e-mail address
+    r"|eyJ[\w-]{6,}\.[\w-]{6,}\.[\w-]{6,}"  # a JWT
+    r"|ork_[0-9a-f]{12}_"  # an API key
+    r"|['\"](?:sph|cyl|axis|add|prescription)['\"]|Jsonb\("  # a prescription as JSON or as a driver parameter
+    r"|correct horse battery|optirec-demo-2026|hunter2"  # the passwords the tests use
+)
+
+
+class _Everything(logging.Handler):
+    """Keeps every record of every logger, formatted as a handler would write it (the traceback included)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture(autouse=True)
+def no_personal_data_in_logs() -> Iterator[None]:
+    """Every test's log lines are searched for personal data (`PERSONAL_DATA`); one found fails the test. Regression
+    (review item 4): a PostgreSQL error's log held e-mails and prescriptions."""
+    handler = _Everything()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+    found = [line for line in handler.lines if PERSONAL_DATA.search(line)]
+    if found:
+        pytest.fail("personal data in the logs:\n" + "\n".join(line[:300] for line in found[:5]), pytrace=False)
+
 
 POSTGRES_URL = os.environ.get("OPTIREC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 BACKENDS = ["sqlite", "postgres"]

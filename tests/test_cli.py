@@ -127,3 +127,24 @@ def test_import_events_without_a_required_column_fails(cli: CliRunner, tmp_path:
     events.write_text("user_id,item_id\nu1,FR-1\n")
     result = cli.invoke(app, ["import-events", str(events)])
     assert result.exit_code == 1 and "action" in result.output
+
+
+def test_admin_create_refuses_a_guessable_password(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["admin", "create", "--email", "root@example.com", "--password", "password1234"])
+    assert result.exit_code == 2 and "too easy to guess" in result.output and "password1234" not in result.output
+
+
+def test_demo_refuses_a_database_with_customers_of_its_own(
+    cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (review item 11): `optirec demo` seeded its demo accounts, an administrator with a published
+    password among them, into any database, a real shop's included."""
+    ok(cli, "admin", "create", "--email", "owner@shop.example", "--password", PASSWORD)
+    ok(cli, "demo-data", "--out", str(tmp_path / "shop"), "--products", "50", "--customers", "40", "--days", "5",
+       "--events", "2000", "--no-progress")  # fmt: skip
+    result = cli.invoke(app, ["demo", "--folder", str(tmp_path / "shop")])
+    assert result.exit_code == 1 and "1 customers that are not the demo shop's" in result.output
+    with TestClient(create_app(Settings(_env_file=None))) as client:  # type: ignore[call-arg]
+        form = {"username": "admin@demo.optirec.example", "password": "optirec-demo-2026"}
+        assert client.post("/api/auth/token", data=form).status_code == 401  # no demo account was made
+        assert client.get("/api/catalog/products").json()["total"] == 0

@@ -1,7 +1,8 @@
-"""A bounded schemathesis run against the app's own OpenAPI document: no operation answers 5xx.
+"""A bounded schemathesis run against the app's own OpenAPI document: no operation answers 5xx, on either backend.
 
-SQLite only, to keep it short (the code above the store is the same on both backends). Each operation is one
-test: valid and invalid examples generated from its schema, sent with an admin API key.
+Both backends: they refuse different inputs (PostgreSQL a NUL character in text, for one), and a 500 that only one
+backend gives was found there. Each operation is one test: valid and invalid examples generated from its schema,
+sent with an admin API key.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ def fuzzed_app(settings: Settings, state: AppState) -> Iterator[FastAPI]:
         yield app
 
 
-@pytest.mark.parametrize("backend", ["sqlite"])
 @pytest.mark.parametrize(("method", "path"), _operations(), ids=[f"{m} {p}" for m, p in _operations()])
 def test_operation_never_answers_5xx(fuzzed_app: FastAPI, state: AppState, method: str, path: str) -> None:
     operation = schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app)[path][method]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from optirec.settings import Settings, settings_markdown
 
@@ -35,3 +36,12 @@ def test_bad_action_type_names_are_refused(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("OPTIREC_EXTRA_ACTION_TYPES", '["Try On"]')
     with pytest.raises(ValueError, match="lower-case"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_a_short_secret_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (review item 11): any `OPTIREC_SECRET_KEY` was taken, however short (HS256 wants 32 bytes)."""
+    monkeypatch.setenv("OPTIREC_SECRET_KEY", "x" * 31)
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    monkeypatch.setenv("OPTIREC_SECRET_KEY", "x" * 32)
+    assert Settings(_env_file=None).secret_key is not None  # type: ignore[call-arg]

@@ -79,8 +79,14 @@ def demo(
     settings = load_settings()
     upgrade(settings.database_url)
     started = time.perf_counter()
-    with console.status("loading the demo shop (generated on first use)…"):
-        loaded = load_demo_shop(settings, open_database(settings), folder, events=events, progress=True)
+    from optirec.demo.load import NotADemoDatabase
+
+    try:
+        with console.status("loading the demo shop (generated on first use)…"):
+            loaded = load_demo_shop(settings, open_database(settings), folder, events=events, progress=True)
+    except NotADemoDatabase as refused:
+        console.print(f"[red]{refused.message}[/red]")
+        raise typer.Exit(1) from None
     for name, report in (("products", loaded.products), ("customers", loaded.customers), ("events", loaded.events)):
         print_report(report, name)
     console.print(f"demo shop ready in {time.perf_counter() - started:.0f} s")

@@ -56,9 +56,11 @@ def count_lines(path: Path) -> int:
 
 
 def print_report(report: ImportReport, what: str) -> None:
-    extra = {k: v for k, v in report.model_dump(exclude={"errors"}).items()}
+    extra = {k: v for k, v in report.model_dump(exclude={"errors", "notes"}).items()}
     console.print(f"[bold]{what}[/bold]: " + ", ".join(f"{k} {v}" for k, v in extra.items()))
     for error in report.errors[:50]:
         console.print(f"  line {error.line}" + (f" ({error.id})" if error.id else "") + f": {error.reason}")
     if len(report.errors) > 50:
         console.print(f"  … and {report.rejected - 50} more rejected rows")
+    for note in report.notes[:10]:
+        console.print(f"  [yellow]note[/yellow], {note.reason}")

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from optirec.eyewear.config import RuleSettings
 
 BUILTIN_ACTION_TYPES = ("view", "add_to_cart", "remove_from_cart", "favorite", "purchase")
+MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its hash (RFC 7518, 3.2)
 
 
 class Settings(BaseSettings):
@@ -44,8 +45,9 @@ class Settings(BaseSettings):
     # --- authentication ------------------------------------------------------------------------------------
     secret_key: SecretStr | None = Field(
         None,
-        description="Key that signs access tokens (HS256). Unset: a random key is generated once and kept in "
-        "`<data_dir>/secret.key`, shared by every worker on this machine. Set it explicitly with several machines.",
+        description="Key that signs access tokens (HS256), 32 bytes at least. Unset: a random key is generated once "
+        "and kept in `<data_dir>/secret.key`, shared by every worker on this machine. Set it explicitly with several "
+        "machines.",
     )
     auth_cache_seconds: float = Field(
         2.0,
@@ -157,6 +159,16 @@ class Settings(BaseSettings):
     training_min_signals: int = Field(
         1000, ge=10, description="Signals needed before a model is trained; fewer, and popularity keeps serving."
     )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"the secret key must be at least {MIN_SECRET_BYTES} bytes (it signs every access token); "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` prints one"
+            )
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -31,6 +31,7 @@ class RowError:
 
 
 Row = tuple[int, dict[str, Any] | RowError]
+Note = Callable[[int, str], None]  # (line, what to tell) about a row that was read all the same
 
 
 def detect_format(name: str, explicit: str | None = None) -> Format:
@@ -43,12 +44,15 @@ def detect_format(name: str, explicit: str | None = None) -> Format:
     raise ValueError(f"cannot tell the format of {name!r}: use a .jsonl or .csv file, or name the format")
 
 
-def read_rows(stream: IO[bytes], fmt: Format, *, required: tuple[str, ...] = ()) -> Iterator[Row]:
-    """Rows of a binary stream; for CSV, `required` columns missing from the header raise `ValueError`."""
+def read_rows(
+    stream: IO[bytes], fmt: Format, *, required: tuple[str, ...] = (), on_note: Note | None = None
+) -> Iterator[Row]:
+    """Rows of a binary stream; for CSV, `required` columns missing from the header raise `ValueError`, and a record
+    that spans several lines (a quoted field holding line breaks) is told to `on_note` with its line numbers."""
     if fmt == "jsonl":
         yield from _jsonl_rows(stream)
     else:
-        yield from _csv_rows(stream, required)
+        yield from _csv_rows(stream, required, on_note)
 
 
 def _jsonl_rows(stream: IO[bytes]) -> Iterator[Row]:
@@ -67,37 +71,51 @@ def _jsonl_rows(stream: IO[bytes]) -> Iterator[Row]:
 
 
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # what `surrogateescape` makes of bytes that are not UTF-8
+_UNCLOSED = (
+    "a quoted field opened on the first of these lines is never closed: every line after it was read into that field, "
+    "and none of them was imported (close the quote)"
+)
+_SPANS = "a quote that is never closed joins lines into one field"
 
 
 def _is_utf8(fields: list[str]) -> bool:
     return not any(map(_NOT_UTF8.search, fields))
 
 
-def _records(reader: Any) -> Iterator[tuple[int, list[str] | RowError]]:
-    """The reader's records with their line; a record the csv module cannot parse (a field over its size limit)
-    becomes a `RowError`, and reading goes on with the next line."""
+def _spanned(first: int, last: int) -> str:
+    """The lines of a record that spans several, as a reason's prefix (a one-line record's line is the row's own)."""
+    return f"lines {first}–{last}: " if last > first else ""
+
+
+def _records(reader: Any) -> Iterator[tuple[int, int, list[str] | RowError]]:
+    """The reader's records with their first and last line; a record the csv module cannot parse (a field over its
+    size limit, a quote never closed) becomes a `RowError` naming its lines, and reading goes on after it."""
     while True:
+        first = reader.line_num + 1
         try:
             fields = next(reader)
         except StopIteration:
             return
         except csv.Error as error:
-            yield reader.line_num, RowError(reader.line_num, f"not readable as CSV ({error})")
+            last = reader.line_num
+            reason = _UNCLOSED if "unexpected end of data" in str(error) else f"not readable as CSV ({error})"
+            yield first, last, RowError(first, f"{_spanned(first, last)}{reason}")
             continue
-        yield reader.line_num, fields
+        yield first, reader.line_num, fields
 
 
-def _csv_rows(stream: IO[bytes], required: tuple[str, ...]) -> Iterator[Row]:
+def _csv_rows(stream: IO[bytes], required: tuple[str, ...], on_note: Note | None) -> Iterator[Row]:
     # Bytes that are not UTF-8 become lone surrogates, so that only their row is refused, not the file.
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        yield from _csv_text_rows(csv.reader(text), required)
+        # Strict: a quote never closed is an error at the end of the file, not a last field holding the rest of it.
+        yield from _csv_text_rows(csv.reader(text, strict=True), required, on_note)
     finally:
         if not text.closed:
             text.detach()  # the caller owns the stream; a dropped wrapper would close it (and warn)
 
 
-def _csv_text_rows(reader: Any, required: tuple[str, ...]) -> Iterator[Row]:
+def _csv_text_rows(reader: Any, required: tuple[str, ...], on_note: Note | None) -> Iterator[Row]:
     try:
         header = [name.strip() for name in next(reader)]
     except StopIteration:
@@ -107,19 +125,23 @@ def _csv_text_rows(reader: Any, required: tuple[str, ...]) -> Iterator[Row]:
     missing = [name for name in required if name not in header]
     if missing:
         raise ValueError(f"the CSV header lacks the column(s) {', '.join(missing)}; it has {', '.join(header)}")
-    for number, fields in _records(reader):
+    for first, last, fields in _records(reader):
         if isinstance(fields, RowError):
-            yield number, fields
+            yield first, fields
             continue
         if not fields or all(not f.strip() for f in fields):
             continue
         if len(fields) != len(header):
-            yield number, RowError(number, f"expected {len(header)} fields, found {len(fields)}")
+            hint = f" ({_SPANS})" if last > first else ""
+            found = f"expected {len(header)} fields, found {len(fields)}{hint}"
+            yield first, RowError(first, f"{_spanned(first, last)}{found}")
             continue
         if not _is_utf8(fields):
-            yield number, RowError(number, "not valid UTF-8 text (save the file as UTF-8)")
+            yield first, RowError(first, "not valid UTF-8 text (save the file as UTF-8)")
             continue
-        yield number, {name: value for name, value in zip(header, fields, strict=True) if value.strip() != ""}
+        if last > first and on_note is not None:
+            on_note(first, f"lines {first}–{last} were read as one record: a quoted field holds line breaks")
+        yield first, {name: value for name, value in zip(header, fields, strict=True) if value.strip() != ""}
 
 
 MAX_REPORTED_ERRORS = 1000
@@ -132,18 +154,24 @@ class ImportRowError(BaseModel):
 
 
 class ImportReport(BaseModel):
-    """What an import did: rows created, updated, unchanged, rejected, and why each rejected row was."""
+    """What an import did: rows created, updated, unchanged, rejected, and why each rejected row was; and `notes`
+    on rows read all the same that deserve a look (a CSV record spanning several lines)."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
     errors: list[ImportRowError] = Field(default_factory=list)
+    notes: list[ImportRowError] = Field(default_factory=list)
 
     def reject(self, line: int, row_id: Any, reason: str) -> None:
         self.rejected += 1
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(ImportRowError(line=line, id=None if row_id is None else str(row_id), reason=reason))
+
+    def note(self, line: int, reason: str) -> None:
+        if len(self.notes) < MAX_REPORTED_ERRORS:
+            self.notes.append(ImportRowError(line=line, id=None, reason=reason))
 
 
 def validation_reason(error: ValidationError) -> str:

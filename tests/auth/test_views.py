@@ -396,3 +396,11 @@ def test_service_key_still_names_any_session(client: TestClient, service_headers
         "/api/recommendations/personalized", json={"session_id": "shop-session-7"}, headers=service_headers
     )
     assert listed.status_code == 200
+
+
+@pytest.mark.parametrize("password", ["aaaaaaaaaa", "password1234", "qwertyuiop123", "ada@example.com"])
+def test_register_refuses_a_guessable_password_without_echoing_it(client: TestClient, password: str) -> None:
+    """Regression (review item 11): the length-10 rule accepted `aaaaaaaaaa`."""
+    response = client.post("/api/auth/register", json={"email": "ada@example.com", "password": password})
+    error = assert_error(response, 422, "invalid_input")
+    assert "too easy to guess" in str(error["message"]) and password not in response.text.replace("ada@example.com", "")

@@ -141,3 +141,51 @@ def test_import_can_deactivate_a_product(db: Database) -> None:
     with db.read() as session:
         product = session.get(Product, "C-1")
         assert product is not None and product.active is False
+
+
+DESCRIBED_HEADER = "id,name,category,price,description\n"
+
+
+def test_csv_quote_never_closed_swallows_nothing_silently(db: Database) -> None:
+    """Regression (review item 11): a CSV row with an unterminated quote swallowed the rows after it into one field
+    and reported them as created. Now the record is refused, with the lines it spans."""
+    text = (
+        DESCRIBED_HEADER
+        + 'A-1,Alpha,eyeglasses,10,fine\nA-2,Beta,eyeglasses,10,"broken\n'
+        + "A-3,Gamma,eyeglasses,10,x\nA-4,Delta,eyeglasses,10,y\n"
+    )
+    report = import_products(db, io.BytesIO(text.encode()), "csv")
+    assert (report.created, report.rejected) == (1, 1)
+    [error] = report.errors
+    assert error.line == 3 and error.reason.startswith("lines 3–5:") and "never closed" in error.reason
+    assert sorted(stored(db)) == ["A-1"]
+
+
+def test_csv_quote_closed_lines_later_is_noted_with_its_lines(db: Database) -> None:
+    """A quote closed by a later row joins the rows between into one field: CSV cannot tell that from a description
+    holding line breaks, so the record is imported and the report names the lines it joined."""
+    text = (
+        DESCRIBED_HEADER + 'B-1,Alpha,eyeglasses,10,"open\nB-2,Beta,eyeglasses,10,closed"\nB-3,Gamma,eyeglasses,10,z\n'
+    )
+    report = import_products(db, io.BytesIO(text.encode()), "csv")
+    assert (report.created, report.rejected) == (2, 0)
+    assert [(note.line, note.reason[:9]) for note in report.notes] == [(2, "lines 2–3")]
+
+
+def test_csv_rows_joined_into_a_record_of_the_wrong_width_are_refused_with_their_lines(db: Database) -> None:
+    text = DESCRIBED_HEADER + 'D-1,Alpha,eyeglasses,10,"open\nD-2,Beta,eyeglasses,10,x\nD-3,Gamma",eyeglasses,10,z\n'
+    report = import_products(db, io.BytesIO(text.encode()), "csv")
+    assert (report.created, report.rejected) == (0, 1)
+    reason = report.errors[0].reason
+    assert reason.startswith("lines 2–4: expected 5 fields, found 8") and "never closed" in reason
+
+
+def test_csv_field_with_line_breaks_is_imported_and_noted_with_its_lines(db: Database) -> None:
+    text = DESCRIBED_HEADER + 'C-1,Alpha,eyeglasses,10,"two\nlines"\nC-2,Beta,eyeglasses,10,one\n'
+    report = import_products(db, io.BytesIO(text.encode()), "csv")
+    assert (report.created, report.rejected) == (2, 0)
+    assert [(note.line, note.reason) for note in report.notes] == [
+        (2, "lines 2–3 were read as one record: a quoted field holds line breaks")
+    ]
+    with db.read() as session:
+        assert session.get(Product, "C-1").description == "two\nlines"  # type: ignore[union-attr]

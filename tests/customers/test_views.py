@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from optirec.customers.models import Customer, CustomerProfile
 from optirec.db import Database
 from optirec.signals.models import Signal
-from tests.conftest import auth_header, register, signal_data
+from tests.conftest import PASSWORD, auth_header, register, signal_data
 
 ME = "/api/customers/me"
 PRESCRIPTION = {
@@ -140,7 +140,7 @@ def test_delete_me_erases_profile_and_signals_then_refuses_the_token(client: Tes
         assert session.scalar(select(func.count()).where(Signal.customer_id == bob_id)) == 1
     assert client.get(ME, headers=auth_header(ada)).status_code == 401
     # The e-mail address is free again.
-    assert client.post("/api/auth/register", json={"email": "ada@example.com", "password": "x" * 12}).status_code == 201
+    assert client.post("/api/auth/register", json={"email": "ada@example.com", "password": PASSWORD}).status_code == 201
 
 
 def test_service_upserts_a_customer_by_the_shops_id(client: TestClient, service_headers: dict[str, str]) -> None:

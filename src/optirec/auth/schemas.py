@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from optirec.auth.security import Role
+from optirec.auth.security import Role, password_weakness
 from optirec.inputs import Input
 
 Email = str
@@ -17,13 +17,25 @@ class RegisterRequest(Input):
     model_config = ConfigDict(extra="forbid")
 
     email: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", description="Your e-mail address.")
-    password: str = Field(min_length=10, max_length=200, description="At least 10 characters.")
+    password: str = Field(
+        min_length=10,
+        max_length=200,
+        description="At least 10 characters, and not easy to guess: no common password, name, keyboard pattern or "
+        "repeat, nor a variation of the e-mail address.",
+    )
     session_id: str | None = Field(
         None,
         max_length=128,
         description="The anonymous session to link (its signals become yours); it must be the session of the "
         "`X-Session-Token` sent with the request, which alone is enough.",
     )
+
+    @model_validator(mode="after")
+    def _strong(self) -> RegisterRequest:
+        weakness = password_weakness(self.password, hints=[self.email, self.email.split("@")[0]])
+        if weakness is not None:
+            raise ValueError(f"password: {weakness}")
+        return self
 
 
 class TokenResponse(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,24 @@ SESSION_AUDIENCE = "optirec:session"
 _hasher = PasswordHasher()
 # Verifying against this when the e-mail is unknown keeps login time independent of whether the account exists.
 _DUMMY_HASH = _hasher.hash("not a password")
+
+
+MIN_PASSWORD_SCORE = 3  # zxcvbn's "safely unguessable": strong against an online guesser, fair against an offline one
+_ESTIMATED_LENGTH = 72  # zxcvbn's own limit; a longer password is judged by its first 72 characters
+
+
+def password_weakness(password: str, *, hints: Sequence[str] = ()) -> str | None:
+    """Why `password` is too easy to guess, in words for its owner (never quoting it), or None when it is strong
+    enough. Judged by zxcvbn (dictionaries of common passwords, names and words, keyboard patterns, repeats, dates),
+    with `hints` (the e-mail address) counted as known to a guesser."""
+    from zxcvbn import zxcvbn
+
+    found = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=[hint[:_ESTIMATED_LENGTH] for hint in hints])
+    if found["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    feedback = found["feedback"]
+    advice = " ".join(part for part in (feedback["warning"], *feedback["suggestions"]) if part)
+    return f"This password is too easy to guess. {advice or 'Add another word or two; uncommon words are better.'}"
 
 
 def hash_password(password: str) -> str:

@@ -33,7 +33,7 @@ def import_products(
 ) -> ImportReport:
     """Upsert every valid row of `stream`; identical rows change nothing, so importing twice is a no-op."""
     report = ImportReport()
-    rows = read_rows(stream, fmt, required=REQUIRED_COLUMNS)
+    rows = read_rows(stream, fmt, required=REQUIRED_COLUMNS, on_note=report.note)
     products = validate_rows(rows, ProductCreate, report, _from_csv if fmt == "csv" else None)
     for chunk in chunked(products, CHUNK):
         with db.write() as session:

@@ -17,6 +17,7 @@ from optirec.catalog.importer import import_products
 from optirec.customers.importer import import_customers
 from optirec.customers.models import Customer
 from optirec.db import Database
+from optirec.errors import OptirecError
 from optirec.settings import Settings
 from optirec.signals.importer import import_events
 from optirec.signals.models import Signal
@@ -44,6 +45,7 @@ def load_demo_shop(settings: Settings, db: Database, folder: Path, *, events: in
         generate_demo_shop(folder, events=events, progress=progress)
     manifest = json.loads((folder / "shop.json").read_text(encoding="utf-8"))
     demo_email = str(manifest["demo_email"])
+    _refuse_a_real_shop(db, folder / "customers.jsonl")
     with (folder / "products.jsonl").open("rb") as stream:
         products = import_products(db, stream, "jsonl")
     with (folder / "customers.jsonl").open("rb") as stream:
@@ -56,6 +58,27 @@ def load_demo_shop(settings: Settings, db: Database, folder: Path, *, events: in
     _ensure_login(db, demo_email, DEMO_PASSWORD)
     _ensure_admin(db, ADMIN_EMAIL, DEMO_PASSWORD)
     return DemoLoad(products, customers, events_report, demo_email, ADMIN_EMAIL, DEMO_PASSWORD)
+
+
+class NotADemoDatabase(OptirecError):
+    status_code = 409
+    code = "not_a_demo_database"
+
+
+def _refuse_a_real_shop(db: Database, customers_file: Path) -> None:
+    """`NotADemoDatabase` when the database holds customers of its own: the demo would add accounts with a published
+    password (one of them an administrator) and its simulated shoppers to a real shop."""
+    with customers_file.open("rb") as stream:
+        demo = {str(json.loads(line)["id"]) for line in stream if line.strip()}
+    with db.read() as session:
+        stored = session.execute(select(Customer.id, Customer.email))
+        foreign = sum(1 for customer_id, email in stored if customer_id not in demo and email != ADMIN_EMAIL)
+    if foreign:
+        raise NotADemoDatabase(
+            f"This database holds {foreign:,} customers that are not the demo shop's. `optirec demo` adds accounts "
+            "with a published password, an administrator among them, so it loads only into an empty database or "
+            "one it loaded before: point OPTIREC_DATABASE_URL at another database."
+        )
 
 
 def _stored_signals(db: Database) -> int:

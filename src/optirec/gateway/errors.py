@@ -100,13 +100,15 @@ def log_unexpected(scope: Scope, exc: BaseException) -> None:
 
 
 def _frames(exc: BaseException) -> list[str]:
-    """The tracebacks of `exc` and the errors it was raised from or during, as file, line and code: no message."""
+    """The tracebacks of `exc` and the errors it was raised from or during, as file, line and function: no message,
+    no value, no line of code."""
     lines: list[str] = []
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        lines[:0] = [f"{type(current).__name__} at\n", *traceback.format_tb(current.__traceback__)]
+        frames = traceback.extract_tb(current.__traceback__)
+        lines[:0] = [f"{type(current).__name__} at\n", *(f"  {f.filename}:{f.lineno} in {f.name}\n" for f in frames)]
         current = current.__cause__ or current.__context__
     return lines
 

@@ -131,7 +131,7 @@ def _rows(
     stream: IO[bytes], fmt: Format, action_types: frozenset[str], report: EventsReport
 ) -> Iterator[dict[str, Any]]:
     seen: Counter[str] = Counter()
-    for line, row in read_rows(stream, fmt, required=REQUIRED_COLUMNS):
+    for line, row in read_rows(stream, fmt, required=REQUIRED_COLUMNS, on_note=report.note):
         if isinstance(row, RowError):
             report.reject(line, None, row.reason)
             continue
