@@ -74,3 +74,26 @@ def test_no_serious_accessibility_violation_on_any_page(shop: Shop, chromium: An
     context.close()
     assert found == {}, found
     assert len(checked) == 12
+
+
+def _tab_to(page: Any, selector: str, most: int = 40) -> None:
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_a_keyboard_alone_reaches_a_frame_and_puts_it_in_the_cart(shop: Shop, page: Any) -> None:
+    page.goto(f"{shop.base}/shop/")
+    page.wait_for_selector("body[data-ready]")
+    _tab_to(page, ".skip-link")
+    _tab_to(page, ".card-link")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_selector("body[data-ready]")
+    assert "/shop/frames/" in page.url
+    _tab_to(page, ".buy button[type=submit]")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".added a")
+    assert page.inner_text("[data-cart-count]") == "1"
