@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -246,3 +248,32 @@ def settings_url(backend: str, database_urls: dict[str, str], tmp_path_factory: 
     empty_database(db)
     db.dispose()
     return url
+
+
+@contextmanager
+def unwritable(path: Path) -> Iterator[None]:
+    """`path` refused to this process for writing, as a failing disk or an operator's mistake refuses it: immutable
+    (`chattr +i`) as root, whom permissions do not bind, read-only permissions otherwise. Restored on the way out,
+    so that the temporary folder can be deleted. Skips, saying why, where neither can be done."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    try:
+        subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", b"") or str(error).encode()
+        pytest.skip(f"cannot make {path} immutable as root (needs chattr and CAP_LINUX_IMMUTABLE): {detail!r}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def sqlite_file(url: str, suffix: str = "") -> Path:
+    """The file of a SQLite URL's database, or one beside it (`-wal`, `-shm`, `.writelock`)."""
+    return Path(f"{make_url(url).database}{suffix}")

@@ -24,6 +24,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import TypeDecorator
 
+from optirec.errors import StorageUnavailable
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -85,6 +87,18 @@ def sqlite_bulk_insert(table: str, columns: Sequence[tuple[str, str]], suffix: s
     """`INSERT … VALUES (?, …)` for the driver's executemany, one `?` per column."""
     names = ", ".join(name for name, _ in columns)
     return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)}) {suffix}".rstrip()
+
+
+def failure_name(error: BaseException) -> str:
+    """A storage failure named for a log: the system's or the driver's error, never a statement or its values
+    (SQLAlchemy's own text of an error carries both)."""
+    if isinstance(error, StorageUnavailable) and error.__cause__ is not None:
+        error = error.__cause__
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    if isinstance(cause, OSError):
+        return f"{type(cause).__name__}: {cause}"  # the errno and the file, e.g. the write lock's
+    code = getattr(cause, "sqlite_errorname", None) or getattr(cause, "sqlstate", None)
+    return f"{type(cause).__name__} {code}" if code else type(cause).__name__
 
 
 def is_sqlite(url: str) -> bool:
@@ -167,16 +181,19 @@ class _SQLiteWriteLock:
 
     @contextmanager
     def held(self, *, wait: bool = True) -> Iterator[None]:
-        """Hold the lock; with `wait=False`, raise `WriteLockBusy` at once if another writer holds it."""
+        """Hold the lock; with `wait=False`, raise `WriteLockBusy` at once if another writer holds it.
+        `StorageUnavailable` where the lock file cannot be opened or locked (read-only, immutable, a failing disk)."""
         if not self._thread_lock.acquire(blocking=wait):
             raise WriteLockBusy()
         try:
-            if self._fd is None:
-                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
                 fcntl.flock(self._fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise WriteLockBusy() from None
+            except OSError as error:
+                raise StorageUnavailable("The database cannot be written at the moment; try again shortly.") from error
             try:
                 yield
             finally:

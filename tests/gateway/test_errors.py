@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from optirec.app import create_app
 from optirec.settings import Settings
 from optirec.state import AppState
-from tests.conftest import PASSWORD, auth_header, product_data, register
+from tests.conftest import PASSWORD, auth_header, product_data, register, signal_data, sqlite_file, unwritable
 
 
 def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -114,3 +114,20 @@ def test_a_lost_database_connection_is_a_503_worth_retrying(settings: Settings, 
         response = test_client.get("/lost")
     error_of(response, 503, "database_unavailable")
     assert response.headers["Retry-After"] == "1" and "server closed" not in response.text
+
+
+def test_writes_the_disk_refuses_are_503s_worth_retrying(
+    settings: Settings, build_client: Callable[..., TestClient], service_headers: dict[str, str], backend: str
+) -> None:
+    """Regression: with SQLite's write-lock file immutable, signals and profile changes answered 500."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's files")
+    lock = sqlite_file(settings.database_url, ".writelock")
+    lock.touch()
+    with unwritable(lock):
+        client = build_client()  # a new process: it opens the lock file at its first write
+        signal = client.post("/api/recommendations/signals", json=signal_data(), headers=service_headers)
+        profile = client.put("/api/customers/c-1", json={"email": "c1@example.com"}, headers=service_headers)
+    for response in (signal, profile):
+        error_of(response, 503, "storage_unavailable")
+        assert response.headers["Retry-After"] == "1" and "writelock" not in response.text

@@ -12,7 +12,8 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from optirec.errors import OptirecError
+from optirec.db import failure_name
+from optirec.errors import OptirecError, StorageUnavailable, Unavailable
 
 log = logging.getLogger("optirec.errors")
 
@@ -59,9 +60,14 @@ def _describe(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     return f"{where}{first['message']}{more}", details
 
 
-async def _on_domain_error(_request: Request, exc: Exception) -> ErrorResponse:
+async def _on_domain_error(request: Request, exc: Exception) -> ErrorResponse:
     assert isinstance(exc, OptirecError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    if isinstance(exc, Unavailable):
+        headers = {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, StorageUnavailable):  # the operator's business: say what the storage refused
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        log.warning("storage unavailable on %s %s: %s", request.method, route, failure_name(exc))
     return error_response(exc.status_code, exc.code, exc.message, exc.details, headers)
 
 
