@@ -8,6 +8,7 @@ per test session and emptied between tests.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import subprocess
 import uuid
@@ -277,3 +278,15 @@ def unwritable(path: Path) -> Iterator[None]:
 def sqlite_file(url: str, suffix: str = "") -> Path:
     """The file of a SQLite URL's database, or one beside it (`-wal`, `-shm`, `.writelock`)."""
     return Path(f"{make_url(url).database}{suffix}")
+
+
+@contextmanager
+def write_lock_held_by_another_process(db: Database) -> Iterator[None]:
+    """SQLite's write lock taken as another process would: an `flock` on its own open file description."""
+    fd = os.open(f"{make_url(db.url).database}.writelock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -13,14 +11,14 @@ from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, make_url, select, text
+from sqlalchemy import func, select, text
 
 from optirec.db import Database, utcnow
 from optirec.recommend.models import ServedRecommendation
 from optirec.recommend.servedlog import ServedLog
 from optirec.recommend.service import recommendation_id
 from optirec.settings import Settings
-from tests.conftest import run_closing, sqlite_file, unwritable
+from tests.conftest import run_closing, sqlite_file, unwritable, write_lock_held_by_another_process
 
 
 def _row(i: int) -> dict[str, object]:
@@ -71,23 +69,11 @@ def test_a_stored_row_reads_back_through_the_model_unchanged(db: Database) -> No
     assert stored.served_at == row["served_at"]
 
 
-@contextmanager
-def _lock_held_by_another_process(db: Database) -> Iterator[None]:
-    """SQLite's write lock taken as another process would: an `flock` on its own open file description."""
-    fd = os.open(f"{make_url(db.url).database}.writelock", os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
 def test_a_busy_write_lock_is_reported_instead_of_waited_for(db: Database, backend: str) -> None:
     if backend != "sqlite":
         pytest.skip("SQLite's write lock only")
     log = ServedLog(db)
-    with _lock_held_by_another_process(db):
+    with write_lock_held_by_another_process(db):
         assert log.write_many([_row(1)], wait=False) is False
         assert _count(db) == 0
     assert log.write_many([_row(1)], wait=False) is True
@@ -100,7 +86,7 @@ def test_a_list_served_while_another_process_writes_is_logged(
     """The list is answered once the lock is free, from the list thread (the event loop never waits on it)."""
     if backend != "sqlite":
         pytest.skip("SQLite's write lock only")
-    with _lock_held_by_another_process(db):
+    with write_lock_held_by_another_process(db):
         answered: list[int] = []
         request = threading.Thread(
             target=lambda: answered.append(
@@ -171,7 +157,7 @@ def test_a_group_waits_for_a_busy_lock_off_the_loop(db: Database, backend: str) 
     log = _CountingLog(db)
 
     async def serve() -> int:
-        with _lock_held_by_another_process(db):
+        with write_lock_held_by_another_process(db):
             writes = asyncio.gather(log.write_grouped(_row(1)), log.write_grouped(_row(2)))
             turns = 0
             for _ in range(20):  # the loop is free while the group waits
