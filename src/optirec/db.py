@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -16,7 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, TextClause, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, InvalidRequestError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
@@ -118,6 +119,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# SQLite's primary result codes for storage it cannot use: the file is read-only (or was opened so), cannot be opened,
+# is full, or failed an I/O.
+_STORAGE_ERRORS = frozenset(
+    {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN}
+)
+
+
+def _storage_error_drops_connection(context: ExceptionContext) -> None:
+    """A SQLite connection that met its storage failing keeps failing (one that opened a file read-only stays so):
+    it is dropped as a lost connection is, and the next use opens another, which sees the files as they are now."""
+    error = context.original_exception
+    if isinstance(error, sqlite3.Error) and (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF in _STORAGE_ERRORS:
+        context.is_disconnect = True
+
+
 def make_engine(url: str, *, pool_size: int = 10, hot: bool = False) -> Engine:
     """An engine for `url`; SQLite files get their folder created and WAL switched on."""
     if is_sqlite(url):
@@ -128,6 +144,7 @@ def make_engine(url: str, *, pool_size: int = 10, hot: bool = False) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _disable_pysqlite_begin)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "handle_error", _storage_error_drops_connection)
         return engine
     if hot:
         engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT")
