@@ -9,7 +9,7 @@ import sqlite3
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,6 +106,9 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+_BUSY_TIMEOUT_MS = 10_000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL: readers never block the writer. NORMAL sync: a committed transaction survives a process crash
@@ -113,10 +116,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
     # Checkpoints are run by `Database`'s background thread, not by whichever request commits the 1000th page.
     cursor.execute("PRAGMA wal_autocheckpoint=0")
+    # What a deletion frees is overwritten with zeros (an erased customer's e-mail and prescription among it).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def _truncate_log(dbapi_connection: Any) -> bool:
+    """Copy SQLite's write-ahead log into the database and empty it, so that the earlier pages it still holds (an
+    erased customer's rows among them) leave the disk. Never waits: False where a reader on an older snapshot
+    keeps it from finishing (a waiting checkpoint would hold every writer back meanwhile)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout=0")
+        busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+    return not busy
+
+
+def _create_private(database: str) -> None:
+    """Create the database file readable by its owner only: SQLite gives its -wal and -shm files the same mode."""
+    with suppress(FileExistsError):
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 # SQLite's primary result codes for storage it cannot use: the file is read-only (or was opened so), cannot be opened,
@@ -140,6 +165,7 @@ def make_engine(url: str, *, pool_size: int = 10, hot: bool = False) -> Engine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(database)
         engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=pool_size)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _disable_pysqlite_begin)
@@ -228,18 +254,32 @@ class _Checkpointer:
     """Copies the SQLite write-ahead log back into the database every second, beside the request path.
 
     SQLite would otherwise do it (with an fsync) inside the commit of whichever request crosses 1000 pages, which
-    showed as p99 spikes of tens of milliseconds. A passive checkpoint never blocks readers or writers.
+    showed as p99 spikes of tens of milliseconds. A passive checkpoint never blocks readers or writers. After an
+    erasure whose own truncation of the log a reader kept from finishing (`truncate_soon`), it truncates the log
+    instead, until that succeeds.
     """
 
     def __init__(self, engine: Engine, every_seconds: float = 1.0) -> None:
         self._engine, self._every = engine, every_seconds
         self._stop = threading.Event()
+        self._truncate = threading.Event()
         self._thread = threading.Thread(target=self._run, name="optirec-sqlite-checkpoint", daemon=True)
         self._thread.start()
+
+    def truncate_soon(self) -> None:
+        self._truncate.set()
 
     def _run(self) -> None:
         while not self._stop.wait(self._every):
             try:
+                if self._truncate.is_set():
+                    raw = self._engine.raw_connection()
+                    try:
+                        if _truncate_log(raw):
+                            self._truncate.clear()
+                    finally:
+                        raw.close()
+                    continue
                 with self._engine.connect() as connection:
                     connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
             except Exception:  # a busy or closed database: try again next time
@@ -614,14 +654,30 @@ class Database:
             self._hot_path.execute_many(sql, rows)
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on any error."""
+    def write(self, *, erasing: bool = False) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on any error. `erasing`: the work deletes
+        personal data, which on SQLite then leaves the write-ahead log too (`secure_delete` has zeroed it in the
+        database): the log is copied into the database and emptied once the work is committed."""
         if self._write_lock is None:
             with self._writer() as session, session.begin():
                 yield session
             return
-        with self._write_lock.held(), self._writer() as session, session.begin():
-            yield session
+        with self._write_lock.held():
+            with self._writer() as session, session.begin():
+                yield session
+            if erasing:
+                self._truncate_log()
+
+    def _truncate_log(self) -> None:
+        """Empty SQLite's write-ahead log now (the caller holds the write lock), or, where a reader keeps it from
+        finishing, as soon as it can (`_Checkpointer`)."""
+        connection = self.engine.raw_connection()
+        try:
+            truncated = _truncate_log(connection)
+        finally:
+            connection.close()
+        if not truncated and self._checkpoints is not None:
+            self._checkpoints.truncate_soon()
 
     def dispose(self) -> None:
         if self._checkpoints is not None:

@@ -49,7 +49,7 @@ def export_me(me: Me, state: State) -> CustomerExport:
 
 @router.delete("/me", summary="Erase my account, profile and signals")
 def delete_me(me: Me, state: State) -> dict[str, int]:
-    with state.db.write() as session:
+    with state.db.write(erasing=True) as session:
         erased = service.delete_customer(session=session, customer_id=me)
     state.principals.clear()  # the erased customer's token stops working at once in this process
     return erased
@@ -84,7 +84,7 @@ def export_customer(customer_id: str, state: State, _who: ServicePrincipal) -> C
 
 @router.delete("/{customer_id}", summary="Erase a customer (a deletion request the shop received)")
 def delete_customer(customer_id: str, state: State, _who: ServicePrincipal) -> dict[str, int]:
-    with state.db.write() as session:
+    with state.db.write(erasing=True) as session:
         erased = service.delete_customer(session=session, customer_id=customer_id)
     state.principals.clear()
     return erased
