@@ -158,13 +158,17 @@ class WorkerReport:
             return self._start()
 
     def close(self, timeout: float = 2.0) -> None:
-        """Delete the row (the worker stops serving), waiting at most `timeout` seconds for the database."""
+        """Delete the row (the worker stops serving), after the write in flight: no write is left using the
+        database once this returns, unless the database has not taken one in `timeout` seconds."""
         with self._lock:
             self._closed = True
             in_flight = self._in_flight
         SERVING.labels(self._serving.model_version, self._serving.state).set(0)
         if in_flight is not None:
-            return  # the database does not take writes; the row goes with the others after `FORGET_AFTER`
+            try:
+                in_flight.exception(timeout)
+            except TimeoutError:  # the row goes with the others after `FORGET_AFTER`
+                return
         forgetting = threading.Thread(target=self._forget, name="optirec-worker-row", daemon=True)
         forgetting.start()
         forgetting.join(timeout)
