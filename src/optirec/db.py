@@ -131,8 +131,10 @@ def _truncate_log(dbapi_connection: Any) -> bool:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA busy_timeout=0")
-        busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        try:
+            busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
     return not busy
@@ -674,7 +676,10 @@ class Database:
         connection = self.engine.raw_connection()
         try:
             truncated = _truncate_log(connection)
-        finally:
+        except sqlite3.Error:  # the storage failing: the erasure is committed, the checkpointer tries again
+            connection.invalidate()
+            truncated = False
+        else:
             connection.close()
         if not truncated and self._checkpoints is not None:
             self._checkpoints.truncate_soon()
