@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+from optirec.auth import service as auth_service
 from optirec.bench.server import Server, free_port, server_env, stop, wait_ready
+from optirec.db import Database
 from optirec.migrate import upgrade
 from tests.conftest import sqlite_file, unwritable
 
@@ -60,6 +62,27 @@ def get(server: Server, path: str) -> tuple[int, str]:
         return error.code, error.read().decode()
     except OSError:
         return 0, ""
+
+
+def put(server: Server, path: str, key: str) -> int:
+    """A service's PUT of an empty JSON object: its status, 0 where the connection failed."""
+    request = urllib.request.Request(f"{server.base}{path}", data=b"{}", method="PUT",
+                                     headers={"Content-Type": "application/json", "X-API-Key": key})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except OSError:
+        return 0
+
+
+def make_key(url: str) -> str:
+    db = Database(url, pool_size=1)
+    with db.write() as session:
+        _key, secret = auth_service.create_api_key(session=session, name="shop", role="service")
+    db.dispose()
+    return secret
 
 
 def wait_for(condition: object, seconds: float = 60) -> None:
@@ -114,10 +137,11 @@ def test_workers_that_die_as_the_shared_memory_file_turns_unwritable_come_back_n
     SIGHUP has the supervisor replace the workers (SQLite keeps the read-only mapping for the process's life)."""
     with serving(tmp_path, workers=2) as (server, _log):
         first = workers_of(server)
-        shm = sqlite_file(f"sqlite:///{tmp_path / 'shop.db'}", "-shm")
-        with unwritable(shm):
-            for _ in range(10):  # readiness checks write: each worker's next one touches the mapped file
-                get(server, "/readyz")
+        url = f"sqlite:///{tmp_path / 'shop.db'}"
+        key = make_key(url)
+        with unwritable(sqlite_file(url, "-shm")):
+            for n in range(10):  # writes, which touch the mapped file
+                put(server, f"/api/customers/c-{n}", key)
                 time.sleep(0.2)
             if first <= workers_of(server):
                 pytest.skip("no worker died: this filesystem lets a mapped immutable file be written")
