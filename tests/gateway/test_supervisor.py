@@ -15,11 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from optirec.auth import service as auth_service
 from optirec.bench.server import Server, free_port, server_env, stop, wait_ready
 from optirec.db import Database
 from optirec.migrate import upgrade
+from optirec.recommend.models import Worker
 from tests.conftest import sqlite_file, unwritable
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")]
@@ -85,6 +87,15 @@ def make_key(url: str) -> str:
     return secret
 
 
+def rows_written(folder: Path) -> set[int]:
+    """The process ids of the workers whose row is in the `workers` table."""
+    db = Database(f"sqlite:///{folder / 'shop.db'}", pool_size=1)
+    with db.read() as session:
+        ids = session.scalars(select(Worker.id)).all()
+    db.dispose()
+    return {int(worker.rsplit(":", 1)[1]) for worker in ids}
+
+
 def wait_for(condition: object, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -103,6 +114,8 @@ def test_a_worker_killed_by_sigbus_is_replaced_and_the_server_serves_on(tmp_path
         wait_for(lambda: len(workers_of(server)) == 2 and victim not in workers_of(server))
         wait_ready(server, timeout=60)
         assert server.process.poll() is None
+        [replacement] = workers_of(server) - first
+        wait_for(lambda: replacement in rows_written(tmp_path))  # it has built its app, and set its gauge
         # Prometheus' multi-process mode counts the running workers only: the dead one's gauge went with it.
         metrics = get(server, "/metrics")[1]
         assert 'optirec_worker_serving{state="popularity",version="popularity"} 2.0' in metrics
