@@ -131,3 +131,27 @@ def test_writes_the_disk_refuses_are_503s_worth_retrying(
     for response in (signal, profile):
         error_of(response, 503, "storage_unavailable")
         assert response.headers["Retry-After"] == "1" and "writelock" not in response.text
+
+
+def test_a_database_error_is_logged_by_its_code_never_with_its_statement(
+    settings: Settings, state: AppState, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLAlchemy's text of an error carries the statement and its values: the log names the driver's error."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    app = create_app(settings, state)
+
+    def refused() -> None:
+        cause = sqlite3.OperationalError("attempt to write a readonly database")
+        cause.sqlite_errorname = "SQLITE_READONLY"  # type: ignore[attr-defined]  # as the driver sets it
+        raise OperationalError("UPDATE customers SET email = ?", ("private@example.com",), cause)
+
+    app.add_api_route("/refused", refused)
+    with TestClient(app, raise_server_exceptions=False) as test_client, caplog.at_level(logging.WARNING):
+        response = test_client.get("/refused")
+    error_of(response, 503, "database_unavailable")
+    [logged] = [r.getMessage() for r in caplog.records if r.name == "optirec.errors"]
+    assert logged == "database unavailable on GET /refused: OperationalError SQLITE_READONLY"
+    assert "private@example.com" not in caplog.text

@@ -101,7 +101,7 @@ async def _on_database_unavailable(request: Request, exc: Exception) -> ErrorRes
     # A lost connection (the server restarted, the network dropped): the pool has dropped its connections and
     # the next request opens new ones, so this one is worth retrying.
     route = getattr(request.scope.get("route"), "path", "unmatched")
-    log.warning("database unavailable on %s %s: %s", request.method, route, type(exc).__name__)
+    log.warning("database unavailable on %s %s: %s", request.method, route, failure_name(exc))
     return error_response(
         503, "database_unavailable", "The database could not be reached; try again in a moment.", None,
         {"Retry-After": "1"},
