@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
-from optirec.app import create_app
+from optirec.app import build_recommender, create_app
 from optirec.db import Database, utcnow
 from optirec.recommend.models import Worker
 from optirec.recommend.workers import Serving, list_workers, record_worker, versions_served
@@ -75,3 +77,34 @@ def test_workers_not_seen_lately_are_not_counted_and_long_gone_ones_are_forgotte
         listed = [(w.id, w.alive) for w in list_workers(session=session)]
         counts = versions_served(session=session)
     assert listed == [("running", True), ("silent", False)] and counts == {"v1": 1}
+
+
+def test_the_watcher_writes_the_row_as_a_heartbeat_even_when_it_does_not_poll(
+    state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from optirec.recommend import watcher as watcher_module
+    from optirec.recommend.model_adapter import load_live_model
+    from optirec.recommend.watcher import ModelWatcher
+    from optirec.recommend.workers import WorkerReport
+
+    monkeypatch.setattr(watcher_module, "HEARTBEAT_SECONDS", 0.2)
+    engine = build_recommender(state).engine
+    report = WorkerReport(state.db, engine.warmed)
+    watcher = ModelWatcher(state.db, engine, load_live_model, poll_seconds=0, report=report)
+
+    def seen() -> list[object]:
+        with state.db.read() as session:
+            return [worker.seen_at for worker in list_workers(session=session)]
+
+    watcher.start()  # writes the row at start
+    try:
+        deadline = time.monotonic() + 5
+        while not seen() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first = seen()
+        time.sleep(0.6)
+        later = seen()
+    finally:
+        watcher.stop()
+        report.close()
+    assert len(first) == len(later) == 1 and later[0] > first[0]  # type: ignore[operator]
