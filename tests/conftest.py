@@ -8,11 +8,14 @@ per test session and emptied between tests.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import re
+import subprocess
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -289,3 +292,44 @@ def settings_url(backend: str, database_urls: dict[str, str], tmp_path_factory: 
     empty_database(db)
     db.dispose()
     return url
+
+
+@contextmanager
+def unwritable(path: Path) -> Iterator[None]:
+    """`path` refused to this process for writing, as a failing disk or an operator's mistake refuses it: immutable
+    (`chattr +i`) as root, whom permissions do not bind, read-only permissions otherwise. Restored on the way out,
+    so that the temporary folder can be deleted. Skips, saying why, where neither can be done."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    try:
+        subprocess.run(["chattr", "+i", str(path)], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", b"") or str(error).encode()
+        pytest.skip(f"cannot make {path} immutable as root (needs chattr and CAP_LINUX_IMMUTABLE): {detail!r}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def sqlite_file(url: str, suffix: str = "") -> Path:
+    """The file of a SQLite URL's database, or one beside it (`-wal`, `-shm`, `.writelock`)."""
+    return Path(f"{make_url(url).database}{suffix}")
+
+
+@contextmanager
+def write_lock_held_by_another_process(db: Database) -> Iterator[None]:
+    """SQLite's write lock taken as another process would: an `flock` on its own open file description."""
+    fd = os.open(f"{make_url(db.url).database}.writelock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)

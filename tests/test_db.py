@@ -7,6 +7,7 @@ import asyncio
 import gc
 import threading
 import warnings
+from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, func, literal, or_, select, text
@@ -14,7 +15,8 @@ from sqlalchemy.exc import DBAPIError, InvalidRequestError, OperationalError
 
 from optirec.customers.models import Customer
 from optirec.db import AsyncHotPath, Database
-from tests.conftest import run_closing, terminate_other_sessions
+from optirec.migrate import upgrade
+from tests.conftest import run_closing, sqlite_file, terminate_other_sessions, unwritable
 
 _BY_ID = select(Customer.id, Customer.role, literal(7).label("seven")).where(Customer.id == bindparam("customer_id"))
 
@@ -229,3 +231,17 @@ def test_dispose_closes_connections_left_by_an_ended_loop(db: Database) -> None:
         warnings.simplefilter("error")  # an unclosed connection warns when collected
         db.dispose()
         gc.collect()
+
+
+def test_a_sqlite_connection_that_met_its_storage_failing_is_not_kept(tmp_path: Path) -> None:
+    """Regression: a pooled connection that found the database file read-only (here immutable) stayed read-only:
+    every write kept failing after the file was writable again. It is dropped like a lost connection."""
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    upgrade(url)
+    db = Database(url, pool_size=1)
+    try:
+        with unwritable(sqlite_file(url)), pytest.raises(OperationalError, match="readonly"):
+            _add_customer(db, "c-1")
+        _add_customer(db, "c-2")  # the file is writable again: so is the next connection
+    finally:
+        db.dispose()

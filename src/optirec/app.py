@@ -28,6 +28,7 @@ from optirec.recommend.live import Engine, LiveModel
 from optirec.recommend.service import Recommender
 from optirec.recommend.views import router as recommend_router
 from optirec.recommend.watcher import ModelWatcher
+from optirec.recommend.workers import WorkerReport
 from optirec.settings import Settings
 from optirec.signals.views import router as signals_router
 from optirec.state import AppState
@@ -63,7 +64,7 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _warm(engine: Engine) -> None:
+def _warm(engine: Engine, report: WorkerReport) -> None:
     try:
         engine.warm()
     except Exception:  # the first request computes what is missing
@@ -72,6 +73,7 @@ def _warm(engine: Engine) -> None:
         gc.collect()  # the start-up's own garbage, before it is frozen (the worker is not ready yet)
         _settle()
         engine.warmed.set()
+        report.write()  # the worker's row says it is warmed up
 
 
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
@@ -82,21 +84,28 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     if "recommender" not in state.extras:
         state.extras["recommender"] = build_recommender(state)
     recommender: Recommender = state.extras["recommender"]
+    report = state.extras["worker"] = WorkerReport(state.db, recommender.engine.warmed)
     watcher = ModelWatcher(
-        state.db, recommender.engine, load_model, poll_seconds=settings.model_poll_seconds, on_swap=_settle
+        state.db,
+        recommender.engine,
+        load_model,
+        poll_seconds=settings.model_poll_seconds,
+        on_swap=_settle,
+        report=report,
     )
     schedule = TrainingSchedule(state, settings.training_interval_minutes)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         watcher.start()  # loads the live model and maps it onto the catalog before the first request
-        warm = threading.Thread(target=_warm, args=(recommender.engine,), name="optirec-warm", daemon=True)
+        warm = threading.Thread(target=_warm, args=(recommender.engine, report), name="optirec-warm", daemon=True)
         warm.start()
         schedule.start()
         yield
         warm.join(timeout=60)  # it reads the database, which is closed below
         schedule.stop()
         watcher.stop()
+        report.close()  # its row: this worker no longer serves
         await state.db.close_async()  # this loop's connections (PostgreSQL's event-loop reads and writes)
         state.db.dispose()
 

@@ -21,7 +21,8 @@ def serve(
 ) -> None:
     """Serve the API (settings from OPTIREC_* variables or .env)."""
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
+
+    from optirec.gateway.supervisor import Supervisor
 
     settings = load_settings()
     if workers > 1:
@@ -37,17 +38,20 @@ def serve(
         console.print(f"[bold]storefront[/bold]: http://{host}:{port}/shop/")
     options: dict[str, Any] = dict(factory=True, host=host, port=port, access_log=False, log_level="warning",
                                    proxy_headers=False)  # fmt: skip
-    if workers == 1 or not SPREADS_CONNECTIONS:
-        uvicorn.run("optirec.asgi:create", workers=workers, **options)
+    if workers == 1:  # the process is the worker: it exits if the worker dies, for systemd to restart it
+        uvicorn.run("optirec.asgi:create", **options)
         return
-    # uvicorn's supervisor, but a listening socket per worker (see gateway/listen.py)
+    # uvicorn's supervisor (gateway/supervisor.py), with a listening socket per worker (gateway/listen.py)
     config = uvicorn.Config("optirec.asgi:create", workers=workers, **options)
     try:
-        holder = address_holder(host, port)
+        listening = address_holder(host, port) if SPREADS_CONNECTIONS else config.bind_socket()
     except OSError as error:
         raise typer.BadParameter(f"cannot listen on {host}:{port}: {error.strerror}", param_hint="--port") from None
-    with holder:
-        Multiprocess(config, sockets=[holder]).run()
+    with listening:
+        supervisor = Supervisor(config, sockets=[listening])
+        supervisor.run()
+    if supervisor.exit_status:
+        raise typer.Exit(supervisor.exit_status)
 
 
 def migrate() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,13 +17,15 @@ from typing import Any, cast
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, TextClause, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, InvalidRequestError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 from sqlalchemy.types import TypeDecorator
+
+from optirec.errors import StorageUnavailable
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -87,8 +90,23 @@ def sqlite_bulk_insert(table: str, columns: Sequence[tuple[str, str]], suffix: s
     return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)}) {suffix}".rstrip()
 
 
+def failure_name(error: BaseException) -> str:
+    """A storage failure named for a log: the system's or the driver's error, never a statement or its values
+    (SQLAlchemy's own text of an error carries both)."""
+    if isinstance(error, StorageUnavailable) and error.__cause__ is not None:
+        error = error.__cause__
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    if isinstance(cause, OSError):
+        return f"{type(cause).__name__}: {cause}"  # the errno and the file, e.g. the write lock's
+    code = getattr(cause, "sqlite_errorname", None) or getattr(cause, "sqlstate", None)
+    return f"{type(cause).__name__} {code}" if code else type(cause).__name__
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+_BUSY_TIMEOUT_MS = 10_000
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -98,10 +116,49 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
     # Checkpoints are run by `Database`'s background thread, not by whichever request commits the 1000th page.
     cursor.execute("PRAGMA wal_autocheckpoint=0")
+    # What a deletion frees is overwritten with zeros (an erased customer's e-mail and prescription among it).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def _truncate_log(dbapi_connection: Any) -> bool:
+    """Copy SQLite's write-ahead log into the database and empty it, so that the earlier pages it still holds (an
+    erased customer's rows among them) leave the disk. Never waits: False where a reader on an older snapshot
+    keeps it from finishing (a waiting checkpoint would hold every writer back meanwhile)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout=0")
+        try:
+            busy = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+    return not busy
+
+
+def _create_private(database: str) -> None:
+    """Create the database file readable by its owner only: SQLite gives its -wal and -shm files the same mode."""
+    with suppress(FileExistsError):
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+# SQLite's primary result codes for storage it cannot use: the file is read-only (or was opened so), cannot be opened,
+# is full, or failed an I/O.
+_STORAGE_ERRORS = frozenset(
+    {sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN}
+)
+
+
+def _storage_error_drops_connection(context: ExceptionContext) -> None:
+    """A SQLite connection that met its storage failing keeps failing (one that opened a file read-only stays so):
+    it is dropped as a lost connection is, and the next use opens another, which sees the files as they are now."""
+    error = context.original_exception
+    if isinstance(error, sqlite3.Error) and (getattr(error, "sqlite_errorcode", 0) or 0) & 0xFF in _STORAGE_ERRORS:
+        context.is_disconnect = True
 
 
 def make_engine(url: str, *, pool_size: int = 10, hot: bool = False) -> Engine:
@@ -111,12 +168,14 @@ def make_engine(url: str, *, pool_size: int = 10, hot: bool = False) -> Engine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(database)
         engine = create_engine(
             url, connect_args={"check_same_thread": False}, pool_size=pool_size, hide_parameters=True
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _disable_pysqlite_begin)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "handle_error", _storage_error_drops_connection)
         return engine
     if hot:
         engine = create_engine(
@@ -172,16 +231,19 @@ class _SQLiteWriteLock:
 
     @contextmanager
     def held(self, *, wait: bool = True) -> Iterator[None]:
-        """Hold the lock; with `wait=False`, raise `WriteLockBusy` at once if another writer holds it."""
+        """Hold the lock; with `wait=False`, raise `WriteLockBusy` at once if another writer holds it.
+        `StorageUnavailable` where the lock file cannot be opened or locked (read-only, immutable, a failing disk)."""
         if not self._thread_lock.acquire(blocking=wait):
             raise WriteLockBusy()
         try:
-            if self._fd is None:
-                self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
                 fcntl.flock(self._fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise WriteLockBusy() from None
+            except OSError as error:
+                raise StorageUnavailable("The database cannot be written at the moment; try again shortly.") from error
             try:
                 yield
             finally:
@@ -199,18 +261,32 @@ class _Checkpointer:
     """Copies the SQLite write-ahead log back into the database every second, beside the request path.
 
     SQLite would otherwise do it (with an fsync) inside the commit of whichever request crosses 1000 pages, which
-    showed as p99 spikes of tens of milliseconds. A passive checkpoint never blocks readers or writers.
+    showed as p99 spikes of tens of milliseconds. A passive checkpoint never blocks readers or writers. After an
+    erasure whose own truncation of the log a reader kept from finishing (`truncate_soon`), it truncates the log
+    instead, until that succeeds.
     """
 
     def __init__(self, engine: Engine, every_seconds: float = 1.0) -> None:
         self._engine, self._every = engine, every_seconds
         self._stop = threading.Event()
+        self._truncate = threading.Event()
         self._thread = threading.Thread(target=self._run, name="optirec-sqlite-checkpoint", daemon=True)
         self._thread.start()
+
+    def truncate_soon(self) -> None:
+        self._truncate.set()
 
     def _run(self) -> None:
         while not self._stop.wait(self._every):
             try:
+                if self._truncate.is_set():
+                    raw = self._engine.raw_connection()
+                    try:
+                        if _truncate_log(raw):
+                            self._truncate.clear()
+                    finally:
+                        raw.close()
+                    continue
                 with self._engine.connect() as connection:
                     connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
             except Exception:  # a busy or closed database: try again next time
@@ -585,14 +661,33 @@ class Database:
             self._hot_path.execute_many(sql, rows)
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on any error."""
+    def write(self, *, erasing: bool = False) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on any error. `erasing`: the work deletes
+        personal data, which on SQLite then leaves the write-ahead log too (`secure_delete` has zeroed it in the
+        database): the log is copied into the database and emptied once the work is committed."""
         if self._write_lock is None:
             with self._writer() as session, session.begin():
                 yield session
             return
-        with self._write_lock.held(), self._writer() as session, session.begin():
-            yield session
+        with self._write_lock.held():
+            with self._writer() as session, session.begin():
+                yield session
+            if erasing:
+                self._truncate_log()
+
+    def _truncate_log(self) -> None:
+        """Empty SQLite's write-ahead log now (the caller holds the write lock), or, where a reader keeps it from
+        finishing, as soon as it can (`_Checkpointer`)."""
+        connection = self.engine.raw_connection()
+        try:
+            truncated = _truncate_log(connection)
+        except sqlite3.Error:  # the storage failing: the erasure is committed, the checkpointer tries again
+            connection.invalidate()
+            truncated = False
+        else:
+            connection.close()
+        if not truncated and self._checkpoints is not None:
+            self._checkpoints.truncate_soon()
 
     def dispose(self) -> None:
         if self._checkpoints is not None:

@@ -84,3 +84,17 @@ class CorruptArtifact(OptirecError):
 
     status_code = 500
     code = "corrupt_artifact"
+
+
+class Unavailable(OptirecError):
+    """A passing failure on our side: worth retrying after `retry_after` seconds (the answer's `Retry-After`)."""
+
+    status_code = 503
+    code = "unavailable"
+    retry_after = 1
+
+
+class StorageUnavailable(Unavailable):
+    """The database's storage refused a write or a read: a file that cannot be opened or written, an I/O error."""
+
+    code = "storage_unavailable"

@@ -4,7 +4,7 @@ from optirec.auth.models import ApiKey
 from optirec.catalog.models import Product
 from optirec.customers.models import Customer, CustomerProfile
 from optirec.db import Base
-from optirec.recommend.models import ServedRecommendation
+from optirec.recommend.models import ServedRecommendation, Worker
 from optirec.signals.models import Signal
 from optirec.training.models import ModelVersion
 
@@ -17,4 +17,5 @@ __all__ = [
     "Product",
     "ServedRecommendation",
     "Signal",
+    "Worker",
 ]

@@ -90,3 +90,38 @@ def test_secret_is_created_private_once_and_then_reused(tmp_path: Path) -> None:
     assert len(first) >= 48
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_or_create_secret(path) == first
+
+
+_CREATE_WATCHED = """
+import os, stat, sys
+from pathlib import Path
+from optirec.auth.security import load_or_create_secret
+
+folder = Path(sys.argv[1])
+modes, inside = set(), []
+def watch(event, args):  # at each file operation: the mode of every file in the folder that holds something
+    if inside or not event.startswith(("open", "os.")):
+        return
+    inside.append(event)
+    try:
+        modes.update(stat.S_IMODE(f.stat().st_mode) for f in folder.iterdir() if f.is_file() and f.stat().st_size)
+    finally:
+        inside.clear()
+os.umask(0o022)
+sys.addaudithook(watch)
+load_or_create_secret(folder / "secret.key")
+print(sorted(modes))
+"""
+
+
+def test_the_secret_is_never_on_disk_readable_by_others(tmp_path: Path) -> None:
+    """Regression: the secret was written into a file created with the umask's mode (0644), then `chmod`-ed: for
+    a moment it could be read by anyone. Each file operation of its creation is watched (Python's audit hooks)."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _CREATE_WATCHED, str(tmp_path)], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    assert json.loads(out.stdout) == [0o600]
+    assert len((tmp_path / "secret.key").read_text()) >= 48 and list(tmp_path.iterdir()) == [tmp_path / "secret.key"]

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from optirec.app import create_app
 from optirec.settings import Settings
 from optirec.state import AppState
-from tests.conftest import PASSWORD, auth_header, product_data, register
+from tests.conftest import PASSWORD, auth_header, product_data, register, signal_data, sqlite_file, unwritable
 
 
 def error_of(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -114,3 +114,44 @@ def test_a_lost_database_connection_is_a_503_worth_retrying(settings: Settings, 
         response = test_client.get("/lost")
     error_of(response, 503, "database_unavailable")
     assert response.headers["Retry-After"] == "1" and "server closed" not in response.text
+
+
+def test_writes_the_disk_refuses_are_503s_worth_retrying(
+    settings: Settings, build_client: Callable[..., TestClient], service_headers: dict[str, str], backend: str
+) -> None:
+    """Regression: with SQLite's write-lock file immutable, signals and profile changes answered 500."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's files")
+    lock = sqlite_file(settings.database_url, ".writelock")
+    lock.touch()
+    with unwritable(lock):
+        client = build_client()  # a new process: it opens the lock file at its first write
+        signal = client.post("/api/recommendations/signals", json=signal_data(), headers=service_headers)
+        profile = client.put("/api/customers/c-1", json={"email": "c1@example.com"}, headers=service_headers)
+    for response in (signal, profile):
+        error_of(response, 503, "storage_unavailable")
+        assert response.headers["Retry-After"] == "1" and "writelock" not in response.text
+
+
+def test_a_database_error_is_logged_by_its_code_never_with_its_statement(
+    settings: Settings, state: AppState, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLAlchemy's text of an error carries the statement and its values: the log names the driver's error."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    app = create_app(settings, state)
+
+    def refused() -> None:
+        cause = sqlite3.OperationalError("attempt to write a readonly database")
+        cause.sqlite_errorname = "SQLITE_READONLY"  # type: ignore[attr-defined]  # as the driver sets it
+        raise OperationalError("UPDATE customers SET email = ?", ("private@example.com",), cause)
+
+    app.add_api_route("/refused", refused)
+    with TestClient(app, raise_server_exceptions=False) as test_client, caplog.at_level(logging.WARNING):
+        response = test_client.get("/refused")
+    error_of(response, 503, "database_unavailable")
+    [logged] = [r.getMessage() for r in caplog.records if r.name == "optirec.errors"]
+    assert logged == "database unavailable on GET /refused: OperationalError SQLITE_READONLY"
+    assert "private@example.com" not in caplog.text

@@ -1,13 +1,18 @@
-"""`/healthz` (alive), `/readyz` (the database answers) and `/metrics`."""
+"""`/healthz` (alive), `/readyz` (warmed up, and the database takes the worker's writes) and `/metrics`."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
 from fastapi.testclient import TestClient
 
 from optirec.app import create_app
 from optirec.settings import Settings
 from optirec.state import AppState
-from tests.conftest import product_data
+from tests.conftest import product_data, sqlite_file, unwritable, write_lock_held_by_another_process
 
 
 def test_healthz_answers_without_a_database_round_trip(client: TestClient) -> None:
@@ -15,11 +20,15 @@ def test_healthz_answers_without_a_database_round_trip(client: TestClient) -> No
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
-def test_readyz_names_the_backend(client: TestClient, settings: Settings, state: AppState) -> None:
+def test_readyz_names_the_backend_and_what_the_worker_serves(
+    client: TestClient, settings: Settings, state: AppState
+) -> None:
     assert state.extras["recommender"].engine.warmed.wait(10)
     response = client.get("/readyz")
     expected = "sqlite" if settings.database_url.startswith("sqlite") else "postgresql"
-    assert response.status_code == 200 and response.json() == {"status": "ready", "database": expected}
+    serving = {"model_version": "popularity", "state": "popularity", "reason": None}  # no version is live
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "database": expected, "serving": serving}
 
 
 def test_readyz_is_503_when_the_database_does_not_answer(settings: Settings) -> None:
@@ -29,9 +38,57 @@ def test_readyz_is_503_when_the_database_does_not_answer(settings: Settings) -> 
     with TestClient(create_app(broken, state)) as test_client:
         response = test_client.get("/readyz")
         assert test_client.get("/healthz").status_code == 200  # alive, just not ready
-    assert response.status_code == 503
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
     assert response.json()["error"]["code"] == "not_ready"
     assert "nowhere" not in response.text and "127.0.0.1" not in response.text  # no connection details leak
+
+
+def test_readyz_is_503_while_the_database_cannot_be_written(
+    settings: Settings, build_client: Callable[..., TestClient], backend: str
+) -> None:
+    """Regression: with SQLite's write-lock file immutable, /readyz answered 200 (it read `SELECT 1`) while every
+    signal and profile change failed."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's files")
+    lock = sqlite_file(settings.database_url, ".writelock")
+    lock.touch()
+    with unwritable(lock):
+        client = build_client()  # a new process: it opens the lock file at its first write
+        assert client.app.state.optirec.extras["recommender"].engine.warmed.wait(10)  # type: ignore[attr-defined]
+        refused = client.get("/readyz")
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+    assert refused.json()["error"]["code"] == "not_ready" and "writelock" not in refused.text
+    time.sleep(1.1)  # the failed write's outcome is reused for a second
+    assert client.get("/readyz").status_code == 200  # writable again
+
+
+def test_readyz_behind_a_held_write_lock_answers_in_bounded_time_with_one_write_in_flight(
+    client: TestClient, state: AppState, backend: str
+) -> None:
+    """A load balancer polling while another process holds the write lock piles nothing up: one write waits for
+    the lock, every check answers 503 within the bounded wait, and the next after the lock is free answers 200."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's write lock")
+    assert state.extras["recommender"].engine.warmed.wait(10)
+    time.sleep(1.1)  # the start-up's write is no longer fresh: the next check writes
+    with write_lock_held_by_another_process(state.db):
+        answers: list[tuple[int, float]] = []
+
+        def check() -> None:
+            started = time.monotonic()
+            answers.append((client.get("/readyz").status_code, time.monotonic() - started))
+
+        checks = [threading.Thread(target=check) for _ in range(8)]
+        for thread in checks:
+            thread.start()
+        for thread in checks:
+            thread.join(timeout=10)
+        writers = [t for t in threading.enumerate() if t.name == "optirec-worker-row"]
+        assert len(writers) == 1  # the one write waiting for the lock
+    assert sorted(status for status, _ in answers) == [503] * 8
+    assert max(seconds for _, seconds in answers) < 4  # the wait is bounded (2 s), not the lock's holding time
+    writers[0].join(timeout=5)  # the lock is free: the waiting write goes through
+    assert client.get("/readyz").status_code == 200
 
 
 def test_readyz_is_503_until_the_worker_has_warmed_up(client: TestClient, state: AppState) -> None:

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
-import os
+import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, make_url, select, text
+from sqlalchemy import func, select, text
 
 from optirec.db import Database, utcnow
 from optirec.recommend.models import ServedRecommendation
 from optirec.recommend.servedlog import ServedLog
 from optirec.recommend.service import recommendation_id
-from tests.conftest import run_closing
+from optirec.settings import Settings
+from tests.conftest import run_closing, sqlite_file, unwritable, write_lock_held_by_another_process
 
 
 def _row(i: int) -> dict[str, object]:
@@ -69,23 +69,11 @@ def test_a_stored_row_reads_back_through_the_model_unchanged(db: Database) -> No
     assert stored.served_at == row["served_at"]
 
 
-@contextmanager
-def _lock_held_by_another_process(db: Database) -> Iterator[None]:
-    """SQLite's write lock taken as another process would: an `flock` on its own open file description."""
-    fd = os.open(f"{make_url(db.url).database}.writelock", os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
 def test_a_busy_write_lock_is_reported_instead_of_waited_for(db: Database, backend: str) -> None:
     if backend != "sqlite":
         pytest.skip("SQLite's write lock only")
     log = ServedLog(db)
-    with _lock_held_by_another_process(db):
+    with write_lock_held_by_another_process(db):
         assert log.write_many([_row(1)], wait=False) is False
         assert _count(db) == 0
     assert log.write_many([_row(1)], wait=False) is True
@@ -98,7 +86,7 @@ def test_a_list_served_while_another_process_writes_is_logged(
     """The list is answered once the lock is free, from the list thread (the event loop never waits on it)."""
     if backend != "sqlite":
         pytest.skip("SQLite's write lock only")
-    with _lock_held_by_another_process(db):
+    with write_lock_held_by_another_process(db):
         answered: list[int] = []
         request = threading.Thread(
             target=lambda: answered.append(
@@ -169,7 +157,7 @@ def test_a_group_waits_for_a_busy_lock_off_the_loop(db: Database, backend: str) 
     log = _CountingLog(db)
 
     async def serve() -> int:
-        with _lock_held_by_another_process(db):
+        with write_lock_held_by_another_process(db):
             writes = asyncio.gather(log.write_grouped(_row(1)), log.write_grouped(_row(2)))
             turns = 0
             for _ in range(20):  # the loop is free while the group waits
@@ -284,3 +272,55 @@ def test_list_ids_are_unique_and_grow_with_the_serving_time() -> None:
     stamps = [i[:12] for i in ids]  # the milliseconds: never decreasing, so the log's key grows at its end
     assert stamps == sorted(stamps) and len(set(stamps)) >= 3
     assert abs(int(ids[-1][:12], 16) - time.time() * 1000) < 5_000
+
+
+@contextmanager
+def _storage_refusing_the_log(db: Database, settings: Settings) -> Iterator[None]:
+    """The served-list log's storage refuses writes, as a failing disk does: SQLite's write-lock file immutable (or
+    read-only); on PostgreSQL an insert into the log fails with an I/O error (SQLSTATE 58030)."""
+    if db.is_sqlite:
+        lock = sqlite_file(settings.database_url, ".writelock")
+        lock.touch()
+        with unwritable(lock):
+            yield
+        return
+    with db.engine.begin() as connection:
+        connection.execute(text(
+            "CREATE FUNCTION refuse_served_lists() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'the disk refused' USING ERRCODE = 'io_error'; END $$; "
+            "CREATE TRIGGER refuse_served_lists BEFORE INSERT ON served_recommendations "
+            "FOR EACH STATEMENT EXECUTE FUNCTION refuse_served_lists()"
+        ))  # fmt: skip
+    try:
+        yield
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP TRIGGER refuse_served_lists ON served_recommendations; "
+                                    "DROP FUNCTION refuse_served_lists()"))  # fmt: skip
+
+
+def test_a_list_whose_row_cannot_be_stored_is_still_served_and_counted(
+    client: TestClient,
+    build_client: Callable[..., TestClient],
+    db: Database,
+    settings: Settings,
+    service_headers: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Regression: with the storage refusing the log's insert (SQLite's write-lock file immutable), every list
+    answered 500. The list is the shopper's; its row is only for attribution."""
+    from prometheus_client import REGISTRY
+
+    def failures() -> float:
+        return REGISTRY.get_sample_value("optirec_served_log_failures_total") or 0.0
+
+    assert client.put("/api/customers/c-private-7", json={}, headers=service_headers).status_code == 200
+    before = failures()
+    with _storage_refusing_the_log(db, settings), caplog.at_level(logging.WARNING):
+        fresh = build_client()  # a new process (on SQLite it opens the lock file at its first write)
+        response = fresh.post("/api/recommendations/personalized", json={"customer_id": "c-private-7"},
+                              headers=service_headers)  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert failures() == before + 1 and _count(db) == 0
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "optirec.served"]
+    assert "served-list log" in warning and "c-private-7" not in caplog.text

@@ -21,6 +21,7 @@ from optirec.app import create_app
 from optirec.db import Database
 from optirec.recommend.model_adapter import load_live_model
 from optirec.recommend.watcher import ModelWatcher
+from optirec.recommend.workers import Serving, WorkerReport
 from optirec.settings import Settings
 from optirec.signals.service import store_rows
 from optirec.state import AppState
@@ -161,15 +162,19 @@ def test_a_corrupted_artifact_is_refused_and_the_live_model_keeps_serving(
     with TestClient(create_app(settings, state)) as client:
         headers = {"X-API-Key": make_key(state.db)}
         engine = client.app.state.optirec.extras["recommender"].engine  # type: ignore[attr-defined]
-        watcher = ModelWatcher(state.db, engine, load_live_model, poll_seconds=0)
+        report = WorkerReport(state.db, engine.warmed)
+        watcher = ModelWatcher(state.db, engine, load_live_model, poll_seconds=0, report=report)
         watcher.check()
-        assert engine.version == version
+        assert engine.version == version and report.serving == Serving(version, "live")
         with state.db.write() as session:
             registry.register_version(session=session, version="corrupt", artifact_path=str(broken), checksum="x",
                                       metrics={}, data_window={})  # fmt: skip
             registry.promote(session=session, version="corrupt")
         try:
             assert watcher.check() is False  # refused at load
+            # What the worker serves says so: the version that was live before, as a fallback, and why.
+            assert (report.serving.model_version, report.serving.state) == (version, "fallback")
+            assert "corrupt" in str(report.serving.reason)
             response = client.post("/api/recommendations/personalized", json={"customer_id": "shopper-1"},
                                    headers=headers)  # fmt: skip
             assert response.status_code == 200 and response.json()["model_version"] == version

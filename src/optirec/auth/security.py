@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -150,14 +151,18 @@ def digest_api_key(key: str) -> str:
 
 
 def load_or_create_secret(path: Path) -> str:
-    """The signing secret kept in `path`, created (mode 600) on first use and then shared by every worker."""
+    """The signing secret kept in `path`, created on first use and then shared by every worker. Written into a file
+    of its own created mode 600 (never readable by others, even for a moment), then linked in place whole: a
+    worker starting at the same time reads either no file or the whole secret, never a half-written one."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        candidate = secrets.token_urlsafe(48)
+        written = path.with_name(f".{path.name}.{os.getpid()}")
+        with os.fdopen(os.open(written, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w", encoding="utf-8") as out:
+            out.write(secrets.token_urlsafe(48))
         try:
-            with path.open("x", encoding="utf-8") as handle:
-                handle.write(candidate)
-            path.chmod(0o600)
+            os.link(written, path)
         except FileExistsError:
-            pass  # another worker wrote it first; read theirs
+            pass  # another worker's came first; read theirs
+        finally:
+            written.unlink()
     return path.read_text(encoding="utf-8").strip()

@@ -57,7 +57,7 @@ def export_me(me: Me, state: State) -> CustomerExport:
 
 @router.delete("/me", summary="Erase my account, profile and signals")
 def delete_me(me: Me, state: State) -> dict[str, int]:
-    with state.db.write() as session:
+    with state.db.write(erasing=True) as session:
         erased = service.delete_customer(session=session, customer_id=me)
     state.principals.clear()  # the erased customer's token stops working at once in this process
     return erased
@@ -94,7 +94,7 @@ def export_customer(customer_id: CustomerId, state: State, who: ServicePrincipal
 
 @router.delete("/{customer_id}", summary="Erase a customer (a deletion request the shop received)")
 def delete_customer(customer_id: CustomerId, state: State, who: ServicePrincipal) -> dict[str, int]:
-    with state.db.write() as session:
+    with state.db.write(erasing=True) as session:
         erased = service.delete_customer(session=session, customer_id=customer_id, roles=_managed(who))
     state.principals.clear()
     return erased

@@ -14,7 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
-from optirec.errors import OptirecError, clipped
+from optirec.db import failure_name
+from optirec.errors import OptirecError, StorageUnavailable, Unavailable, clipped
 
 log = logging.getLogger("optirec.errors")
 trace = logging.getLogger("optirec.errors.trace")
@@ -65,9 +66,14 @@ def _describe(errors: list[Any]) -> tuple[str, list[dict[str, Any]]]:
     return f"{where}{first['message']}{more}", details
 
 
-async def _on_domain_error(_request: Request, exc: Exception) -> ErrorResponse:
+async def _on_domain_error(request: Request, exc: Exception) -> ErrorResponse:
     assert isinstance(exc, OptirecError)
     headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+    if isinstance(exc, Unavailable):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, StorageUnavailable):  # the operator's business: say what the storage refused
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        log.warning("storage unavailable on %s %s: %s", request.method, route, failure_name(exc))
     return error_response(exc.status_code, exc.code, exc.message, exc.details, {**headers, **(exc.headers or {})})
 
 
@@ -122,7 +128,7 @@ async def _on_database_unavailable(request: Request, exc: Exception) -> ErrorRes
     # A lost connection (the server restarted, the network dropped): the pool has dropped its connections and
     # the next request opens new ones, so this one is worth retrying.
     route = getattr(request.scope.get("route"), "path", "unmatched")
-    log.warning("database unavailable on %s %s: %s", request.method, route, type(exc).__name__)
+    log.warning("database unavailable on %s %s: %s", request.method, route, failure_name(exc))
     return error_response(
         503, "database_unavailable", "The database could not be reached; try again in a moment.", None,
         {"Retry-After": "1"},

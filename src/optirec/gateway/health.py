@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client import multiprocess as prometheus_multiprocess
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
-from optirec.errors import OptirecError
+from optirec.errors import Unavailable
+from optirec.recommend.workers import WorkerReport
 from optirec.state import AppState, get_state
 
 router = APIRouter(tags=["operations"])
+PROOF_WAIT_SECONDS = 2.0  # how long a readiness check waits for the worker's write
 
 
-class NotReady(OptirecError):
-    status_code = 503
+class NotReady(Unavailable):
     code = "not_ready"
 
 
@@ -27,19 +27,33 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The process can serve: warmed up, and the database answers")
-def readyz(state: Annotated[AppState, Depends(get_state)]) -> dict[str, str]:
+@router.get("/readyz", summary="The process can serve: warmed up, and the database takes its writes")
+async def readyz(state: Annotated[AppState, Depends(get_state)]) -> dict[str, Any]:
     recommender = state.extras.get("recommender")
     if recommender is not None and not recommender.engine.warmed.is_set():
         # Popularity and segment counts are GROUP BY queries over every signal: seconds on a large shop. A load
         # balancer that waits for this keeps the first shoppers from waiting for them.
         raise NotReady("Warming up: building the catalog snapshot, popularity and segment counts.")
+    report: WorkerReport = state.extras["worker"]
+    await _proven_writable(report)
+    serving = report.serving
+    return {
+        "status": "ready",
+        "database": state.db.engine.dialect.name,
+        "serving": {"model_version": serving.model_version, "state": serving.state, "reason": serving.reason},
+    }
+
+
+async def _proven_writable(report: WorkerReport) -> None:
+    """The worker's latest write of its row (`WorkerReport.proof`: one in flight per process, its outcome reused
+    for a second) succeeded; `NotReady` when it failed, or has not finished within `PROOF_WAIT_SECONDS` (a write
+    lock held all that time). The event loop never waits on it: no thread piles up behind a held lock."""
     try:
-        with state.db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        raise NotReady("The database does not answer.") from None
-    return {"status": "ready", "database": state.db.engine.dialect.name}
+        await asyncio.wait_for(asyncio.wrap_future(report.proof()), PROOF_WAIT_SECONDS)
+    except TimeoutError:
+        raise NotReady(f"The database has not taken this worker's write within {PROOF_WAIT_SECONDS:g} s.") from None
+    except Exception:  # what it was is in the worker's log (`WorkerReport`)
+        raise NotReady("The database does not take this worker's writes.") from None
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -1,11 +1,12 @@
-"""Served recommendation lists, logged under their `recommendation_id` for attribution."""
+"""Served recommendation lists, logged under their `recommendation_id` for attribution; the worker processes that
+serve them, each with the model it serves."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import Boolean, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from optirec.db import Base, JSONType, UTCDateTime, utcnow
@@ -24,3 +25,17 @@ class ServedRecommendation(Base):
     served_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_served_model_time", "model_version", "served_at"),)
+
+
+class Worker(Base):
+    """A serving process and what it serves, written by the process itself (`recommend.workers.WorkerReport`)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # host:pid
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)  # its latest write: a heartbeat, a readiness check
+    model_version: Mapped[str] = mapped_column(String(64))  # the version it serves; "popularity" when none
+    state: Mapped[str] = mapped_column(String(16))  # live | fallback | popularity
+    reason: Mapped[str | None] = mapped_column(Text)  # why a fallback: the live version it could not load, and why
+    warmed: Mapped[bool] = mapped_column(Boolean)

@@ -1,21 +1,37 @@
 """The log of served lists, for attribution: every list is stored under its `recommendation_id` before the answer
 leaves. Written with the drivers' own bulk statements on the hot path's driver connection (`Database.hot_execute`,
-`hot_insert_many`): SQLAlchemy's per-row processing and per-statement machinery cost more than the insert."""
+`hot_insert_many`): SQLAlchemy's per-row processing and per-statement machinery cost more than the insert.
+
+A list whose row the storage refuses (a file that cannot be written, an I/O error, a lost connection) is answered all
+the same: the row serves attribution, the list the shopper. `optirec_served_log_failures_total` counts those lists.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import Executor
 from typing import Any
 
 import orjson
+from prometheus_client import Counter
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
-from optirec.db import Database, WriteLockBusy, sqlite_bulk_insert, sqlite_time
+from optirec.db import Database, WriteLockBusy, failure_name, sqlite_bulk_insert, sqlite_time
+from optirec.errors import StorageUnavailable
 from optirec.recommend.models import ServedRecommendation
 from optirec.recommend.sendoff import SendOff
 
 Row = dict[str, Any]
+log = logging.getLogger("optirec.served")
+UNSTORED = Counter(
+    "optirec_served_log_failures_total",
+    "Lists answered without their row in the served-list log, which the storage refused (attribution misses them).",
+)
+# What the storage refusing a row raises: SQLite's write lock that cannot be taken, SQLAlchemy's error for a driver's
+# I/O error, read-only or unopenable file, or lost connection. Other errors (a duplicate id) fail the lists.
+STORAGE_FAILURES = (StorageUnavailable, OperationalError)
 
 _COLUMNS = (
     ("id", "varchar"),
@@ -135,7 +151,7 @@ class ServedLog:
             try:
                 stored = self.write_many(rows, wait=False)
             except Exception as error:  # each list waiting on the group answers with the error
-                _settle(group, error)
+                _settle(group, _answerable(error, len(group)))
                 return
             if stored:
                 _settle(group, None)
@@ -151,7 +167,8 @@ class ServedLog:
 
         def finished(future: asyncio.Future[Any]) -> None:
             self._writing = False
-            _settle(group, _error(future))
+            error = _error(future)
+            _settle(group, None if error is None else _answerable(error, len(group)))
             self._consider(loop)
 
         written.add_done_callback(finished)
@@ -195,6 +212,16 @@ def _postgres_columns(rows: list[Row]) -> dict[str, str]:
 
 def _error(future: asyncio.Future[Any]) -> BaseException | None:
     return asyncio.CancelledError() if future.cancelled() else future.exception()
+
+
+def _answerable(error: BaseException, lists: int) -> BaseException | None:
+    """The error the group's lists answer with: none where the storage refused the rows (counted and logged, with
+    no personal data), the error itself otherwise."""
+    if not isinstance(error, STORAGE_FAILURES):
+        return error
+    UNSTORED.inc(lists)
+    log.warning("%d list(s) answered without their row in the served-list log: %s", lists, failure_name(error))
+    return None
 
 
 def _settle(group: list[tuple[Row, asyncio.Future[None]]], error: BaseException | None) -> None:

@@ -2,18 +2,22 @@
 
 Loading happens beside the serving path (in this thread); the swap is one reference assignment, so requests never
 fail and never mix versions. An artifact that fails its checksum is refused and the current model keeps serving.
+What the worker then serves, and why, goes to its `WorkerReport` (the `workers` table and `/metrics`), which the
+watcher's thread also writes as a heartbeat.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from optirec.db import Database
 from optirec.errors import OptirecError
 from optirec.recommend.live import Engine, LiveModel
+from optirec.recommend.workers import FALLBACK, HEARTBEAT_SECONDS, LIVE, NOTHING_LIVE, Serving, WorkerReport
 from optirec.training.registry import live_version
 
 log = logging.getLogger("optirec.models")
@@ -29,19 +33,38 @@ class ModelWatcher:
         *,
         poll_seconds: float,
         on_swap: Callable[[], None] | None = None,
+        report: WorkerReport | None = None,
     ) -> None:
-        """`on_swap` runs after each swap (the app freezes the new model's objects out of the collector's way)."""
+        """`on_swap` runs after each swap (the app freezes the new model's objects out of the collector's way);
+        `report` is told what the worker serves after each check."""
         self._db, self._engine, self._loader, self._poll = db, engine, loader, poll_seconds
         self._on_swap = on_swap
+        self._report = report
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._refused: set[str] = set()
+        self._refused: dict[str, str] = {}  # version -> why it was refused
 
     def check(self) -> bool:
         """Load the live version if it is not the one served; True when the model changed."""
         with self._db.read() as session:
             row = live_version(session=session)
             wanted = (row.id, row.artifact_path) if row is not None else None
+        changed = self._follow(wanted)
+        if self._report is not None:
+            self._report.serve(self.serving(wanted[0] if wanted is not None else None))
+        return changed
+
+    def serving(self, live: str | None) -> Serving:
+        """What this worker serves, against the registry's `live` version."""
+        if live is None:
+            return NOTHING_LIVE
+        served = self._engine.version
+        if served == live:
+            return Serving(served, LIVE)
+        return Serving(served, FALLBACK, self._refused.get(live, f"model {live} is not loaded yet"))
+
+    def _follow(self, wanted: tuple[str, str] | None) -> bool:
+        """Serve `wanted` (the live version and its artifact), or no model; True when the model changed."""
         current = self._engine.model
         if wanted is None:
             if current is not None:
@@ -54,7 +77,8 @@ class ModelWatcher:
         try:
             model = self._loader(Path(path), version)
         except (OptirecError, OSError, ValueError, KeyError) as error:
-            self._refused.add(version)
+            why = error.code if isinstance(error, OptirecError) else type(error).__name__
+            self._refused[version] = f"model {version} was refused at load ({why}); see the worker's log"
             log.error("model %s refused at load, keeping %s: %s", version, self._engine.version, error)
             return False
         try:
@@ -72,16 +96,28 @@ class ModelWatcher:
             self.check()
         except Exception:  # a database that is down at start must not keep the service from starting
             log.exception("model check at start failed; serving popularity until the next check")
-        if self._poll > 0:
+        if self._report is not None:
+            self._report.write()  # the worker's row, whether or not the check changed what it serves
+        if self._poll > 0 or self._report is not None:
             self._thread = threading.Thread(target=self._run, name="optirec-model-watcher", daemon=True)
             self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._poll):
-            try:
-                self.check()
-            except Exception:  # the watcher must outlive a database hiccup
-                log.exception("model check failed")
+        """Check the registry every `poll_seconds` (never when 0), and write the worker's row as a heartbeat."""
+        never = float("inf")
+        next_check = time.monotonic() + self._poll if self._poll > 0 else never
+        next_beat = time.monotonic() + HEARTBEAT_SECONDS if self._report is not None else never
+        while not self._stop.wait(max(0.0, min(next_check, next_beat) - time.monotonic())):
+            now = time.monotonic()
+            if now >= next_check:
+                next_check = now + self._poll
+                try:
+                    self.check()
+                except Exception:  # the watcher must outlive a database hiccup
+                    log.exception("model check failed")
+            if now >= next_beat and self._report is not None:
+                next_beat = now + HEARTBEAT_SECONDS
+                self._report.write()
 
     def stop(self) -> None:
         self._stop.set()

@@ -26,6 +26,7 @@ class ModelVersionPublic(BaseModel):
     note: str
     created_at: Any
     promoted_at: Any
+    workers: int = 0  # running workers that serve it (`recommend.workers`): a live version no worker serves failed
 
 
 def register_version(

@@ -1,4 +1,5 @@
-"""`/api/admin/models…` and `/api/admin/metrics`: the model lifecycle and the online metrics (admins only)."""
+"""`/api/admin/models…`, `/api/admin/workers` and `/api/admin/metrics`: the model lifecycle, what each worker
+serves, and the online metrics (admins only)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from optirec.auth.deps import AdminPrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.recommend.attribution import DailyMetrics, daily_metrics
+from optirec.recommend.workers import WorkerPublic, list_workers, versions_served
 from optirec.state import AppState, get_state
 from optirec.training import registry
 from optirec.training.registry import ModelVersionPublic
@@ -18,10 +20,20 @@ router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=CredentialFi
 State = Annotated[AppState, Depends(get_state)]
 
 
-@router.get("/models", summary="Model versions, newest first, with their metrics and status")
+@router.get("/models", summary="Model versions, newest first, with their metrics, status and serving workers")
 def list_models(state: State, _admin: AdminPrincipal) -> list[ModelVersionPublic]:
     with state.db.read() as session:
-        return [ModelVersionPublic.model_validate(v) for v in registry.list_versions(session=session)]
+        served = versions_served(session=session)
+        return [
+            ModelVersionPublic.model_validate(v).model_copy(update={"workers": served.get(v.id, 0)})
+            for v in registry.list_versions(session=session)
+        ]
+
+
+@router.get("/workers", summary="Each worker process and what it serves: live, fallback (and why) or popularity")
+def workers(state: State, _admin: AdminPrincipal) -> list[WorkerPublic]:
+    with state.db.read() as session:
+        return list_workers(session=session)
 
 
 @router.post("/models/{version}/promote", summary="Serve this version (every worker picks it up within seconds)")
