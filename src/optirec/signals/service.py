@@ -35,7 +35,7 @@ def check_signals(items: Sequence[Any], *, action_types: frozenset[str], princip
     its own `customer_id`, an anonymous shopper's session token its `session_id`."""
     good: list[SignalIn] = []
     errors: list[SignalError] = []
-    seen: set[str] = set()
+    seen: set[tuple[str | None, str | None, str]] = set()
     for index, item in enumerate(items):
         event_id = item.get("event_id") if isinstance(item, dict) else None
         try:
@@ -50,8 +50,8 @@ def check_signals(items: Sequence[Any], *, action_types: frozenset[str], princip
             continue
         if principal is not None:
             _act_for(signal, principal)
-        key = f"{event_scope(signal.customer_id, signal.session_id)}|{signal.event_id}"
-        if key in seen:  # a repeat inside the batch is a duplicate like any other
+        key = (signal.customer_id, signal.session_id if signal.customer_id is None else None, signal.event_id)
+        if key in seen:  # a repeat inside the batch (by the same shopper: `event_scope`) is a duplicate like any other
             continue
         seen.add(key)
         good.append(signal)
@@ -60,7 +60,7 @@ def check_signals(items: Sequence[Any], *, action_types: frozenset[str], princip
 
 def _filled_in(item: Any, principal: Principal | None) -> Any:
     """The item with the caller's own shopper filled in where it names none (a copy; the item is left as sent)."""
-    if principal is None or not isinstance(item, dict):
+    if principal is None or principal.role not in ("customer", "session") or not isinstance(item, dict):
         return item
     if principal.role == "customer" and item.get("customer_id") is None:
         return {**item, "customer_id": principal.customer_id}
@@ -75,10 +75,14 @@ def _text(value: Any) -> str | None:
 
 def _act_for(signal: SignalIn, principal: Principal) -> None:
     try:
-        signal.customer_id = acting_customer(principal, signal.customer_id)
-        signal.session_id = acting_session(principal, signal.session_id)
+        customer = acting_customer(principal, signal.customer_id)
+        session = acting_session(principal, signal.session_id)
     except Forbidden as refused:  # the whole request is refused: it names someone the caller may not act for
         raise Forbidden(refused.message, details={"event_id": signal.event_id}) from None
+    if customer != signal.customer_id:  # assigned only when changed: a model's assignment costs a validator's call
+        signal.customer_id = customer
+    if session != signal.session_id:
+        signal.session_id = session
 
 
 def _row(signal: SignalIn, known: set[str], received_at: Any) -> dict[str, Any]:
