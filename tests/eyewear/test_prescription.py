@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from optirec.customers.prescription import EyePrescription, Prescription
+from optirec.eyewear.prescription import EyePrescription, Prescription
 from optirec.customers.schemas import ProfileUpdate
 
 
