@@ -9,16 +9,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from optirec.auth.deps import CurrentPrincipal, ServicePrincipal
 from optirec.auth.service import Principal
 from optirec.customers import service
 from optirec.customers.importer import import_customers
 from optirec.customers.schemas import CustomerId, CustomerPublic, CustomerUpsert, ProfileUpdate
 from optirec.errors import Forbidden
+from optirec.gateway.caller import CurrentPrincipal, ServicePrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
+from optirec.gateway.state import AppState, get_state
 from optirec.privacy import service as privacy
 from optirec.privacy.schemas import CustomerExport
-from optirec.state import AppState, get_state
 from optirec.tabular import ImportReport
 
 router = APIRouter(prefix="/api/customers", tags=["customers"], route_class=CredentialFirstRoute)
