@@ -11,10 +11,10 @@ from fastapi import Depends, Query, Response
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from optirec.api import recommendations as views
 from optirec.gateway.caller import CurrentPrincipal
 from optirec.gateway.direct import DirectRoute
 from optirec.gateway.state import AppState, get_state
-from optirec.recommend import views
 from optirec.recommend.schemas import PersonalizedRequest, RecommendationResponse
 from optirec.runtime.app import create_app
 from optirec.settings import Settings

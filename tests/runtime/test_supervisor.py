@@ -96,6 +96,12 @@ def rows_written(folder: Path) -> set[int]:
     return {int(worker.rsplit(":", 1)[1]) for worker in ids}
 
 
+def _listening_and_warmed(server: Server) -> bool:
+    """A worker answers /readyz, and not because it is still warming up (that 503 would prove nothing here)."""
+    status, body = get(server, "/readyz")
+    return status != 0 and "Warming up" not in body
+
+
 def wait_for(condition: object, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -112,7 +118,7 @@ def test_a_worker_killed_by_sigbus_is_replaced_and_the_server_serves_on(tmp_path
         victim = min(first)
         os.kill(victim, signal.SIGBUS)
         wait_for(lambda: len(workers_of(server)) == 2 and victim not in workers_of(server))
-        wait_ready(server, timeout=60)
+        wait_ready(server, timeout=180)  # two new workers start and warm up: a minute or more on a busy machine
         assert server.process.poll() is None
         [replacement] = workers_of(server) - first
         wait_for(lambda: replacement in rows_written(tmp_path))  # it has built its app, and set its gauge
@@ -159,8 +165,8 @@ def test_workers_that_die_as_the_shared_memory_file_turns_unwritable_come_back_n
             if first <= workers_of(server):
                 pytest.skip("no worker died: this filesystem lets a mapped immutable file be written")
             wait_for(lambda: len(workers_of(server)) == 2)
-            time.sleep(1.5)  # each replacement has started and tried its first write
+            wait_for(lambda: _listening_and_warmed(server))  # a replacement's start-up takes seconds on a busy machine
             answers = {get(server, "/readyz")[0] for _ in range(20)}
             assert answers == {503}, answers
         server.process.send_signal(signal.SIGHUP)
-        wait_ready(server, timeout=60)
+        wait_ready(server, timeout=180)  # two new workers start and warm up: a minute or more on a busy machine

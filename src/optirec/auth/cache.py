@@ -3,8 +3,8 @@ every request. Only successful look-ups are kept; a revocation or an erasure in 
 once, one in another process takes effect within `OPTIREC_AUTH_CACHE_SECONDS`.
 
 When an entry expires, the requests that carry it meanwhile share one look-up (`resolve`): at saturation every
-connection's request missed at once, each read the key table on a thread of its own, and the pool opened
-connections for them (measured on the demo shop: 6 % of a worker's time)."""
+connection's request would miss at once, each read the key table on a thread of its own, and the pool open
+connections for them."""
 
 from __future__ import annotations
 

@@ -136,8 +136,8 @@ def rule_failures(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -
 def evaluate(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -> tuple[npt.NDArray[np.uint8], FloatArray]:
     """Every rule and the fit score over the catalogue in one compiled pass (`_evaluate`): per frame, the rules it
     fails as bits (bit k for `RULE_NAMES[k]`) and its fit score. In numpy this was some forty array operations a
-    wearer, each a pass over the catalogue (1.4 ms a wearer on 50,000 products; a shop's shoppers are mostly each
-    their own wearer, so a list built it on almost every first visit)."""
+    wearer, each a pass over the catalogue; a shop's shoppers are mostly each their own wearer, so a list builds it on
+    almost every first visit."""
     static = _static(frames, settings)
     rx, pd, face = wearer.rx, wearer.pd_mm, wearer.face_width_mm
     failed, fit = _evaluate(

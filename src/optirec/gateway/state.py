@@ -6,16 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 
-from optirec.auth.cache import PrincipalCache
-from optirec.db import Database
-from optirec.gateway.ratelimit import RateLimiter
-from optirec.recommend.service import Recommender
-from optirec.recommend.workers import WorkerReport
-from optirec.settings import Settings
-from optirec.training.scheduler import Trainer
+if TYPE_CHECKING:  # the parts' types only: the web layer reaches them through the state, and the runtime builds them
+    from optirec.auth.cache import PrincipalCache
+    from optirec.db import Database
+    from optirec.gateway.ratelimit import RateLimiter
+    from optirec.recommend.service import Recommender
+    from optirec.recommend.workers import WorkerReport
+    from optirec.settings import Settings
+    from optirec.training.scheduler import Trainer
 
 
 @dataclass

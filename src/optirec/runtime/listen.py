@@ -3,9 +3,9 @@ connections across them.
 
 uvicorn's own multi-worker mode binds one socket in the supervisor and every worker accepts from it. A worker that
 wakes first accepts every waiting connection at once, so a client that opens its keep-alive pool in one burst (a
-storefront's HTTP client, or `wrk`) can find all its connections on one worker while the others idle: measured on
-two workers, 16 connections all on one worker in 3 of 12 runs, at half the throughput. With a socket per worker,
-the kernel assigns each connection to a worker by a hash of its addresses.
+storefront's HTTP client, or `wrk`) can find all its connections on one worker while the others idle, at half the
+throughput (`docs/benchmarks.md`). With a socket per worker, the kernel assigns each connection to a worker by a hash
+of its addresses.
 
 uvicorn's supervisor is kept (restarts of dead workers, signals, health checks): it hands each worker a
 `ReusePortSocket`, which pickles (for the worker's process) as "open your own socket on this address".
