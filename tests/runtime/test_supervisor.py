@@ -118,7 +118,7 @@ def test_a_worker_killed_by_sigbus_is_replaced_and_the_server_serves_on(tmp_path
         victim = min(first)
         os.kill(victim, signal.SIGBUS)
         wait_for(lambda: len(workers_of(server)) == 2 and victim not in workers_of(server))
-        wait_ready(server, timeout=180)  # two new workers start and warm up: a minute or more on a busy machine
+        wait_ready(server, timeout=180)  # a new worker starts and warms up: a minute or more on a busy machine
         assert server.process.poll() is None
         [replacement] = workers_of(server) - first
         wait_for(lambda: replacement in rows_written(tmp_path))  # it has built its app, and set its gauge
