@@ -138,7 +138,7 @@ def import_seconds(url: str, events: Path) -> float | None:
     with tempfile.TemporaryDirectory() as data:
         env = server_env(url, Path(data))
         started = time.perf_counter()
-        command = [sys.executable, "-m", "optirec.cli", "import-events", str(events)]
+        command = [sys.executable, "-m", "optirec.runtime.cli", "import-events", str(events)]
         subprocess.run(command, env=env, check=True, capture_output=True)
         return time.perf_counter() - started
 

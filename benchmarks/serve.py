@@ -190,7 +190,9 @@ def _train(url: str, data_dir: Path, args: argparse.Namespace) -> str:
         OPTIREC_TRAINING_MAX_SIGNALS=str(args.train_signals),
     )
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "optirec.cli", "train", "--force"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "optirec.runtime.cli", "train", "--force"], env=env, check=True, capture_output=True
+    )
     console.print(f"  model trained in {time.perf_counter() - started:.0f} s")
     db = Database(url, pool_size=1)
     from optirec.training.registry import live_version

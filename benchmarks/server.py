@@ -88,7 +88,7 @@ def running_server(env: dict[str, str], *, workers: int = 1) -> Iterator[Server]
     """`optirec serve` in a subprocess, ready when /readyz answers (every worker it reached has warmed up);
     stopped with SIGTERM (SIGKILL if stuck)."""
     port = free_port()
-    command = [sys.executable, "-m", "optirec.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    command = [sys.executable, "-m", "optirec.runtime.cli", "serve", "--port", str(port), "--workers", str(workers)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     server = Server(port, process, env)
     try:

@@ -24,13 +24,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from optirec.app import create_app
 from optirec.auth import service as auth_service
 from optirec.db import Database
+from optirec.gateway.state import AppState
 from optirec.migrate import upgrade
 from optirec.models import Base
+from optirec.runtime.app import create_app
+from optirec.runtime.state import build_state
 from optirec.settings import Settings
-from optirec.state import AppState
 
 # --- no personal data in any log line written while a test runs -------------------------------------------------
 
@@ -153,7 +154,7 @@ def settings(
 
 @pytest.fixture
 def state(settings: Settings) -> Iterator[AppState]:
-    state = AppState.build(settings)
+    state = build_state(settings)
     empty_database(state.db)
     yield state
     state.db.dispose()
@@ -275,7 +276,7 @@ def build_client(settings: Settings, state: AppState) -> Iterator[Callable[..., 
 
     def build(**overrides: Any) -> TestClient:
         changed = settings.model_copy(update=overrides)
-        test_client = TestClient(create_app(changed, AppState.build(changed)), raise_server_exceptions=False)
+        test_client = TestClient(create_app(changed, build_state(changed)), raise_server_exceptions=False)
         opened.append(test_client.__enter__())
         return test_client
 

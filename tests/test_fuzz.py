@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from optirec.app import create_app
+from optirec.gateway.state import AppState
+from optirec.runtime.app import create_app
 from optirec.settings import Settings
-from optirec.state import AppState
 from tests.conftest import make_key, product_data
 
 MAX_EXAMPLES = 20

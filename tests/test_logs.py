@@ -77,7 +77,7 @@ def test_a_real_servers_log_holds_no_personal_data(settings_url: str, tmp_path: 
     log_path = tmp_path / "server.log"
     env = server_env(settings_url, tmp_path / "var", OPTIREC_ACCESS_LOG="true", OPTIREC_LOG_LEVEL="DEBUG")
     port = free_port()
-    command = [sys.executable, "-m", "optirec.cli", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "optirec.runtime.cli", "serve", "--port", str(port)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from optirec.catalog.schemas import ProductCreate
-from optirec.cli import app
 from optirec.customers.schemas import CustomerImport
 from optirec.demo.shop import DemoShopFiles
+from optirec.runtime.cli import app
 
 runner = CliRunner()
 

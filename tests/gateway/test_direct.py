@@ -11,13 +11,13 @@ from fastapi import Depends, Query, Response
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from optirec.app import create_app
-from optirec.auth.deps import CurrentPrincipal
+from optirec.gateway.caller import CurrentPrincipal
 from optirec.gateway.direct import DirectRoute
+from optirec.gateway.state import AppState, get_state
 from optirec.recommend import views
 from optirec.recommend.schemas import PersonalizedRequest, RecommendationResponse
+from optirec.runtime.app import create_app
 from optirec.settings import Settings
-from optirec.state import AppState, get_state
 from tests.conftest import auth_header, product_data, register
 
 LISTS = {

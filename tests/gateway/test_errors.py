@@ -10,9 +10,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from optirec.app import create_app
+from optirec.gateway.state import AppState
+from optirec.runtime.app import create_app
 from optirec.settings import Settings
-from optirec.state import AppState
 from tests.conftest import PASSWORD, auth_header, product_data, register, signal_data, sqlite_file, unwritable
 
 

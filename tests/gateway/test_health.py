@@ -9,9 +9,10 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from optirec.app import create_app
+from optirec.gateway.state import AppState
+from optirec.runtime.app import create_app
+from optirec.runtime.state import build_state
 from optirec.settings import Settings
-from optirec.state import AppState
 from tests.conftest import product_data, sqlite_file, unwritable, write_lock_held_by_another_process
 
 
@@ -23,7 +24,7 @@ def test_healthz_answers_without_a_database_round_trip(client: TestClient) -> No
 def test_readyz_names_the_backend_and_what_the_worker_serves(
     client: TestClient, settings: Settings, state: AppState
 ) -> None:
-    assert state.extras["recommender"].engine.warmed.wait(10)
+    assert state.recommender.engine.warmed.wait(10)
     response = client.get("/readyz")
     expected = "sqlite" if settings.database_url.startswith("sqlite") else "postgresql"
     serving = {"model_version": "popularity", "state": "popularity", "reason": None}  # no version is live
@@ -34,7 +35,7 @@ def test_readyz_names_the_backend_and_what_the_worker_serves(
 def test_readyz_is_503_when_the_database_does_not_answer(settings: Settings) -> None:
     # Nothing listens on port 1: every connection is refused at once.
     broken = settings.model_copy(update={"database_url": "postgresql+psycopg://postgres@127.0.0.1:1/nowhere"})
-    state = AppState.build(broken)
+    state = build_state(broken)
     with TestClient(create_app(broken, state)) as test_client:
         response = test_client.get("/readyz")
         assert test_client.get("/healthz").status_code == 200  # alive, just not ready
@@ -54,7 +55,7 @@ def test_readyz_is_503_while_the_database_cannot_be_written(
     lock.touch()
     with unwritable(lock):
         client = build_client()  # a new process: it opens the lock file at its first write
-        assert client.app.state.optirec.extras["recommender"].engine.warmed.wait(10)  # type: ignore[attr-defined]
+        assert client.app.state.optirec.recommender.engine.warmed.wait(10)  # type: ignore[attr-defined]
         refused = client.get("/readyz")
     assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
     assert refused.json()["error"]["code"] == "not_ready" and "writelock" not in refused.text
@@ -69,7 +70,7 @@ def test_readyz_behind_a_held_write_lock_answers_in_bounded_time_with_one_write_
     the lock, every check answers 503 within the bounded wait, and the next after the lock is free answers 200."""
     if backend != "sqlite":
         pytest.skip("SQLite's write lock")
-    assert state.extras["recommender"].engine.warmed.wait(10)
+    assert state.recommender.engine.warmed.wait(10)
     time.sleep(1.1)  # the start-up's write is no longer fresh: the next check writes
     with write_lock_held_by_another_process(state.db):
         answers: list[tuple[int, float]] = []
@@ -92,7 +93,7 @@ def test_readyz_behind_a_held_write_lock_answers_in_bounded_time_with_one_write_
 
 
 def test_readyz_is_503_until_the_worker_has_warmed_up(client: TestClient, state: AppState) -> None:
-    warmed = state.extras["recommender"].engine.warmed
+    warmed = state.recommender.engine.warmed
     assert warmed.wait(10)
     warmed.clear()  # as while the snapshot, popularity and segment counts are being built
     response = client.get("/readyz")
@@ -106,7 +107,7 @@ def test_what_the_warm_up_built_is_out_of_the_collectors_reach(client: TestClien
     worker (70 ms a pass); the warm-up freezes them (`gc.freeze`)."""
     import gc
 
-    engine = state.extras["recommender"].engine
+    engine = state.recommender.engine
     assert engine.warmed.wait(10)
     snapshot = engine.snapshots.get()  # built by the warm-up
     assert gc.get_freeze_count() > 0
@@ -118,7 +119,7 @@ def test_a_new_catalog_snapshot_is_frozen_too(
 ) -> None:
     import gc
 
-    engine = state.extras["recommender"].engine
+    engine = state.recommender.engine
     assert engine.warmed.wait(10)
     before = engine.snapshots.get()
     response = client.post("/api/catalog/products", json=product_data("NEW-1"), headers=service_headers)

@@ -9,9 +9,9 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from optirec.app import create_app
+from optirec.gateway.state import AppState
+from optirec.runtime.app import create_app
 from optirec.settings import Settings
-from optirec.state import AppState
 from tests.conftest import auth_header, product_data, register
 
 

@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from optirec.app import create_app
 from optirec.db import Database
 from optirec.gateway.ratelimit import WINDOW_SECONDS, MemoryRateLimiter
+from optirec.runtime.app import create_app
+from optirec.runtime.state import build_state
 from optirec.settings import Settings
-from optirec.state import AppState
 from tests.conftest import PASSWORD, make_key
 
 
@@ -83,7 +83,7 @@ def behind_proxy(settings: Settings) -> Iterator[Callable[..., TestClient]]:
 
     def build(**overrides: object) -> TestClient:
         changed = settings.model_copy(update=overrides)
-        client = TestClient(create_app(changed, AppState.build(changed)), client=("10.0.0.2", 40000))
+        client = TestClient(create_app(changed, build_state(changed)), client=("10.0.0.2", 40000))
         opened.append(client.__enter__())
         return client
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from optirec.cli import app
+from optirec.runtime.cli import app
 
 from .conftest import write_events
 

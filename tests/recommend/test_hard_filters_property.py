@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optirec.catalog.schemas import ProductCreate
-from optirec.customers.prescription import Prescription
 from optirec.eyewear.config import RuleSettings
+from optirec.eyewear.prescription import Prescription
 from optirec.eyewear.rules import check_frame
 from optirec.eyewear.wearer import Frame, Wearer
 from tests.conftest import product_data, signal_data

@@ -7,8 +7,8 @@ import time
 
 from fastapi.testclient import TestClient
 
+from optirec.gateway.state import AppState
 from optirec.recommend.snapshot import SnapshotCache
-from optirec.state import AppState
 
 from ..conftest import product_data
 

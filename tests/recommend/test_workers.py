@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from optirec.app import build_recommender, create_app
 from optirec.db import Database, utcnow
+from optirec.gateway.state import AppState
 from optirec.recommend.models import Worker
 from optirec.recommend.workers import Serving, list_workers, record_worker, versions_served
+from optirec.runtime.app import create_app
 from optirec.settings import Settings
-from optirec.state import AppState
 from optirec.training import registry
 
 
@@ -34,7 +34,7 @@ def test_a_worker_that_cannot_load_the_live_model_says_what_it_serves_instead(
     `/readyz` 200, with nothing anywhere saying that no worker served that version."""
     _promote_a_corrupt_artifact(state.db, tmp_path / "artifact")
     with TestClient(create_app(settings, state)) as client:  # a worker starting: its watcher refuses the artifact
-        assert state.extras["recommender"].engine.warmed.wait(10)
+        assert state.recommender.engine.warmed.wait(10)
         ready = client.get("/readyz")
         workers = client.get("/api/admin/workers", headers=admin_headers).json()
         models = client.get("/api/admin/models", headers=admin_headers).json()
@@ -43,7 +43,7 @@ def test_a_worker_that_cannot_load_the_live_model_says_what_it_serves_instead(
     serving = ready.json()["serving"]
     assert (serving["model_version"], serving["state"]) == ("popularity", "fallback")
     assert "v-corrupt" in serving["reason"] and "corrupt_artifact" in serving["reason"]
-    [me] = [worker for worker in workers if worker["id"] == state.extras["worker"].worker_id]
+    [me] = [worker for worker in workers if worker["id"] == state.worker.worker_id]
     assert (me["model_version"], me["state"], me["reason"]) == ("popularity", "fallback", serving["reason"])
     assert me["alive"] and me["warmed"]
     [corrupt] = [version for version in models if version["id"] == "v-corrupt"]
@@ -53,10 +53,10 @@ def test_a_worker_that_cannot_load_the_live_model_says_what_it_serves_instead(
 
 def test_a_worker_that_stops_deletes_its_row(settings: Settings, state: AppState) -> None:
     with TestClient(create_app(settings, state)) as client:
-        assert state.extras["recommender"].engine.warmed.wait(10)
+        assert state.recommender.engine.warmed.wait(10)
         assert client.get("/readyz").status_code == 200  # its row is written
         with state.db.read() as session:
-            assert [w.id for w in list_workers(session=session)] == [state.extras["worker"].worker_id]
+            assert [w.id for w in list_workers(session=session)] == [state.worker.worker_id]
     with state.db.read() as session:
         assert list_workers(session=session) == []
 
@@ -88,7 +88,7 @@ def test_the_watcher_writes_the_row_as_a_heartbeat_even_when_it_does_not_poll(
     from optirec.recommend.workers import WorkerReport
 
     monkeypatch.setattr(watcher_module, "HEARTBEAT_SECONDS", 0.2)
-    engine = build_recommender(state).engine
+    engine = state.recommender.engine
     report = WorkerReport(state.db, engine.warmed)
     watcher = ModelWatcher(state.db, engine, load_live_model, poll_seconds=0, report=report)
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from benchmarks.server import Server, running_server, server_env
+from optirec.runtime.state import build_state
 
 CHROMIUM = os.environ.get("OPTIREC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -44,7 +45,6 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     from optirec.demo.shop import generate_demo_shop
     from optirec.migrate import upgrade
     from optirec.settings import Settings
-    from optirec.state import AppState
     from optirec.training.pipeline import run_training
 
     root = tmp_path_factory.mktemp("storefront")
@@ -55,7 +55,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
         training_max_seconds=10, _env_file=None,  # type: ignore[call-arg]
     )  # fmt: skip
     upgrade(url)
-    state = AppState.build(settings)
+    state = build_state(settings)
     loaded = load_demo_shop(settings, state.db, root / "shop", events=40_000, progress=False)
     outcome = run_training(settings, state.db)
     assert outcome.promoted, outcome.metrics

@@ -41,6 +41,6 @@ def test_training_on_demand_starts_in_the_background(client: TestClient, admin_h
     # With no signals the training refuses to run; the request still answers at once, and nothing goes live.
     response = client.post("/api/admin/models/train", headers=admin_headers)
     assert response.status_code == 202 and response.json()["status"] in ("started", "already running")
-    thread = client.app.state.optirec.extras["training_thread"]  # type: ignore[attr-defined]
+    thread = client.app.state.optirec.trainer.running  # type: ignore[attr-defined]
     thread.join(timeout=30)
     assert all(v["status"] != "live" for v in client.get("/api/admin/models", headers=admin_headers).json())

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from optirec.auth import service
-from optirec.auth.deps import SESSION_HEADER, AdminPrincipal
 from optirec.auth.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -20,10 +19,11 @@ from optirec.auth.schemas import (
 from optirec.auth.security import decode_session_token, issue_session_token, issue_token, new_session_id
 from optirec.customers.models import Customer
 from optirec.errors import Forbidden, InvalidInput, Unauthorized
+from optirec.gateway.caller import SESSION_HEADER, AdminPrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.gateway.ratelimit import AccountThrottle
+from optirec.gateway.state import AppState, get_state
 from optirec.signals.service import link_session
-from optirec.state import AppState, get_state
 
 router = APIRouter(prefix="/api", tags=["auth"], route_class=CredentialFirstRoute)
 State = Annotated[AppState, Depends(get_state)]

@@ -8,7 +8,6 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
-from optirec.auth.deps import ServicePrincipal
 from optirec.catalog import service
 from optirec.catalog.importer import import_products
 from optirec.catalog.schemas import (
@@ -19,8 +18,9 @@ from optirec.catalog.schemas import (
     ProductUpdate,
 )
 from optirec.errors import BadRequest
+from optirec.gateway.caller import ServicePrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
-from optirec.state import AppState, get_state
+from optirec.gateway.state import AppState, get_state
 from optirec.tabular import ImportReport, detect_format
 
 router = APIRouter(prefix="/api/catalog/products", tags=["catalog"], route_class=CredentialFirstRoute)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from optirec.catalog.schemas import Money
-from optirec.customers.prescription import FaceWidth, Prescription, PupillaryDistance
+from optirec.eyewear.prescription import FaceWidth, Prescription, PupillaryDistance
 from optirec.inputs import Input
 
 CustomerId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:@\-]+$")]
@@ -85,12 +85,3 @@ class CustomerPublic(BaseModel):
     role: str
     created_at: datetime
     profile: ProfilePublic
-
-
-class CustomerExport(BaseModel):
-    """Everything optirec holds on one customer (a data-subject access request)."""
-
-    customer: CustomerPublic
-    signals: list[dict[str, Any]]
-    recommendations_served: list[dict[str, Any]]
-    exported_at: datetime

@@ -9,14 +9,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from optirec.auth.deps import CurrentPrincipal, ServicePrincipal
 from optirec.auth.service import Principal
 from optirec.customers import service
 from optirec.customers.importer import import_customers
-from optirec.customers.schemas import CustomerExport, CustomerId, CustomerPublic, CustomerUpsert, ProfileUpdate
+from optirec.customers.schemas import CustomerId, CustomerPublic, CustomerUpsert, ProfileUpdate
 from optirec.errors import Forbidden
+from optirec.gateway.caller import CurrentPrincipal, ServicePrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
-from optirec.state import AppState, get_state
+from optirec.gateway.state import AppState, get_state
+from optirec.privacy import service as privacy
+from optirec.privacy.schemas import CustomerExport
 from optirec.tabular import ImportReport
 
 router = APIRouter(prefix="/api/customers", tags=["customers"], route_class=CredentialFirstRoute)
@@ -52,13 +54,13 @@ def update_me(body: ProfileUpdate, me: Me, state: State) -> CustomerPublic:
 @router.get("/me/export", summary="Everything optirec holds on me")
 def export_me(me: Me, state: State) -> CustomerExport:
     with state.db.read() as session:
-        return service.export_customer(session=session, customer_id=me)
+        return privacy.export_customer(session=session, customer_id=me)
 
 
 @router.delete("/me", summary="Erase my account, profile and signals")
 def delete_me(me: Me, state: State) -> dict[str, int]:
     with state.db.write(erasing=True) as session:
-        erased = service.delete_customer(session=session, customer_id=me)
+        erased = privacy.delete_customer(session=session, customer_id=me)
     state.principals.clear()  # the erased customer's token stops working at once in this process
     return erased
 
@@ -89,12 +91,12 @@ def get_customer(customer_id: CustomerId, state: State, who: ServicePrincipal) -
 @router.get("/{customer_id}/export", summary="Everything held on a customer (an access request the shop received)")
 def export_customer(customer_id: CustomerId, state: State, who: ServicePrincipal) -> CustomerExport:
     with state.db.read() as session:
-        return service.export_customer(session=session, customer_id=customer_id, roles=_managed(who))
+        return privacy.export_customer(session=session, customer_id=customer_id, roles=_managed(who))
 
 
 @router.delete("/{customer_id}", summary="Erase a customer (a deletion request the shop received)")
 def delete_customer(customer_id: CustomerId, state: State, who: ServicePrincipal) -> dict[str, int]:
     with state.db.write(erasing=True) as session:
-        erased = service.delete_customer(session=session, customer_id=customer_id, roles=_managed(who))
+        erased = privacy.delete_customer(session=session, customer_id=customer_id, roles=_managed(who))
     state.principals.clear()
     return erased

@@ -1,4 +1,5 @@
-"""CLI commands of the demo shop: `optirec demo-data` and `optirec demo-eval`. Heavy imports stay inside."""
+"""CLI commands of the demo shop: `optirec demo`, `optirec demo-data` and `optirec demo-eval`. Heavy imports stay
+inside."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from optirec.console import console, load_settings, open_database, print_report
+from optirec.settings import Settings
 
 DEFAULT_DIR = Path("var/demo")
 
@@ -64,7 +68,51 @@ def demo_eval(
     typer.echo(f"  personalised ÷ popularity    {result.ratio:.2f}×")
 
 
+def demo(
+    folder: Annotated[Path, typer.Option(help="Where the generated demo shop is kept.")] = Path("var/demo"),
+    events: Annotated[int, typer.Option(min=1000, help="Simulated events to generate (first run only).")] = 1_000_000,
+) -> None:
+    """Load the demo eyewear shop (generated on first use) and print the demo credentials. Safe to run again."""
+    import time
+
+    from optirec.demo.load import NotADemoDatabase, load_demo_shop
+    from optirec.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    started = time.perf_counter()
+
+    try:
+        with console.status("loading the demo shop (generated on first use)…"):
+            loaded = load_demo_shop(settings, open_database(settings), folder, events=events, progress=True)
+    except NotADemoDatabase as refused:
+        console.print(f"[red]{refused.message}[/red]")
+        raise typer.Exit(1) from None
+    for name, report in (("products", loaded.products), ("customers", loaded.customers), ("events", loaded.events)):
+        print_report(report, name)
+    console.print(f"demo shop ready in {time.perf_counter() - started:.0f} s")
+    _first_model(settings)
+    console.print(f"[bold]demo customer[/bold]: {loaded.customer_email} / {loaded.password}")
+    console.print(f"[bold]administrator[/bold]: {loaded.admin_email} / {loaded.password}")
+
+
+def _first_model(settings: Settings) -> None:
+    """Train the demo's first model unless one is live already (popularity serves until then)."""
+    from optirec.training.registry import live_version
+    from optirec.training.scheduler import train_once
+
+    db = open_database(settings)
+    with db.read() as session:
+        live = live_version(session=session)
+    if live is not None:
+        console.print(f"model {live.id} is live")
+        return
+    console.print(f"training the first model (at most {settings.training_max_seconds:.0f} s of network training)…")
+    train_once(db, settings, progress=console.print)
+
+
 def register(app: typer.Typer) -> None:
     """Add the demo commands to the `optirec` CLI."""
+    app.command("demo")(demo)
     app.command("demo-data")(demo_data)
     app.command("demo-eval")(demo_eval)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from optirec.customers.prescription import Prescription
 from optirec.eyewear.config import RuleSettings
+from optirec.eyewear.prescription import Prescription
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from optirec.auth.deps import principal_for, request_credential
 from optirec.auth.service import acting_customer
 from optirec.catalog.schemas import ProductPublic
 from optirec.catalog.service import products_by_id, search_product_ids
@@ -16,10 +15,10 @@ from optirec.errors import Unauthorized
 from optirec.eyewear.wearer import Wearer
 from optirec.fitting import service
 from optirec.fitting.schemas import BrowsePage, BrowseRequest, FitPanel, FitRequest, WearerCheck, WearerSource
+from optirec.gateway.caller import principal_for, request_credential
+from optirec.gateway.state import AppState, get_state
 from optirec.recommend.schemas import StatedWearer
 from optirec.recommend.segments import segment_of
-from optirec.recommend.service import Recommender
-from optirec.state import AppState, get_state
 
 router = APIRouter(prefix="/api/fit", tags=["fit"])
 State = Annotated[AppState, Depends(get_state)]
@@ -44,11 +43,6 @@ def _wearer(state: AppState, customer: str | None, body: FitRequest) -> tuple[We
     return Wearer(), "none"
 
 
-def _recommender(state: AppState) -> Recommender:
-    found: Recommender = state.extras["recommender"]
-    return found
-
-
 @router.post("/products/{product_id}", summary="Does this product fit the shopper: each hard rule, and why")
 async def product_fit(product_id: str, request: Request, state: State, body: FitRequest | None = None) -> FitPanel:
     body = body or FitRequest()
@@ -58,7 +52,7 @@ async def product_fit(product_id: str, request: Request, state: State, body: Fit
 
 def _panel(state: AppState, product_id: str, customer: str | None, body: FitRequest) -> FitPanel:
     wearer, source = _wearer(state, customer, body)
-    snapshot = _recommender(state).engine.snapshots.get()
+    snapshot = state.recommender.engine.snapshots.get()
     panel = service.fit_panel(snapshot, product_id, wearer, state.settings.rules)
     return panel.model_copy(update={"wearer": source})
 
@@ -71,7 +65,7 @@ async def browse(body: BrowseRequest, request: Request, state: State) -> BrowseP
 
 def _browse(state: AppState, customer: str | None, body: BrowseRequest) -> BrowsePage:
     wearer, source = _wearer(state, customer, body)
-    recommender = _recommender(state)
+    recommender = state.recommender
     snapshot = recommender.engine.snapshots.get()
     found = None
     if body.filters.q:

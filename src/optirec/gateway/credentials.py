@@ -16,8 +16,8 @@ from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from optirec.auth.deps import current_principal, principal_for, request_credential
-from optirec.state import AppState
+from optirec.gateway.caller import current_principal, principal_for, request_credential
+from optirec.gateway.state import AppState
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 

@@ -27,8 +27,8 @@ from fastapi.params import Depends
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 
-from optirec.auth.deps import current_principal, principal_for, request_credential
-from optirec.state import AppState, get_state
+from optirec.gateway.caller import current_principal, principal_for, request_credential
+from optirec.gateway.state import AppState, get_state
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 _JSON = ("application/json", "+json")

@@ -11,8 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client import multiprocess as prometheus_multiprocess
 
 from optirec.errors import Unavailable
+from optirec.gateway.state import AppState, get_state
 from optirec.recommend.workers import WorkerReport
-from optirec.state import AppState, get_state
 
 router = APIRouter(tags=["operations"])
 PROOF_WAIT_SECONDS = 2.0  # how long a readiness check waits for the worker's write
@@ -29,14 +29,12 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="The process can serve: warmed up, and the database takes its writes")
 async def readyz(state: Annotated[AppState, Depends(get_state)]) -> dict[str, Any]:
-    recommender = state.extras.get("recommender")
-    if recommender is not None and not recommender.engine.warmed.is_set():
+    if not state.recommender.engine.warmed.is_set():
         # Popularity and segment counts are GROUP BY queries over every signal: seconds on a large shop. A load
         # balancer that waits for this keeps the first shoppers from waiting for them.
         raise NotReady("Warming up: building the catalog snapshot, popularity and segment counts.")
-    report: WorkerReport = state.extras["worker"]
-    await _proven_writable(report)
-    serving = report.serving
+    await _proven_writable(state.worker)
+    serving = state.worker.serving
     return {
         "status": "ready",
         "database": state.db.engine.dialect.name,

@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from optirec.catalog.schemas import Money, ProductId
-from optirec.customers.prescription import FaceWidth, Prescription, PupillaryDistance
 from optirec.customers.schemas import CustomerId
 from optirec.errors import clipped
+from optirec.eyewear.prescription import FaceWidth, Prescription, PupillaryDistance
 from optirec.eyewear.wearer import Wearer
 from optirec.inputs import Input
 from optirec.signals.schemas import SessionId

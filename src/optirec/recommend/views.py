@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import ValidationError
 
-from optirec.auth.deps import CurrentPrincipal
 from optirec.auth.service import Principal, acting_customer, acting_session
 from optirec.errors import InvalidInput
+from optirec.gateway.caller import CurrentPrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.gateway.direct import DirectRoute
+from optirec.gateway.state import AppState, get_state
 from optirec.recommend.schemas import (
     CompleteTheLookRequest,
     PersonalizedRequest,
@@ -21,9 +22,8 @@ from optirec.recommend.schemas import (
     SimilarRequest,
     StatedWearer,
 )
-from optirec.recommend.service import ListSpec, Recommender, ServedList
+from optirec.recommend.service import ListSpec, ServedList
 from optirec.signals.schemas import SessionId
-from optirec.state import AppState, get_state
 from optirec.tabular import validation_reason
 
 # The two JSON-body lists take the direct request path (`gateway.direct`); the similar-products list, whose options
@@ -46,11 +46,6 @@ def _stated(customer: str | None, stated: StatedWearer | None) -> dict[str, Any]
     if stated is None or customer is not None:
         return {}
     return {"wearer": stated.wearer(), "prescription_kind": stated.prescription_kind}
-
-
-def recommender(state: AppState) -> Recommender:
-    found: Recommender = state.extras["recommender"]
-    return found
 
 
 def _answer(served: ServedList) -> Response:
@@ -76,7 +71,7 @@ async def personalized(body: PersonalizedRequest, principal: CurrentPrincipal, s
         context={"page": body.context.page, "product_id": body.context.product_id, "cart": body.context.cart},
         **_stated(customer, body.wearer),
     )
-    return _answer(await recommender(state).build_async(spec))
+    return _answer(await state.recommender.build_async(spec))
 
 
 @_plain.get(
@@ -137,7 +132,7 @@ async def _similar(product_id: str, body: SimilarRequest, principal: Principal, 
         context={"product_id": product_id},
         **_stated(customer, body.wearer),
     )
-    return _answer(await recommender(state).build_async(spec))
+    return _answer(await state.recommender.build_async(spec))
 
 
 @_direct.post("/complete-the-look", summary="Products that go with a cart", response_model=RecommendationResponse)
@@ -157,7 +152,7 @@ async def complete_the_look(body: CompleteTheLookRequest, principal: CurrentPrin
         context={"cart": body.cart},
         **_stated(customer, body.wearer),
     )
-    return _answer(await recommender(state).build_async(spec))
+    return _answer(await state.recommender.build_async(spec))
 
 
 router = APIRouter(tags=["recommendations"])

@@ -8,12 +8,12 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from optirec.auth.deps import CurrentPrincipal
 from optirec.errors import BadRequest, InvalidInput, PayloadTooLarge
+from optirec.gateway.caller import CurrentPrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
+from optirec.gateway.state import AppState, get_state
 from optirec.signals import service
 from optirec.signals.schemas import SIGNALS_REQUEST_SCHEMA, SignalReceipt
-from optirec.state import AppState, get_state
 
 router = APIRouter(prefix="/api/recommendations", tags=["signals"], route_class=CredentialFirstRoute)
 

@@ -18,12 +18,11 @@ def train(
     force: Annotated[bool, typer.Option(help="Promote the new version even if it evaluates worse.")] = False,
 ) -> None:
     """Train a model on the stored signals and catalog, evaluate it against the live one, register, promote."""
-    from optirec.state import AppState
     from optirec.training.scheduler import train_once
 
-    state = AppState.build(load_settings())
+    settings = load_settings()
     try:
-        version = train_once(state, force=force, progress=console.print)
+        version = train_once(open_database(settings), settings, force=force, progress=console.print)
     except OptirecError as error:
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(1) from None

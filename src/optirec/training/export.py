@@ -11,17 +11,6 @@ from optirec.catalog.models import Product
 from optirec.db import Database
 from optirec.signals.models import Signal
 
-CONTENT_COLUMNS = ("category", "brand", "shape", "material", "colour", "rim_type", "audience", "gender")
-
-
-def product_attributes(product: Any) -> dict[str, str]:
-    """The attribute tokens of a product, the same at training and at serving (for new products)."""
-    return {name: str(value).lower() for name in CONTENT_COLUMNS if (value := getattr(product, name, None))}
-
-
-def product_text(product: Any) -> str:
-    return f"{product.name}. {product.description or ''}".strip()
-
 
 def export_events(db: Database, *, max_signals: int, action_types: tuple[str, ...]) -> dict[str, list[Any]]:
     """The newest `max_signals` signals about catalog products, oldest first, as parallel lists.

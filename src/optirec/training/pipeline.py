@@ -14,11 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from optirec.catalog.content import product_attributes, product_text
 from optirec.db import Database
 from optirec.errors import InvalidInput
 from optirec.settings import Settings
 from optirec.training import registry
-from optirec.training.export import export_events, export_products, keep_top_items, product_attributes, product_text
+from optirec.training.export import export_events, export_products, keep_top_items
 
 log = logging.getLogger("optirec.training")
 Progress = Callable[[str], None]

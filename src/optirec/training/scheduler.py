@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from optirec.db import Database
-from optirec.state import AppState
+from optirec.settings import Settings
 
 log = logging.getLogger("optirec.training")
 ADVISORY_KEY = 0x0F71_0EC0  # "optirec training"
@@ -49,55 +49,54 @@ def training_lock(db: Database, data_dir: Path) -> Iterator[bool]:
             connection.commit()
 
 
-def train_once(state: AppState, *, force: bool = False, progress: Callable[[str], None] | None = None) -> str | None:
+def train_once(
+    db: Database, settings: Settings, *, force: bool = False, progress: Callable[[str], None] | None = None
+) -> str | None:
     """Run one training under the lock; the new version's id, or None when another training was running."""
     from optirec.training.pipeline import run_training
 
-    with training_lock(state.db, state.settings.data_dir) as held:
+    with training_lock(db, settings.data_dir) as held:
         if not held:
             log.info("a training is already running elsewhere; skipped")
             return None
-        outcome = run_training(state.settings, state.db, force=force, progress=progress)
+        outcome = run_training(settings, db, force=force, progress=progress)
         return outcome.version
 
 
-def start_training_in_background(state: AppState, force: bool = False) -> bool:
-    """Start `train_once` in a thread unless this process already trains; True when started."""
-    running: threading.Thread | None = state.extras.get("training_thread")
-    if running is not None and running.is_alive():
-        return False
+class Trainer:
+    """A serving process's trainings: on demand, in the background (an administrator's request), and every
+    `training_interval_minutes` from inside the service (0: never). One at a time in this process, and across every
+    process through `training_lock`."""
 
-    def work() -> None:
-        try:
-            train_once(state, force=force)
-        except Exception:
-            log.exception("training failed; the live model keeps serving")
-
-    thread = threading.Thread(target=work, name="optirec-training", daemon=True)
-    state.extras["training_thread"] = thread
-    thread.start()
-    return True
-
-
-class TrainingSchedule:
-    """Trains every `interval_minutes` (0: never) from inside the service."""
-
-    def __init__(self, state: AppState, interval_minutes: float) -> None:
-        self._state, self._interval = state, interval_minutes * 60
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db, self._settings = db, settings
+        self._interval = settings.training_interval_minutes * 60
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._schedule: threading.Thread | None = None
+        self.running: threading.Thread | None = None  # the training started by `start`, while it runs
 
-    def start(self) -> None:
+    def start(self, *, force: bool = False) -> bool:
+        """Start a training in a thread unless this process already runs one; True when started."""
+        if self.running is not None and self.running.is_alive():
+            return False
+        self.running = threading.Thread(target=self._train, args=(force,), name="optirec-training", daemon=True)
+        self.running.start()
+        return True
+
+    def start_schedule(self) -> None:
         if self._interval > 0:
-            self._thread = threading.Thread(target=self._run, name="optirec-schedule", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                train_once(self._state)
-            except Exception:
-                log.exception("scheduled training failed; the live model keeps serving")
+            self._schedule = threading.Thread(target=self._every_interval, name="optirec-schedule", daemon=True)
+            self._schedule.start()
 
     def stop(self) -> None:
         self._stop.set()
+
+    def _train(self, force: bool) -> None:
+        try:
+            train_once(self._db, self._settings, force=force)
+        except Exception:
+            log.exception("training failed; the live model keeps serving")
+
+    def _every_interval(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._train(False)

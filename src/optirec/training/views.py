@@ -3,16 +3,17 @@ serves, and the online metrics (admins only)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
-from optirec.auth.deps import AdminPrincipal
+from optirec.gateway.caller import AdminPrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
+from optirec.gateway.state import AppState, get_state
 from optirec.recommend.attribution import DailyMetrics, daily_metrics
 from optirec.recommend.workers import WorkerPublic, list_workers, versions_served
-from optirec.state import AppState, get_state
 from optirec.training import registry
 from optirec.training.registry import ModelVersionPublic
 
@@ -53,9 +54,7 @@ def rollback_model(state: State, _admin: AdminPrincipal) -> ModelVersionPublic:
 async def train_model(
     state: State, _admin: AdminPrincipal, force: Annotated[bool, Query(description="Promote even if worse.")] = False
 ) -> dict[str, str]:
-    from optirec.training.scheduler import start_training_in_background
-
-    started = await run_in_threadpool(start_training_in_background, state, force)
+    started = await run_in_threadpool(partial(state.trainer.start, force=force))
     return {"status": "started" if started else "already running"}
 
 

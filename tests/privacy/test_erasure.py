@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from optirec.app import create_app
 from optirec.db import Database
 from optirec.migrate import upgrade
+from optirec.runtime.app import create_app
+from optirec.runtime.state import build_state
 from optirec.settings import Settings
-from optirec.state import AppState
 from tests.conftest import PASSWORD, auth_header, register
 
 EMAIL = "erase.me.7731@example.com"
@@ -34,7 +34,7 @@ def shop(tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
     settings = Settings(database_url=url, data_dir=tmp_path / "var",
                         secret_key="erasure-secret-of-sufficient-length-0123456789",  # type: ignore[arg-type]
                         _env_file=None)  # type: ignore[call-arg]  # fmt: skip
-    state = AppState.build(settings)
+    state = build_state(settings)
     with TestClient(create_app(settings, state)) as client:
         yield client, tmp_path
 

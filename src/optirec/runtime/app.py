@@ -24,15 +24,15 @@ from optirec.gateway.guard import NulGuardMiddleware
 from optirec.gateway.health import router as health_router
 from optirec.gateway.observability import ObservabilityMiddleware
 from optirec.gateway.ratelimit import RateLimitMiddleware
+from optirec.gateway.state import AppState
 from optirec.recommend.live import Engine, LiveModel
-from optirec.recommend.service import Recommender
 from optirec.recommend.views import router as recommend_router
 from optirec.recommend.watcher import ModelWatcher
 from optirec.recommend.workers import WorkerReport
+from optirec.runtime.settle import settle
+from optirec.runtime.state import build_state
 from optirec.settings import Settings
 from optirec.signals.views import router as signals_router
-from optirec.state import AppState
-from optirec.training.scheduler import TrainingSchedule
 from optirec.training.views import router as admin_router
 
 # The bulk imports, whose body is a file: the only requests allowed `OPTIREC_MAX_IMPORT_BYTES` (their routes read it
@@ -47,23 +47,6 @@ def load_model(path: Path, version: str) -> LiveModel:
     return load_live_model(path, version)
 
 
-def build_recommender(state: AppState) -> Recommender:
-    settings = state.settings
-    engine = Engine(state.db, settings.rules)
-    state.catalog_listeners.append(engine.snapshots.invalidate)
-    engine.snapshots.on_build = _settle
-    return Recommender(state.db, engine, settings.rules, tuple(settings.rebuyable_categories))
-
-
-def _settle() -> None:
-    """Move what the worker has built so far (catalog snapshot, model, caches) out of the cyclic collector's reach,
-    after the warm-up, each new catalog snapshot and each model swap. It lives as long as the worker, and a full
-    collection over it paused every request of the worker (measured on the large shop: 167,000 objects, 70 ms a
-    full pass; none once frozen). What is later dropped of it is still freed by reference counting; only reference
-    cycles among it would stay."""
-    gc.freeze()
-
-
 def _warm(engine: Engine, report: WorkerReport) -> None:
     try:
         engine.warm()
@@ -71,39 +54,29 @@ def _warm(engine: Engine, report: WorkerReport) -> None:
         log.exception("warm-up failed")
     finally:
         gc.collect()  # the start-up's own garbage, before it is frozen (the worker is not ready yet)
-        _settle()
+        settle()
         engine.warmed.set()
         report.write()  # the worker's row says it is warmed up
 
 
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     """A FastAPI app on `settings`; `state` may be passed in (tests share one database between apps)."""
-    state = state or AppState.build(settings)
+    state = state or build_state(settings)
     logging.getLogger("optirec").setLevel(settings.log_level)
-
-    if "recommender" not in state.extras:
-        state.extras["recommender"] = build_recommender(state)
-    recommender: Recommender = state.extras["recommender"]
-    report = state.extras["worker"] = WorkerReport(state.db, recommender.engine.warmed)
+    engine, report = state.recommender.engine, state.worker
     watcher = ModelWatcher(
-        state.db,
-        recommender.engine,
-        load_model,
-        poll_seconds=settings.model_poll_seconds,
-        on_swap=_settle,
-        report=report,
+        state.db, engine, load_model, poll_seconds=settings.model_poll_seconds, on_swap=settle, report=report
     )
-    schedule = TrainingSchedule(state, settings.training_interval_minutes)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         watcher.start()  # loads the live model and maps it onto the catalog before the first request
-        warm = threading.Thread(target=_warm, args=(recommender.engine, report), name="optirec-warm", daemon=True)
+        warm = threading.Thread(target=_warm, args=(engine, report), name="optirec-warm", daemon=True)
         warm.start()
-        schedule.start()
+        state.trainer.start_schedule()
         yield
         warm.join(timeout=60)  # it reads the database, which is closed below
-        schedule.stop()
+        state.trainer.stop()
         watcher.stop()
         report.close()  # its row: this worker no longer serves
         await state.db.close_async()  # this loop's connections (PostgreSQL's event-loop reads and writes)

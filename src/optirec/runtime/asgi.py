@@ -1,4 +1,4 @@
-"""The ASGI entry point for uvicorn workers: `uvicorn --factory optirec.asgi:create`."""
+"""The ASGI entry point for uvicorn workers: `uvicorn --factory optirec.runtime.asgi:create`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from threadpoolctl import threadpool_limits
 from uvicorn.config import STARTUP_FAILURE
 
-from optirec.app import create_app
+from optirec.runtime.app import create_app
 from optirec.settings import Settings
 
 

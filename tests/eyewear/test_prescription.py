@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from optirec.customers.prescription import EyePrescription, Prescription
 from optirec.customers.schemas import ProfileUpdate
+from optirec.eyewear.prescription import EyePrescription, Prescription
 
 
 def message(**eye: Any) -> str:

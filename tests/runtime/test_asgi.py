@@ -13,7 +13,7 @@ import json
 
 import numpy as np
 from threadpoolctl import threadpool_info
-from optirec.asgi import create
+from optirec.runtime.asgi import create
 from optirec.ml.kernels import weighted_rows
 
 create()

@@ -14,12 +14,12 @@ app = typer.Typer(
 
 def _register_all() -> None:
     # Each module adds its commands with `register(app)`; heavy imports stay inside the commands.
-    from optirec import commands
     from optirec.auth import commands as auth_commands
     from optirec.catalog import commands as catalog_commands
     from optirec.customers import commands as customer_commands
     from optirec.demo import commands as demo_commands
     from optirec.ml import commands as ml_commands
+    from optirec.runtime import commands
     from optirec.signals import commands as signal_commands
     from optirec.training import commands as training_commands
 

@@ -14,7 +14,7 @@ from optirec.auth import service
 from optirec.auth.security import API_KEY_PREFIX, Role, decode_session_token, decode_token, digest_api_key
 from optirec.auth.service import Principal
 from optirec.errors import Forbidden, Unauthorized
-from optirec.state import AppState, get_state
+from optirec.gateway.state import AppState, get_state
 
 _bearer = HTTPBearer(auto_error=False, description="A customer's access token, or a server's API key.")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="A server's API key.")

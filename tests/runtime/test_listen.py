@@ -7,7 +7,7 @@ from multiprocessing.reduction import ForkingPickler
 
 import pytest
 
-from optirec.gateway.listen import SPREADS_CONNECTIONS, ReusePortSocket, address_holder
+from optirec.runtime.listen import SPREADS_CONNECTIONS, ReusePortSocket, address_holder
 
 pytestmark = pytest.mark.skipif(not SPREADS_CONNECTIONS, reason="Linux spreads connections over SO_REUSEPORT sockets")
 

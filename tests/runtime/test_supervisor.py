@@ -36,7 +36,7 @@ def serving(folder: Path, *, workers: int, ready: bool = True) -> Iterator[tuple
     port = free_port()
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "optirec.cli", "serve", "--port", str(port), "--workers", str(workers)],
+            [sys.executable, "-m", "optirec.runtime.cli", "serve", "--port", str(port), "--workers", str(workers)],
             env=server_env(url, folder / "var"), stdout=output, stderr=output,
         )  # fmt: skip
     server = Server(port, process, {})

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from optirec.app import create_app
-from optirec.cli import app
+from optirec.runtime.app import create_app
+from optirec.runtime.cli import app
 from optirec.settings import Settings
 from tests.conftest import PASSWORD, product_data
 

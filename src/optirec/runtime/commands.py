@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from optirec.console import console, load_settings, open_database, print_report
-from optirec.gateway.listen import SPREADS_CONNECTIONS, address_holder
-from optirec.settings import Settings
+from optirec.console import console, load_settings
+from optirec.runtime.listen import SPREADS_CONNECTIONS, address_holder
 
 
 def serve(
@@ -22,7 +20,7 @@ def serve(
     """Serve the API (settings from OPTIREC_* variables or .env)."""
     import uvicorn
 
-    from optirec.gateway.supervisor import Supervisor
+    from optirec.runtime.supervisor import Supervisor
 
     settings = load_settings()
     if workers > 1:
@@ -39,10 +37,10 @@ def serve(
     options: dict[str, Any] = dict(factory=True, host=host, port=port, access_log=False, log_level="warning",
                                    proxy_headers=False)  # fmt: skip
     if workers == 1:  # the process is the worker: it exits if the worker dies, for systemd to restart it
-        uvicorn.run("optirec.asgi:create", **options)
+        uvicorn.run("optirec.runtime.asgi:create", **options)
         return
     # uvicorn's supervisor (gateway/supervisor.py), with a listening socket per worker (gateway/listen.py)
-    config = uvicorn.Config("optirec.asgi:create", workers=workers, **options)
+    config = uvicorn.Config("optirec.runtime.asgi:create", workers=workers, **options)
     try:
         listening = address_holder(host, port) if SPREADS_CONNECTIONS else config.bind_socket()
     except OSError as error:
@@ -70,53 +68,7 @@ def settings() -> None:
     typer.echo(settings_markdown(), nl=False)
 
 
-def demo(
-    folder: Annotated[Path, typer.Option(help="Where the generated demo shop is kept.")] = Path("var/demo"),
-    events: Annotated[int, typer.Option(min=1000, help="Simulated events to generate (first run only).")] = 1_000_000,
-) -> None:
-    """Load the demo eyewear shop (generated on first use) and print the demo credentials. Safe to run again."""
-    import time
-
-    from optirec.demo.load import load_demo_shop
-    from optirec.migrate import upgrade
-
-    settings = load_settings()
-    upgrade(settings.database_url)
-    started = time.perf_counter()
-    from optirec.demo.load import NotADemoDatabase
-
-    try:
-        with console.status("loading the demo shop (generated on first use)…"):
-            loaded = load_demo_shop(settings, open_database(settings), folder, events=events, progress=True)
-    except NotADemoDatabase as refused:
-        console.print(f"[red]{refused.message}[/red]")
-        raise typer.Exit(1) from None
-    for name, report in (("products", loaded.products), ("customers", loaded.customers), ("events", loaded.events)):
-        print_report(report, name)
-    console.print(f"demo shop ready in {time.perf_counter() - started:.0f} s")
-    _first_model(settings)
-    console.print(f"[bold]demo customer[/bold]: {loaded.customer_email} / {loaded.password}")
-    console.print(f"[bold]administrator[/bold]: {loaded.admin_email} / {loaded.password}")
-
-
-def _first_model(settings: Settings) -> None:
-    """Train the demo's first model unless one is live already (popularity serves until then)."""
-    from optirec.state import AppState
-    from optirec.training.registry import live_version
-    from optirec.training.scheduler import train_once
-
-    state = AppState.build(settings)
-    with state.db.read() as session:
-        live = live_version(session=session)
-    if live is not None:
-        console.print(f"model {live.id} is live")
-        return
-    console.print(f"training the first model (at most {settings.training_max_seconds:.0f} s of network training)…")
-    train_once(state, progress=console.print)
-
-
 def register(app: typer.Typer) -> None:
     app.command()(serve)
     app.command()(migrate)
     app.command()(settings)
-    app.command()(demo)

@@ -1,0 +1,41 @@
+"""What one serving process holds for its lifetime, as the web layer reaches it: settings, the database, the signing
+secret, the rate limiter, the credential cache, the list builder, this worker's report and the trainer. The runtime
+builds it (`optirec.runtime.state.build_state`); a route reads it with the `get_state` dependency."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fastapi import Request
+
+from optirec.auth.cache import PrincipalCache
+from optirec.db import Database
+from optirec.gateway.ratelimit import RateLimiter
+from optirec.recommend.service import Recommender
+from optirec.recommend.workers import WorkerReport
+from optirec.settings import Settings
+from optirec.training.scheduler import Trainer
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    secret: str
+    limiter: RateLimiter
+    principals: PrincipalCache
+    recommender: Recommender  # builds every list (`recommend.service`)
+    worker: WorkerReport  # what this worker serves, and the write that proves it ready (`/readyz`)
+    trainer: Trainer  # trains a new model version, one at a time across every process
+    catalog_listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def catalog_changed(self) -> None:
+        """Tell this process's caches of the catalog that it changed (other processes see it within seconds)."""
+        for listener in self.catalog_listeners:
+            listener()
+
+
+async def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.optirec
+    return state

@@ -1,0 +1,1 @@
+"""What optirec holds on a customer, exported or erased on request."""

@@ -1,0 +1,39 @@
+"""The one place that decides which parts a serving process is made of, and builds them (`build_state`)."""
+
+from __future__ import annotations
+
+from optirec.auth.cache import PrincipalCache
+from optirec.auth.security import load_or_create_secret
+from optirec.db import Database
+from optirec.gateway.ratelimit import make_rate_limiter
+from optirec.gateway.state import AppState
+from optirec.recommend.live import Engine
+from optirec.recommend.service import Recommender
+from optirec.recommend.workers import WorkerReport
+from optirec.runtime.settle import settle
+from optirec.settings import Settings
+from optirec.training.scheduler import Trainer
+
+
+def build_state(settings: Settings) -> AppState:
+    """A process's parts on `settings`: nothing starts (no thread, no connection) until the app's start-up."""
+    secret = (
+        settings.secret_key.get_secret_value()
+        if settings.secret_key is not None
+        else load_or_create_secret(settings.data_dir / "secret.key")
+    )
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    engine = Engine(db, settings.rules)
+    engine.snapshots.on_build = settle
+    recommender = Recommender(db, engine, settings.rules, tuple(settings.rebuyable_categories))
+    return AppState(
+        settings=settings,
+        db=db,
+        secret=secret,
+        limiter=make_rate_limiter(settings),
+        principals=PrincipalCache(settings.auth_cache_seconds),
+        recommender=recommender,
+        worker=WorkerReport(db, engine.warmed),
+        trainer=Trainer(db, settings),
+        catalog_listeners=[engine.snapshots.invalidate],
+    )
