@@ -30,8 +30,8 @@ test: install lint typecheck
 	$(PY) -m pytest -q
 
 lint: install
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
 
 typecheck: install
 	$(VENV)/bin/mypy
@@ -39,16 +39,16 @@ typecheck: install
 bench: bench-ingest bench-model bench-serve bench-storefront
 
 bench-ingest: install
-	$(PY) -m optirec.bench.ingest
+	$(PY) -m benchmarks.ingest
 
 bench-model: install
 	$(PY) -m optirec.ml.bench --data $(DATASETS)/amazon-beauty
 
 bench-serve: install
-	$(PY) -m optirec.bench.serve
+	$(PY) -m benchmarks.serve
 
 bench-storefront: install
-	$(PY) -m optirec.bench.storefront
+	$(PY) -m benchmarks.storefront
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

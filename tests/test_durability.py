@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from benchmarks.server import Server, running_server, server_env
 from optirec.auth import service as auth_service
-from optirec.bench.server import Server, running_server, server_env
 from optirec.db import Database
 from optirec.signals.models import Signal
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from optirec.bench.server import Server, free_port, server_env, stop, wait_ready
+from benchmarks.server import Server, free_port, server_env, stop, wait_ready
 from tests.conftest import PASSWORD, PERSONAL_DATA
 
 pytestmark = pytest.mark.slow

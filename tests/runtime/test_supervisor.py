@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from benchmarks.server import Server, free_port, server_env, stop, wait_ready
 from optirec.auth import service as auth_service
-from optirec.bench.server import Server, free_port, server_env, stop, wait_ready
 from optirec.db import Database
 from optirec.migrate import upgrade
 from optirec.recommend.models import Worker

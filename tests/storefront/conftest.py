@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from optirec.bench.server import Server, running_server, server_env
+from benchmarks.server import Server, running_server, server_env
 from optirec.runtime.state import build_state
 
 CHROMIUM = os.environ.get("OPTIREC_CHROMIUM", "/usr/bin/chromium")

@@ -212,7 +212,7 @@ def test_a_promotion_under_load_loses_no_request_and_mixes_no_versions(
     import threading
     import time
 
-    from optirec.bench.server import running_server, server_env
+    from benchmarks.server import running_server, server_env
 
     settings, state, version = trained
     with state.db.read() as session:

@@ -1,4 +1,9 @@
-"""Start a real optirec server (and its database) for a benchmark, and stop it afterwards."""
+"""Start a real optirec server (and its database) for a benchmark, and stop it afterwards.
+
+The tests that need a real `optirec serve` in a subprocess (workers that die, a SIGKILL during a load, the server's
+own log, a promotion under load, the storefront in a browser) start it with this module too: one copy of the helper,
+outside the package, which ships neither the benchmarks nor the tests.
+"""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from optirec.bench.steadiness import Steadiness, probe
+from benchmarks.steadiness import Steadiness, probe
 
 
 def test_stalls_outside_the_work_are_counted_and_timed() -> None:

@@ -3,8 +3,8 @@
 For each backend and shop it prints p50, p99 and requests/s of `/api/recommendations/personalized` at a fixed rate
 (200/s on the demo shop, 100/s on the large one) and at saturation, `/healthz` at saturation on the same server in
 the same run (before and after the lists; the better of the two), the server's CPU time per request at saturation
-for both, the resident memory of each worker, and how steady the machine was (`bench.steadiness`): a machine that
-stalls every process now and then puts its stalls in the p99.
+for both, the resident memory of each worker, and how steady the machine was (`benchmarks.steadiness`): a machine
+that stalls every process now and then puts its stalls in the p99.
 """
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.http import LoadResult, build_request, open_loop, run_load
+from benchmarks.ingest import parse_wrk
+from benchmarks.seed import load_demo_shop, load_large_shop
+from benchmarks.server import Server, bench_database, running_server, server_env
+from benchmarks.steadiness import Steadiness, probe
 from optirec.auth import service as auth_service
-from optirec.bench.http import LoadResult, build_request, open_loop, run_load
-from optirec.bench.ingest import parse_wrk
-from optirec.bench.seed import load_demo_shop, load_large_shop
-from optirec.bench.server import Server, bench_database, running_server, server_env
-from optirec.bench.steadiness import Steadiness, probe
 from optirec.db import Database
 from optirec.settings import BUILTIN_ACTION_TYPES
 

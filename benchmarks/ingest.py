@@ -20,9 +20,9 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.http import LoadResult, build_request, closed_loop, open_loop, run_load
+from benchmarks.server import Server, bench_database, running_server, server_env
 from optirec.auth import service as auth_service
-from optirec.bench.http import LoadResult, build_request, closed_loop, open_loop, run_load
-from optirec.bench.server import Server, bench_database, running_server, server_env
 from optirec.catalog import service as catalog_service
 from optirec.catalog.schemas import ProductCreate
 from optirec.db import Database

@@ -8,8 +8,8 @@ import time
 import pytest
 from sqlalchemy import text
 
-from optirec.bench.http import LoadResult
-from optirec.bench.serve import _cpu_ms, _cpu_seconds, _vacuum_analyze
+from benchmarks.http import LoadResult
+from benchmarks.serve import _cpu_ms, _cpu_seconds, _vacuum_analyze
 from optirec.db import Database
 
 

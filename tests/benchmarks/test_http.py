@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from optirec.bench.http import run_load
+from benchmarks.http import run_load
 
 
 def test_the_collector_is_off_while_a_load_runs_and_back_on_after() -> None:

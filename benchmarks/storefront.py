@@ -22,7 +22,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from optirec.bench.server import Server, bench_database, running_server, server_env
+from benchmarks.server import Server, bench_database, running_server, server_env
 from optirec.db import Database
 from optirec.storefront.views import STATIC
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from optirec.bench.http import LoadResult
-from optirec.bench.ingest import parse_wrk
+from benchmarks.http import LoadResult
+from benchmarks.ingest import parse_wrk
 
 WRK_OUTPUT = """Running 10s test @ http://127.0.0.1:34181/
   1 threads and 16 connections
