@@ -1,4 +1,4 @@
-"""The hard rules and the fit score over a whole catalogue at once, in one compiled pass (numba).
+"""The hard rules and the fit score over a whole catalogue at once, compiled (numba).
 
 `FrameArrays` holds the catalogue column by column (NaN where a measurement is not listed); `evaluate` answers,
 per frame, which rules it fails for one wearer and its fit score; `rule_failures`, `hard_filter_mask` and
@@ -134,74 +134,48 @@ def rule_failures(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -
 
 
 def evaluate(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -> tuple[npt.NDArray[np.uint8], FloatArray]:
-    """Every rule and the fit score over the catalogue in one compiled pass (`_evaluate`): per frame, the rules it
-    fails as bits (bit k for `RULE_NAMES[k]`) and its fit score. In numpy this was some forty array operations a
-    wearer, each a pass over the catalogue; a shop's shoppers are mostly each their own wearer, so a list builds it on
-    almost every first visit."""
+    """Every rule and the fit score over the catalogue, in two compiled passes (`_failures`, `_fit_scores`): per
+    frame, the rules it fails as bits (bit k for `RULE_NAMES[k]`) and its fit score. In numpy this was some forty array
+    operations a wearer, each a pass over the catalogue; a shop's shoppers are mostly each their own wearer, so a list
+    builds it on almost every first visit."""
     static = _static(frames, settings)
     rx, pd, face = wearer.rx, wearer.pd_mm, wearer.face_width_mm
-    failed, fit = _evaluate(
+    has_rx, has_pd, has_face = rx is not None, pd is not None, face is not None
+    pd_mm, face_mm = pd if pd is not None else 0.0, face if face is not None else 0.0
+    failed = _failures(
         static.is_frame, static.sun, frames.rx_capable, static.sphere_lo, static.sphere_hi, static.cylinder_limit,
         static.rim_limit, static.not_multifocal, frames.lens_width, static.span, static.effective_diameter,
-        frames.frame_width, static.width_known, static.span_known,
-        rx is not None, wearer.rx_sunglasses,
+        frames.frame_width,
+        has_rx, wearer.rx_sunglasses,
         rx.lowest if rx else 0.0, rx.highest if rx else 0.0, rx.cylinder if rx else 0.0, rx.max_power if rx else 0.0,
         rx is not None and rx.add is not None,
         rx is not None and rx.max_power >= settings.high_power_threshold, settings.high_power_max_lens_width_mm,
-        pd is not None, pd if pd is not None else 0.0,
-        blank_diameter(rx.max_power, settings) if rx else 0.0, settings.lens_edging_allowance_mm,
+        has_pd, pd_mm, blank_diameter(rx.max_power, settings) if rx else 0.0, settings.lens_edging_allowance_mm,
         residual_decentration_mm(rx, settings) if rx else 0.0,
-        face is not None, face if face is not None else 0.0,
-        settings.face_narrower_tolerance_mm, settings.face_wider_tolerance_mm, settings.face_ideal_offset_mm,
-        settings.fit_score_face_scale_mm, settings.fit_score_pd_scale_mm, NEUTRAL_SCORE,
+        has_face, face_mm, settings.face_narrower_tolerance_mm, settings.face_wider_tolerance_mm,
+    )  # fmt: skip
+    fit = _fit_scores(
+        static.is_frame, frames.frame_width, static.width_known, static.span, static.span_known,
+        has_face, face_mm, has_pd, pd_mm, settings.face_ideal_offset_mm, settings.fit_score_face_scale_mm,
+        settings.fit_score_pd_scale_mm, NEUTRAL_SCORE,
     )  # fmt: skip
     return failed, fit
 
 
+# fmt: off
 @njit(cache=True)
-def _evaluate(
-    is_frame: BoolArray,
-    sun: BoolArray,
-    rx_capable: BoolArray,
-    sphere_lo: FloatArray,
-    sphere_hi: FloatArray,
-    cylinder_limit: FloatArray,
-    rim_limit: FloatArray,
-    not_multifocal: BoolArray,
-    lens_width: FloatArray,
-    span: FloatArray,
-    effective_diameter: FloatArray,
-    frame_width: FloatArray,
-    width_known: BoolArray,
-    span_known: BoolArray,
-    has_rx: bool,
-    rx_sunglasses: bool,
-    lowest: float,
-    highest: float,
-    cylinder: float,
-    max_power: float,
-    has_add: bool,
-    strong: bool,
-    lens_width_max: float,
-    has_pd: bool,
-    pd: float,
-    blank: float,
-    edging: float,
-    residual: float,
-    has_face: bool,
-    face: float,
-    narrower: float,
-    wider: float,
-    face_offset: float,
-    face_scale: float,
-    pd_scale: float,
-    neutral: float,
-) -> tuple[npt.NDArray[np.uint8], FloatArray]:  # pragma: no cover - compiled
-    """The rules of `rules.RULES` (the same comparisons, in the same float operations, as the scalar rules; NaN for
-    a measurement not listed compares false, as there) and `fit.fit_score`, frame by frame."""
+def _failures(
+    is_frame: BoolArray, sun: BoolArray, rx_capable: BoolArray, sphere_lo: FloatArray, sphere_hi: FloatArray,
+    cylinder_limit: FloatArray, rim_limit: FloatArray, not_multifocal: BoolArray, lens_width: FloatArray,
+    span: FloatArray, effective_diameter: FloatArray, frame_width: FloatArray,
+    has_rx: bool, rx_sunglasses: bool, lowest: float, highest: float, cylinder: float, max_power: float,
+    has_add: bool, strong: bool, lens_width_max: float, has_pd: bool, pd: float, blank: float, edging: float,
+    residual: float, has_face: bool, face: float, narrower: float, wider: float,
+) -> npt.NDArray[np.uint8]:  # pragma: no cover - compiled
+    """The rules of `rules.RULES`, frame by frame, as bits (the same comparisons, in the same float operations, as
+    the scalar rules; NaN for a measurement not listed compares false, as there)."""
     n = is_frame.shape[0]
     failed = np.zeros(n, dtype=np.uint8)
-    fit = np.empty(n, dtype=np.float64)
     for i in range(n):
         bits = 0
         if has_rx and is_frame[i] and (not sun[i] or rx_sunglasses):  # the frame needs lenses of the wearer's Rx
@@ -227,6 +201,20 @@ def _evaluate(
             if diff < -narrower or diff > wider:
                 bits |= 128
         failed[i] = bits
+    return failed
+
+
+@njit(cache=True)
+def _fit_scores(
+    is_frame: BoolArray, frame_width: FloatArray, width_known: BoolArray, span: FloatArray, span_known: BoolArray,
+    has_face: bool, face: float, has_pd: bool, pd: float, face_offset: float, face_scale: float, pd_scale: float,
+    neutral: float,
+) -> FloatArray:  # pragma: no cover - compiled
+    """`fit.fit_score`, frame by frame: the mean of the face and PD closeness that are known, neutral with neither
+    (and for what is not a frame)."""
+    n = is_frame.shape[0]
+    fit = np.empty(n, dtype=np.float64)
+    for i in range(n):
         total, count = 0.0, 0
         if has_face and width_known[i]:
             ratio = (frame_width[i] - face - face_offset) / face_scale
@@ -238,7 +226,8 @@ def _evaluate(
             count += 1
         score = total / 2 if count == 2 else (total if count == 1 else neutral)
         fit[i] = score if is_frame[i] else neutral
-    return failed, fit
+    return fit
+# fmt: on
 
 
 def hard_filter_mask(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -> tuple[BoolArray, dict[str, int]]:

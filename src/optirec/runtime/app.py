@@ -5,8 +5,8 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -63,6 +63,22 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     """A FastAPI app on `settings`; `state` may be passed in (tests share one database between apps)."""
     state = state or build_state(settings)
     logging.getLogger("optirec").setLevel(settings.log_level)
+    app = FastAPI(
+        title="optirec",
+        version=__version__,
+        summary="Personalized recommendations for shops whose products must fit the customer.",
+        lifespan=_lifespan(state, settings),
+    )
+    app.state.optirec = state
+    install_error_handlers(app)
+    _add_routes(app, settings)
+    _add_middleware(app, state, settings)
+    return app
+
+
+def _lifespan(state: AppState, settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What a worker starts before its first request and stops after its last: the model watcher, the warm-up, the
+    training schedule, and the database."""
     engine, report = state.recommender.engine, state.worker
     watcher = ModelWatcher(
         state.db, engine, load_model, poll_seconds=settings.model_poll_seconds, on_swap=settle, report=report
@@ -82,17 +98,12 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         await state.db.close_async()  # this loop's connections (PostgreSQL's event-loop reads and writes)
         state.db.dispose()
 
-    app = FastAPI(
-        title="optirec",
-        version=__version__,
-        summary="Personalized recommendations for shops whose products must fit the customer.",
-        lifespan=lifespan,
-    )
-    app.state.optirec = state
-    install_error_handlers(app)
+    return lifespan
+
+
+def _add_routes(app: FastAPI, settings: Settings) -> None:
     # FastAPI tries the routes in order, each try a few microseconds: the hot paths come first, the lists then the
-    # signals (`docs/benchmarks.md`). No two routers' paths overlap,
-    # so the order changes nothing else.
+    # signals. No two routers' paths overlap, so the order changes nothing else.
     routers = (
         health_router,
         recommend_router,
@@ -109,6 +120,9 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         from optirec.storefront.views import install as install_storefront
 
         install_storefront(app)
+
+
+def _add_middleware(app: FastAPI, state: AppState, settings: Settings) -> None:
     # Added inside-out: the last one added sees the request first.
     app.add_middleware(RateLimitMiddleware, limiter=state.limiter, settings=settings)
     app.add_middleware(
@@ -129,4 +143,3 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     app.add_middleware(ObservabilityMiddleware, access_log=settings.access_log)
     if settings.trusted_proxies:  # outermost: the rate limits see the client the proxy names
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
-    return app
