@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import IntArray
 from optirec.demo.ground_truth import expected_purchases, oracle_lists, purchase_probability
 from optirec.demo.personalised import personalised_scorer
 from optirec.demo.shop import World
 from optirec.ml.data import ACTION_CODE, Interactions
 
-IntArray = npt.NDArray[np.int64]
 Scorer = Callable[[IntArray], npt.NDArray[np.float32]]
 SIM_ACTIONS = ("view", "add_to_cart", "remove_from_cart", "purchase")
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import IntArray
 from optirec.catalog.schemas import ProductCreate
 from optirec.ml.data import ACTIONS, Interactions
 
-IntArray = npt.NDArray[np.int64]
 Scorer = Callable[[IntArray], npt.NDArray[np.float32]]
 MODELS = ("optirec", "ease", "als")
 PRODUCT_ATTRIBUTES = ("category", "audience", "gender", "brand", "shape", "material", "colour", "rim_type")

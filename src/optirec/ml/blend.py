@@ -11,18 +11,17 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import Float32Array
 from optirec.ml.metrics import target_ranks, zscore_rows
 
-Array = npt.NDArray[np.float32]
 
-
-def blend(sources: Sequence[Array], weights: Sequence[float]) -> Array:
+def blend(sources: Sequence[Float32Array], weights: Sequence[float]) -> Float32Array:
     """Weighted sum of per-row z-scores of each source; sources (n_users, n_items) or (n_items,)."""
     total = blend_normalised([zscore_rows(np.atleast_2d(s)) for s in sources], weights)
     return total if np.ndim(sources[0]) == 2 else total[0]
 
 
-def blend_normalised(normalised: Sequence[Array], weights: Sequence[float]) -> Array:
+def blend_normalised(normalised: Sequence[Float32Array], weights: Sequence[float]) -> Float32Array:
     """Weighted sum of already z-scored sources; an item at -inf in the first source stays at -inf."""
     total = np.zeros_like(normalised[0])
     for z, weight in zip(normalised, weights, strict=True):
@@ -40,7 +39,7 @@ class BlendSearch:
         self.gains = np.zeros(len(self.grid), dtype=np.float64)
         self.users = 0
 
-    def add(self, sources: Sequence[Array], targets: npt.NDArray[np.int64]) -> None:
+    def add(self, sources: Sequence[Float32Array], targets: npt.NDArray[np.int64]) -> None:
         """Score one batch: sources (n_users, n_items) each with history at -inf, targets (n_users,)."""
         normalised = [zscore_rows(s) for s in sources]
         for g, weights in enumerate(self.grid):

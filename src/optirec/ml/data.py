@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import IntArray
 from optirec.errors import InvalidInput
 
 # Action types, in the order of their integer codes. `remove_from_cart` is accepted from the service.
@@ -31,8 +32,6 @@ ACTION_WEIGHTS: dict[str, float] = {
 REQUIRED_COLUMNS: tuple[str, ...] = ("user_id", "item_id", "action", "timestamp")
 MAX_REPORTED_ERRORS = 20
 TEXT_COLUMNS: tuple[str, ...] = ("name", "title", "description")
-
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)

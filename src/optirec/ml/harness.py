@@ -12,19 +12,19 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from optirec.arrays import Float32Array, IntArray
 from optirec.ml import metrics
-from optirec.ml.baselines.base import FloatMatrix, user_item_matrix
-from optirec.ml.data import IntArray
+from optirec.ml.baselines.base import user_item_matrix
 from optirec.ml.splits import EvalSplit
 
 CUTOFFS = (5, 10, 20)
 COLD_MAX_INTERACTIONS = 5  # a target item with at most this many training interactions is "cold"
 BATCH_USERS = 1024
 
-ScoreFn = Callable[[IntArray], FloatMatrix]
+ScoreFn = Callable[[IntArray], Float32Array]
 
 
-def mask_history(scores: FloatMatrix, history: sp.csr_matrix) -> FloatMatrix:
+def mask_history(scores: Float32Array, history: sp.csr_matrix) -> Float32Array:
     """Set the scores of items already in each user's history to -inf; history rows align with scores."""
     coo = history.tocoo()
     scores[coo.row, coo.col] = -np.inf

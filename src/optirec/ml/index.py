@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import Float32Array
 from optirec.ml.kernels import encode_user
 
-Array = npt.NDArray[np.float32]
-Weights = dict[str, Array]
+Weights = dict[str, Float32Array]
 
 
 _LINEAR = ("qkv", "proj", "ff1", "ff2")
@@ -41,7 +41,7 @@ class UserEncoderNumpy:
         stacked, linear weights transposed."""
         w = self.weights
 
-        def stack(name: str, transpose: bool = False) -> Array:
+        def stack(name: str, transpose: bool = False) -> Float32Array:
             parts = [w[f"blocks.{layer}.{name}"] for layer in range(self.layers)]
             return np.ascontiguousarray(np.stack([p.T if transpose else p for p in parts]), dtype=np.float32)
 
@@ -58,7 +58,7 @@ class UserEncoderNumpy:
             self.heads,
         )  # fmt: skip
 
-    def encode(self, item_vectors: Array, actions: npt.NDArray[np.int64]) -> Array:
+    def encode(self, item_vectors: Float32Array, actions: npt.NDArray[np.int64]) -> Float32Array:
         """User vector (dim,) from the item vectors (L, dim) and 1-based action codes (L,) of the latest
         signals, oldest first; only the last `max_len` are read. An empty history gives a zero vector."""
         item_vectors, actions = item_vectors[-self.max_len :], actions[-self.max_len :]
@@ -66,7 +66,7 @@ class UserEncoderNumpy:
             return np.zeros(item_vectors.shape[1], dtype=np.float32)
         vectors = np.ascontiguousarray(item_vectors, dtype=np.float32)
         codes = np.ascontiguousarray(actions, dtype=np.int64)
-        encoded: Array = encode_user(vectors, codes, *self._arguments)
+        encoded: Float32Array = encode_user(vectors, codes, *self._arguments)
         return encoded
 
 
@@ -79,12 +79,12 @@ class UserVectorCache:
 
     def __init__(self, size: int = 8192) -> None:
         self._size = size
-        self._vectors: dict[bytes, Array] = {}
+        self._vectors: dict[bytes, Float32Array] = {}
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
-    def vector(self, encoder: UserEncoderNumpy, item_table: Array, rows: npt.NDArray[np.int64],
-               actions: npt.NDArray[np.int64]) -> Array:  # fmt: skip
+    def vector(self, encoder: UserEncoderNumpy, item_table: Float32Array, rows: npt.NDArray[np.int64],
+               actions: npt.NDArray[np.int64]) -> Float32Array:  # fmt: skip
         """`encoder.encode(item_table[rows], actions)`, from the cache when this history was encoded lately."""
         key = rows.tobytes() + b"|" + actions.tobytes()
         found = self._vectors.get(key)
@@ -101,12 +101,12 @@ class UserVectorCache:
         return vector
 
 
-def scores_for(user_vector: Array, item_table: Array) -> Array:
+def scores_for(user_vector: Float32Array, item_table: Float32Array) -> Float32Array:
     """Dot-product score of every item: item_table (n_items, dim), user_vector (dim,) -> (n_items,)."""
     return np.asarray(item_table @ user_vector, dtype=np.float32)
 
 
-def top_items(scores: Array, k: int, exclude: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.int64]:
+def top_items(scores: Float32Array, k: int, exclude: npt.NDArray[np.int64] | None = None) -> npt.NDArray[np.int64]:
     """Indices of the k best scores, best first, skipping `exclude`."""
     scores = scores.copy()
     if exclude is not None and exclude.size:

@@ -9,15 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 import scipy.sparse as sp
 
+from optirec.arrays import Float32Array, IntArray
 from optirec.ml.baselines.base import user_item_matrix
 from optirec.ml.baselines.ease import EASE_MAX_ITEMS, ease_weights
-from optirec.ml.data import IntArray, Interactions
+from optirec.ml.data import Interactions
 from optirec.ml.kernels import weighted_rows
-
-Array = npt.NDArray[np.float32]
 
 
 def cooccurrence_neighbours(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -38,7 +36,7 @@ def cooccurrence_neighbours(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
     return sp.vstack(rows).tocsr() if rows else cosine
 
 
-def keep_top_neighbours(weights: Array, k: int) -> sp.csr_matrix:
+def keep_top_neighbours(weights: Float32Array, k: int) -> sp.csr_matrix:
     """The k largest entries of each row of a dense (n, n) matrix as CSR; k >= n keeps everything positive."""
     n = weights.shape[0]
     k = min(k, n - 1)
@@ -69,14 +67,14 @@ class ItemItem:
             return cls(cooccurrence_neighbours(matrix, top_k))
         return cls(keep_top_neighbours(ease_weights(matrix, lam), top_k))
 
-    def scores(self, items: IntArray, weights: Array) -> Array:
+    def scores(self, items: IntArray, weights: Float32Array) -> Float32Array:
         """Sum of the neighbour rows of `items`, each scaled by its weight -> (n_items,)."""
         matrix = self.neighbours
         rows = np.ascontiguousarray(items, dtype=np.int64)
         return weighted_rows(matrix.indptr, matrix.indices, matrix.data, rows,
                              np.ascontiguousarray(weights, dtype=np.float32), matrix.shape[0])  # fmt: skip
 
-    def batch_scores(self, history: sp.csr_matrix) -> Array:
+    def batch_scores(self, history: sp.csr_matrix) -> Float32Array:
         """Scores of many users at once from weighted histories (n_users, n_items) -> (n_users, n_items)."""
         return np.asarray((history @ self.neighbours).toarray(), dtype=np.float32)
 
@@ -87,18 +85,18 @@ class ItemItem:
         return np.asarray(row.indices[order], dtype=np.int64)
 
 
-def recency_weights(actions: IntArray, decay: float, action_table: Array) -> Array:
+def recency_weights(actions: IntArray, decay: float, action_table: Float32Array) -> Float32Array:
     """Weight of each signal of a history (oldest first): action weight × decay^(age in signals)."""
     age = np.arange(actions.size - 1, -1, -1, dtype=np.float32)
     return (action_table[actions] * np.power(np.float32(decay), age)).astype(np.float32)
 
 
-def weighted_history(train: Interactions, users: IntArray, decay: float, action_table: Array) -> sp.csr_matrix:
+def weighted_history(train: Interactions, users: IntArray, decay: float, action_table: Float32Array) -> sp.csr_matrix:
     """(len(users), n_items) matrix of each user's recency- and action-weighted history from `train`."""
     bounds = train.user_bounds()
     rows: list[IntArray] = []
     cols: list[IntArray] = []
-    vals: list[Array] = []
+    vals: list[Float32Array] = []
     for r, u in enumerate(users):
         items = train.items[bounds[u] : bounds[u + 1]]
         rows.append(np.full(items.size, r, dtype=np.int64))

@@ -20,8 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
-Array = npt.NDArray[np.float32]
-IntArray = npt.NDArray[np.int64]
+from optirec.arrays import Float32Array, IntArray
 
 _GELU = math.sqrt(2.0 / math.pi)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,7 +42,9 @@ def _tanh(y: float) -> float:  # pragma: no cover - compiled
 
 
 @_compiled
-def _layer_norm(x: Array, weight: Array, bias: Array) -> Array:  # pragma: no cover - compiled
+def _layer_norm(
+    x: Float32Array, weight: Float32Array, bias: Float32Array
+) -> Float32Array:  # pragma: no cover - compiled
     """LayerNorm over the rows' last axis (eps 1e-5, as torch)."""
     rows, dim = x.shape
     out = np.empty_like(x)
@@ -63,31 +64,10 @@ def _layer_norm(x: Array, weight: Array, bias: Array) -> Array:  # pragma: no co
 
 
 @_compiled
-def encode_user(
-    item_vectors: Array,
-    actions: IntArray,
-    positions: Array,
-    action_table: Array,
-    norm1_weight: Array,
-    norm1_bias: Array,
-    qkv_t: Array,
-    qkv_bias: Array,
-    proj_t: Array,
-    proj_bias: Array,
-    norm2_weight: Array,
-    norm2_bias: Array,
-    ff1_t: Array,
-    ff1_bias: Array,
-    ff2_t: Array,
-    ff2_bias: Array,
-    norm_weight: Array,
-    norm_bias: Array,
-    heads: int,
-) -> Array:  # pragma: no cover - compiled
-    """The pre-norm causal transformer of `model.UserEncoder` (eval mode) on one history, newest last: item
-    vectors (L, dim), 1-based action codes (L,) -> the user vector (dim,). Per-layer weights are stacked on a
-    first axis, linear weights transposed ((layers, in, out), C-contiguous) so that each product is one BLAS
-    call. The last layer computes its newest row only: the user vector reads nothing else."""
+def _embed_history(
+    item_vectors: Float32Array, actions: IntArray, positions: Float32Array, action_table: Float32Array
+) -> Float32Array:  # pragma: no cover - compiled
+    """The encoder's input rows: item vector × sqrt(dim) + the position of the newest rows + the action's vector."""
     length, dim = item_vectors.shape
     x = np.empty((length, dim), dtype=np.float32)
     root = np.float32(math.sqrt(dim))
@@ -95,55 +75,136 @@ def encode_user(
     for i in range(length):
         for j in range(dim):
             x[i, j] = item_vectors[i, j] * root + positions[first + i, j] + action_table[actions[i], j]
-    layers = qkv_t.shape[0]
+    return x
+
+
+@_compiled
+def _causal_softmax(logits: Float32Array, start: int, scale: float) -> None:  # pragma: no cover - compiled
+    """In place: row `row` of the scaled logits becomes the softmax over the positions up to `start + row`, zero
+    after them (a position attends to itself and the older ones)."""
+    queries, length = logits.shape
+    for row in range(queries):
+        seen = start + row + 1
+        top = -np.inf
+        for col in range(seen):
+            logits[row, col] *= scale
+            top = max(top, logits[row, col])
+        total = 0.0
+        for col in range(seen):
+            weight = math.exp(logits[row, col] - top)
+            logits[row, col] = weight
+            total += weight
+        for col in range(seen):
+            logits[row, col] /= total
+        for col in range(seen, length):
+            logits[row, col] = 0.0
+
+
+@_compiled
+def _attention(qkv: Float32Array, start: int, heads: int) -> Float32Array:  # pragma: no cover - compiled
+    """Causal multi-head attention of the rows from `start` on, from the biased (L, 3 × dim) query-key-value rows."""
+    length = qkv.shape[0]
+    dim = qkv.shape[1] // 3
     width = dim // heads
     scale = 1.0 / math.sqrt(width)
+    mixed = np.empty((length - start, dim), dtype=np.float32)
+    for head in range(heads):
+        lo = head * width
+        q = np.ascontiguousarray(qkv[start:, lo : lo + width])
+        k_t = np.ascontiguousarray(qkv[:, dim + lo : dim + lo + width].T)
+        v = np.ascontiguousarray(qkv[:, 2 * dim + lo : 2 * dim + lo + width])
+        logits = np.dot(q, k_t)
+        _causal_softmax(logits, start, scale)
+        mixed[:, lo : lo + width] = np.dot(logits, v)
+    return mixed
+
+
+@_compiled
+def _add_feed_forward(
+    residual: Float32Array,
+    norm_weight: Float32Array,
+    norm_bias: Float32Array,
+    ff1_t: Float32Array,
+    ff1_bias: Float32Array,
+    ff2_t: Float32Array,
+    ff2_bias: Float32Array,
+) -> None:  # pragma: no cover - compiled
+    """In place: residual += the block's feed-forward (LayerNorm, linear, GELU in its tanh form, linear)."""
+    queries, dim = residual.shape
+    hidden = np.dot(_layer_norm(residual, norm_weight, norm_bias), ff1_t)
+    for i in range(queries):
+        for j in range(hidden.shape[1]):
+            h = hidden[i, j] + ff1_bias[j]
+            hidden[i, j] = 0.5 * h * (1.0 + _tanh(_GELU * (h + 0.044715 * h * h * h)))
+    out = np.dot(hidden, ff2_t)
+    for i in range(queries):
+        for j in range(dim):
+            residual[i, j] += out[i, j] + ff2_bias[j]
+
+
+@_compiled
+def _attend(
+    x: Float32Array,
+    start: int,
+    heads: int,
+    norm_weight: Float32Array,
+    norm_bias: Float32Array,
+    qkv_t: Float32Array,
+    qkv_bias: Float32Array,
+    proj_t: Float32Array,
+    proj_bias: Float32Array,
+) -> Float32Array:  # pragma: no cover - compiled
+    """The block's attention half on the rows from `start` on: their residual rows plus the projected attention."""
+    length, dim = x.shape
+    qkv = np.dot(_layer_norm(x, norm_weight, norm_bias), qkv_t)
+    for i in range(length):
+        for j in range(3 * dim):
+            qkv[i, j] += qkv_bias[j]
+    projected = np.dot(_attention(qkv, start, heads), proj_t)
+    residual = x[start:].copy()
+    for i in range(length - start):
+        for j in range(dim):
+            residual[i, j] += projected[i, j] + proj_bias[j]
+    return residual
+
+
+@_compiled
+def encode_user(
+    item_vectors: Float32Array,
+    actions: IntArray,
+    positions: Float32Array,
+    action_table: Float32Array,
+    norm1_weight: Float32Array,
+    norm1_bias: Float32Array,
+    qkv_t: Float32Array,
+    qkv_bias: Float32Array,
+    proj_t: Float32Array,
+    proj_bias: Float32Array,
+    norm2_weight: Float32Array,
+    norm2_bias: Float32Array,
+    ff1_t: Float32Array,
+    ff1_bias: Float32Array,
+    ff2_t: Float32Array,
+    ff2_bias: Float32Array,
+    norm_weight: Float32Array,
+    norm_bias: Float32Array,
+    heads: int,
+) -> Float32Array:  # pragma: no cover - compiled
+    """The pre-norm causal transformer of `UserEncoder` (eval mode) on one history, newest last: item
+    vectors (L, dim), 1-based action codes (L,) -> the user vector (dim,). Per-layer weights are stacked on a
+    first axis, linear weights transposed ((layers, in, out), C-contiguous) so that each product is one BLAS
+    call. The last layer computes its newest row only: the user vector reads nothing else."""
+    length = item_vectors.shape[0]
+    x = _embed_history(item_vectors, actions, positions, action_table)
+    layers = qkv_t.shape[0]
     for layer in range(layers):
         start = length - 1 if layer == layers - 1 else 0  # the queries this layer answers
-        queries = length - start
-        qkv = np.dot(_layer_norm(x, norm1_weight[layer], norm1_bias[layer]), qkv_t[layer])
-        for i in range(length):
-            for j in range(3 * dim):
-                qkv[i, j] += qkv_bias[layer, j]
-        mixed = np.empty((queries, dim), dtype=np.float32)
-        for head in range(heads):
-            lo = head * width
-            q = np.ascontiguousarray(qkv[start:, lo : lo + width])
-            k_t = np.ascontiguousarray(qkv[:, dim + lo : dim + lo + width].T)
-            v = np.ascontiguousarray(qkv[:, 2 * dim + lo : 2 * dim + lo + width])
-            logits = np.dot(q, k_t)
-            for row in range(queries):
-                seen = start + row + 1  # causal: a position attends to itself and the older ones
-                top = -np.inf
-                for col in range(seen):
-                    logits[row, col] *= scale
-                    top = max(top, logits[row, col])
-                total = 0.0
-                for col in range(seen):
-                    weight = math.exp(logits[row, col] - top)
-                    logits[row, col] = weight
-                    total += weight
-                for col in range(seen):
-                    logits[row, col] /= total
-                for col in range(seen, length):
-                    logits[row, col] = 0.0
-            mixed[:, lo : lo + width] = np.dot(logits, v)
-        projected = np.dot(mixed, proj_t[layer])
-        residual = x[start:].copy()
-        for i in range(queries):
-            for j in range(dim):
-                residual[i, j] += projected[i, j] + proj_bias[layer, j]
-        hidden = np.dot(_layer_norm(residual, norm2_weight[layer], norm2_bias[layer]), ff1_t[layer])
-        for i in range(queries):
-            for j in range(hidden.shape[1]):
-                h = hidden[i, j] + ff1_bias[layer, j]
-                hidden[i, j] = 0.5 * h * (1.0 + _tanh(_GELU * (h + 0.044715 * h * h * h)))  # GELU, tanh form
-        out = np.dot(hidden, ff2_t[layer])
-        for i in range(queries):
-            for j in range(dim):
-                residual[i, j] += out[i, j] + ff2_bias[layer, j]
+        residual = _attend(x, start, heads, norm1_weight[layer], norm1_bias[layer], qkv_t[layer], qkv_bias[layer],
+                           proj_t[layer], proj_bias[layer])  # fmt: skip
+        _add_feed_forward(residual, norm2_weight[layer], norm2_bias[layer], ff1_t[layer], ff1_bias[layer],
+                          ff2_t[layer], ff2_bias[layer])  # fmt: skip
         x = residual
-    user: Array = _layer_norm(x[-1:], norm_weight, norm_bias)[0]
+    user: Float32Array = _layer_norm(x[-1:], norm_weight, norm_bias)[0]
     return user
 
 
@@ -151,23 +212,23 @@ def encode_user(
 def weighted_rows(
     indptr: npt.NDArray[np.int32],
     indices: npt.NDArray[np.int32],
-    data: Array,
+    data: Float32Array,
     rows: IntArray,
-    weights: Array,
+    weights: Float32Array,
     size: int,
-) -> Array:  # pragma: no cover - compiled
+) -> Float32Array:  # pragma: no cover - compiled
     """Sum of the CSR rows `rows`, each scaled by its weight -> (size,)."""
     out = np.zeros(size, dtype=np.float64)
     for r in range(rows.size):
         row, weight = rows[r], weights[r]
         for e in range(indptr[row], indptr[row + 1]):
             out[indices[e]] += data[e] * weight
-    summed: Array = out.astype(np.float32)
+    summed: Float32Array = out.astype(np.float32)
     return summed
 
 
 @_compiled
-def _add_standardised(out: Array, source: Array, weight: float) -> None:  # pragma: no cover - compiled
+def _add_standardised(out: Float32Array, source: Float32Array, weight: float) -> None:  # pragma: no cover - compiled
     """out += weight × source standardised over its finite entries (mean 0, deviation 1; nothing elsewhere)."""
     count, total = 0, 0.0
     for v in source:
@@ -186,7 +247,9 @@ def _add_standardised(out: Array, source: Array, weight: float) -> None:  # prag
 
 
 @_compiled
-def blend_pair(first: Array, second: Array, first_weight: float, second_weight: float) -> Array:  # pragma: no cover
+def blend_pair(
+    first: Float32Array, second: Float32Array, first_weight: float, second_weight: float
+) -> Float32Array:  # pragma: no cover
     """`blend.blend` of two sources of one user: each standardised over its finite entries, weighted and summed;
     where `first` is not finite the result is -inf."""
     out = np.zeros(first.size, dtype=np.float32)
@@ -234,7 +297,7 @@ def maximal_marginal_relevance(
 
 @_compiled
 def strongest_rows(
-    indptr: npt.NDArray[np.int32], indices: npt.NDArray[np.int32], data: Array, rows: IntArray, targets: IntArray
+    indptr: npt.NDArray[np.int32], indices: npt.NDArray[np.int32], data: Float32Array, rows: IntArray, targets: IntArray
 ) -> IntArray:  # pragma: no cover - compiled
     """For each target column, which of the CSR rows `rows` holds the largest positive entry in it (an index into
     `rows`, the first on ties), or -1 where none of them has a positive entry there."""

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import Float32Array
 from optirec.errors import InvalidInput, NotFound
 from optirec.ml.artifact import load_artifact, save_artifact
 from optirec.ml.data import ACTION_CODE, ACTION_WEIGHTS, ACTIONS
@@ -22,7 +23,6 @@ from optirec.ml.index import UserEncoderNumpy, UserVectorCache, scores_for, top_
 from optirec.ml.itemitem import ItemItem, recency_weights
 from optirec.ml.kernels import blend_pair
 
-Array = npt.NDArray[np.float32]
 Signal = tuple[str, str]  # (item_id, action_type)
 ACTION_TABLE = np.array([ACTION_WEIGHTS[a] for a in ACTIONS], dtype=np.float32)
 
@@ -34,14 +34,14 @@ class Recommender:
     version: str
     item_ids: list[str]
     encoder: UserEncoderNumpy
-    item_table: Array  # (n_items, dim) product embeddings (id + content)
+    item_table: Float32Array  # (n_items, dim) product embeddings (id + content)
     item_item: ItemItem | None  # sparse (n_items, n_items) EASE neighbours
     weights: tuple[float, float]  # blend weights (network, item-to-item)
     decay: float  # recency decay of the item-to-item history weights
-    popularity: Array  # (n_items,) training interactions, the backfill for users without signals
+    popularity: Float32Array  # (n_items,) training interactions, the backfill for users without signals
     vocabulary: list[str]  # attribute tokens known to the content encoder
-    token_table: Array  # (n_tokens + 1, dim), row 0 = padding
-    text_projection: Array | None  # (dim, TEXT_DIM) or None when trained without text
+    token_table: Float32Array  # (n_tokens + 1, dim), row 0 = padding
+    text_projection: Float32Array | None  # (dim, TEXT_DIM) or None when trained without text
     metadata: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -74,19 +74,19 @@ class Recommender:
                 actions.append(code)
         return np.array(items, dtype=np.int64), np.array(actions, dtype=np.int64)
 
-    def encode_user(self, signals: Sequence[Signal]) -> Array:
+    def encode_user(self, signals: Sequence[Signal]) -> Float32Array:
         """User-preference vector (dim,) from the latest signals, oldest first."""
         items, actions = self.codes(signals)
         return self.encoder.encode(self.item_table[items], actions + 1)
 
     # ---- scoring ----------------------------------------------------------------------------------
-    def score(self, signals: Sequence[Signal], context: Sequence[str] = ()) -> Array:
+    def score(self, signals: Sequence[Signal], context: Sequence[str] = ()) -> Float32Array:
         """Blended score of every item (aligned with `item_ids`) for this user and context items."""
         items, actions = self.codes(signals)
         return self.score_codes(items, actions, context)
 
     def score_codes(self, items: npt.NDArray[np.int64], actions: npt.NDArray[np.int64],
-                    context: Sequence[str] = ()) -> Array:  # fmt: skip
+                    context: Sequence[str] = ()) -> Float32Array:  # fmt: skip
         """`score` from the signals' item rows and action codes (known items and actions only, as `codes` gives
         them)."""
         context_rows = np.array([self._index[c] for c in context if c in self._index], dtype=np.int64)
@@ -135,7 +135,7 @@ class Recommender:
         return [(self.item_ids[i], float(scores[i])) for i in top_items(scores, k, rows)]
 
     # ---- content-only vectors for new products ------------------------------------------------------
-    def embed_new_item(self, tokens: Sequence[str] = (), text: str | None = None) -> Array:
+    def embed_new_item(self, tokens: Sequence[str] = (), text: str | None = None) -> Float32Array:
         """Product embedding (dim,) from content only: mean token vector plus projected text vector."""
         known = [self._token_index[t] for t in dict.fromkeys(tokens) if t in self._token_index]
         vector = self.token_table[known].mean(axis=0) if known else np.zeros(self.item_table.shape[1], np.float32)
@@ -182,7 +182,7 @@ class Recommender:
     def _rows(self, item_ids: Sequence[str]) -> npt.NDArray[np.int64]:
         return np.array(sorted({self._index[i] for i in item_ids if i in self._index}), dtype=np.int64)
 
-    def _cosine(self, vector: Array) -> Array:
+    def _cosine(self, vector: Float32Array) -> Float32Array:
         norms = np.linalg.norm(self.item_table, axis=1) * (np.linalg.norm(vector) + 1e-9) + 1e-9
         return np.asarray(self.item_table @ vector / norms, dtype=np.float32)
 

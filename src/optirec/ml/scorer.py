@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from optirec.ml.baselines.base import FloatMatrix, ItemScorer, user_item_matrix
+from optirec.arrays import Float32Array, IntArray
+from optirec.ml.baselines.base import ItemScorer, user_item_matrix
 from optirec.ml.blend import BlendSearch, blend
 from optirec.ml.content import ContentFeatures
-from optirec.ml.data import ACTION_CODE, ACTION_WEIGHTS, ACTIONS, IntArray, Interactions
+from optirec.ml.data import ACTION_CODE, ACTION_WEIGHTS, ACTIONS, Interactions
 from optirec.ml.harness import BATCH_USERS, mask_history, ndcg_at_10
 from optirec.ml.itemitem import ItemItem, weighted_history
 from optirec.ml.model import ModelConfig
@@ -128,7 +129,7 @@ class Optirec(ItemScorer):
         if self.config.use_item_item:
             self.item_item = ItemItem.fit(prepared, self.tuned.lam, self.config.neighbours)
 
-    def score(self, users: IntArray) -> FloatMatrix:
+    def score(self, users: IntArray) -> Float32Array:
         """Blend of network and item-to-item scores (history is masked by the harness)."""
         network = self.network_scores(users)
         if not self.config.use_item_item or self.item_item is None:
@@ -155,7 +156,7 @@ class Optirec(ItemScorer):
         self.train = train
         self._sequences = user_sequences(train)
 
-    def network_scores(self, users: IntArray) -> FloatMatrix:
+    def network_scores(self, users: IntArray) -> Float32Array:
         """The network's scores of every item for each user's latest signals."""
         import torch
 
@@ -166,7 +167,7 @@ class Optirec(ItemScorer):
             self._feats = ContentTensors(self.content, torch.device("cpu"))
         return score_users(self.network, self._feats, *self._sequences, users)
 
-    def item_scores(self, users: IntArray, decay: float) -> FloatMatrix:
+    def item_scores(self, users: IntArray, decay: float) -> Float32Array:
         """The item-to-item source's scores from recency-weighted histories."""
         assert self.train is not None and self.item_item is not None
         return self.item_item.batch_scores(weighted_history(self.train, users, decay, ACTION_TABLE))

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from optirec.ml.data import IntArray, Interactions
+from optirec.arrays import IntArray
+from optirec.ml.data import Interactions
 
 
 def user_sequences(train: Interactions) -> tuple[list[IntArray], list[IntArray]]:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optirec.arrays import IntArray
 from optirec.errors import InvalidInput
-from optirec.ml.data import IntArray, Interactions
+from optirec.ml.data import Interactions
 
 MIN_EVENTS = 3
 MIN_EVAL_USERS = 10

@@ -16,8 +16,9 @@ import numpy.typing as npt
 import torch
 from torch.nn import functional as F
 
+from optirec.arrays import IntArray
 from optirec.ml.content import ContentFeatures
-from optirec.ml.data import IntArray, Interactions
+from optirec.ml.data import Interactions
 from optirec.ml.harness import ndcg_at_10
 from optirec.ml.model import ModelConfig, SequenceRecommender
 from optirec.ml.sequences import left_pad, length_batches, training_windows, user_sequences

@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import FloatArray, IntArray
 from optirec.db import Database
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import evaluate
@@ -24,8 +25,6 @@ from optirec.recommend.ranking import standardise
 from optirec.recommend.segments import SegmentCache
 from optirec.recommend.snapshot import CatalogSnapshot, SnapshotCache
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 POPULARITY_VERSION = "popularity"
 
 

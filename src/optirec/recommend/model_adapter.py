@@ -6,20 +6,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 from prometheus_client import Counter
 
+from optirec.arrays import Float32Array, IntArray
 from optirec.ml.kernels import strongest_rows
 from optirec.ml.recommender import Recommender
 
-FloatArray = npt.NDArray[np.float32]
 USER_VECTORS = Counter(
     "optirec_user_vectors_total",
     "Personal lists by how their shopper's vector was had: encoded from the latest signals, or reused from a list "
     "served lately on the same signals (`ml.index.UserVectorCache`).",
     ["result"],
 )
-IntArray = npt.NDArray[np.int64]
 
 
 class TrainedModel:
@@ -38,7 +36,7 @@ class TrainedModel:
     def item_ids(self) -> Sequence[str]:
         return self._model.item_ids
 
-    def personal_scores(self, history: Sequence[tuple[str, str]], *, warm_up: bool = False) -> FloatArray | None:
+    def personal_scores(self, history: Sequence[tuple[str, str]], *, warm_up: bool = False) -> Float32Array | None:
         # The history is read once: a shop's own action types carry no weight in the model.
         items, actions = self._model.codes(history, skip_unknown_actions=True)
         if items.size == 0:
@@ -50,14 +48,14 @@ class TrainedModel:
             USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
         return scores
 
-    def related_scores(self, items: Sequence[str]) -> FloatArray | None:
+    def related_scores(self, items: Sequence[str]) -> Float32Array | None:
         rows = self._rows(items)
         if rows.size == 0:
             return None
         item_item = self._model.item_item
         if item_item is not None:
             return item_item.scores(rows, np.ones(rows.size, dtype=np.float32))
-        summed: FloatArray = self._cosine(rows).sum(axis=0, dtype=np.float32)
+        summed: Float32Array = self._cosine(rows).sum(axis=0, dtype=np.float32)
         return summed
 
     def strongest_sources(self, items: Sequence[str], targets: IntArray) -> IntArray:
@@ -79,7 +77,7 @@ class TrainedModel:
     def _rows(self, items: Sequence[str]) -> IntArray:
         return np.array([self._index[item] for item in items if item in self._index], dtype=np.int64)
 
-    def _cosine(self, rows: IntArray) -> FloatArray:
+    def _cosine(self, rows: IntArray) -> Float32Array:
         """Cosine of the product embeddings of `rows` with every item, (len(rows), n_items): the item-to-item
         relation of a model trained without an item-to-item source."""
         table = self._model.item_table

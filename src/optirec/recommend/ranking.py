@@ -8,11 +8,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import BoolArray, FloatArray, IntArray
 from optirec.ml.kernels import maximal_marginal_relevance
-
-BoolArray = npt.NDArray[np.bool_]
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 def equals(values: npt.NDArray[np.str_], wanted: str | None) -> BoolArray | None:

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from optirec.arrays import FloatArray, IntArray
 from optirec.db import Database, utcnow
 from optirec.errors import NotFound, shown
 from optirec.eyewear.config import RuleSettings
@@ -31,9 +32,6 @@ from optirec.recommend.segments import UNKNOWN_SEGMENT, segment_of
 from optirec.recommend.servedlog import ServedLog
 from optirec.recommend.shopper import BatchedReads, Shopper, load_shopper
 from optirec.recommend.snapshot import CatalogSnapshot
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 # Blend of the score sources (each standardised over the allowed products); fit is already 0…1.
 WEIGHTS = {"personal": 1.0, "related": 1.0, "popularity": 0.25, "fit": 0.5}

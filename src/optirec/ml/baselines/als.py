@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from optirec.ml.baselines.base import FloatMatrix, ItemScorer, user_item_matrix
-from optirec.ml.data import IntArray, Interactions
+from optirec.arrays import Float32Array, IntArray
+from optirec.ml.baselines.base import ItemScorer, user_item_matrix
+from optirec.ml.data import Interactions
 
 
 class Als(ItemScorer):
@@ -40,7 +41,7 @@ class Als(ItemScorer):
         self.user_factors = np.asarray(model.user_factors, dtype=np.float32)
         self.item_factors = np.asarray(model.item_factors, dtype=np.float32)
 
-    def score(self, users: IntArray) -> FloatMatrix:
+    def score(self, users: IntArray) -> Float32Array:
         return np.asarray(self.user_factors[users] @ self.item_factors.T, dtype=np.float32)
 
     def similar_items(self, item: int, k: int) -> IntArray:

@@ -6,12 +6,10 @@ from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import scipy.sparse as sp
 
-from optirec.ml.data import IntArray, Interactions, action_weights
-
-FloatMatrix = npt.NDArray[np.float32]
+from optirec.arrays import Float32Array, IntArray
+from optirec.ml.data import Interactions, action_weights
 
 
 class ItemScorer(ABC):
@@ -26,7 +24,7 @@ class ItemScorer(ABC):
         """Learn from `train` (the only events this model may see for the current split)."""
 
     @abstractmethod
-    def score(self, users: IntArray) -> FloatMatrix:
+    def score(self, users: IntArray) -> Float32Array:
         """Scores of every item for each user from their training history, shape (len(users), n_items)."""
 
     def similar_items(self, item: int, k: int) -> IntArray:

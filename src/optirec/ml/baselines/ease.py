@@ -9,9 +9,10 @@ import numpy.typing as npt
 import scipy.linalg
 import scipy.sparse as sp
 
+from optirec.arrays import Float32Array, IntArray
 from optirec.errors import InvalidInput
-from optirec.ml.baselines.base import FloatMatrix, ItemScorer, user_item_matrix
-from optirec.ml.data import IntArray, Interactions
+from optirec.ml.baselines.base import ItemScorer, user_item_matrix
+from optirec.ml.data import Interactions
 
 EASE_MAX_ITEMS = 25_000  # a dense float32 inverse of this size takes 2.5 GB
 
@@ -44,7 +45,7 @@ class Ease(ItemScorer):
         self.matrix = user_item_matrix(train)
         self.weights = ease_weights(self.matrix, float(params.get("lam", 50.0)))
 
-    def score(self, users: IntArray) -> FloatMatrix:
+    def score(self, users: IntArray) -> Float32Array:
         return np.asarray(self.matrix[users] @ self.weights, dtype=np.float32)
 
     def similar_items(self, item: int, k: int) -> IntArray:

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
-from optirec.ml.baselines.base import FloatMatrix, ItemScorer
-from optirec.ml.data import IntArray, Interactions
+from optirec.arrays import Float32Array, IntArray
+from optirec.ml.baselines.base import ItemScorer
+from optirec.ml.data import Interactions
 
 
 class Popularity(ItemScorer):
@@ -21,5 +22,5 @@ class Popularity(ItemScorer):
     def fit(self, train: Interactions, **params: Any) -> None:
         self.counts = np.bincount(train.items, minlength=train.n_items).astype(np.float32)
 
-    def score(self, users: IntArray) -> FloatMatrix:
+    def score(self, users: IntArray) -> Float32Array:
         return np.tile(self.counts, (len(users), 1))

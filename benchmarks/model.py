@@ -1,4 +1,4 @@
-"""`python -m optirec.ml.bench --data DIR`: training time and peak memory of the whole model, and the
+"""`python -m benchmarks.model --data DIR`: training time and peak memory of the whole model, and the
 latency of scoring one user against the whole catalogue on one thread (p50, p99, user encoder included).
 """
 
