@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from optirec.ml.data import ACTIONS, Interactions, load_dataset
-from optirec.ml.recommender import Recommender, Signal
+from optirec.ml.model.actions import ACTIONS
+from optirec.ml.model.served import Recommender, Signal
+from optirec.ml.train.data import Interactions, load_dataset
 
 
 def cpu_seconds() -> float:
@@ -30,7 +31,8 @@ def peak_rss_mb() -> float:
 
 def train_artifact(data_dir: Path, out: Path) -> tuple[Path, float]:
     """Train the whole model through the service entry point; returns the artifact and wall seconds."""
-    from optirec.ml.pipeline import dataset_inputs, train
+    from optirec.ml.evaluation.train_test import train
+    from optirec.ml.train.inputs import dataset_inputs
 
     events, items = dataset_inputs(data_dir)
     start = time.perf_counter()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from optirec.errors import CorruptArtifact
-from optirec.ml.artifact import load_artifact, save_artifact
+from optirec.ml.model.artifact import load_artifact, save_artifact
 
 
 def _save(path: Path) -> Path:

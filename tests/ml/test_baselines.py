@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from optirec.ml.baselines.als import Als
-from optirec.ml.baselines.base import ItemScorer
-from optirec.ml.baselines.ease import Ease, ease_weights
-from optirec.ml.baselines.popularity import Popularity
-from optirec.ml.data import Interactions
-from optirec.ml.harness import evaluate_scorer, ndcg_at_10
-from optirec.ml.splits import leave_one_out
+from optirec.ml.evaluation.baselines.als import Als
+from optirec.ml.evaluation.baselines.base import ItemScorer
+from optirec.ml.evaluation.baselines.ease import Ease
+from optirec.ml.evaluation.baselines.popularity import Popularity
+from optirec.ml.evaluation.harness import evaluate_scorer
+from optirec.ml.train.data import Interactions
+from optirec.ml.train.itemitem import ease_weights
+from optirec.ml.train.splits import leave_one_out
+from optirec.ml.train.validation import ndcg_at_10
 
 
 def test_ease_weights_match_the_closed_form() -> None:

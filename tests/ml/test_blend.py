@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from optirec.ml.blend import BlendSearch, blend
-from optirec.ml.kernels import blend_pair
+from optirec.ml.model.kernels import blend_pair
+from optirec.ml.train.blend import BlendSearch, blend
 
 
 def test_blend_is_a_weighted_sum_of_z_scores() -> None:

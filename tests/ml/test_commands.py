@@ -70,7 +70,7 @@ def test_unknown_model_is_refused(chain_dir: Path) -> None:
 def test_train_model_saves_a_loadable_artifact(
     chain_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from optirec.ml.recommender import Recommender
+    from optirec.ml.model.served import Recommender
 
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["train-model", str(chain_dir), "--out", str(tmp_path / "models"), "--epochs", "2"])

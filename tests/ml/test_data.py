@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from optirec.errors import InvalidInput
-from optirec.ml.data import ACTION_CODE, load_dataset, parse_timestamp, read_events_csv
+from optirec.ml.model.actions import ACTION_CODE
+from optirec.ml.train.data import load_dataset, parse_timestamp, read_events_csv
 
 
 def test_reads_uniform_format_sorted_by_user_then_time(tmp_path: Path) -> None:

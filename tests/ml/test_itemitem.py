@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from optirec.ml.itemitem import ItemItem, keep_top_neighbours, recency_weights
-from optirec.ml.kernels import strongest_rows
+from optirec.ml.model.itemitem import ItemItem, recency_weights
+from optirec.ml.train.itemitem import keep_top_neighbours
+from optirec.recommend.kernels import strongest_rows
 
 
 def test_keep_top_neighbours_keeps_the_largest_positive_entries() -> None:

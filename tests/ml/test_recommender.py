@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from optirec.errors import CorruptArtifact, InvalidInput, NotFound
-from optirec.ml.model import ModelConfig
-from optirec.ml.pipeline import EventsInput, ItemInput, TrainOutput, train
-from optirec.ml.recommender import Recommender
-from optirec.ml.scorer import OptirecConfig
+from optirec.ml.evaluation.train_test import TrainOutput, train
+from optirec.ml.model.network import ModelConfig
+from optirec.ml.model.served import Recommender
+from optirec.ml.train.fit import FitConfig
+from optirec.ml.train.inputs import EventsInput, ItemInput
 
 from .conftest import chain_events
 
@@ -23,7 +24,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainOutput:
     users, items, actions, times = chain_events()
     catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
     model = ModelConfig(dim=16, max_len=10, epochs=4, batch_size=16, negatives=0, eval_every=2, dropout=0.1)
-    config = OptirecConfig(model=model, lam_grid=(1.0, 10.0), neighbours=5)
+    config = FitConfig(model=model, lam_grid=(1.0, 10.0), neighbours=5)
     return train(EventsInput(users, items, actions, times), catalogue, config, tmp_path_factory.mktemp("models"))
 
 
@@ -34,7 +35,7 @@ def test_train_writes_an_artifact_with_metrics(trained: TrainOutput) -> None:
 
 def test_a_fresh_process_loads_it(trained: TrainOutput) -> None:
     code = (
-        "import sys; from pathlib import Path; from optirec.ml.recommender import Recommender; "
+        "import sys; from pathlib import Path; from optirec.ml.model.served import Recommender; "
         "m = Recommender.load(Path(sys.argv[1])); print(m.version, len(m.item_ids))"
     )
     out = subprocess.run([sys.executable, "-c", code, str(trained.path)], capture_output=True, text=True, check=True)
@@ -129,7 +130,7 @@ def test_a_history_encoded_lately_reuses_its_vector_and_a_new_signal_encodes_ane
 
 
 def test_the_user_vector_cache_keeps_its_size_and_drops_the_oldest(trained: TrainOutput) -> None:
-    from optirec.ml.index import UserVectorCache
+    from optirec.ml.model.index import UserVectorCache
 
     model, cache = Recommender.load(trained.path), UserVectorCache(size=2)
     viewed = np.ones(1, dtype=np.int64)

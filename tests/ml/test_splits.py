@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from optirec.errors import InvalidInput
-from optirec.ml.data import Interactions, from_arrays
-from optirec.ml.splits import leave_one_out, sample_users, temporal
+from optirec.ml.train.data import Interactions, from_arrays
+from optirec.ml.train.splits import leave_one_out, sample_users, temporal
 
 
 def test_leave_one_out_holds_out_the_last_two_events(chain_data: Interactions) -> None:

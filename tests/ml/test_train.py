@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from optirec.ml.content import ContentFeatures, build_content
-from optirec.ml.data import Interactions, ItemContent
-from optirec.ml.index import UserEncoderNumpy
-from optirec.ml.kernels import _tanh
-from optirec.ml.model import ModelConfig, UserEncoder
-from optirec.ml.splits import leave_one_out
-from optirec.ml.train import ContentTensors, train_sequence_model
+from optirec.ml.model.content import ContentFeatures, ItemContent, build_content
+from optirec.ml.model.index import UserEncoderNumpy
+from optirec.ml.model.kernels import _tanh
+from optirec.ml.model.network import ModelConfig, UserEncoder
+from optirec.ml.train.data import Interactions
+from optirec.ml.train.loop import ContentTensors, train_sequence_model
+from optirec.ml.train.splits import leave_one_out
 
 TINY = ModelConfig(dim=16, max_len=10, epochs=2, batch_size=16, negatives=8, eval_every=1, dropout=0.1)
 

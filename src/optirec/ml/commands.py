@@ -27,7 +27,7 @@ def evaluate(
 ) -> None:
     """Evaluate models side by side offline (leave-one-out, full ranking) and write a report."""
     from optirec.errors import OptirecError
-    from optirec.ml.evaluate_cli import run_evaluate
+    from optirec.ml.evaluation.evaluate_cli import run_evaluate
 
     try:
         run_evaluate(
@@ -54,10 +54,11 @@ def train_model(
     from dataclasses import replace
 
     from optirec.errors import OptirecError
-    from optirec.ml.pipeline import dataset_inputs, train
-    from optirec.ml.scorer import OptirecConfig
+    from optirec.ml.evaluation.train_test import train
+    from optirec.ml.train.fit import FitConfig
+    from optirec.ml.train.inputs import dataset_inputs
 
-    config = OptirecConfig()
+    config = FitConfig()
     config.model = replace(config.model, seed=seed, epochs=epochs or config.model.epochs)
     try:
         events, items = dataset_inputs(data_dir)

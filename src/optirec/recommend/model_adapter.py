@@ -1,4 +1,4 @@
-"""The trained model (`optirec.ml.recommender.Recommender`) behind the serving path's `LiveModel` interface."""
+"""The trained model (`optirec.ml.model.served.Recommender`) behind the serving path's `LiveModel` interface."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import numpy as np
 from prometheus_client import Counter
 
 from optirec.arrays import Float32Array, IntArray
-from optirec.ml.kernels import strongest_rows
-from optirec.ml.recommender import Recommender
+from optirec.ml.model.served import Recommender
+from optirec.recommend.kernels import strongest_rows
 
 USER_VECTORS = Counter(
     "optirec_user_vectors_total",
     "Personal lists by how their shopper's vector was had: encoded from the latest signals, or reused from a list "
-    "served lately on the same signals (`ml.index.UserVectorCache`).",
+    "served lately on the same signals (`ml.model.index.UserVectorCache`).",
     ["result"],
 )
 

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optirec.arrays import BoolArray, FloatArray, IntArray
-from optirec.ml.kernels import maximal_marginal_relevance
+from optirec.recommend.kernels import maximal_marginal_relevance
 
 
 def equals(values: npt.NDArray[np.str_], wanted: str | None) -> BoolArray | None:

@@ -22,8 +22,8 @@ from optirec.db import Database, utcnow
 from optirec.errors import NotFound, shown
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.wearer import Wearer
-from optirec.ml.kernels import blend_sources
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
+from optirec.recommend.kernels import blend_sources
 from optirec.recommend.live import Engine, LiveModel, Scored
 from optirec.recommend.ranking import diversify, top_k
 from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons

@@ -5,11 +5,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
-import numpy as np
-import scipy.sparse as sp
-
 from optirec.arrays import Float32Array, IntArray
-from optirec.ml.data import Interactions, action_weights
+from optirec.ml.train.data import Interactions
 
 
 class ItemScorer(ABC):
@@ -30,16 +27,3 @@ class ItemScorer(ABC):
     def similar_items(self, item: int, k: int) -> IntArray:
         """The k items most related to `item` (not available for every model)."""
         raise NotImplementedError(f"{self.name} has no item-to-item relation")
-
-
-def user_item_matrix(train: Interactions, *, binary: bool = True) -> sp.csr_matrix:
-    """Sparse (n_users, n_items) matrix: 1 per interacted pair, or the strongest action weight."""
-    values = np.ones(len(train), dtype=np.float32) if binary else action_weights(train.actions)
-    coo = sp.coo_matrix((values, (train.users, train.items)), shape=(train.n_users, train.n_items))
-    matrix = coo.tocsr()
-    if binary:
-        matrix.data[:] = 1.0
-    else:
-        # duplicates were summed; keep the strongest single weight instead, capped
-        matrix.data = np.minimum(matrix.data, max(values.max(initial=1.0), 1.0)).astype(np.float32)
-    return matrix

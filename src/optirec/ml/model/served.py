@@ -17,14 +17,14 @@ import numpy.typing as npt
 
 from optirec.arrays import Float32Array
 from optirec.errors import InvalidInput, NotFound
-from optirec.ml.artifact import load_artifact, save_artifact
-from optirec.ml.data import ACTION_CODE, ACTION_WEIGHTS, ACTIONS
-from optirec.ml.index import UserEncoderNumpy, UserVectorCache, scores_for, top_items
-from optirec.ml.itemitem import ItemItem, recency_weights
-from optirec.ml.kernels import blend_pair
+from optirec.ml.model.actions import ACTION_CODE, ACTION_TABLE, ACTIONS
+from optirec.ml.model.artifact import load_artifact, save_artifact
+from optirec.ml.model.index import UserEncoderNumpy, UserVectorCache, scores_for, top_items
+from optirec.ml.model.itemitem import ItemItem, recency_weights
+from optirec.ml.model.kernels import blend_pair
+from optirec.ml.model.serialize import recommender_arrays, recommender_fields, recommender_metadata
 
 Signal = tuple[str, str]  # (item_id, action_type)
-ACTION_TABLE = np.array([ACTION_WEIGHTS[a] for a in ACTIONS], dtype=np.float32)
 
 
 @dataclass
@@ -140,7 +140,7 @@ class Recommender:
         known = [self._token_index[t] for t in dict.fromkeys(tokens) if t in self._token_index]
         vector = self.token_table[known].mean(axis=0) if known else np.zeros(self.item_table.shape[1], np.float32)
         if text and self.text_projection is not None:
-            from optirec.ml.content import encode_texts
+            from optirec.ml.model.content import encode_texts
 
             vector = vector + self.text_projection @ encode_texts([text], cache_dir=None)[0]
         return vector.astype(np.float32)
@@ -189,14 +189,10 @@ class Recommender:
     # ---- persistence --------------------------------------------------------------------------------
     def save(self, path: Path) -> Path:
         """Write the artifact folder (weights, item index, metadata, checksums)."""
-        from optirec.ml.serialize import recommender_arrays, recommender_metadata
-
         return save_artifact(path, recommender_arrays(self), recommender_metadata(self))
 
     @classmethod
     def load(cls, path: Path) -> Recommender:
         """Read an artifact folder; raises `CorruptArtifact` when any file fails its checksum."""
-        from optirec.ml.serialize import recommender_from
-
         arrays, metadata = load_artifact(Path(path))
-        return recommender_from(arrays, metadata)
+        return cls(**recommender_fields(arrays, metadata))

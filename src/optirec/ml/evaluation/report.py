@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from optirec.ml.evaluate import ModelResult
+from optirec.ml.evaluation.evaluate import ModelResult
 
 COLUMNS = (
     "hr@5",

@@ -1,39 +1,44 @@
-"""Our model in the offline evaluation: the sequence network blended with the item-to-item source.
+"""The fit step: tune on a validation split, then fit on every event, and export the served model.
 
-`tune` trains the network on the validation split's training events (early stopping on validation
+`ModelFit.tune` trains the network on the validation split's training events (early stopping on validation
 NDCG@10), picks the item-to-item regularisation, the recency decay and the blend weights on the validation
-targets. `fit` then refits the item-to-item source on the test split's events and reads each user's
-latest signals from them (the network is not retrained: it sees the validation item as input only).
+targets. `ModelFit.refit` then refits the item-to-item source on the given events and reads each user's latest
+signals from them (the network is not retrained). Production training calls `fit_model`; the offline evaluation's
+`Optirec` scorer is this state behind the harness's `ItemScorer` interface.
 """
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from optirec.arrays import Float32Array, IntArray
-from optirec.ml.baselines.base import ItemScorer, user_item_matrix
-from optirec.ml.blend import BlendSearch, blend
-from optirec.ml.content import ContentFeatures
-from optirec.ml.data import ACTION_CODE, ACTION_WEIGHTS, ACTIONS, Interactions
-from optirec.ml.harness import BATCH_USERS, mask_history, ndcg_at_10
-from optirec.ml.itemitem import ItemItem, weighted_history
-from optirec.ml.model import ModelConfig
-from optirec.ml.splits import EvalSplit, sample_users
+from optirec.ml.model.actions import ACTION_CODE, ACTION_TABLE
+from optirec.ml.model.content import ContentFeatures
+from optirec.ml.model.index import UserEncoderNumpy
+from optirec.ml.model.itemitem import ItemItem
+from optirec.ml.model.network import ModelConfig
+from optirec.ml.model.served import Recommender
+from optirec.ml.train.blend import BlendSearch, blend
+from optirec.ml.train.data import Interactions, user_item_matrix
+from optirec.ml.train.itemitem import fit_item_item, weighted_history
+from optirec.ml.train.splits import EvalSplit, leave_one_out, sample_users
+from optirec.ml.train.validation import BATCH_USERS, mask_history, ndcg_at_10
 
 if TYPE_CHECKING:
-    from optirec.ml.model import SequenceRecommender
-    from optirec.ml.train import ContentTensors
+    from optirec.ml.model.network import SequenceRecommender
+    from optirec.ml.train.loop import ContentTensors
 
 Progress = Callable[[str], None]
-ACTION_TABLE = np.array([ACTION_WEIGHTS[a] for a in ACTIONS], dtype=np.float32)
 
 
 @dataclass
-class OptirecConfig:
+class FitConfig:
     """Our model's settings: the network's plus the item-to-item source and the blend search."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -58,12 +63,11 @@ class TunedParams:
     valid_ndcg: dict[str, float] = field(default_factory=dict)
 
 
-class Optirec(ItemScorer):
-    """The sequence network (product + user-preference embeddings) blended with EASE item-to-item."""
+class ModelFit:
+    """The fit step's state: the sequence network (product + user-preference embeddings) blended with EASE
+    item-to-item, tuned on a validation split and refitted on the events the served model reads."""
 
-    name = "optirec"
-
-    def __init__(self, content: ContentFeatures, config: OptirecConfig, progress: Progress | None = None) -> None:
+    def __init__(self, content: ContentFeatures, config: FitConfig, progress: Progress | None = None) -> None:
         self.config = config
         self.content = content if config.use_content else _no_content(content)
         self.progress = progress
@@ -80,7 +84,7 @@ class Optirec(ItemScorer):
 
     def tune(self, valid: EvalSplit) -> TunedParams:
         """Train the network and choose λ, decay and blend weights on the validation targets."""
-        from optirec.ml.train import train_sequence_model
+        from optirec.ml.train.loop import train_sequence_model
 
         valid = sample_users(replace(valid, train=self._prepare(valid.train)), self.config.tune_users, seed=0)
         result = train_sequence_model(valid.train, self.content, self.config.model, valid, self._say)
@@ -95,7 +99,7 @@ class Optirec(ItemScorer):
         """Pick λ on the item-to-item source alone, then decay and weights of the blend."""
         best: tuple[float, float, ItemItem | None] = (-1.0, 0.0, None)
         for lam in self.config.lam_grid:
-            source = ItemItem.fit(valid.train, lam, self.config.neighbours)
+            source = fit_item_item(valid.train, lam, self.config.neighbours)
             self.item_item = source
             ndcg = ndcg_at_10(lambda u: self.item_scores(u, 1.0), valid)
             self._say(f"item-to-item λ={lam:g}: valid ndcg@10 {ndcg:.4f}")
@@ -122,12 +126,12 @@ class Optirec(ItemScorer):
         self.tuned.valid_ndcg["blend"] = ndcg
         self._say(f"blend: decay {decay:g}, weights {weights}, valid ndcg@10 {ndcg:.4f}")
 
-    def fit(self, train: Interactions, **params: Any) -> None:
+    def refit(self, train: Interactions) -> None:
         """Read the users' latest signals from `train` and refit the item-to-item source on it."""
         prepared = self._prepare(train)
         self._use(prepared)
         if self.config.use_item_item:
-            self.item_item = ItemItem.fit(prepared, self.tuned.lam, self.config.neighbours)
+            self.item_item = fit_item_item(prepared, self.tuned.lam, self.config.neighbours)
 
     def score(self, users: IntArray) -> Float32Array:
         """Blend of network and item-to-item scores (history is masked by the harness)."""
@@ -136,11 +140,6 @@ class Optirec(ItemScorer):
             return network
         items = self.item_scores(users, self.tuned.decay)
         return blend([network, items], self.tuned.weights)
-
-    def similar_items(self, item: int, k: int) -> IntArray:
-        if self.item_item is None:
-            raise ValueError("fit the model first")
-        return self.item_item.similar(item, k)
 
     def _prepare(self, train: Interactions) -> Interactions:
         """The events as the model sees them: all actions alike when action types are ablated."""
@@ -151,7 +150,7 @@ class Optirec(ItemScorer):
 
     def _use(self, train: Interactions) -> None:
         """Read each user's latest signals from `train` from now on."""
-        from optirec.ml.sequences import user_sequences
+        from optirec.ml.train.sequences import user_sequences
 
         self.train = train
         self._sequences = user_sequences(train)
@@ -160,7 +159,7 @@ class Optirec(ItemScorer):
         """The network's scores of every item for each user's latest signals."""
         import torch
 
-        from optirec.ml.train import ContentTensors, score_users
+        from optirec.ml.train.loop import ContentTensors, score_users
 
         assert self.network is not None, "tune first"
         if self._feats is None:
@@ -171,6 +170,67 @@ class Optirec(ItemScorer):
         """The item-to-item source's scores from recency-weighted histories."""
         assert self.train is not None and self.item_item is not None
         return self.item_item.batch_scores(weighted_history(self.train, users, decay, ACTION_TABLE))
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The served model (tuned on the validation split, fitted on every event), the same model as it stood after
+    tuning (fitted on the validation split's events: it has seen no test target, for a held-out check) and what
+    tuning chose."""
+
+    model: Recommender
+    tuned_model: Recommender
+    tuned: TunedParams
+    seconds: float
+
+
+def fit_model(
+    data: Interactions, content: ContentFeatures, config: FitConfig | None = None, progress: Progress | None = None
+) -> FitResult:
+    """Tune on the leave-one-out validation split, then fit on all of `data`: the model production serves."""
+    config = config or FitConfig()
+    fit = ModelFit(content, config, progress)
+    valid, _test = leave_one_out(data)
+    start = time.perf_counter()
+    tuned = fit.tune(valid)
+    tuned_model = served_model(fit, data.item_ids, {"valid_ndcg@10": tuned.valid_ndcg})
+    fit.refit(data)
+    seconds = round(time.perf_counter() - start, 2)
+    model = served_model(fit, data.item_ids, {"valid_ndcg@10": tuned.valid_ndcg, "train_seconds": seconds})
+    return FitResult(model, tuned_model, tuned, seconds)
+
+
+def served_model(model: ModelFit, item_ids: list[str], metrics: dict[str, Any]) -> Recommender:
+    """Export a tuned and fitted model to the numpy serving model."""
+    import torch
+
+    from optirec.ml.train.loop import ContentTensors
+
+    network = model.network
+    assert network is not None and model.train is not None, "tune and fit first"
+    feats = ContentTensors(model.content, torch.device("cpu"))
+    with torch.no_grad():
+        table = network.items(feats.bag, feats.text)[1:].numpy()
+        text = network.items.text.weight.numpy().copy() if network.items.text is not None else None
+        weights = {k: v.numpy().copy() for k, v in network.user.state_dict().items()}
+    cfg = network.config
+    popularity = np.bincount(model.train.items, minlength=len(item_ids)).astype(np.float32)
+    # unique even for two trainings in one second: an artifact folder is never overwritten by another version
+    version = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
+    return Recommender(
+        version=version,
+        item_ids=list(item_ids),
+        encoder=UserEncoderNumpy(weights, cfg.layers, cfg.heads, cfg.max_len),
+        item_table=table.astype(np.float32),
+        item_item=model.item_item,
+        weights=model.tuned.weights if model.config.use_item_item else (1.0, 0.0),
+        decay=model.tuned.decay,
+        popularity=popularity,
+        vocabulary=list(model.content.vocabulary),
+        token_table=network.items.tokens.weight.detach().numpy().astype(np.float32),
+        text_projection=text,
+        metadata={"metrics": metrics, "config": asdict(model.config)},
+    )
 
 
 def _no_content(content: ContentFeatures) -> ContentFeatures:

@@ -12,7 +12,7 @@ import numpy as np
 
 from optirec.arrays import IntArray
 from optirec.errors import InvalidInput
-from optirec.ml.data import Interactions
+from optirec.ml.train.data import Interactions
 
 MIN_EVENTS = 3
 MIN_EVAL_USERS = 10

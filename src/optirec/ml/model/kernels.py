@@ -26,12 +26,12 @@ _GELU = math.sqrt(2.0 / math.pi)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _compiled(function: F) -> F:
+def compiled(function: F) -> F:
     """Compiled by numba in nopython mode on first call, and cached on disk."""
     return cast(F, njit(cache=True)(function))
 
 
-@_compiled
+@compiled
 def _tanh(y: float) -> float:  # pragma: no cover - compiled
     """tanh(y) as sign(y) × -m / (2 + m), m = expm1(-2|y|): the values of `math.tanh` to float64 rounding, at a
     fraction of its cost in compiled code with this machine's libm (measured in the encoder on the demo model: its
@@ -41,7 +41,7 @@ def _tanh(y: float) -> float:  # pragma: no cover - compiled
     return t if y >= 0.0 else -t
 
 
-@_compiled
+@compiled
 def _layer_norm(
     x: Float32Array, weight: Float32Array, bias: Float32Array
 ) -> Float32Array:  # pragma: no cover - compiled
@@ -63,7 +63,7 @@ def _layer_norm(
     return out
 
 
-@_compiled
+@compiled
 def _embed_history(
     item_vectors: Float32Array, actions: IntArray, positions: Float32Array, action_table: Float32Array
 ) -> Float32Array:  # pragma: no cover - compiled
@@ -78,7 +78,7 @@ def _embed_history(
     return x
 
 
-@_compiled
+@compiled
 def _causal_softmax(logits: Float32Array, start: int, scale: float) -> None:  # pragma: no cover - compiled
     """In place: row `row` of the scaled logits becomes the softmax over the positions up to `start + row`, zero
     after them (a position attends to itself and the older ones)."""
@@ -100,7 +100,7 @@ def _causal_softmax(logits: Float32Array, start: int, scale: float) -> None:  # 
             logits[row, col] = 0.0
 
 
-@_compiled
+@compiled
 def _attention(qkv: Float32Array, start: int, heads: int) -> Float32Array:  # pragma: no cover - compiled
     """Causal multi-head attention of the rows from `start` on, from the biased (L, 3 × dim) query-key-value rows."""
     length = qkv.shape[0]
@@ -119,7 +119,7 @@ def _attention(qkv: Float32Array, start: int, heads: int) -> Float32Array:  # pr
     return mixed
 
 
-@_compiled
+@compiled
 def _add_feed_forward(
     residual: Float32Array,
     norm_weight: Float32Array,
@@ -142,7 +142,7 @@ def _add_feed_forward(
             residual[i, j] += out[i, j] + ff2_bias[j]
 
 
-@_compiled
+@compiled
 def _attend(
     x: Float32Array,
     start: int,
@@ -168,7 +168,7 @@ def _attend(
     return residual
 
 
-@_compiled
+@compiled
 def encode_user(
     item_vectors: Float32Array,
     actions: IntArray,
@@ -208,7 +208,7 @@ def encode_user(
     return user
 
 
-@_compiled
+@compiled
 def weighted_rows(
     indptr: npt.NDArray[np.int32],
     indices: npt.NDArray[np.int32],
@@ -227,7 +227,7 @@ def weighted_rows(
     return summed
 
 
-@_compiled
+@compiled
 def _add_standardised(out: Float32Array, source: Float32Array, weight: float) -> None:  # pragma: no cover - compiled
     """out += weight × source standardised over its finite entries (mean 0, deviation 1; nothing elsewhere)."""
     count, total = 0, 0.0
@@ -246,7 +246,7 @@ def _add_standardised(out: Float32Array, source: Float32Array, weight: float) ->
             out[i] += (source[i] - mean) * scale
 
 
-@_compiled
+@compiled
 def blend_pair(
     first: Float32Array, second: Float32Array, first_weight: float, second_weight: float
 ) -> Float32Array:  # pragma: no cover
@@ -261,112 +261,3 @@ def blend_pair(
         if not np.isfinite(first[i]):
             out[i] = -np.inf
     return out
-
-
-@_compiled
-def maximal_marginal_relevance(
-    relevance: npt.NDArray[np.float64], features: IntArray, diversity: float, k: int
-) -> IntArray:  # pragma: no cover - compiled
-    """Greedy MMR over c candidates: relevance (c,) scaled to 0…1, categorical feature codes (c, n_features).
-    Each step picks the candidate with the best (1 − diversity) × relevance − diversity × likeness, where likeness
-    is the largest share of features it has in common with one already picked (first one on ties). Returns the
-    picked indices in order."""
-    count, n_features = features.shape
-    picks = min(k, count)
-    picked = np.empty(picks, dtype=np.int64)
-    likeness = np.zeros(count)
-    taken = np.zeros(count, dtype=np.bool_)
-    for step in range(picks):
-        best, best_value = -1, -np.inf
-        for i in range(count):
-            if not taken[i]:
-                value = (1.0 - diversity) * relevance[i] - diversity * likeness[i]
-                if value > best_value:
-                    best, best_value = i, value
-        picked[step] = best
-        taken[best] = True
-        for i in range(count):
-            if not taken[i]:
-                same = 0
-                for f in range(n_features):
-                    if features[best, f] == features[i, f]:
-                        same += 1
-                likeness[i] = max(likeness[i], same / n_features)
-    return picked
-
-
-@_compiled
-def strongest_rows(
-    indptr: npt.NDArray[np.int32], indices: npt.NDArray[np.int32], data: Float32Array, rows: IntArray, targets: IntArray
-) -> IntArray:  # pragma: no cover - compiled
-    """For each target column, which of the CSR rows `rows` holds the largest positive entry in it (an index into
-    `rows`, the first on ties), or -1 where none of them has a positive entry there."""
-    order = np.argsort(targets, kind="mergesort")
-    ordered = targets[order]
-    best = np.zeros(targets.size)
-    strongest = np.full(targets.size, -1, dtype=np.int64)
-    for r in range(rows.size):
-        row = rows[r]
-        for e in range(indptr[row], indptr[row + 1]):
-            at = np.searchsorted(ordered, indices[e])
-            while at < ordered.size and ordered[at] == indices[e]:
-                target = order[at]
-                if data[e] > best[target]:
-                    best[target] = data[e]
-                    strongest[target] = r
-                at += 1
-    return strongest
-
-
-@_compiled
-def _add_source(
-    total: npt.NDArray[np.float64],
-    known: npt.NDArray[np.bool_],
-    allowed: npt.NDArray[np.bool_],
-    values: npt.NDArray[np.float64],
-    weight: float,
-) -> None:  # pragma: no cover - compiled
-    count, summed = 0, 0.0
-    for i in range(values.size):
-        if allowed[i] and not np.isnan(values[i]):
-            count += 1
-            summed += values[i]
-    if count == 0:
-        return
-    mean = summed / count
-    squares = 0.0
-    for i in range(values.size):
-        if allowed[i] and not np.isnan(values[i]):
-            squares += (values[i] - mean) * (values[i] - mean)
-    spread = math.sqrt(squares / count)
-    scale = weight / (spread if spread > 1e-12 else 1.0)
-    for i in range(values.size):
-        if allowed[i] and not np.isnan(values[i]):
-            total[i] += (values[i] - mean) * scale
-            known[i] = True
-
-
-@_compiled
-def blend_sources(
-    base: npt.NDArray[np.float64],
-    allowed: npt.NDArray[np.bool_],
-    personal: npt.NDArray[np.float64],
-    personal_weight: float,
-    related: npt.NDArray[np.float64],
-    related_weight: float,
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:  # pragma: no cover - compiled
-    """The list's blend over catalog positions: `base` (popularity and fit) plus each model source (NaN where the
-    model does not know the product; an empty array when the source is absent) standardised over the allowed
-    products it knows, times its weight. Returns the total, the ranking order (products some source knows 1000
-    above the others, so they only fill a short list) and which products a source knows."""
-    total = base.copy()
-    known = np.zeros(base.size, dtype=np.bool_)
-    if personal.size:
-        _add_source(total, known, allowed, personal, personal_weight)
-    if related.size:
-        _add_source(total, known, allowed, related, related_weight)
-    order = total.copy()
-    for i in range(order.size):
-        if known[i]:
-            order[i] += 1000.0
-    return total, order, known

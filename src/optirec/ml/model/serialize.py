@@ -9,12 +9,12 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from optirec.errors import CorruptArtifact
-from optirec.ml.artifact import ArrayFiles
-from optirec.ml.index import UserEncoderNumpy
-from optirec.ml.itemitem import ItemItem
+from optirec.ml.model.artifact import ArrayFiles
+from optirec.ml.model.index import UserEncoderNumpy
+from optirec.ml.model.itemitem import ItemItem
 
 if TYPE_CHECKING:
-    from optirec.ml.recommender import Recommender
+    from optirec.ml.model.served import Recommender
 
 
 def recommender_arrays(model: Recommender) -> ArrayFiles:
@@ -50,10 +50,8 @@ def recommender_metadata(model: Recommender) -> dict[str, Any]:
     }
 
 
-def recommender_from(arrays: ArrayFiles, metadata: dict[str, Any]) -> Recommender:
-    """Rebuild a `Recommender` from checked artifact contents."""
-    from optirec.ml.recommender import Recommender
-
+def recommender_fields(arrays: ArrayFiles, metadata: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a `Recommender` from checked artifact contents (the class builds itself from them)."""
     try:
         index, content = arrays["item_index"], arrays["content"]
         encoder = UserEncoderNumpy(
@@ -68,7 +66,7 @@ def recommender_from(arrays: ArrayFiles, metadata: dict[str, Any]) -> Recommende
             shape = (int(m["shape"][0]), int(m["shape"][1]))
             item_item = ItemItem(sp.csr_matrix((m["data"], m["indices"], m["indptr"]), shape=shape))
         weights = metadata["weights"]
-        return Recommender(
+        return dict(
             version=str(metadata["version"]),
             item_ids=[str(i) for i in index["item_ids"]],
             encoder=encoder,

@@ -9,10 +9,10 @@ from typing import Any
 from rich.console import Console
 
 from optirec.errors import InvalidInput
-from optirec.ml.baselines.base import ItemScorer
-from optirec.ml.evaluate import ModelResult, run_baseline, run_optirec
-from optirec.ml.harness import COLD_MAX_INTERACTIONS
-from optirec.ml.splits import EvalSplit
+from optirec.ml.evaluation.baselines.base import ItemScorer
+from optirec.ml.evaluation.evaluate import ModelResult, run_baseline, run_optirec
+from optirec.ml.evaluation.harness import COLD_MAX_INTERACTIONS
+from optirec.ml.train.splits import EvalSplit
 
 VARIANTS = ("optirec", "optirec-no-content", "optirec-no-actions", "optirec-no-itemitem")
 KNOWN = ("popularity", "ease", "als", *VARIANTS)
@@ -30,8 +30,8 @@ def run_evaluate(
     console: Console | None = None,
 ) -> dict[str, ModelResult]:
     """Evaluate `models` on `data_dir` and write the report under `out`."""
-    from optirec.ml.data import load_dataset, parse_timestamp
-    from optirec.ml.splits import leave_one_out, temporal
+    from optirec.ml.train.data import load_dataset, parse_timestamp
+    from optirec.ml.train.splits import leave_one_out, temporal
 
     console = console or Console()
     unknown = [m for m in models if m not in KNOWN]
@@ -61,7 +61,7 @@ def run_evaluate(
         "cold_max": COLD_MAX_INTERACTIONS,
         "command": "optirec evaluate " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "optirec evaluate",
     }
-    from optirec.ml.report import write_report
+    from optirec.ml.evaluation.report import write_report
 
     write_report(results, meta, out, console)
     return results
@@ -76,10 +76,11 @@ def _run_one(
     if name in VARIANTS:
         from dataclasses import replace
 
-        from optirec.ml.content import build_content
-        from optirec.ml.scorer import Optirec, OptirecConfig
+        from optirec.ml.evaluation.scorer import Optirec
+        from optirec.ml.model.content import build_content
+        from optirec.ml.train.fit import FitConfig
 
-        config = OptirecConfig()
+        config = FitConfig()
         config.model = replace(config.model, seed=seed, epochs=epochs or config.model.epochs)
         config.use_content = name != "optirec-no-content"
         config.use_actions = name != "optirec-no-actions"
@@ -90,9 +91,9 @@ def _run_one(
 
 
 def _baseline(name: str, seed: int) -> ItemScorer:
-    from optirec.ml.baselines.als import Als
-    from optirec.ml.baselines.ease import Ease
-    from optirec.ml.baselines.popularity import Popularity
+    from optirec.ml.evaluation.baselines.als import Als
+    from optirec.ml.evaluation.baselines.ease import Ease
+    from optirec.ml.evaluation.baselines.popularity import Popularity
 
     if name == "popularity":
         return Popularity()

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from optirec.arrays import Float32Array, IntArray
-from optirec.ml.baselines.base import ItemScorer
-from optirec.ml.data import Interactions
+from optirec.ml.evaluation.baselines.base import ItemScorer
+from optirec.ml.train.data import Interactions
 
 
 class Popularity(ItemScorer):

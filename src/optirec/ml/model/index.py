@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optirec.arrays import Float32Array
-from optirec.ml.kernels import encode_user
+from optirec.ml.model.kernels import encode_user
 
 Weights = dict[str, Float32Array]
 

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from optirec.arrays import IntArray
-from optirec.ml.data import Interactions
+from optirec.ml.train.data import Interactions
 
 
 def user_sequences(train: Interactions) -> tuple[list[IntArray], list[IntArray]]:

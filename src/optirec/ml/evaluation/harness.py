@@ -6,29 +6,17 @@ catalogue coverage of the top 10, and HR/NDCG@10 on the cold-target slice (few t
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import numpy.typing as npt
-import scipy.sparse as sp
 
-from optirec.arrays import Float32Array, IntArray
+from optirec.arrays import IntArray
 from optirec.ml import metrics
-from optirec.ml.baselines.base import user_item_matrix
-from optirec.ml.splits import EvalSplit
+from optirec.ml.train.data import user_item_matrix
+from optirec.ml.train.splits import EvalSplit
+from optirec.ml.train.validation import BATCH_USERS, ScoreFn, mask_history
 
 CUTOFFS = (5, 10, 20)
 COLD_MAX_INTERACTIONS = 5  # a target item with at most this many training interactions is "cold"
-BATCH_USERS = 1024
-
-ScoreFn = Callable[[IntArray], Float32Array]
-
-
-def mask_history(scores: Float32Array, history: sp.csr_matrix) -> Float32Array:
-    """Set the scores of items already in each user's history to -inf; history rows align with scores."""
-    coo = history.tocoo()
-    scores[coo.row, coo.col] = -np.inf
-    return scores
 
 
 def rank_split(score: ScoreFn, split: EvalSplit) -> tuple[npt.NDArray[np.float64], IntArray]:
@@ -59,20 +47,6 @@ def split_metrics(ranks: npt.NDArray[np.float64], tops: IntArray, split: EvalSpl
     out["cold_ndcg@10"] = metrics.ndcg(ranks[cold], 10)
     out["users"] = float(len(ranks))
     return out
-
-
-def ndcg_at_10(score: ScoreFn, split: EvalSplit) -> float:
-    """Only NDCG@10 (no top lists): the cheap check used while tuning."""
-    history = user_item_matrix(split.train)
-    ranks = [
-        metrics.target_ranks(
-            mask_history(np.array(score(users), dtype=np.float32), history[users]),
-            split.targets[start : start + BATCH_USERS],
-        )
-        for start in range(0, len(split.users), BATCH_USERS)
-        for users in [split.users[start : start + BATCH_USERS]]
-    ]
-    return metrics.ndcg(np.concatenate(ranks), 10) if ranks else 0.0
 
 
 def evaluate_scorer(score: ScoreFn, split: EvalSplit) -> dict[str, float]:

@@ -17,12 +17,12 @@ import torch
 from torch.nn import functional as F
 
 from optirec.arrays import IntArray
-from optirec.ml.content import ContentFeatures
-from optirec.ml.data import Interactions
-from optirec.ml.harness import ndcg_at_10
-from optirec.ml.model import ModelConfig, SequenceRecommender
-from optirec.ml.sequences import left_pad, length_batches, training_windows, user_sequences
-from optirec.ml.splits import EvalSplit
+from optirec.ml.model.content import ContentFeatures
+from optirec.ml.model.network import ModelConfig, SequenceRecommender
+from optirec.ml.train.data import Interactions
+from optirec.ml.train.sequences import left_pad, length_batches, training_windows, user_sequences
+from optirec.ml.train.splits import EvalSplit
+from optirec.ml.train.validation import ndcg_at_10
 
 Progress = Callable[[str], None]
 

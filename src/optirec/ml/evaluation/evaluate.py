@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from optirec.ml.baselines.base import ItemScorer
-from optirec.ml.harness import evaluate_scorer
-from optirec.ml.scorer import Optirec
-from optirec.ml.splits import EvalSplit
+from optirec.ml.evaluation.baselines.base import ItemScorer
+from optirec.ml.evaluation.harness import evaluate_scorer
+from optirec.ml.evaluation.scorer import Optirec
+from optirec.ml.train.splits import EvalSplit
 
 Progress = Callable[[str], None]
 

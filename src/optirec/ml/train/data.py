@@ -14,32 +14,16 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import scipy.sparse as sp
 
 from optirec.arrays import IntArray
 from optirec.errors import InvalidInput
+from optirec.ml.model.actions import ACTION_CODE, ACTIONS, action_weights
+from optirec.ml.model.content import ItemContent
 
-# Action types, in the order of their integer codes. `remove_from_cart` is accepted from the service.
-ACTIONS: tuple[str, ...] = ("view", "add_to_cart", "remove_from_cart", "favorite", "purchase")
-ACTION_CODE: dict[str, int] = {name: code for code, name in enumerate(ACTIONS)}
-# How much one event of each type says about a preference (a purchase counts more than a view).
-ACTION_WEIGHTS: dict[str, float] = {
-    "view": 1.0,
-    "add_to_cart": 2.0,
-    "remove_from_cart": 0.5,
-    "favorite": 2.0,
-    "purchase": 3.0,
-}
 REQUIRED_COLUMNS: tuple[str, ...] = ("user_id", "item_id", "action", "timestamp")
 MAX_REPORTED_ERRORS = 20
 TEXT_COLUMNS: tuple[str, ...] = ("name", "title", "description")
-
-
-@dataclass(frozen=True)
-class ItemContent:
-    """Metadata of the catalogue: optional text and optional attribute tokens per item id."""
-
-    text: dict[str, str] = field(default_factory=dict)
-    tokens: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -291,7 +275,14 @@ def _merge_extras(content: ItemContent, extras: dict[str, dict[str, str]]) -> It
     return ItemContent(text=content.text, tokens=tokens)
 
 
-def action_weights(actions: IntArray) -> npt.NDArray[np.float32]:
-    """The preference weight of each event from its action code."""
-    table = np.array([ACTION_WEIGHTS[name] for name in ACTIONS], dtype=np.float32)
-    return table[actions]
+def user_item_matrix(train: Interactions, *, binary: bool = True) -> sp.csr_matrix:
+    """Sparse (n_users, n_items) matrix: 1 per interacted pair, or the strongest action weight."""
+    values = np.ones(len(train), dtype=np.float32) if binary else action_weights(train.actions)
+    coo = sp.coo_matrix((values, (train.users, train.items)), shape=(train.n_users, train.n_items))
+    matrix = coo.tocsr()
+    if binary:
+        matrix.data[:] = 1.0
+    else:
+        # duplicates were summed; keep the strongest single weight instead, capped
+        matrix.data = np.minimum(matrix.data, max(values.max(initial=1.0), 1.0)).astype(np.float32)
+    return matrix

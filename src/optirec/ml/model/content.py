@@ -9,17 +9,23 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from optirec.ml.data import ItemContent
-
 TEXT_DIM = 384  # all-MiniLM-L6-v2 sentence vectors
 MAX_TOKENS = 16  # attribute tokens kept per item
 DEFAULT_CACHE = Path("var/cache/text")
+
+
+@dataclass(frozen=True)
+class ItemContent:
+    """Metadata of the catalogue: optional text and optional attribute tokens per item id."""
+
+    text: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

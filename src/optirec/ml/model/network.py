@@ -13,7 +13,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from optirec.ml.content import TEXT_DIM
+from optirec.ml.model.content import TEXT_DIM
 
 
 @dataclass
