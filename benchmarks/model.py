@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from optirec.ml.model.actions import ACTIONS
-from optirec.ml.model.served import Recommender, Signal
+from optirec.ml.model.served import ServedModel, Signal
 from optirec.ml.train.data import Interactions, load_dataset
 
 
@@ -50,7 +50,7 @@ def user_histories(data: Interactions, n_users: int, seed: int) -> list[list[Sig
     ]
 
 
-def latency_ms(model: Recommender, histories: list[list[Signal]], k: int = 10) -> dict[str, float]:
+def latency_ms(model: ServedModel, histories: list[list[Signal]], k: int = 10) -> dict[str, float]:
     """Milliseconds of `recommend` (encode + score all items + top k) on one thread: wall-clock p50/p99/mean,
     and the p99 of the thread's CPU time, which a busy machine's preemptions do not inflate."""
     from threadpoolctl import threadpool_limits
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         }
     else:
         path = args.artifact
-    model = Recommender.load(path)
+    model = ServedModel.load(path)
     data, _ = load_dataset(args.data)
     report |= {"artifact": str(path), "n_items": len(model.item_ids)}
     report |= {"latency": latency_ms(model, user_histories(data, args.users, seed=0))}

@@ -70,12 +70,12 @@ def test_unknown_model_is_refused(chain_dir: Path) -> None:
 def test_train_model_saves_a_loadable_artifact(
     chain_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from optirec.ml.model.served import Recommender
+    from optirec.ml.model.served import ServedModel
 
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["train-model", str(chain_dir), "--out", str(tmp_path / "models"), "--epochs", "2"])
     assert result.exit_code == 0, result.output
     saved = next((tmp_path / "models").iterdir())
     assert f"saved {saved}" in result.output
-    model = Recommender.load(saved)
+    model = ServedModel.load(saved)
     assert len(model.item_ids) == 24 and model.recommend([("i1", "view")], k=3)

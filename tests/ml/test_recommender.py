@@ -12,7 +12,7 @@ import pytest
 from optirec.errors import CorruptArtifact, InvalidInput, NotFound
 from optirec.ml.evaluation.train_test import TrainOutput, train
 from optirec.ml.model.network import ModelConfig
-from optirec.ml.model.served import Recommender
+from optirec.ml.model.served import ServedModel
 from optirec.ml.train.fit import FitConfig
 from optirec.ml.train.inputs import EventsInput, ItemInput
 
@@ -35,15 +35,15 @@ def test_train_writes_an_artifact_with_metrics(trained: TrainOutput) -> None:
 
 def test_a_fresh_process_loads_it(trained: TrainOutput) -> None:
     code = (
-        "import sys; from pathlib import Path; from optirec.ml.model.served import Recommender; "
-        "m = Recommender.load(Path(sys.argv[1])); print(m.version, len(m.item_ids))"
+        "import sys; from pathlib import Path; from optirec.ml.model.served import ServedModel; "
+        "m = ServedModel.load(Path(sys.argv[1])); print(m.version, len(m.item_ids))"
     )
     out = subprocess.run([sys.executable, "-c", code, str(trained.path)], capture_output=True, text=True, check=True)
     assert out.stdout.split() == [trained.version, "24"]
 
 
 def test_one_new_signal_changes_the_answer(trained: TrainOutput) -> None:
-    model = Recommender.load(trained.path)
+    model = ServedModel.load(trained.path)
     signals = [("i3", "view"), ("i4", "view")]
     before = model.score(signals)
     after = model.score([*signals, ("i5", "purchase")])
@@ -54,7 +54,7 @@ def test_one_new_signal_changes_the_answer(trained: TrainOutput) -> None:
 
 
 def test_unknown_items_are_ignored_and_unknown_actions_refused(trained: TrainOutput) -> None:
-    model = Recommender.load(trained.path)
+    model = ServedModel.load(trained.path)
     assert np.allclose(model.score([("i3", "view"), ("nope", "view")]), model.score([("i3", "view")]))
     with pytest.raises(InvalidInput, match="unknown action type 'teleport'"):
         model.score([("i3", "teleport")])
@@ -66,7 +66,7 @@ def test_unknown_items_are_ignored_and_unknown_actions_refused(trained: TrainOut
 
 
 def test_similar_items_and_complete_the_look(trained: TrainOutput) -> None:
-    model = Recommender.load(trained.path)
+    model = ServedModel.load(trained.path)
     similar = [i for i, _ in model.similar_items("i5", k=2)]
     assert len(similar) == 2 and "i5" not in similar
     look = [i for i, _ in model.complete_the_look(["i5", "i6"], k=3)]
@@ -76,7 +76,7 @@ def test_similar_items_and_complete_the_look(trained: TrainOutput) -> None:
 
 
 def test_a_new_product_gets_a_content_vector(trained: TrainOutput) -> None:
-    model = Recommender.load(trained.path)
+    model = ServedModel.load(trained.path)
     vector = model.embed_new_item(["group=1"])
     assert vector.shape == (model.item_table.shape[1],) and np.abs(vector).sum() > 0
     grown = model.add_items([("new", ["group=1"], None)])
@@ -90,13 +90,13 @@ def test_a_corrupted_artifact_is_refused(trained: TrainOutput, tmp_path: Path) -
     blob[200] ^= 0x01
     (copy / "item_index.npz").write_bytes(bytes(blob))
     with pytest.raises(CorruptArtifact):
-        Recommender.load(copy)
+        ServedModel.load(copy)
 
 
 def test_the_serving_adapter_names_the_item_that_relates_most(trained: TrainOutput) -> None:
     from optirec.recommend.model_adapter import TrainedModel
 
-    model = Recommender.load(trained.path)
+    model = ServedModel.load(trained.path)
     adapter = TrainedModel(model, trained.version)
     items = ["i3", "nope", "i7"]
     targets = np.arange(24, dtype=np.int64)
@@ -116,14 +116,14 @@ def test_the_serving_adapter_names_the_item_that_relates_most(trained: TrainOutp
 
 
 def test_a_history_encoded_lately_reuses_its_vector_and_a_new_signal_encodes_anew(trained: TrainOutput) -> None:
-    model = Recommender.load(trained.path)
+    model = ServedModel.load(trained.path)
     history = [("i0", "view"), ("i1", "view"), ("i2", "add_to_cart")]
     first = model.score(history)
     assert (model.user_vectors.hits, model.user_vectors.misses) == (0, 1)
     again = model.score(list(history))  # the same signals, asked again
     assert (model.user_vectors.hits, model.user_vectors.misses) == (1, 1)
     np.testing.assert_array_equal(first, again)
-    np.testing.assert_array_equal(again, Recommender.load(trained.path).score(history))  # as a cold model answers
+    np.testing.assert_array_equal(again, ServedModel.load(trained.path).score(history))  # as a cold model answers
     model.score([*history, ("i3", "view")])  # one signal more
     model.score([("i0", "view"), ("i1", "view"), ("i2", "view")])  # the same products, another action
     assert (model.user_vectors.hits, model.user_vectors.misses) == (1, 3)
@@ -132,7 +132,7 @@ def test_a_history_encoded_lately_reuses_its_vector_and_a_new_signal_encodes_ane
 def test_the_user_vector_cache_keeps_its_size_and_drops_the_oldest(trained: TrainOutput) -> None:
     from optirec.ml.model.index import UserVectorCache
 
-    model, cache = Recommender.load(trained.path), UserVectorCache(size=2)
+    model, cache = ServedModel.load(trained.path), UserVectorCache(size=2)
     viewed = np.ones(1, dtype=np.int64)
 
     def encode(row: int) -> np.ndarray:

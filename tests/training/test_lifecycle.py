@@ -115,7 +115,7 @@ def test_lists_count_how_their_shopper_vector_was_had_and_the_warm_up_does_not(
     settings, state, _version = trained
     before = counted()
     with TestClient(create_app(settings, state)) as client:
-        assert client.app.state.optirec.recommender.engine.warmed.wait(30)  # type: ignore[attr-defined]
+        assert client.app.state.optirec.list_builder.serving_state.warmed.wait(30)  # type: ignore[attr-defined]
         assert counted() == before  # the warm-up scored, but served no list
         headers = {"X-API-Key": make_key(state.db)}
         assert client.put("/api/customers/counted", json={}, headers=headers).status_code == 200
@@ -162,7 +162,7 @@ def test_a_corrupted_artifact_is_refused_and_the_live_model_keeps_serving(
     victim.write_bytes(victim.read_bytes()[:-10] + b"0123456789")
     with TestClient(create_app(settings, state)) as client:
         headers = {"X-API-Key": make_key(state.db)}
-        engine = client.app.state.optirec.recommender.engine  # type: ignore[attr-defined]
+        engine = client.app.state.optirec.list_builder.serving_state  # type: ignore[attr-defined]
         report = WorkerReport(state.db, engine.warmed)
         watcher = ModelWatcher(state.db, engine, load_live_model, poll_seconds=0, report=report)
         watcher.check()
@@ -190,7 +190,7 @@ def test_a_new_product_is_scored_from_its_content(trained: tuple[Settings, AppSt
         headers = {"X-API-Key": make_key(state.db)}
         new = product_data("aviator-new", name="Aviator New", shape="aviator", brand="B1")
         assert client.post("/api/catalog/products", json=new, headers=headers).status_code == 201
-        engine = client.app.state.optirec.recommender.engine  # type: ignore[attr-defined]
+        engine = client.app.state.optirec.list_builder.serving_state  # type: ignore[attr-defined]
         engine.snapshots.invalidate()
         snapshot = engine.snapshots.get()
         model, positions = engine.serving(snapshot, engine.model)
@@ -266,7 +266,7 @@ def test_a_worker_maps_the_live_model_onto_the_catalog_before_its_first_request(
     settings, _state, version = trained
     fresh = build_state(settings)  # a new worker: nothing built yet
     app = create_app(settings, fresh)
-    engine = fresh.recommender.engine
+    engine = fresh.list_builder.serving_state
     with TestClient(app):
         assert engine.model is not None and engine.model.version == version
         assert engine.prepared(engine.model)

@@ -1,5 +1,5 @@
 """The personalised models `demo-eval` can score: the project's model (`optirec.ml.train.fit.fit_model`, served by
-`Recommender`) and two baselines of `optirec.ml.evaluation.baselines` (EASE, ALS) with fixed hyper-parameters.
+`ServedModel`) and two baselines of `optirec.ml.evaluation.baselines` (EASE, ALS) with fixed hyper-parameters.
 
 Every scorer answers, for customer rows, scores over the products in catalogue order.
 """
@@ -67,9 +67,9 @@ def optirec_scorer(
     train_seconds: float,
     progress: Callable[[str], None] | None = None,
 ) -> Scorer:
-    """Train the project's model through its service entry point and score with the served `Recommender`."""
+    """Train the project's model through its service entry point and score with the served `ServedModel`."""
     from optirec.ml.model.content import build_content
-    from optirec.ml.model.served import Recommender
+    from optirec.ml.model.served import ServedModel
     from optirec.ml.train.fit import FitConfig, fit_model
     from optirec.ml.train.inputs import EventsInput, ItemInput, interactions, item_content
 
@@ -85,7 +85,7 @@ def optirec_scorer(
     with tempfile.TemporaryDirectory() as folder:
         data = interactions(events, items)
         fitted = fit_model(data, build_content(data.item_ids, item_content(items)), config, progress)
-        model = Recommender.load(fitted.model.save(Path(folder) / fitted.model.version))
+        model = ServedModel.load(fitted.model.save(Path(folder) / fitted.model.version))
     row = {item: k for k, item in enumerate(model.item_ids)}
     order = np.array([row[p.id] for p in products], dtype=np.int64)
     signals = _latest_signals(train, model.encoder.max_len)

@@ -1,4 +1,4 @@
-"""The trained model (`optirec.ml.model.served.Recommender`) behind the serving path's `LiveModel` interface."""
+"""The trained model (`optirec.ml.model.served.ServedModel`) behind the serving path's `LiveModel` interface."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 from prometheus_client import Counter
 
 from optirec.arrays import Float32Array, IntArray
-from optirec.ml.model.served import Recommender
+from optirec.ml.model.served import ServedModel
 from optirec.recommend.kernels import strongest_rows
 
 USER_VECTORS = Counter(
@@ -21,12 +21,12 @@ USER_VECTORS = Counter(
 
 
 class TrainedModel:
-    """Adapts a `Recommender`: personal scores from the latest signals, item-to-item scores for context items."""
+    """Adapts a `ServedModel`: personal scores from the latest signals, item-to-item scores for context items."""
 
-    def __init__(self, recommender: Recommender, version: str) -> None:
-        self._model = recommender
+    def __init__(self, model: ServedModel, version: str) -> None:
+        self._model = model
         self._version = version
-        self._index = recommender.index
+        self._index = model.index
 
     @property
     def version(self) -> str:
@@ -55,7 +55,7 @@ class TrainedModel:
         item_item = self._model.item_item
         if item_item is not None:
             return item_item.scores(rows, np.ones(rows.size, dtype=np.float32))
-        summed: Float32Array = self._cosine(rows).sum(axis=0, dtype=np.float32)
+        summed: Float32Array = self._model.cosine(self._model.item_table[rows]).sum(axis=0, dtype=np.float32)
         return summed
 
     def strongest_sources(self, items: Sequence[str], targets: IntArray) -> IntArray:
@@ -70,19 +70,12 @@ class TrainedModel:
             found = strongest_rows(matrix.indptr, matrix.indices, matrix.data, rows,
                                    np.ascontiguousarray(targets, dtype=np.int64))  # fmt: skip
             return np.where(found >= 0, np.asarray(known, dtype=np.int64)[np.maximum(found, 0)], out)
-        parts = self._cosine(rows)[:, targets]
+        parts = self._model.cosine(self._model.item_table[rows])[:, targets]
         strongest = np.asarray(known, dtype=np.int64)[parts.argmax(axis=0)]
         return np.where(parts.max(axis=0) > 0, strongest, out)
 
     def _rows(self, items: Sequence[str]) -> IntArray:
         return np.array([self._index[item] for item in items if item in self._index], dtype=np.int64)
-
-    def _cosine(self, rows: IntArray) -> Float32Array:
-        """Cosine of the product embeddings of `rows` with every item, (len(rows), n_items): the item-to-item
-        relation of a model trained without an item-to-item source."""
-        table = self._model.item_table
-        norms = np.linalg.norm(table, axis=1) + 1e-9
-        return np.asarray((table[rows] @ table.T) / (norms[rows, None] * norms[None, :]), dtype=np.float32)
 
     def with_products(self, products: Sequence[tuple[str, dict[str, str]]]) -> TrainedModel:
         """A model that also scores catalog products it was not trained on, from their attributes alone."""
@@ -95,4 +88,4 @@ class TrainedModel:
 
 def load_live_model(path: Path, version: str) -> TrainedModel:
     """Load and verify an artifact (a corrupted one raises `CorruptArtifact`)."""
-    return TrainedModel(Recommender.load(path), version)
+    return TrainedModel(ServedModel.load(path), version)

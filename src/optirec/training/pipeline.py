@@ -22,7 +22,7 @@ from optirec.training import registry
 from optirec.training.export import export_events, export_products, keep_top_items
 
 if TYPE_CHECKING:
-    from optirec.ml.model.served import Recommender
+    from optirec.ml.model.served import ServedModel
     from optirec.ml.train.data import Interactions
 
 log = logging.getLogger("optirec.training")
@@ -112,7 +112,7 @@ def _train_and_register(
 
 def _live_metrics(db: Database, data: Interactions, say: Progress) -> dict[str, float] | None:
     """The live model's metrics on the held-out split the candidate was tested on (leave-one-out, last item)."""
-    from optirec.ml.model.served import Recommender
+    from optirec.ml.model.served import ServedModel
 
     with db.read() as session:
         row = registry.live_version(session=session)
@@ -120,7 +120,7 @@ def _live_metrics(db: Database, data: Interactions, say: Progress) -> dict[str, 
     if path is None:
         return None
     try:
-        live = Recommender.load(Path(path))
+        live = ServedModel.load(Path(path))
     except Exception as error:  # a live model that cannot load cannot win
         say(f"live version {row.id if row else ''} could not be loaded ({error}); the candidate wins")
         return None
@@ -129,7 +129,7 @@ def _live_metrics(db: Database, data: Interactions, say: Progress) -> dict[str, 
     return result
 
 
-def _held_out_metrics(model: Recommender, data: Interactions) -> dict[str, float]:
+def _held_out_metrics(model: ServedModel, data: Interactions) -> dict[str, float]:
     """A served model's metrics on the leave-one-out test split of `data` (at most `LIVE_EVAL_USERS` users, a fixed
     sample): each user's history before the last event in, the last event's item the target."""
     from optirec.ml.evaluation.harness import evaluate_scorer

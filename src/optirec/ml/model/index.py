@@ -1,8 +1,7 @@
 """Inference at request time: the user encoder on one user's latest signals and scoring against the item index.
 
-A port of `model.UserEncoder` (same weights, no torch at request time), compiled (`kernels.encode_user`): one
-user costs about 0.12 ms on one thread for 50 signals of the demo model, plus one (n_items, dim) matrix-vector
-product.
+A port of `network.UserEncoder` (same weights, no torch at request time), compiled (`kernels.encode_user`): one
+user costs one compiled call, plus one (n_items, dim) matrix-vector product (timings in docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -72,8 +71,8 @@ class UserEncoderNumpy:
 
 class UserVectorCache:
     """The user vectors of the latest histories encoded, by their item rows and action codes: the encoder is a pure
-    function of them, and the largest piece of a list's work (about 0.11 ms of 0.65 for 50 signals of the demo
-    model). A shopper asking again with no new signal (another placement on the page, a refresh, the next page of
+    function of them, and the largest piece of a list's work (docs/benchmarks.md, "Shopper vectors are reused"). A
+    shopper asking again with no new signal (another placement on the page, a refresh, the next page of
     a list) reuses the vector; a new signal makes a new key. Bounded (the oldest entries go first) and kept per
     model, so a new model starts empty. `hits` and `misses` count the look-ups."""
 

@@ -2,12 +2,11 @@
 
 A list is answered in Python, one request at a time, on a history of at most 50 signals: in plain numpy each of
 these steps is dozens of small array operations, and the interpreter's cost per operation outweighed the
-arithmetic (measured on the demo shop: the encoder 270 µs, of which about 75 µs are the matrix products; the
-item-to-item sum 80 µs for 10,000 neighbour entries; the blend 65 µs). Compiled, each is one call; the matrix
+arithmetic (the figures are in docs/benchmarks.md, "Compiled kernels"). Compiled, each is one call; the matrix
 products still go to BLAS.
 
 Compiled on first use and cached on disk beside this file (`cache=True`), so only the first process after an
-install pays the compilation (a few seconds); the service's warm-up makes that call before it reports ready.
+install pays the compilation; the service's warm-up makes that call before it reports ready.
 """
 
 from __future__ import annotations
@@ -34,8 +33,7 @@ def compiled(function: F) -> F:
 @compiled
 def _tanh(y: float) -> float:  # pragma: no cover - compiled
     """tanh(y) as sign(y) × -m / (2 + m), m = expm1(-2|y|): the values of `math.tanh` to float64 rounding, at a
-    fraction of its cost in compiled code with this machine's libm (measured in the encoder on the demo model: its
-    GELU over 50 × 256 hidden units took about 85 µs with `math.tanh`, a third of the encoder; about 25 this way)."""
+    fraction of its cost in compiled code with this machine's libm (docs/benchmarks.md, "The encoder's GELU")."""
     m = math.expm1(-2.0 * abs(y))
     t = -m / (2.0 + m)
     return t if y >= 0.0 else -t

@@ -1,4 +1,4 @@
-"""Converting a `Recommender` to and from the arrays and metadata of an artifact."""
+"""Converting a `ServedModel` to and from the arrays and metadata of an artifact."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from optirec.ml.model.index import UserEncoderNumpy
 from optirec.ml.model.itemitem import ItemItem
 
 if TYPE_CHECKING:
-    from optirec.ml.model.served import Recommender
+    from optirec.ml.model.served import ServedModel
 
 
-def recommender_arrays(model: Recommender) -> ArrayFiles:
+def served_arrays(model: ServedModel) -> ArrayFiles:
     """The artifact's files: encoder weights, item index (embeddings, ids, popularity), relations, content."""
     files: ArrayFiles = {
         "encoder": dict(model.encoder.weights),
@@ -36,7 +36,7 @@ def recommender_arrays(model: Recommender) -> ArrayFiles:
     return files
 
 
-def recommender_metadata(model: Recommender) -> dict[str, Any]:
+def served_metadata(model: ServedModel) -> dict[str, Any]:
     """JSON metadata: version, encoder shape, blend parameters and whatever the trainer recorded."""
     return {
         **model.metadata,
@@ -50,8 +50,8 @@ def recommender_metadata(model: Recommender) -> dict[str, Any]:
     }
 
 
-def recommender_fields(arrays: ArrayFiles, metadata: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a `Recommender` from checked artifact contents (the class builds itself from them)."""
+def served_fields(arrays: ArrayFiles, metadata: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a `ServedModel` from checked artifact contents (the class builds itself from them)."""
     try:
         index, content = arrays["item_index"], arrays["content"]
         encoder = UserEncoderNumpy(

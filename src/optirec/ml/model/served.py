@@ -22,13 +22,13 @@ from optirec.ml.model.artifact import load_artifact, save_artifact
 from optirec.ml.model.index import UserEncoderNumpy, UserVectorCache, scores_for, top_items
 from optirec.ml.model.itemitem import ItemItem, recency_weights
 from optirec.ml.model.kernels import blend_pair
-from optirec.ml.model.serialize import recommender_arrays, recommender_fields, recommender_metadata
+from optirec.ml.model.serialize import served_arrays, served_fields, served_metadata
 
 Signal = tuple[str, str]  # (item_id, action_type)
 
 
 @dataclass
-class Recommender:
+class ServedModel:
     """A trained model ready to serve: `item_ids[i]` is the item of row i of every array."""
 
     version: str
@@ -117,7 +117,7 @@ class Recommender:
     def similar_items(self, item_id: str, k: int = 10) -> list[tuple[str, float]]:
         """Items most related to one item: item-to-item neighbours, then embedding cosine as backfill."""
         row = self._row(item_id)
-        scores = self._cosine(self.item_table[row])
+        scores = self.cosine(self.item_table[[row]])[0]
         if self.item_item is not None:
             related = self.item_item.scores(np.array([row]), np.ones(1, dtype=np.float32))
             scores = np.where(related > 0, related.max(initial=0.0) + related, np.minimum(scores, 0.0) + scores)
@@ -129,7 +129,7 @@ class Recommender:
         if rows.size == 0:
             raise NotFound("none of the items is in the model's catalogue")
         if self.item_item is None:
-            scores = self._cosine(self.item_table[rows].mean(axis=0))
+            scores = self.cosine(self.item_table[rows].mean(axis=0, keepdims=True))[0]
         else:
             scores = self.item_item.scores(rows, np.ones(rows.size, dtype=np.float32))
         return [(self.item_ids[i], float(scores[i])) for i in top_items(scores, k, rows)]
@@ -145,7 +145,7 @@ class Recommender:
             vector = vector + self.text_projection @ encode_texts([text], cache_dir=None)[0]
         return vector.astype(np.float32)
 
-    def add_items(self, new: Sequence[tuple[str, Sequence[str], str | None]]) -> Recommender:
+    def add_items(self, new: Sequence[tuple[str, Sequence[str], str | None]]) -> ServedModel:
         """A copy whose catalogue also holds new products `(item_id, tokens, text)`, with content vectors."""
         fresh = [(i, t, x) for i, t, x in new if i not in self._index]
         if not fresh:
@@ -157,7 +157,7 @@ class Recommender:
             grown = self.item_item.neighbours.copy()
             grown.resize((n_old + n_new, n_old + n_new))  # new products have no relations yet
             item_item = ItemItem(grown)
-        return Recommender(
+        return ServedModel(
             self.version,
             self.item_ids + [i for i, _, _ in fresh],
             self.encoder,
@@ -182,17 +182,21 @@ class Recommender:
     def _rows(self, item_ids: Sequence[str]) -> npt.NDArray[np.int64]:
         return np.array(sorted({self._index[i] for i in item_ids if i in self._index}), dtype=np.int64)
 
-    def _cosine(self, vector: Float32Array) -> Float32Array:
-        norms = np.linalg.norm(self.item_table, axis=1) * (np.linalg.norm(vector) + 1e-9) + 1e-9
-        return np.asarray(self.item_table @ vector / norms, dtype=np.float32)
+    def cosine(self, vectors: Float32Array) -> Float32Array:
+        """Cosine of each of `vectors` (k, dim) with every product embedding -> (k, n_items): the item-to-item
+        relation of a model trained without an item-to-item source, and the backfill of `similar_items`."""
+        table = self.item_table
+        norms = np.linalg.norm(table, axis=1) + 1e-9
+        own = np.linalg.norm(vectors, axis=1) + 1e-9
+        return np.asarray((vectors @ table.T) / (own[:, None] * norms[None, :]), dtype=np.float32)
 
     # ---- persistence --------------------------------------------------------------------------------
     def save(self, path: Path) -> Path:
         """Write the artifact folder (weights, item index, metadata, checksums)."""
-        return save_artifact(path, recommender_arrays(self), recommender_metadata(self))
+        return save_artifact(path, served_arrays(self), served_metadata(self))
 
     @classmethod
-    def load(cls, path: Path) -> Recommender:
+    def load(cls, path: Path) -> ServedModel:
         """Read an artifact folder; raises `CorruptArtifact` when any file fails its checksum."""
         arrays, metadata = load_artifact(Path(path))
-        return cls(**recommender_fields(arrays, metadata))
+        return cls(**served_fields(arrays, metadata))

@@ -23,7 +23,7 @@ from optirec.ml.model.content import ContentFeatures
 from optirec.ml.model.index import UserEncoderNumpy
 from optirec.ml.model.itemitem import ItemItem
 from optirec.ml.model.network import ModelConfig
-from optirec.ml.model.served import Recommender
+from optirec.ml.model.served import ServedModel
 from optirec.ml.train.blend import BlendSearch, blend
 from optirec.ml.train.data import Interactions, user_item_matrix
 from optirec.ml.train.itemitem import fit_item_item, weighted_history
@@ -178,8 +178,8 @@ class FitResult:
     tuning (fitted on the validation split's events: it has seen no test target, for a held-out check) and what
     tuning chose."""
 
-    model: Recommender
-    tuned_model: Recommender
+    model: ServedModel
+    tuned_model: ServedModel
     tuned: TunedParams
     seconds: float
 
@@ -200,7 +200,7 @@ def fit_model(
     return FitResult(model, tuned_model, tuned, seconds)
 
 
-def served_model(model: ModelFit, item_ids: list[str], metrics: dict[str, Any]) -> Recommender:
+def served_model(model: ModelFit, item_ids: list[str], metrics: dict[str, Any]) -> ServedModel:
     """Export a tuned and fitted model to the numpy serving model."""
     import torch
 
@@ -217,7 +217,7 @@ def served_model(model: ModelFit, item_ids: list[str], metrics: dict[str, Any]) 
     popularity = np.bincount(model.train.items, minlength=len(item_ids)).astype(np.float32)
     # unique even for two trainings in one second: an artifact folder is never overwritten by another version
     version = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + secrets.token_hex(3)
-    return Recommender(
+    return ServedModel(
         version=version,
         item_ids=list(item_ids),
         encoder=UserEncoderNumpy(weights, cfg.layers, cfg.heads, cfg.max_len),

@@ -1,4 +1,4 @@
-"""CLI commands of the ML domain: `optirec evaluate` and `optirec train-model`.
+"""CLI commands of the offline evaluation: `optirec evaluate` and `optirec train-model` (train, test once, save).
 
 Heavy imports (torch, implicit, sentence-transformers) happen inside the command functions so that
 `optirec --help` stays fast.
