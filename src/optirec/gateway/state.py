@@ -27,7 +27,7 @@ class AppState:
     secret: str
     limiter: RateLimiter
     principals: PrincipalCache
-    list_builder: ListBuilder  # builds every list (`recommend.service`)
+    list_builder: ListBuilder  # builds every list (`recommend.service.ListBuilder`)
     worker: WorkerReport  # what this worker serves, and the write that proves it ready (`/readyz`)
     trainer: Trainer  # trains a new model version, one at a time across every process
     catalog_listeners: list[Callable[[], None]] = field(default_factory=list)

@@ -248,7 +248,7 @@ def _add_standardised(out: Float32Array, source: Float32Array, weight: float) ->
 def blend_pair(
     first: Float32Array, second: Float32Array, first_weight: float, second_weight: float
 ) -> Float32Array:  # pragma: no cover
-    """`blend.blend` of two sources of one user: each standardised over its finite entries, weighted and summed;
+    """`train.blend.blend` of two sources of one user: each standardised over its finite entries, weighted and summed;
     where `first` is not finite the result is -inf."""
     out = np.zeros(first.size, dtype=np.float32)
     if first_weight != 0.0:

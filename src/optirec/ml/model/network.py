@@ -1,7 +1,7 @@
 """Our model: product embeddings (id + content) and a causal transformer user-preference encoder.
 
-The model only returns embeddings; the loss lives in `train.py` and retrieval in `index.py`. Item code 0 is
-padding, catalogue items are 1..n_items. A user's score for item i is `user_vector · item_vector[i]`.
+The model only returns embeddings; the loss lives in `train/loop.py` and retrieval in `model/index.py`. Item code 0
+is padding, catalogue items are 1..n_items. A user's score for item i is `user_vector · item_vector[i]`.
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ class ServedModel:
         )
         if items.size == 0:
             return related
-        return blend_pair(network, related, self.weights[0], self.weights[1])  # as `blend.blend`, compiled
+        return blend_pair(network, related, self.weights[0], self.weights[1])  # as `train.blend.blend`, compiled
 
     def recommend(
         self, signals: Sequence[Signal], k: int = 10, context: Sequence[str] = (), exclude_seen: bool = True

@@ -14,7 +14,7 @@ from optirec.ml.train.data import Interactions, from_arrays, load_dataset
 
 @dataclass(frozen=True)
 class EventsInput:
-    """Parallel lists of events: `timestamps` in seconds since the epoch, actions from `data.ACTIONS`."""
+    """Parallel lists of events: `timestamps` in seconds since the epoch, actions from `model.actions.ACTIONS`."""
 
     user_ids: Sequence[str]
     item_ids: Sequence[str]
