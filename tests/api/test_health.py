@@ -107,9 +107,9 @@ def test_what_the_warm_up_built_is_out_of_the_collectors_reach(client: TestClien
     worker (70 ms a pass); the warm-up freezes them (`gc.freeze`)."""
     import gc
 
-    engine = state.list_builder.serving_state
-    assert engine.warmed.wait(10)
-    snapshot = engine.snapshots.get()  # built by the warm-up
+    serving_state = state.list_builder.serving_state
+    assert serving_state.warmed.wait(10)
+    snapshot = serving_state.snapshots.get()  # built by the warm-up
     assert gc.get_freeze_count() > 0
     assert all(tracked is not snapshot for tracked in gc.get_objects())  # frozen objects are in no generation
 
@@ -119,11 +119,11 @@ def test_a_new_catalog_snapshot_is_frozen_too(
 ) -> None:
     import gc
 
-    engine = state.list_builder.serving_state
-    assert engine.warmed.wait(10)
-    before = engine.snapshots.get()
+    serving_state = state.list_builder.serving_state
+    assert serving_state.warmed.wait(10)
+    before = serving_state.snapshots.get()
     response = client.post("/api/catalog/products", json=product_data("NEW-1"), headers=service_headers)
     assert response.status_code == 201
-    after = engine.snapshots.get()  # rebuilt at once: this process's own catalog write invalidated it
+    after = serving_state.snapshots.get()  # rebuilt at once: this process's own catalog write invalidated it
     assert after is not before
     assert all(tracked is not after for tracked in gc.get_objects())

@@ -88,9 +88,9 @@ def test_the_watcher_writes_the_row_as_a_heartbeat_even_when_it_does_not_poll(
     from optirec.recommend.workers import WorkerReport
 
     monkeypatch.setattr(watcher_module, "HEARTBEAT_SECONDS", 0.2)
-    engine = state.list_builder.serving_state
-    report = WorkerReport(state.db, engine.warmed)
-    watcher = ModelWatcher(state.db, engine, load_live_model, poll_seconds=0, report=report)
+    serving_state = state.list_builder.serving_state
+    report = WorkerReport(state.db, serving_state.warmed)
+    watcher = ModelWatcher(state.db, serving_state, load_live_model, poll_seconds=0, report=report)
 
     def seen() -> list[object]:
         with state.db.read() as session:

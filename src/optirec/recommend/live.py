@@ -1,4 +1,4 @@
-"""The model that ranks, as the recommendation service sees it, and the engine that holds the current one.
+"""The model that ranks, as the recommendation service sees it, and the serving state that holds the current one.
 
 `LiveModel` is the small interface the service needs from a trained model: scores over its items for a shopper's
 latest signals, and item-to-item scores for the products in context. `ServingState` keeps the catalog snapshot, the

@@ -16,7 +16,7 @@ from optirec.ml.model.served import ServedModel
 from optirec.ml.train.fit import FitConfig
 from optirec.ml.train.inputs import EventsInput, ItemInput
 
-from .conftest import chain_events
+from ..conftest import chain_events
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from optirec.ml.model.served import ServedModel
 from optirec.ml.train.fit import FitConfig, fit_model
 from optirec.ml.train.inputs import EventsInput, ItemInput, interactions, item_content
 
-from .conftest import chain_events
+from ..conftest import chain_events
 
 
 def _config() -> FitConfig:

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from optirec.runtime.cli import app
 
-from .conftest import write_events
+from ..conftest import write_events
 
 runner = CliRunner()
 
