@@ -109,7 +109,12 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         from optirec.storefront.views import install as install_storefront
 
         install_storefront(app)
-    # Added inside-out: the last one added sees the request first.
+    _add_middleware(app, settings, state)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings, state: AppState) -> None:
+    """The middleware stack, added inside-out: the last one added sees the request first."""
     app.add_middleware(RateLimitMiddleware, limiter=state.limiter, settings=settings)
     app.add_middleware(
         BodyLimitMiddleware,
@@ -129,4 +134,3 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     app.add_middleware(ObservabilityMiddleware, access_log=settings.access_log)
     if settings.trusted_proxies:  # outermost: the rate limits see the client the proxy names
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
-    return app
