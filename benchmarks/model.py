@@ -30,7 +30,8 @@ def peak_rss_mb() -> float:
 
 
 def train_artifact(data_dir: Path, out: Path) -> tuple[Path, float]:
-    """Train the whole model through the service entry point; returns the artifact and wall seconds."""
+    """Train the whole model as `optirec train-model` does (the fit step plus one test evaluation); returns the
+    artifact and wall seconds."""
     from optirec.ml.evaluation.train_test import train
     from optirec.ml.train.inputs import dataset_inputs
 
