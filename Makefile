@@ -42,7 +42,7 @@ bench-ingest: install
 	$(PY) -m benchmarks.ingest
 
 bench-model: install
-	$(PY) -m optirec.ml.bench --data $(DATASETS)/amazon-beauty
+	$(PY) -m benchmarks.model --data $(DATASETS)/amazon-beauty
 
 bench-serve: install
 	$(PY) -m benchmarks.serve

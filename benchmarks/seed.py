@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 from sqlalchemy import insert
 
+from optirec.arrays import IntArray
 from optirec.catalog import service as catalog_service
 from optirec.customers.models import Customer, CustomerProfile
 from optirec.db import Database, sqlite_time, utcnow
@@ -26,7 +26,6 @@ from optirec.signals.models import event_scope
 from optirec.tabular import ImportReport, chunked
 
 Say = Callable[[str], None]
-IntArray = npt.NDArray[np.int64]
 START = datetime(2026, 8, 1, tzinfo=UTC)
 
 

@@ -175,7 +175,7 @@ def _user_vectors(server: Server) -> dict[str, float]:
 
 def _reused(before: dict[str, float], after: dict[str, float]) -> float | None:
     """The share of the personal lists served between two counts that reused a shopper vector: the bench's shoppers
-    recur (5,000 request bodies), so some ask again with the same signals (`ml.index.UserVectorCache`)."""
+    recur (5,000 request bodies), so some ask again with the same signals (`ml.model.index.UserVectorCache`)."""
     reused = after.get("reused", 0.0) - before.get("reused", 0.0)
     total = reused + after.get("encoded", 0.0) - before.get("encoded", 0.0)
     return reused / total if total else None

@@ -24,7 +24,7 @@ def test_healthz_answers_without_a_database_round_trip(client: TestClient) -> No
 def test_readyz_names_the_backend_and_what_the_worker_serves(
     client: TestClient, settings: Settings, state: AppState
 ) -> None:
-    assert state.recommender.engine.warmed.wait(10)
+    assert state.list_builder.serving_state.warmed.wait(10)
     response = client.get("/readyz")
     expected = "sqlite" if settings.database_url.startswith("sqlite") else "postgresql"
     serving = {"model_version": "popularity", "state": "popularity", "reason": None}  # no version is live
@@ -55,7 +55,7 @@ def test_readyz_is_503_while_the_database_cannot_be_written(
     lock.touch()
     with unwritable(lock):
         client = build_client()  # a new process: it opens the lock file at its first write
-        assert client.app.state.optirec.recommender.engine.warmed.wait(10)  # type: ignore[attr-defined]
+        assert client.app.state.optirec.list_builder.serving_state.warmed.wait(10)  # type: ignore[attr-defined]
         refused = client.get("/readyz")
     assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
     assert refused.json()["error"]["code"] == "not_ready" and "writelock" not in refused.text
@@ -70,7 +70,7 @@ def test_readyz_behind_a_held_write_lock_answers_in_bounded_time_with_one_write_
     the lock, every check answers 503 within the bounded wait, and the next after the lock is free answers 200."""
     if backend != "sqlite":
         pytest.skip("SQLite's write lock")
-    assert state.recommender.engine.warmed.wait(10)
+    assert state.list_builder.serving_state.warmed.wait(10)
     time.sleep(1.1)  # the start-up's write is no longer fresh: the next check writes
     with write_lock_held_by_another_process(state.db):
         answers: list[tuple[int, float]] = []
@@ -93,7 +93,7 @@ def test_readyz_behind_a_held_write_lock_answers_in_bounded_time_with_one_write_
 
 
 def test_readyz_is_503_until_the_worker_has_warmed_up(client: TestClient, state: AppState) -> None:
-    warmed = state.recommender.engine.warmed
+    warmed = state.list_builder.serving_state.warmed
     assert warmed.wait(10)
     warmed.clear()  # as while the snapshot, popularity and segment counts are being built
     response = client.get("/readyz")
@@ -107,9 +107,9 @@ def test_what_the_warm_up_built_is_out_of_the_collectors_reach(client: TestClien
     worker (70 ms a pass); the warm-up freezes them (`gc.freeze`)."""
     import gc
 
-    engine = state.recommender.engine
-    assert engine.warmed.wait(10)
-    snapshot = engine.snapshots.get()  # built by the warm-up
+    serving_state = state.list_builder.serving_state
+    assert serving_state.warmed.wait(10)
+    snapshot = serving_state.snapshots.get()  # built by the warm-up
     assert gc.get_freeze_count() > 0
     assert all(tracked is not snapshot for tracked in gc.get_objects())  # frozen objects are in no generation
 
@@ -119,11 +119,11 @@ def test_a_new_catalog_snapshot_is_frozen_too(
 ) -> None:
     import gc
 
-    engine = state.recommender.engine
-    assert engine.warmed.wait(10)
-    before = engine.snapshots.get()
+    serving_state = state.list_builder.serving_state
+    assert serving_state.warmed.wait(10)
+    before = serving_state.snapshots.get()
     response = client.post("/api/catalog/products", json=product_data("NEW-1"), headers=service_headers)
     assert response.status_code == 201
-    after = engine.snapshots.get()  # rebuilt at once: this process's own catalog write invalidated it
+    after = serving_state.snapshots.get()  # rebuilt at once: this process's own catalog write invalidated it
     assert after is not before
     assert all(tracked is not after for tracked in gc.get_objects())

@@ -12,7 +12,8 @@ import pytest
 
 from optirec.demo.evaluate import read_events
 from optirec.demo.shop import DemoShopFiles, World, generate_demo_shop
-from optirec.ml.data import ACTION_CODE, read_events_csv
+from optirec.ml.model.actions import ACTION_CODE
+from optirec.ml.train.data import read_events_csv
 
 
 def digest(path: Path) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from optirec.ml.data import Interactions, from_arrays
+from optirec.ml.train.data import Interactions, from_arrays
 
 DAY = 86_400
 

@@ -1,4 +1,4 @@
-"""`Engine`'s mapping of a model's scores onto catalog positions, made once per catalog and model."""
+"""`ServingState`'s mapping of a model's scores onto catalog positions, made once per catalog and model."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from optirec.ml.kernels import blend_sources
+from optirec.recommend.kernels import blend_sources
 from optirec.recommend.ranking import attribute_mask, combine, diversify, equals, price_mask, standardise, top_k
 
 

@@ -34,7 +34,7 @@ def test_a_worker_that_cannot_load_the_live_model_says_what_it_serves_instead(
     `/readyz` 200, with nothing anywhere saying that no worker served that version."""
     _promote_a_corrupt_artifact(state.db, tmp_path / "artifact")
     with TestClient(create_app(settings, state)) as client:  # a worker starting: its watcher refuses the artifact
-        assert state.recommender.engine.warmed.wait(10)
+        assert state.list_builder.serving_state.warmed.wait(10)
         ready = client.get("/readyz")
         workers = client.get("/api/admin/workers", headers=admin_headers).json()
         models = client.get("/api/admin/models", headers=admin_headers).json()
@@ -53,7 +53,7 @@ def test_a_worker_that_cannot_load_the_live_model_says_what_it_serves_instead(
 
 def test_a_worker_that_stops_deletes_its_row(settings: Settings, state: AppState) -> None:
     with TestClient(create_app(settings, state)) as client:
-        assert state.recommender.engine.warmed.wait(10)
+        assert state.list_builder.serving_state.warmed.wait(10)
         assert client.get("/readyz").status_code == 200  # its row is written
         with state.db.read() as session:
             assert [w.id for w in list_workers(session=session)] == [state.worker.worker_id]
@@ -88,9 +88,9 @@ def test_the_watcher_writes_the_row_as_a_heartbeat_even_when_it_does_not_poll(
     from optirec.recommend.workers import WorkerReport
 
     monkeypatch.setattr(watcher_module, "HEARTBEAT_SECONDS", 0.2)
-    engine = state.recommender.engine
-    report = WorkerReport(state.db, engine.warmed)
-    watcher = ModelWatcher(state.db, engine, load_live_model, poll_seconds=0, report=report)
+    serving_state = state.list_builder.serving_state
+    report = WorkerReport(state.db, serving_state.warmed)
+    watcher = ModelWatcher(state.db, serving_state, load_live_model, poll_seconds=0, report=report)
 
     def seen() -> list[object]:
         with state.db.read() as session:

@@ -14,7 +14,7 @@ import json
 import numpy as np
 from threadpoolctl import threadpool_info
 from optirec.runtime.asgi import create
-from optirec.ml.kernels import weighted_rows
+from optirec.ml.model.kernels import weighted_rows
 
 create()
 weighted_rows(np.array([0, 1], np.int32), np.array([0], np.int32), np.ones(1, np.float32), np.zeros(1, np.int64),

@@ -115,7 +115,7 @@ def test_lists_count_how_their_shopper_vector_was_had_and_the_warm_up_does_not(
     settings, state, _version = trained
     before = counted()
     with TestClient(create_app(settings, state)) as client:
-        assert client.app.state.optirec.recommender.engine.warmed.wait(30)  # type: ignore[attr-defined]
+        assert client.app.state.optirec.list_builder.serving_state.warmed.wait(30)  # type: ignore[attr-defined]
         assert counted() == before  # the warm-up scored, but served no list
         headers = {"X-API-Key": make_key(state.db)}
         assert client.put("/api/customers/counted", json={}, headers=headers).status_code == 200
@@ -162,11 +162,11 @@ def test_a_corrupted_artifact_is_refused_and_the_live_model_keeps_serving(
     victim.write_bytes(victim.read_bytes()[:-10] + b"0123456789")
     with TestClient(create_app(settings, state)) as client:
         headers = {"X-API-Key": make_key(state.db)}
-        engine = client.app.state.optirec.recommender.engine  # type: ignore[attr-defined]
-        report = WorkerReport(state.db, engine.warmed)
-        watcher = ModelWatcher(state.db, engine, load_live_model, poll_seconds=0, report=report)
+        serving_state = client.app.state.optirec.list_builder.serving_state  # type: ignore[attr-defined]
+        report = WorkerReport(state.db, serving_state.warmed)
+        watcher = ModelWatcher(state.db, serving_state, load_live_model, poll_seconds=0, report=report)
         watcher.check()
-        assert engine.version == version and report.serving == Serving(version, "live")
+        assert serving_state.version == version and report.serving == Serving(version, "live")
         with state.db.write() as session:
             registry.register_version(session=session, version="corrupt", artifact_path=str(broken), checksum="x",
                                       metrics={}, data_window={})  # fmt: skip
@@ -190,13 +190,13 @@ def test_a_new_product_is_scored_from_its_content(trained: tuple[Settings, AppSt
         headers = {"X-API-Key": make_key(state.db)}
         new = product_data("aviator-new", name="Aviator New", shape="aviator", brand="B1")
         assert client.post("/api/catalog/products", json=new, headers=headers).status_code == 201
-        engine = client.app.state.optirec.recommender.engine  # type: ignore[attr-defined]
-        engine.snapshots.invalidate()
-        snapshot = engine.snapshots.get()
-        model, positions = engine.serving(snapshot, engine.model)
+        serving_state = client.app.state.optirec.list_builder.serving_state  # type: ignore[attr-defined]
+        serving_state.snapshots.invalidate()
+        snapshot = serving_state.snapshots.get()
+        model, positions = serving_state.serving(snapshot, serving_state.model)
         assert positions[snapshot.index["aviator-new"]] >= 0  # the model knows it now, from content alone
         history = [(f"aviator-{k}", "view") for k in range(4)]
-        scored = engine.score(snapshot, model, history, [])
+        scored = serving_state.score(snapshot, model, history, [])
         aviators = [snapshot.index[f"aviator-{k}"] for k in range(PER_SHAPE)]
         rounds = [snapshot.index[f"round-{k}"] for k in range(PER_SHAPE)]
         new_score = scored.personal[snapshot.index["aviator-new"]]
@@ -266,8 +266,8 @@ def test_a_worker_maps_the_live_model_onto_the_catalog_before_its_first_request(
     settings, _state, version = trained
     fresh = build_state(settings)  # a new worker: nothing built yet
     app = create_app(settings, fresh)
-    engine = fresh.recommender.engine
+    serving_state = fresh.list_builder.serving_state
     with TestClient(app):
-        assert engine.model is not None and engine.model.version == version
-        assert engine.prepared(engine.model)
+        assert serving_state.model is not None and serving_state.model.version == version
+        assert serving_state.prepared(serving_state.model)
     fresh.db.dispose()

@@ -52,7 +52,7 @@ async def product_fit(product_id: str, request: Request, state: State, body: Fit
 
 def _panel(state: AppState, product_id: str, customer: str | None, body: FitRequest) -> FitPanel:
     wearer, source = _wearer(state, customer, body)
-    snapshot = state.recommender.engine.snapshots.get()
+    snapshot = state.list_builder.serving_state.snapshots.get()
     panel = service.fit_panel(snapshot, product_id, wearer, state.settings.rules)
     return panel.model_copy(update={"wearer": source})
 
@@ -65,20 +65,20 @@ async def browse(body: BrowseRequest, request: Request, state: State) -> BrowseP
 
 def _browse(state: AppState, customer: str | None, body: BrowseRequest) -> BrowsePage:
     wearer, source = _wearer(state, customer, body)
-    recommender = state.recommender
-    snapshot = recommender.engine.snapshots.get()
+    builder = state.list_builder
+    snapshot = builder.serving_state.snapshots.get()
     found = None
     if body.filters.q:
         with state.db.read() as session:
             found = search_product_ids(session=session, q=body.filters.q)
     listing = service.browse(
         snapshot,
-        view=recommender.wearers.view(snapshot, wearer, state.settings.rules),
+        view=builder.wearers.view(snapshot, wearer, state.settings.rules),
         filters=body.filters,
         found=found,
         fits_me=body.fits_me,
         order=body.sort,
-        popularity=recommender.engine.popularity_vector(snapshot),
+        popularity=builder.serving_state.popularity_vector(snapshot),
         limit=body.limit,
         offset=body.offset,
     )

@@ -29,7 +29,7 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="The process can serve: warmed up, and the database takes its writes")
 async def readyz(state: Annotated[AppState, Depends(get_state)]) -> dict[str, Any]:
-    if not state.recommender.engine.warmed.is_set():
+    if not state.list_builder.serving_state.warmed.is_set():
         # Popularity and segment counts are GROUP BY queries over every signal: seconds on a large shop. A load
         # balancer that waits for this keeps the first shoppers from waiting for them.
         raise NotReady("Warming up: building the catalog snapshot, popularity and segment counts.")

@@ -71,7 +71,7 @@ async def personalized(body: PersonalizedRequest, principal: CurrentPrincipal, s
         context={"page": body.context.page, "product_id": body.context.product_id, "cart": body.context.cart},
         **_stated(customer, body.wearer),
     )
-    return _answer(await state.recommender.build_async(spec))
+    return _answer(await state.list_builder.build_async(spec))
 
 
 @_plain.get(
@@ -132,7 +132,7 @@ async def _similar(product_id: str, body: SimilarRequest, principal: Principal, 
         context={"product_id": product_id},
         **_stated(customer, body.wearer),
     )
-    return _answer(await state.recommender.build_async(spec))
+    return _answer(await state.list_builder.build_async(spec))
 
 
 @_direct.post("/complete-the-look", summary="Products that go with a cart", response_model=RecommendationResponse)
@@ -152,7 +152,7 @@ async def complete_the_look(body: CompleteTheLookRequest, principal: CurrentPrin
         context={"cart": body.cart},
         **_stated(customer, body.wearer),
     )
-    return _answer(await state.recommender.build_async(spec))
+    return _answer(await state.list_builder.build_async(spec))
 
 
 router = APIRouter(tags=["recommendations"])

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import FloatArray, IntArray
 from optirec.catalog.schemas import ProductCreate
 from optirec.demo import vocab
 from optirec.demo.frames import FrameSpec, draw_frame, frame_description
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 KIND_GLASSES, KIND_SUN, KIND_ACCESSORY = 0, 1, 2
 KINDS = ("eyeglasses", "sunglasses", "accessories")
 KIND_SHARES = (0.62, 0.32, 0.06)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import FloatArray
 from optirec.customers.schemas import CustomerImport
 from optirec.demo import vocab
 from optirec.demo.catalog import CatalogArrays
@@ -22,7 +23,6 @@ from optirec.eyewear.wearer import Eye, Wearer
 DEMO_EMAIL = "demo@optirec.example"
 YEAR = 2026
 KIDS_SHARE = 0.08
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,13 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import IntArray
 from optirec.demo.ground_truth import expected_purchases, oracle_lists, purchase_probability
 from optirec.demo.personalised import personalised_scorer
 from optirec.demo.shop import World
-from optirec.ml.data import ACTION_CODE, Interactions
+from optirec.ml.model.actions import ACTION_CODE
+from optirec.ml.train.data import Interactions
 
-IntArray = npt.NDArray[np.int64]
 Scorer = Callable[[IntArray], npt.NDArray[np.float32]]
 SIM_ACTIONS = ("view", "add_to_cart", "remove_from_cart", "purchase")
 
@@ -31,7 +32,7 @@ class EventArrays:
 
     users: IntArray
     items: IntArray
-    actions: IntArray  # codes of `optirec.ml.data.ACTION_CODE`
+    actions: IntArray  # codes of `optirec.ml.train.data.ACTION_CODE`
     times: IntArray
 
 

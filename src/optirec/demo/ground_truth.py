@@ -11,13 +11,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import Float32Array, IntArray
 from optirec.demo import response
 
-Matrix = npt.NDArray[np.float32]
-IntArray = npt.NDArray[np.int64]
 
-
-def purchase_probability(attract: Matrix, ok: npt.NDArray[np.bool_]) -> Matrix:
+def purchase_probability(attract: Float32Array, ok: npt.NDArray[np.bool_]) -> Float32Array:
     """P(bought | shown and examined), (n_customers, n_products): click × add to cart × buy."""
     p = response.p_click(attract) * response.p_add_to_cart(attract) * response.p_buy(attract, ok)
     return p.astype(np.float32)
@@ -29,7 +27,7 @@ def position_weights(k: int) -> npt.NDArray[np.float64]:
 
 
 def expected_purchases(
-    probability: Matrix, users: IntArray, lists: IntArray, bought: npt.NDArray[np.bool_] | None = None
+    probability: Float32Array, users: IntArray, lists: IntArray, bought: npt.NDArray[np.bool_] | None = None
 ) -> npt.NDArray[np.float64]:
     """Expected purchases of each user's list, shape (n_lists,); `lists` is (n_lists, k), -1 for an empty slot.
 
@@ -43,7 +41,9 @@ def expected_purchases(
     return np.asarray(p @ position_weights(lists.shape[1]), dtype=np.float64)
 
 
-def oracle_lists(probability: Matrix, users: IntArray, k: int, bought: npt.NDArray[np.bool_] | None = None) -> IntArray:
+def oracle_lists(
+    probability: Float32Array, users: IntArray, k: int, bought: npt.NDArray[np.bool_] | None = None
+) -> IntArray:
     """The best possible lists: each user's k products of highest purchase probability (an upper bound)."""
     p = probability[users].copy()
     if bought is not None:

@@ -1,5 +1,5 @@
-"""The personalised models `demo-eval` can score: the project's model (`optirec.ml.pipeline.train`, served by
-`Recommender`) and two baselines of `optirec.ml.baselines` (EASE, ALS) with fixed hyper-parameters.
+"""The personalised models `demo-eval` can score: the project's model (`optirec.ml.train.fit.fit_model`, served by
+`ServedModel`) and two baselines of `optirec.ml.evaluation.baselines` (EASE, ALS) with fixed hyper-parameters.
 
 Every scorer answers, for customer rows, scores over the products in catalogue order.
 """
@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import IntArray
 from optirec.catalog.schemas import ProductCreate
-from optirec.ml.data import ACTIONS, Interactions
+from optirec.ml.model.actions import ACTIONS
+from optirec.ml.train.data import Interactions
 
-IntArray = npt.NDArray[np.int64]
 Scorer = Callable[[IntArray], npt.NDArray[np.float32]]
 MODELS = ("optirec", "ease", "als")
 PRODUCT_ATTRIBUTES = ("category", "audience", "gender", "brand", "shape", "material", "colour", "rim_type")
@@ -45,9 +46,9 @@ def personalised_scorer(
 
 def baseline_scorer(name: str, train: Interactions) -> Scorer:
     """EASE (λ = 200) or ALS (regularisation 0.1, α 10) fitted on the training events."""
-    from optirec.ml.baselines.als import Als
-    from optirec.ml.baselines.base import ItemScorer
-    from optirec.ml.baselines.ease import Ease
+    from optirec.ml.evaluation.baselines.als import Als
+    from optirec.ml.evaluation.baselines.base import ItemScorer
+    from optirec.ml.evaluation.baselines.ease import Ease
 
     models: dict[str, tuple[type[ItemScorer], dict[str, float]]] = {
         "ease": (Ease, {"lam": 200.0}),
@@ -66,11 +67,11 @@ def optirec_scorer(
     train_seconds: float,
     progress: Callable[[str], None] | None = None,
 ) -> Scorer:
-    """Train the project's model through its service entry point and score with the served `Recommender`."""
-    from optirec.ml.pipeline import EventsInput, ItemInput
-    from optirec.ml.pipeline import train as train_model
-    from optirec.ml.recommender import Recommender
-    from optirec.ml.scorer import OptirecConfig
+    """Train the project's model through its service entry point and score with the served `ServedModel`."""
+    from optirec.ml.model.content import build_content
+    from optirec.ml.model.served import ServedModel
+    from optirec.ml.train.fit import FitConfig, fit_model
+    from optirec.ml.train.inputs import EventsInput, ItemInput, interactions, item_content
 
     events = EventsInput(
         [train.user_ids[u] for u in train.users.tolist()],
@@ -79,11 +80,12 @@ def optirec_scorer(
         train.timestamps.tolist(),
     )
     items = [ItemInput(p.id, text=f"{p.name}. {p.description or ''}", attributes=_attributes(p)) for p in products]
-    config = OptirecConfig()
+    config = FitConfig()
     config.model = replace(config.model, max_seconds=train_seconds)
     with tempfile.TemporaryDirectory() as folder:
-        output = train_model(events, items, config, Path(folder), progress=progress)
-        model = Recommender.load(output.path)
+        data = interactions(events, items)
+        fitted = fit_model(data, build_content(data.item_ids, item_content(items)), config, progress)
+        model = ServedModel.load(fitted.model.save(Path(folder) / fitted.model.version))
     row = {item: k for k, item in enumerate(model.item_ids)}
     order = np.array([row[p.id] for p in products], dtype=np.int64)
     signals = _latest_signals(train, model.encoder.max_len)

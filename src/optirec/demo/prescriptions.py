@@ -10,10 +10,8 @@ hyperopia among those who wear glasses. The shares here are among customers who 
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from optirec.arrays import FloatArray, IntArray
 
 
 def quarter(values: FloatArray, lo: float, hi: float) -> FloatArray:

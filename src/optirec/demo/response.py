@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-Matrix = npt.NDArray[np.float32]
+from optirec.arrays import Float32Array
 
 FIT_WEIGHT = 2.0  # utility of a perfect fit (score 1) over a neutral one (0.5), ×2
 CLICK_BIAS = -3.0
@@ -25,7 +25,7 @@ def sigmoid(x: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
     return np.asarray(1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64))), dtype=np.float64)
 
 
-def attractiveness(utility: Matrix, fit: Matrix) -> Matrix:
+def attractiveness(utility: Float32Array, fit: Float32Array) -> Float32Array:
     """Utility plus fit, (n_customers, n_products)."""
     return (utility + FIT_WEIGHT * (fit - 0.5)).astype(np.float32)
 

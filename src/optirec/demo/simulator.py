@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import IntArray
 from optirec.demo import response
 from optirec.demo.catalog import CatalogArrays
 from optirec.demo.tastes import Tastes
 
-IntArray = npt.NDArray[np.int64]
 VIEW, ADD_TO_CART, REMOVE_FROM_CART, PURCHASE = 0, 1, 2, 3
 ACTION_NAMES = ("view", "add_to_cart", "remove_from_cart", "purchase")
 MEAN_VIEWS = 14.0  # product views per session (eyewear shoppers compare many frames)

@@ -14,10 +14,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import Float32Array, FloatArray
 from optirec.demo.catalog import KIND_ACCESSORY, CatalogArrays
-
-FloatArray = npt.NDArray[np.float64]
-Matrix = npt.NDArray[np.float32]
 
 # How much each part of a taste moves the utility (log-odds units).
 TASTE_STRENGTH = {"shape": 1.0, "colour": 0.6, "material": 0.4, "brand": 0.7, "rim": 0.5}
@@ -66,7 +64,7 @@ def log_dirichlet(rng: np.random.Generator, n: int, k: int, alpha: float, base: 
     return np.log(np.maximum(weights * k, 1e-3))
 
 
-def utility(tastes: Tastes, items: CatalogArrays) -> Matrix:
+def utility(tastes: Tastes, items: CatalogArrays) -> Float32Array:
     """How much each customer likes each product (log-odds), shape (n_customers, n_products); no fit, no rules."""
 
     def part(matrix: FloatArray, codes: npt.NDArray[np.int64], weight: float) -> FloatArray:

@@ -16,14 +16,11 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from optirec.arrays import BoolArray, FloatArray, IntArray
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.fit import NEUTRAL_SCORE
 from optirec.eyewear.rules import RULE_NAMES
 from optirec.eyewear.wearer import RIM_CODES, Frame, Wearer, blank_diameter, residual_decentration_mm
-
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)

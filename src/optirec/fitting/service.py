@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.orm import Session
 
+from optirec.arrays import IntArray
 from optirec.customers.service import get_customer
 from optirec.errors import NotFound
 from optirec.eyewear.config import RuleSettings
@@ -20,9 +21,6 @@ from optirec.eyewear.wearer import Frame, Wearer
 from optirec.fitting.schemas import BrowseFilters, FitCounts, FitPanel, RuleAnswer, Sort
 from optirec.recommend.filters import WearerView, apply_filters, first_failures, positions_mask, request_mask
 from optirec.recommend.snapshot import CatalogSnapshot
-
-BoolArray = npt.NDArray[np.bool_]
-IntArray = npt.NDArray[np.int64]
 
 LABELS = {
     "rx_capable": "Prescription lenses",

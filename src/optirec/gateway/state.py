@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # the parts' types only: the web layer reaches them through t
     from optirec.auth.cache import PrincipalCache
     from optirec.db import Database
     from optirec.gateway.ratelimit import RateLimiter
-    from optirec.recommend.service import Recommender
+    from optirec.recommend.service import ListBuilder
     from optirec.recommend.workers import WorkerReport
     from optirec.settings import Settings
     from optirec.training.scheduler import Trainer
@@ -27,7 +27,7 @@ class AppState:
     secret: str
     limiter: RateLimiter
     principals: PrincipalCache
-    recommender: Recommender  # builds every list (`recommend.service`)
+    list_builder: ListBuilder  # builds every list (`recommend.service.ListBuilder`)
     worker: WorkerReport  # what this worker serves, and the write that proves it ready (`/readyz`)
     trainer: Trainer  # trains a new model version, one at a time across every process
     catalog_listeners: list[Callable[[], None]] = field(default_factory=list)

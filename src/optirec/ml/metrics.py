@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.float64]
+from optirec.arrays import FloatArray
 
 
 def target_ranks(scores: npt.NDArray[np.floating], targets: npt.NDArray[np.integer]) -> FloatArray:

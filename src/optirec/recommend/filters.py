@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import BoolArray
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.rules import RULE_NAMES
 from optirec.eyewear.vectorized import evaluate
@@ -21,8 +22,6 @@ from optirec.eyewear.wearer import Wearer
 from optirec.recommend.ranking import attribute_mask, combine, equals, price_mask
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.snapshot import CatalogSnapshot
-
-BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

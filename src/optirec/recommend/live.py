@@ -1,7 +1,7 @@
-"""The model that ranks, as the recommendation service sees it, and the engine that holds the current one.
+"""The model that ranks, as the recommendation service sees it, and the serving state that holds the current one.
 
 `LiveModel` is the small interface the service needs from a trained model: scores over its items for a shopper's
-latest signals, and item-to-item scores for the products in context. `Engine` keeps the catalog snapshot, the
+latest signals, and item-to-item scores for the products in context. `ServingState` keeps the catalog snapshot, the
 popularity counts and the live model of this process, and maps model items onto catalog positions.
 """
 
@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from optirec.arrays import FloatArray, IntArray
 from optirec.db import Database
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import evaluate
@@ -24,8 +25,6 @@ from optirec.recommend.ranking import standardise
 from optirec.recommend.segments import SegmentCache
 from optirec.recommend.snapshot import CatalogSnapshot, SnapshotCache
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 POPULARITY_VERSION = "popularity"
 
 
@@ -54,7 +53,7 @@ class LiveModel(Protocol):
 
 @dataclass(frozen=True)
 class _Mapped:
-    """A model extended to a catalog, and where each catalog position is among its items (see `Engine.serving`)."""
+    """A model extended to a catalog, and where each catalog position is among its items (`ServingState.serving`)."""
 
     model: LiveModel
     positions: IntArray  # the model's item index of each catalog position, −1 where it knows nothing of it
@@ -88,7 +87,7 @@ class Scored:
     related: FloatArray | None
 
 
-class Engine:
+class ServingState:
     """One per process: catalog snapshot, popularity, and the live model (swapped atomically)."""
 
     def __init__(self, db: Database, rules: RuleSettings) -> None:

@@ -1,4 +1,4 @@
-"""The trained model (`optirec.ml.recommender.Recommender`) behind the serving path's `LiveModel` interface."""
+"""The trained model (`optirec.ml.model.served.ServedModel`) behind the serving path's `LiveModel` interface."""
 
 from __future__ import annotations
 
@@ -6,29 +6,27 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import numpy.typing as npt
 from prometheus_client import Counter
 
-from optirec.ml.kernels import strongest_rows
-from optirec.ml.recommender import Recommender
+from optirec.arrays import Float32Array, IntArray
+from optirec.ml.model.served import ServedModel
+from optirec.recommend.kernels import strongest_rows
 
-FloatArray = npt.NDArray[np.float32]
 USER_VECTORS = Counter(
     "optirec_user_vectors_total",
     "Personal lists by how their shopper's vector was had: encoded from the latest signals, or reused from a list "
-    "served lately on the same signals (`ml.index.UserVectorCache`).",
+    "served lately on the same signals (`ml.model.index.UserVectorCache`).",
     ["result"],
 )
-IntArray = npt.NDArray[np.int64]
 
 
 class TrainedModel:
-    """Adapts a `Recommender`: personal scores from the latest signals, item-to-item scores for context items."""
+    """Adapts a `ServedModel`: personal scores from the latest signals, item-to-item scores for context items."""
 
-    def __init__(self, recommender: Recommender, version: str) -> None:
-        self._model = recommender
+    def __init__(self, model: ServedModel, version: str) -> None:
+        self._model = model
         self._version = version
-        self._index = recommender.index
+        self._index = model.index
 
     @property
     def version(self) -> str:
@@ -38,7 +36,7 @@ class TrainedModel:
     def item_ids(self) -> Sequence[str]:
         return self._model.item_ids
 
-    def personal_scores(self, history: Sequence[tuple[str, str]], *, warm_up: bool = False) -> FloatArray | None:
+    def personal_scores(self, history: Sequence[tuple[str, str]], *, warm_up: bool = False) -> Float32Array | None:
         # The history is read once: a shop's own action types carry no weight in the model.
         items, actions = self._model.codes(history, skip_unknown_actions=True)
         if items.size == 0:
@@ -50,14 +48,14 @@ class TrainedModel:
             USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
         return scores
 
-    def related_scores(self, items: Sequence[str]) -> FloatArray | None:
+    def related_scores(self, items: Sequence[str]) -> Float32Array | None:
         rows = self._rows(items)
         if rows.size == 0:
             return None
         item_item = self._model.item_item
         if item_item is not None:
             return item_item.scores(rows, np.ones(rows.size, dtype=np.float32))
-        summed: FloatArray = self._cosine(rows).sum(axis=0, dtype=np.float32)
+        summed: Float32Array = self._model.cosine(self._model.item_table[rows]).sum(axis=0, dtype=np.float32)
         return summed
 
     def strongest_sources(self, items: Sequence[str], targets: IntArray) -> IntArray:
@@ -72,19 +70,12 @@ class TrainedModel:
             found = strongest_rows(matrix.indptr, matrix.indices, matrix.data, rows,
                                    np.ascontiguousarray(targets, dtype=np.int64))  # fmt: skip
             return np.where(found >= 0, np.asarray(known, dtype=np.int64)[np.maximum(found, 0)], out)
-        parts = self._cosine(rows)[:, targets]
+        parts = self._model.cosine(self._model.item_table[rows])[:, targets]
         strongest = np.asarray(known, dtype=np.int64)[parts.argmax(axis=0)]
         return np.where(parts.max(axis=0) > 0, strongest, out)
 
     def _rows(self, items: Sequence[str]) -> IntArray:
         return np.array([self._index[item] for item in items if item in self._index], dtype=np.int64)
-
-    def _cosine(self, rows: IntArray) -> FloatArray:
-        """Cosine of the product embeddings of `rows` with every item, (len(rows), n_items): the item-to-item
-        relation of a model trained without an item-to-item source."""
-        table = self._model.item_table
-        norms = np.linalg.norm(table, axis=1) + 1e-9
-        return np.asarray((table[rows] @ table.T) / (norms[rows, None] * norms[None, :]), dtype=np.float32)
 
     def with_products(self, products: Sequence[tuple[str, dict[str, str]]]) -> TrainedModel:
         """A model that also scores catalog products it was not trained on, from their attributes alone."""
@@ -97,4 +88,4 @@ class TrainedModel:
 
 def load_live_model(path: Path, version: str) -> TrainedModel:
     """Load and verify an artifact (a corrupted one raises `CorruptArtifact`)."""
-    return TrainedModel(Recommender.load(path), version)
+    return TrainedModel(ServedModel.load(path), version)

@@ -8,11 +8,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from optirec.ml.kernels import maximal_marginal_relevance
-
-BoolArray = npt.NDArray[np.bool_]
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from optirec.arrays import BoolArray, FloatArray, IntArray
+from optirec.recommend.kernels import maximal_marginal_relevance
 
 
 def equals(values: npt.NDArray[np.str_], wanted: str | None) -> BoolArray | None:
@@ -86,8 +83,8 @@ def diversify(
 
     `features` (n_items, n_features) holds categorical codes (brand, shape, colour…); likeness of two items is the
     share of features they have in common. `diversity` 0 keeps the relevance order; 1 cares only for variety.
-    The greedy loop is compiled (`kernels.maximal_marginal_relevance`): in numpy it was four array operations per
-    pick, which cost more than the arithmetic.
+    The greedy loop is compiled (`kernels.maximal_marginal_relevance`): in numpy it was four array operations
+    per pick, which cost more than the arithmetic.
     """
     if diversity <= 0 or candidates.size <= 1:
         return candidates[:k]

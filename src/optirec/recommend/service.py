@@ -17,13 +17,14 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
+from optirec.arrays import FloatArray, IntArray
 from optirec.db import Database, utcnow
 from optirec.errors import NotFound, shown
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.wearer import Wearer
-from optirec.ml.kernels import blend_sources
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
-from optirec.recommend.live import Engine, LiveModel, Scored
+from optirec.recommend.kernels import blend_sources
+from optirec.recommend.live import LiveModel, Scored, ServingState
 from optirec.recommend.ranking import diversify, top_k
 from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
 from optirec.recommend.schemas import RecommendationFilters
@@ -31,9 +32,6 @@ from optirec.recommend.segments import UNKNOWN_SEGMENT, segment_of
 from optirec.recommend.servedlog import ServedLog
 from optirec.recommend.shopper import BatchedReads, Shopper, load_shopper
 from optirec.recommend.snapshot import CatalogSnapshot
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 # Blend of the score sources (each standardised over the allowed products); fit is already 0…1.
 WEIGHTS = {"personal": 1.0, "related": 1.0, "popularity": 0.25, "fit": 0.5}
@@ -109,11 +107,11 @@ class ServedList:
 
 
 @dataclass
-class Recommender:
+class ListBuilder:
     """The per-process parts the lists need (built once by the app)."""
 
     db: Database
-    engine: Engine
+    serving_state: ServingState
     rules: RuleSettings
     rebuyable: tuple[str, ...]
     wearers: WearerCache = field(default_factory=WearerCache)
@@ -151,14 +149,14 @@ class Recommender:
 
     def _snapshot(self, spec: ListSpec) -> CatalogSnapshot:
         """The catalog the list is built from; `NotFound` for a product in context that it does not hold."""
-        snapshot = self.engine.snapshots.get()
+        snapshot = self.serving_state.snapshots.get()
         unknown = [p for p in spec.context_items if p not in snapshot.index]
         if unknown:
             raise NotFound(f"No product with id {shown(unknown[0])}.")
         return snapshot
 
     def _answer(self, spec: ListSpec, snapshot: CatalogSnapshot, shopper: Shopper) -> ServedList:
-        model = self.engine.model  # one model for the whole answer, even if a promotion lands meanwhile
+        model = self.serving_state.model  # one model for the whole answer, even if a promotion lands meanwhile
         if spec.wearer is not None and shopper.customer_id is None:  # a customer's stored profile wins
             shopper = dataclasses.replace(shopper, wearer=spec.wearer)
         view = self.wearers.view(snapshot, shopper.wearer, self.rules)
@@ -171,10 +169,10 @@ class Recommender:
             rebuyable=self.rebuyable,
         )
         history = shopper.history if (spec.use_history and shopper.personalise) else []
-        scored = self.engine.score(snapshot, model, history, spec.context_items) if model is not None else None
+        scored = self.serving_state.score(snapshot, model, history, spec.context_items) if model is not None else None
         # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
         group = segment_of(shopper.wearer, spec.prescription_kind)
-        segment = self.engine.segment_vector(snapshot, group)
+        segment = self.serving_state.segment_vector(snapshot, group)
         chosen, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, spec)
         # "of your size and prescription" only when something of either is known
         segmented = segment is not None and group != UNKNOWN_SEGMENT
@@ -199,7 +197,7 @@ class Recommender:
         spec: ListSpec,
     ) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]:
         allowed = filtered.allowed
-        popularity = self.engine.popularity_vector(snapshot)  # standardised over the sellable products
+        popularity = self.serving_state.popularity_vector(snapshot)  # standardised over the sellable products
         if segment is not None:
             popularity = 0.5 * popularity + segment
         base = WEIGHTS["popularity"] * popularity + WEIGHTS["fit"] * view.fit
@@ -263,7 +261,7 @@ class Recommender:
         out: dict[int, str] = {}
         if model is None:
             return out
-        model, positions = self.engine.serving(snapshot, model)
+        model, positions = self.serving_state.serving(snapshot, model)
         shown = [p for p in chosen.tolist() if positions[p] >= 0]
         targets = positions[shown]
         if scored is not None and scored.related is not None:  # the products in context

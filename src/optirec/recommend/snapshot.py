@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from optirec.arrays import BoolArray
 from optirec.catalog.content import product_attributes
 from optirec.catalog.models import Product
 from optirec.db import Database
@@ -28,8 +29,6 @@ from optirec.eyewear.wearer import Frame
 from optirec.recommend.schemas import ProductSummary
 
 log = logging.getLogger(__name__)
-
-BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

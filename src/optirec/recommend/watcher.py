@@ -16,7 +16,7 @@ from pathlib import Path
 
 from optirec.db import Database
 from optirec.errors import OptirecError
-from optirec.recommend.live import Engine, LiveModel
+from optirec.recommend.live import LiveModel, ServingState
 from optirec.recommend.workers import FALLBACK, HEARTBEAT_SECONDS, LIVE, NOTHING_LIVE, Serving, WorkerReport
 from optirec.training.registry import live_version
 
@@ -28,7 +28,7 @@ class ModelWatcher:
     def __init__(
         self,
         db: Database,
-        engine: Engine,
+        serving_state: ServingState,
         loader: Loader,
         *,
         poll_seconds: float,
@@ -37,7 +37,7 @@ class ModelWatcher:
     ) -> None:
         """`on_swap` runs after each swap (the app freezes the new model's objects out of the collector's way);
         `report` is told what the worker serves after each check."""
-        self._db, self._engine, self._loader, self._poll = db, engine, loader, poll_seconds
+        self._db, self._serving_state, self._loader, self._poll = db, serving_state, loader, poll_seconds
         self._on_swap = on_swap
         self._report = report
         self._stop = threading.Event()
@@ -58,17 +58,17 @@ class ModelWatcher:
         """What this worker serves, against the registry's `live` version."""
         if live is None:
             return NOTHING_LIVE
-        served = self._engine.version
+        served = self._serving_state.version
         if served == live:
             return Serving(served, LIVE)
         return Serving(served, FALLBACK, self._refused.get(live, f"model {live} is not loaded yet"))
 
     def _follow(self, wanted: tuple[str, str] | None) -> bool:
         """Serve `wanted` (the live version and its artifact), or no model; True when the model changed."""
-        current = self._engine.model
+        current = self._serving_state.model
         if wanted is None:
             if current is not None:
-                self._engine.swap_model(None)
+                self._serving_state.swap_model(None)
                 return True
             return False
         version, path = wanted
@@ -79,13 +79,13 @@ class ModelWatcher:
         except (OptirecError, OSError, ValueError, KeyError) as error:
             why = error.code if isinstance(error, OptirecError) else type(error).__name__
             self._refused[version] = f"model {version} was refused at load ({why}); see the worker's log"
-            log.error("model %s refused at load, keeping %s: %s", version, self._engine.version, error)
+            log.error("model %s refused at load, keeping %s: %s", version, self._serving_state.version, error)
             return False
         try:
-            self._engine.prepare(model)
+            self._serving_state.prepare(model)
         except Exception:  # the first request will try again; the swap must not wait on it
             log.exception("could not map model %s onto the catalog ahead of serving", version)
-        self._engine.swap_model(model)
+        self._serving_state.swap_model(model)
         log.info("now serving model %s", version)
         if self._on_swap is not None:
             self._on_swap()

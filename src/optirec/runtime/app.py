@@ -28,7 +28,7 @@ from optirec.gateway.guard import NulGuardMiddleware
 from optirec.gateway.observability import ObservabilityMiddleware
 from optirec.gateway.ratelimit import RateLimitMiddleware
 from optirec.gateway.state import AppState
-from optirec.recommend.live import Engine, LiveModel
+from optirec.recommend.live import LiveModel, ServingState
 from optirec.recommend.watcher import ModelWatcher
 from optirec.recommend.workers import WorkerReport
 from optirec.runtime.settle import settle
@@ -47,15 +47,15 @@ def load_model(path: Path, version: str) -> LiveModel:
     return load_live_model(path, version)
 
 
-def _warm(engine: Engine, report: WorkerReport) -> None:
+def _warm(serving_state: ServingState, report: WorkerReport) -> None:
     try:
-        engine.warm()
+        serving_state.warm()
     except Exception:  # the first request computes what is missing
         log.exception("warm-up failed")
     finally:
         gc.collect()  # the start-up's own garbage, before it is frozen (the worker is not ready yet)
         settle()
-        engine.warmed.set()
+        serving_state.warmed.set()
         report.write()  # the worker's row says it is warmed up
 
 
@@ -79,15 +79,15 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
 def _lifespan(state: AppState, settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """What a worker starts before its first request and stops after its last: the model watcher, the warm-up, the
     training schedule, and the database."""
-    engine, report = state.recommender.engine, state.worker
+    serving_state, report = state.list_builder.serving_state, state.worker
     watcher = ModelWatcher(
-        state.db, engine, load_model, poll_seconds=settings.model_poll_seconds, on_swap=settle, report=report
+        state.db, serving_state, load_model, poll_seconds=settings.model_poll_seconds, on_swap=settle, report=report
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         watcher.start()  # loads the live model and maps it onto the catalog before the first request
-        warm = threading.Thread(target=_warm, args=(engine, report), name="optirec-warm", daemon=True)
+        warm = threading.Thread(target=_warm, args=(serving_state, report), name="optirec-warm", daemon=True)
         warm.start()
         state.trainer.start_schedule()
         yield

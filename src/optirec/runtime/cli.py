@@ -18,7 +18,7 @@ def _register_all() -> None:
     from optirec.catalog import commands as catalog_commands
     from optirec.customers import commands as customer_commands
     from optirec.demo import commands as demo_commands
-    from optirec.ml import commands as ml_commands
+    from optirec.ml.evaluation import commands as evaluation_commands
     from optirec.runtime import commands
     from optirec.signals import commands as signal_commands
     from optirec.training import commands as training_commands
@@ -26,7 +26,7 @@ def _register_all() -> None:
     for module in (commands, auth_commands, catalog_commands, customer_commands, signal_commands, training_commands):
         module.register(app)
 
-    ml_commands.register(app)
+    evaluation_commands.register(app)
     demo_commands.register(app)
 
 

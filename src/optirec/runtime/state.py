@@ -7,8 +7,8 @@ from optirec.auth.security import load_or_create_secret
 from optirec.db import Database
 from optirec.gateway.ratelimit import make_rate_limiter
 from optirec.gateway.state import AppState
-from optirec.recommend.live import Engine
-from optirec.recommend.service import Recommender
+from optirec.recommend.live import ServingState
+from optirec.recommend.service import ListBuilder
 from optirec.recommend.workers import WorkerReport
 from optirec.runtime.settle import settle
 from optirec.settings import Settings
@@ -23,17 +23,17 @@ def build_state(settings: Settings) -> AppState:
         else load_or_create_secret(settings.data_dir / "secret.key")
     )
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
-    engine = Engine(db, settings.rules)
-    engine.snapshots.on_build = settle
-    recommender = Recommender(db, engine, settings.rules, tuple(settings.rebuyable_categories))
+    serving_state = ServingState(db, settings.rules)
+    serving_state.snapshots.on_build = settle
+    list_builder = ListBuilder(db, serving_state, settings.rules, tuple(settings.rebuyable_categories))
     return AppState(
         settings=settings,
         db=db,
         secret=secret,
         limiter=make_rate_limiter(settings),
         principals=PrincipalCache(settings.auth_cache_seconds),
-        recommender=recommender,
-        worker=WorkerReport(db, engine.warmed),
+        list_builder=list_builder,
+        worker=WorkerReport(db, serving_state.warmed),
         trainer=Trainer(db, settings),
-        catalog_listeners=[engine.snapshots.invalidate],
+        catalog_listeners=[serving_state.snapshots.invalidate],
     )

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,10 @@ from optirec.errors import InvalidInput
 from optirec.settings import Settings
 from optirec.training import registry
 from optirec.training.export import export_events, export_products, keep_top_items
+
+if TYPE_CHECKING:
+    from optirec.ml.model.served import ServedModel
+    from optirec.ml.train.data import Interactions
 
 log = logging.getLogger("optirec.training")
 Progress = Callable[[str], None]
@@ -37,7 +41,7 @@ def run_training(
     settings: Settings, db: Database, *, force: bool = False, progress: Progress | None = None
 ) -> TrainingOutcome:
     say = progress or (lambda message: log.info("%s", message))
-    from optirec.ml.data import ACTIONS
+    from optirec.ml.model.actions import ACTIONS
 
     events = export_events(db, max_signals=settings.training_max_signals, action_types=ACTIONS)
     events = keep_top_items(events, settings.training_max_items)
@@ -59,24 +63,24 @@ def _train_and_register(
 ) -> TrainingOutcome:
     from dataclasses import replace
 
-    from optirec.ml.pipeline import EventsInput, ItemInput, train
-    from optirec.ml.scorer import OptirecConfig
+    from optirec.ml.model.content import build_content
+    from optirec.ml.train.fit import FitConfig, fit_model
+    from optirec.ml.train.inputs import EventsInput, ItemInput, interactions, item_content
 
     trained = set(events["items"])
     products = [p for p in export_products(db) if p.id in trained or len(trained) < settings.training_max_items]
     items = [ItemInput(p.id, product_text(p), product_attributes(p)) for p in products]
     started = time.perf_counter()
-    config = OptirecConfig()
+    config = FitConfig()
     config.model = replace(config.model, max_seconds=settings.training_max_seconds)
-    output = train(
-        EventsInput(events["users"], events["items"], events["actions"], events["timestamps"]),
-        items,
-        config=config,
-        out_dir=settings.models_dir,
-        progress=say,
-    )
-    candidate = output.metrics["test"]
-    live = _live_metrics(db, events, [p.id for p in products], say)
+    data = interactions(EventsInput(events["users"], events["items"], events["actions"], events["timestamps"]), items)
+    fitted = fit_model(data, build_content(data.item_ids, item_content(items)), config, say)
+    candidate = _held_out_metrics(fitted.held_out_model, data)
+    say(f"candidate scored on {candidate['users']:,.0f} held-out users: ndcg@10 {candidate['ndcg@10']:.4f}")
+    fitted.model.metadata["metrics"]["test"] = candidate
+    version = fitted.model.version
+    path = fitted.model.save(Path(settings.models_dir) / version)
+    live = _live_metrics(db, data, say)
     better = live is None or candidate["ndcg@10"] >= live["ndcg@10"]
     metrics = {"candidate": candidate, "live": live or {}, "train_seconds": round(time.perf_counter() - started, 1)}
     window = {
@@ -90,30 +94,25 @@ def _train_and_register(
     with db.write() as session:
         registry.register_version(
             session=session,
-            version=output.version,
-            artifact_path=str(output.path.resolve()),
-            checksum=_checksum(output.path),
+            version=version,
+            artifact_path=str(path.resolve()),
+            checksum=_checksum(path),
             metrics=metrics,
             data_window=window,
             status=registry.CANDIDATE if promote else registry.REJECTED,
             note="" if better else "worse than the live version on the same held-out split",
         )
         if promote:
-            registry.promote(session=session, version=output.version, note="forced" if force and not better else "")
+            registry.promote(session=session, version=version, note="forced" if force and not better else "")
     verdict = "promoted" if promote else "kept the live version"
     live_ndcg = f"{live['ndcg@10']:.4f}" if live else "none"
-    say(f"version {output.version}: ndcg@10 {candidate['ndcg@10']:.4f} vs live {live_ndcg}; {verdict}")
-    return TrainingOutcome(output.version, promote, metrics)
+    say(f"version {version}: ndcg@10 {candidate['ndcg@10']:.4f} vs live {live_ndcg}; {verdict}")
+    return TrainingOutcome(version, promote, metrics)
 
 
-def _live_metrics(
-    db: Database, events: dict[str, list[Any]], catalogue: list[str], say: Progress
-) -> dict[str, float] | None:
+def _live_metrics(db: Database, data: Interactions, say: Progress) -> dict[str, float] | None:
     """The live model's metrics on the held-out split the candidate was tested on (leave-one-out, last item)."""
-    from optirec.ml.data import ACTIONS, from_arrays
-    from optirec.ml.harness import evaluate_scorer
-    from optirec.ml.recommender import Recommender
-    from optirec.ml.splits import leave_one_out
+    from optirec.ml.model.served import ServedModel
 
     with db.read() as session:
         row = registry.live_version(session=session)
@@ -121,17 +120,29 @@ def _live_metrics(
     if path is None:
         return None
     try:
-        live = Recommender.load(Path(path))
+        live = ServedModel.load(Path(path))
     except Exception as error:  # a live model that cannot load cannot win
         say(f"live version {row.id if row else ''} could not be loaded ({error}); the candidate wins")
         return None
-    data = from_arrays(events["users"], events["items"], events["actions"], events["timestamps"], catalogue=catalogue)
+    result = _held_out_metrics(live, data)
+    say(f"live version scored on {result['users']:,.0f} held-out users: ndcg@10 {result['ndcg@10']:.4f}")
+    return result
+
+
+def _held_out_metrics(model: ServedModel, data: Interactions) -> dict[str, float]:
+    """A served model's metrics on the leave-one-out test split of `data` (at most `LIVE_EVAL_USERS` users, a fixed
+    sample): each user's history before the last event in, the last event's item the target."""
+    from optirec.ml.evaluation.harness import evaluate_scorer
+    from optirec.ml.model.actions import ACTIONS
+    from optirec.ml.train.splits import leave_one_out
+
     _valid, test = leave_one_out(data)
     if len(test.users) > LIVE_EVAL_USERS:
         keep = np.sort(np.random.default_rng(0).choice(len(test.users), LIVE_EVAL_USERS, replace=False))
         test = type(test)(test.name, test.train, test.users[keep], test.targets[keep])
-    position = {item: k for k, item in enumerate(live.item_ids)}
-    to_live = np.array([position.get(item, -1) for item in data.item_ids], dtype=np.int64)
+    position = {item: k for k, item in enumerate(model.item_ids)}
+    to_model = np.array([position.get(item, -1) for item in data.item_ids], dtype=np.int64)
+    known = to_model >= 0
     bounds = test.train.user_bounds()
 
     def score(users: np.ndarray) -> np.ndarray:
@@ -139,14 +150,11 @@ def _live_metrics(
         for row_index, user in enumerate(users):
             lo, hi = bounds[user], bounds[user + 1]
             pairs = zip(test.train.items[lo:hi], test.train.actions[lo:hi], strict=True)
-            scores = live.score([(data.item_ids[i], ACTIONS[a]) for i, a in pairs])
-            known = to_live >= 0
-            out[row_index, known] = scores[to_live[known]]
+            scores = model.score([(data.item_ids[i], ACTIONS[a]) for i, a in pairs])
+            out[row_index, known] = scores[to_model[known]]
         return out
 
-    result = evaluate_scorer(score, test)
-    say(f"live version scored on {len(test.users):,} held-out users: ndcg@10 {result['ndcg@10']:.4f}")
-    return result
+    return evaluate_scorer(score, test)
 
 
 def _checksum(path: Path) -> str:

@@ -1,0 +1,1 @@
+"""Training: the data, the user sequences, the training loop and the fit step production training calls."""

@@ -1,0 +1,121 @@
+"""Compiled kernels of list building (numba): the score blend over the catalog, maximal marginal relevance and the
+strongest source of each recommended product. Compiled on first use and cached on disk, as `ml.model.kernels`."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from optirec.arrays import Float32Array, IntArray
+from optirec.ml.model.kernels import compiled
+
+
+@compiled
+def maximal_marginal_relevance(
+    relevance: npt.NDArray[np.float64], features: IntArray, diversity: float, k: int
+) -> IntArray:  # pragma: no cover - compiled
+    """Greedy MMR over c candidates: relevance (c,) scaled to 0…1, categorical feature codes (c, n_features).
+    Each step picks the candidate with the best (1 − diversity) × relevance − diversity × likeness, where likeness
+    is the largest share of features it has in common with one already picked (first one on ties). Returns the
+    picked indices in order."""
+    count, n_features = features.shape
+    picks = min(k, count)
+    picked = np.empty(picks, dtype=np.int64)
+    likeness = np.zeros(count)
+    taken = np.zeros(count, dtype=np.bool_)
+    for step in range(picks):
+        best, best_value = -1, -np.inf
+        for i in range(count):
+            if not taken[i]:
+                value = (1.0 - diversity) * relevance[i] - diversity * likeness[i]
+                if value > best_value:
+                    best, best_value = i, value
+        picked[step] = best
+        taken[best] = True
+        for i in range(count):
+            if not taken[i]:
+                same = 0
+                for f in range(n_features):
+                    if features[best, f] == features[i, f]:
+                        same += 1
+                likeness[i] = max(likeness[i], same / n_features)
+    return picked
+
+
+@compiled
+def strongest_rows(
+    indptr: npt.NDArray[np.int32], indices: npt.NDArray[np.int32], data: Float32Array, rows: IntArray, targets: IntArray
+) -> IntArray:  # pragma: no cover - compiled
+    """For each target column, which of the CSR rows `rows` holds the largest positive entry in it (an index into
+    `rows`, the first on ties), or -1 where none of them has a positive entry there."""
+    order = np.argsort(targets, kind="mergesort")
+    ordered = targets[order]
+    best = np.zeros(targets.size)
+    strongest = np.full(targets.size, -1, dtype=np.int64)
+    for r in range(rows.size):
+        row = rows[r]
+        for e in range(indptr[row], indptr[row + 1]):
+            at = np.searchsorted(ordered, indices[e])
+            while at < ordered.size and ordered[at] == indices[e]:
+                target = order[at]
+                if data[e] > best[target]:
+                    best[target] = data[e]
+                    strongest[target] = r
+                at += 1
+    return strongest
+
+
+@compiled
+def _add_source(
+    total: npt.NDArray[np.float64],
+    known: npt.NDArray[np.bool_],
+    allowed: npt.NDArray[np.bool_],
+    values: npt.NDArray[np.float64],
+    weight: float,
+) -> None:  # pragma: no cover - compiled
+    count, summed = 0, 0.0
+    for i in range(values.size):
+        if allowed[i] and not np.isnan(values[i]):
+            count += 1
+            summed += values[i]
+    if count == 0:
+        return
+    mean = summed / count
+    squares = 0.0
+    for i in range(values.size):
+        if allowed[i] and not np.isnan(values[i]):
+            squares += (values[i] - mean) * (values[i] - mean)
+    spread = math.sqrt(squares / count)
+    scale = weight / (spread if spread > 1e-12 else 1.0)
+    for i in range(values.size):
+        if allowed[i] and not np.isnan(values[i]):
+            total[i] += (values[i] - mean) * scale
+            known[i] = True
+
+
+@compiled
+def blend_sources(
+    base: npt.NDArray[np.float64],
+    allowed: npt.NDArray[np.bool_],
+    personal: npt.NDArray[np.float64],
+    personal_weight: float,
+    related: npt.NDArray[np.float64],
+    related_weight: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:  # pragma: no cover - compiled
+    """The list's blend over catalog positions: `base` (popularity and fit) plus each model source (NaN where the
+    model does not know the product; an empty array when the source is absent) standardised over the allowed
+    products it knows, times its weight. Returns the total, the ranking order (products some source knows 1000
+    above the others, so they only fill a short list) and which products a source knows."""
+    total = base.copy()
+    known = np.zeros(base.size, dtype=np.bool_)
+    if personal.size:
+        _add_source(total, known, allowed, personal, personal_weight)
+    if related.size:
+        _add_source(total, known, allowed, related, related_weight)
+    order = total.copy()
+    for i in range(order.size):
+        if known[i]:
+            order[i] += 1000.0
+    return total, order, known

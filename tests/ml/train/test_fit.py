@@ -1,0 +1,49 @@
+"""The fit step production training calls: the same served model as `optirec train-model`'s run, without the test
+split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from optirec.ml.evaluation.train_test import train
+from optirec.ml.model.content import build_content
+from optirec.ml.model.network import ModelConfig
+from optirec.ml.model.served import ServedModel
+from optirec.ml.train.fit import FitConfig, fit_model
+from optirec.ml.train.inputs import EventsInput, ItemInput, interactions, item_content
+
+from ..conftest import chain_events
+
+
+def _config() -> FitConfig:
+    model = ModelConfig(dim=16, max_len=10, epochs=4, batch_size=16, negatives=0, eval_every=2, dropout=0.1)
+    return FitConfig(model=model, lam_grid=(1.0, 10.0), neighbours=5)
+
+
+def test_the_fit_step_serves_what_train_model_saves(tmp_path: Path) -> None:
+    events = EventsInput(*chain_events())
+    catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
+    saved = ServedModel.load(train(events, catalogue, _config(), tmp_path).path)
+    data = interactions(events, catalogue)
+    fitted = fit_model(data, build_content(data.item_ids, item_content(catalogue)), _config())
+    served = fitted.model
+    assert served.item_ids == saved.item_ids and served.weights == saved.weights and served.decay == saved.decay
+    assert np.array_equal(served.item_table, saved.item_table)
+    assert np.array_equal(served.popularity, saved.popularity)
+    assert all(np.array_equal(served.encoder.weights[k], saved.encoder.weights[k]) for k in saved.encoder.weights)
+    assert served.item_item is not None and saved.item_item is not None
+    assert (served.item_item.neighbours != saved.item_item.neighbours).nnz == 0
+    assert "test" not in served.metadata["metrics"] and "test" in saved.metadata["metrics"]
+
+
+def test_the_held_out_model_has_seen_no_test_target() -> None:
+    events = EventsInput(*chain_events())
+    catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
+    data = interactions(events, catalogue)
+    fitted = fit_model(data, build_content(data.item_ids, item_content(catalogue)), _config())
+    # each user's last event (the test target) is out of the held-out model's counts
+    assert fitted.held_out_model.popularity.sum() == len(data) - len(data.user_ids)
+    assert fitted.model.popularity.sum() == len(data)
+    assert np.array_equal(fitted.held_out_model.item_table, fitted.model.item_table)
