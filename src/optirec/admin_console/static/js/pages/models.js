@@ -1,0 +1,169 @@
+// Models: every version with its status, offline metrics, data window and checksum; train now (its progress polled
+// until it ends), promote and roll back, each after a confirmation; why a version was rejected or failed.
+
+import { get, post } from "../api.js";
+import { confirm, count, empty, h, notice, render, when } from "../ui.js";
+
+const STATUS = {
+  live: "Live", candidate: "Candidate", retired: "Retired", rejected: "Rejected", failed: "Failed",
+};
+const POLL_MS = 1000;
+let status; // the live region that says what an action did
+
+// "ndcg@10" → "NDCG@10", "recall@10" → "Recall@10"
+function metricName(name) {
+  const [kind, at] = name.split("@");
+  const words = { ndcg: "NDCG", mrr: "MRR", map: "MAP", hit: "Hit rate", hitrate: "Hit rate" };
+  return `${words[kind.toLowerCase()] || kind[0].toUpperCase() + kind.slice(1)}@${at}`;
+}
+
+function metricsCell(v) {
+  const candidate = v.metrics?.candidate || {};
+  const live = v.metrics?.live || {};
+  const names = Object.keys(candidate).filter((k) => k.includes("@")).sort();
+  if (!names.length) return "—";
+  return h("dl", { class: "metrics" }, names.map((name) => [
+    h("dt", {}, metricName(name)),
+    h("dd", {}, Number(candidate[name]).toFixed(4),
+      live[name] !== undefined ? h("span", { class: "muted" }, ` (live then ${Number(live[name]).toFixed(4)})`) : null),
+  ]));
+}
+
+function windowCell(w) {
+  if (!w || !w.signals) return "—";
+  const day = (iso) => (iso ? iso.slice(0, 10) : "?");
+  return h("span", {}, `${count(w.signals)} signals, ${count(w.users)} shoppers, ${count(w.items)} products`,
+    h("br"), h("span", { class: "muted" }, `${day(w.from)} to ${day(w.to)}`));
+}
+
+function why(v) {
+  if (v.status === "rejected" && v.note) return h("span", {}, "Rejected: ", v.note);
+  if (v.status === "failed") return h("span", {}, "Failed: ", v.note || "the training stopped");
+  return v.note || "";
+}
+
+function actions(v, reload) {
+  if (v.status === "live" || v.status === "failed") return v.status === "live" ? `${count(v.workers)} worker${v.workers === 1 ? "" : "s"} serving` : "";
+  return h("button", {
+    type: "button", class: "button button-secondary", dataset: { promote: v.id },
+    onclick: async () => {
+      const sure = await confirm(`Promote ${v.id}?`,
+        `Every worker starts serving ${v.id} within seconds, in place of the live version. You can roll back afterwards.`,
+        `Promote ${v.id}`);
+      if (sure) await act(() => post(`/api/admin/models/${encodeURIComponent(v.id)}/promote`), `${v.id} is live now.`, reload);
+    },
+  }, "Promote", h("span", { class: "visually-hidden" }, ` ${v.id}`));
+}
+
+async function act(request, done, reload) {
+  try {
+    await request();
+    await reload();
+    status.replaceChildren(notice(done));
+  } catch (error) {
+    status.replaceChildren(notice(error.message, "error"));
+  }
+}
+
+function versionsTable(versions, reload) {
+  if (!versions.length) return empty("No model has been trained yet: popularity serves. Train one with the button above, or on the server with", "optirec train");
+  const rows = versions.map((v) => h("tr", { dataset: { version: v.id, status: v.status } },
+    h("th", { scope: "row" }, h("code", {}, v.id)),
+    h("td", {}, h("span", { class: `badge badge-${v.status}` }, STATUS[v.status] || v.status)),
+    h("td", {}, when(v.created_at), v.promoted_at ? h("span", { class: "muted" }, h("br"), "promoted ", when(v.promoted_at)) : null),
+    h("td", {}, metricsCell(v)),
+    h("td", {}, windowCell(v.data_window)),
+    h("td", {}, v.checksum ? h("code", { title: v.checksum, class: "checksum" }, v.checksum.slice(0, 12) + "…") : "—"),
+    h("td", {}, why(v)),
+    h("td", {}, actions(v, reload))));
+  return h("div", { class: "table-wrap" }, h("table", { class: "versions" },
+    h("caption", {}, "Model versions, newest first"),
+    h("thead", {}, h("tr", {}, ["Version", "Status", "Trained", "Offline metrics (held-out)", "Data window", "Checksum", "Why", ""].map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, rows)));
+}
+
+function describe(run) {
+  if (run.running) return h("span", {}, "Training… ", h("strong", {}, run.stage), ` (started ${when(run.started_at).textContent})`);
+  if (run.error) return `The training did not finish: ${run.error}`;
+  return `Training finished: version ${run.version}. See it in the table below.`;
+}
+
+async function poll(progress, reload, button) {
+  for (;;) {
+    let run;
+    try {
+      run = await get("/api/admin/models/training");
+    } catch (error) {
+      progress.replaceChildren(notice(error.message, "error"));
+      break;
+    }
+    if (!run) break;
+    progress.replaceChildren(h("p", { class: `progress${run.running ? " running" : ""}`, dataset: { state: run.running ? "running" : run.error ? "failed" : "finished" } }, describe(run)));
+    if (!run.running) {
+      await reload();
+      break;
+    }
+    await new Promise((done) => setTimeout(done, POLL_MS));
+  }
+  button.disabled = false;
+}
+
+function trainPanel(reload) {
+  const force = h("input", { type: "checkbox", id: "force" });
+  const progress = h("div", { class: "training", role: "status", "aria-live": "polite" });
+  const button = h("button", { type: "button", class: "button", id: "train" }, "Train now");
+  button.addEventListener("click", async () => {
+    const sure = await confirm("Train a new version now?",
+      force.checked
+        ? "optirec trains on the stored signals and promotes the new version even if it scores worse than the live one."
+        : "optirec trains on the stored signals and promotes the new version only if it scores at least as well as the live one on the same held-out signals.",
+      "Train now");
+    if (!sure) return;
+    button.disabled = true;
+    try {
+      const answer = await post(`/api/admin/models/train${force.checked ? "?force=true" : ""}`);
+      if (answer.status === "already running") progress.replaceChildren(notice("A training is already running; its progress follows."));
+    } catch (error) {
+      progress.replaceChildren(notice(error.message, "error"));
+      button.disabled = false;
+      return;
+    }
+    await poll(progress, reload, button);
+  });
+  return { panel: h("section", { class: "panel", "aria-labelledby": "train-title" },
+    h("h2", { id: "train-title" }, "Train a new version"),
+    h("p", { class: "hint" }, "Trains on the newest stored signals, scores the new version and the live one on the same held-out signals, and promotes the new one only if it is not worse."),
+    h("div", { class: "checkbox" }, force, h("label", { for: "force" }, "Promote it even if it scores worse")),
+    button, progress), progress, button };
+}
+
+export async function show() {
+  status = h("div", { class: "action-status" });
+  const list = h("div", {});
+  const reload = async () => list.replaceChildren(versionsTable(await get("/api/admin/models"), reload));
+  await reload();
+  const train = trainPanel(reload);
+  const rollback = h("button", {
+    type: "button", class: "button button-warning", id: "rollback",
+    onclick: async () => {
+      const sure = await confirm("Roll back the live model?",
+        "Every worker goes back to the version that was live before this one, within seconds. The current version is marked rejected; you can promote it again later.",
+        "Roll back", { danger: true });
+      if (sure) await act(() => post("/api/admin/models/rollback"), "Rolled back: the previous version is live again.", reload);
+    },
+  }, "Roll back to the previous version");
+  render("Models",
+    h("h1", {}, "Models"),
+    h("p", { class: "lead" }, "Every trained version, the one serving now, and how each scored offline on held-out signals."),
+    status,
+    train.panel,
+    h("section", { "aria-labelledby": "versions-title" },
+      h("h2", { id: "versions-title" }, "Versions"),
+      h("p", {}, rollback),
+      list));
+  const run = await get("/api/admin/models/training").catch(() => null);
+  if (run && run.running) {
+    train.button.disabled = true;
+    poll(train.progress, reload, train.button);
+  } else if (run) train.progress.replaceChildren(h("p", { class: "progress" }, describe(run)));
+}
