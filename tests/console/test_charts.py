@@ -33,7 +33,7 @@ def test_a_line_per_series_with_gaps_and_a_legend() -> None:
     assert lines[0].get("stroke-dasharray") is None and lines[1].get("stroke-dasharray")  # told apart without colour
     legend = [t.text for t in svg.findall(f"{SVG}text") if t.get("class") == "chart-legend"]
     assert legend == ["v2", "v1"]
-    assert "v2: 30.0%" in (svg.find(f"{SVG}desc").text or "")  # type: ignore[union-attr]
+    assert "v2: 30%" in (svg.find(f"{SVG}desc").text or "")  # type: ignore[union-attr]
 
 
 def test_nothing_to_draw_says_what_to_do() -> None:
@@ -42,5 +42,5 @@ def test_nothing_to_draw_says_what_to_do() -> None:
 
 
 def test_numbers_read_as_people_write_them() -> None:
-    assert [percent(v) for v in (0, 0.0045, 0.123, 1)] == ["0%", "0.45%", "12.3%", "100.0%"]
-    assert [money(v) for v in (3.5, 1234.567)] == ["3.50", "1,235"]
+    assert [percent(v) for v in (0, 0.0045, 0.123, 0.5, 1)] == ["0%", "0.45%", "12.3%", "50%", "100%"]
+    assert [money(v) for v in (3.5, 500.0, 1234.567)] == ["3.50", "500", "1,235"]

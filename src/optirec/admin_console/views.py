@@ -79,14 +79,15 @@ def count(value: float) -> str:
 
 
 def percent(value: float) -> str:
-    """A share with sensible precision: 12.3 %, 0.45 %, 0 %."""
-    if value == 0:
-        return "0%"
+    """A share with sensible precision: 12.3%, 0.45%, and 50% (not 50.0%) for a round one."""
+    if round(value * 100, 6) == round(value * 100):
+        return f"{value:.0%}"
     return f"{value:.1%}" if value >= 0.01 else f"{value:.2%}"
 
 
 def money(value: float) -> str:
-    return f"{value:,.0f}" if value >= 1000 else f"{value:,.2f}"
+    """An amount: cents below 1,000 (876.50), whole above (1,235), none on a round axis value (500)."""
+    return f"{value:,.0f}" if value >= 1000 or value == int(value) else f"{value:,.2f}"
 
 
 FORMATS = {"count": count, "percent": percent, "money": money}

@@ -40,12 +40,11 @@ const absolute = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeSty
 
 export const count = (n) => whole.format(Number(n) || 0);
 
-// A share with sensible precision: 12.3%, 0.45%, 0%.
+// A share with sensible precision: 12.3%, 0.45%, and 50% (not 50.0%) for a round one.
 export function percent(share) {
-  const value = Number(share) || 0;
-  if (value === 0) return "0%";
-  const digits = value >= 0.01 ? 1 : 2;
-  return `${(value * 100).toFixed(digits)}%`;
+  const value = (Number(share) || 0) * 100;
+  if (Math.abs(value - Math.round(value)) < 1e-6) return `${Math.round(value)}%`;
+  return `${value.toFixed(value >= 1 ? 1 : 2)}%`;
 }
 
 export const money = (n) => (Math.abs(n) >= 1000 ? whole : cents).format(Number(n) || 0);
@@ -72,15 +71,23 @@ export const exact = (iso) => (iso ? `${absolute.format(new Date(iso))} UTC` : "
 
 // --- pieces -----------------------------------------------------------------------------------------------------
 
+// A big number with its label and notes; `small` for a long value (a model version's name).
 export function stat(label, value, ...notes) {
+  const small = notes[0] === "small";
+  if (small) notes.shift();
   return h("div", { class: "stat" },
     h("dt", {}, label),
-    h("dd", {}, h("span", { class: "stat-value" }, value), ...notes.filter(Boolean).map((n) => h("span", { class: "stat-note" }, n))));
+    h("dd", {}, h("span", { class: small ? "stat-value stat-value-small" : "stat-value" }, value), ...notes.filter(Boolean).map((n) => h("span", { class: "stat-note" }, n))));
+}
+
+// A wide table scrolls sideways on a phone: its box is a named region a keyboard can reach (and scroll).
+export function scroller(label, content) {
+  return h("div", { class: "table-wrap", role: "region", "aria-label": label, tabindex: "0" }, content);
 }
 
 export function table(caption, head, rows, { numeric = [] } = {}) {
   const cell = (tag, value, k) => h(tag, numeric.includes(k) ? { class: "num" } : {}, value);
-  return h("div", { class: "table-wrap" },
+  return scroller(caption,
     h("table", {},
       h("caption", {}, caption),
       h("thead", {}, h("tr", {}, head.map((name, k) => h("th", { scope: "col", ...(numeric.includes(k) ? { class: "num" } : {}) }, name)))),

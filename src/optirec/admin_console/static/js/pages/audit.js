@@ -1,7 +1,7 @@
 // The audit log: who promoted, rolled back, trained, created or revoked an API key, and when; newest first.
 
 import { get } from "../api.js";
-import { empty, exact, h, render, when } from "../ui.js";
+import { empty, exact, h, render, scroller, when } from "../ui.js";
 
 const PAGE = 50;
 
@@ -44,7 +44,7 @@ export async function show() {
   render("Audit log",
     h("h1", {}, "Audit log"),
     h("p", { class: "lead" }, "Every change an administrator made to what the shop serves or who may call it: newest first."),
-    h("div", { class: "table-wrap" }, h("table", { class: "audit" },
+    scroller("Audit events", h("table", { class: "audit" },
       h("caption", {}, "Audit events, newest first"),
       h("thead", {}, h("tr", {}, ["When", "Who", "What"].map((t) => h("th", { scope: "col" }, t)))),
       body)),

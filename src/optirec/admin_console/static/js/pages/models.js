@@ -2,7 +2,7 @@
 // until it ends), promote and roll back, each after a confirmation; why a version was rejected or failed.
 
 import { get, post } from "../api.js";
-import { confirm, count, empty, h, notice, render, when } from "../ui.js";
+import { confirm, count, empty, h, notice, render, scroller, when } from "../ui.js";
 
 const STATUS = {
   live: "Live", candidate: "Candidate", retired: "Retired", rejected: "Rejected", failed: "Failed",
@@ -13,8 +13,19 @@ let status; // the live region that says what an action did
 // "ndcg@10" → "NDCG@10", "recall@10" → "Recall@10"
 function metricName(name) {
   const [kind, at] = name.split("@");
-  const words = { ndcg: "NDCG", mrr: "MRR", map: "MAP", hit: "Hit rate", hitrate: "Hit rate" };
-  return `${words[kind.toLowerCase()] || kind[0].toUpperCase() + kind.slice(1)}@${at}`;
+  const words = { ndcg: "NDCG", mrr: "MRR", map: "MAP", hr: "Hit rate", hit: "Hit rate", coverage: "Coverage",
+    cold_ndcg: "NDCG, rarely seen products", cold_hr: "Hit rate, rarely seen products" };
+  return `${words[kind.toLowerCase()] || kind.replaceAll("_", " ")}@${at}`;
+}
+
+const MAIN_METRICS = ["ndcg@10", "hr@10", "coverage@10"]; // the rest under "All metrics"
+
+function metricList(names, candidate, live) {
+  return h("dl", { class: "metrics" }, names.map((name) => [
+    h("dt", {}, metricName(name)),
+    h("dd", {}, Number(candidate[name]).toFixed(3),
+      live[name] !== undefined ? h("span", { class: "muted" }, ` (live then ${Number(live[name]).toFixed(3)})`) : null),
+  ]));
 }
 
 function metricsCell(v) {
@@ -22,11 +33,10 @@ function metricsCell(v) {
   const live = v.metrics?.live || {};
   const names = Object.keys(candidate).filter((k) => k.includes("@")).sort();
   if (!names.length) return "—";
-  return h("dl", { class: "metrics" }, names.map((name) => [
-    h("dt", {}, metricName(name)),
-    h("dd", {}, Number(candidate[name]).toFixed(4),
-      live[name] !== undefined ? h("span", { class: "muted" }, ` (live then ${Number(live[name]).toFixed(4)})`) : null),
-  ]));
+  const main = MAIN_METRICS.filter((name) => names.includes(name));
+  const rest = names.filter((name) => !main.includes(name));
+  return h("div", {}, metricList(main.length ? main : names, candidate, live),
+    main.length && rest.length ? h("details", {}, h("summary", {}, "All metrics"), metricList(rest, candidate, live)) : null);
 }
 
 function windowCell(w) {
@@ -76,7 +86,7 @@ function versionsTable(versions, reload) {
     h("td", {}, v.checksum ? h("code", { title: v.checksum, class: "checksum" }, v.checksum.slice(0, 12) + "…") : "—"),
     h("td", {}, why(v)),
     h("td", {}, actions(v, reload))));
-  return h("div", { class: "table-wrap" }, h("table", { class: "versions" },
+  return scroller("Model versions", h("table", { class: "versions" },
     h("caption", {}, "Model versions, newest first"),
     h("thead", {}, h("tr", {}, ["Version", "Status", "Trained", "Offline metrics (held-out)", "Data window", "Checksum", "Why", ""].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, rows)));
@@ -137,21 +147,36 @@ function trainPanel(reload) {
     button, progress), progress, button };
 }
 
+// The version a rollback serves: the one promoted most recently before the live one (the API's own rule).
+function previous(versions) {
+  return versions.filter((v) => v.status === "retired" && v.promoted_at)
+    .sort((a, b) => b.promoted_at.localeCompare(a.promoted_at))[0];
+}
+
+function rollbackButton(versions, reload) {
+  const target = previous(versions);
+  const live = versions.find((v) => v.status === "live");
+  if (!target || !live) return h("p", { class: "hint" }, "No earlier live version to roll back to yet.");
+  return h("p", {}, h("button", {
+    type: "button", class: "button button-warning", id: "rollback",
+    onclick: async () => {
+      const sure = await confirm(`Roll back to ${target.id}?`,
+        `Every worker goes back to ${target.id} within seconds. The live version, ${live.id}, is marked rejected; you can promote it again later.`,
+        `Roll back to ${target.id}`, { danger: true });
+      if (sure) await act(() => post("/api/admin/models/rollback"), `Rolled back: ${target.id} is live again.`, reload);
+    },
+  }, `Roll back to ${target.id}`));
+}
+
 export async function show() {
   status = h("div", { class: "action-status" });
   const list = h("div", {});
-  const reload = async () => list.replaceChildren(versionsTable(await get("/api/admin/models"), reload));
+  const reload = async () => {
+    const versions = await get("/api/admin/models");
+    list.replaceChildren(rollbackButton(versions, reload), versionsTable(versions, reload));
+  };
   await reload();
   const train = trainPanel(reload);
-  const rollback = h("button", {
-    type: "button", class: "button button-warning", id: "rollback",
-    onclick: async () => {
-      const sure = await confirm("Roll back the live model?",
-        "Every worker goes back to the version that was live before this one, within seconds. The current version is marked rejected; you can promote it again later.",
-        "Roll back", { danger: true });
-      if (sure) await act(() => post("/api/admin/models/rollback"), "Rolled back: the previous version is live again.", reload);
-    },
-  }, "Roll back to the previous version");
   render("Models",
     h("h1", {}, "Models"),
     h("p", { class: "lead" }, "Every trained version, the one serving now, and how each scored offline on held-out signals."),
@@ -159,7 +184,6 @@ export async function show() {
     train.panel,
     h("section", { "aria-labelledby": "versions-title" },
       h("h2", { id: "versions-title" }, "Versions"),
-      h("p", {}, rollback),
       list));
   const run = await get("/api/admin/models/training").catch(() => null);
   if (run && run.running) {

@@ -7,12 +7,19 @@ const ACTIONS = { view: "Views", add_to_cart: "Added to cart", remove_from_cart:
 const DAILY = ["click_through", "add_to_cart_rate", "conversion", "revenue"];
 const DAYS = 30;
 
-async function drawn(path, label) {
-  const figure = h("figure", { class: "chart-box" });
+const TITLES = {
+  click_through: "Click-through: lists with a product viewed",
+  add_to_cart_rate: "Add-to-cart rate: lists with a product put in a cart",
+  conversion: "Conversion: lists followed by a purchase",
+  revenue: "Revenue attributed to the lists",
+};
+
+async function drawn(path, caption) {
+  const figure = h("figure", { class: "chart-box" }, h("figcaption", {}, caption));
   try {
     figure.append(await chart(path));
   } catch (error) {
-    figure.append(notice(`${label}: ${error.message}`, "error"));
+    figure.append(notice(`${caption}: ${error.message}`, "error"));
   }
   return figure;
 }
@@ -26,7 +33,7 @@ function numbers(o) {
     stat("Signals, last 24 hours", count(last24), `${count(o.signals)} in all`,
       o.last_signal_at ? `latest ${ago(o.last_signal_at)}` : null),
     stat("Lists served, last 24 hours", count(o.lists_served_last_24h), `${count(o.lists_served)} in all`),
-    stat("Live model", live ? live.id : "none",
+    stat("Live model", live ? live.id : "none", "small",
       live ? `promoted ${ago(live.promoted_at)}` : "popularity serves: train one on the Models page"));
 }
 
@@ -68,11 +75,12 @@ export async function show() {
     get("/api/admin/overview"), get(`/api/admin/metrics?days=${DAYS}`), get("/api/admin/workers"),
   ]);
   const signals = o.signals
-    ? [await drawn("/admin/charts/signals-per-hour.svg", "Signals per hour"), signalsByAction(o)]
+    ? [h("div", { class: "side-by-side" },
+      await drawn("/admin/charts/signals-per-hour.svg", "Signals per hour, last 24 hours (UTC)"), signalsByAction(o))]
     : [empty("No signals yet: send them from the shop (POST /api/recommendations/signals), or import past events with",
       "optirec import-events events.csv")];
   const lists = metrics.length
-    ? [h("div", { class: "chart-grid" }, await Promise.all(DAILY.map((m) => drawn(`/admin/charts/daily/${m}.svg?days=${DAYS}`, m)))), perVersion(metrics)]
+    ? [h("div", { class: "chart-grid" }, await Promise.all(DAILY.map((m) => drawn(`/admin/charts/daily/${m}.svg?days=${DAYS}`, TITLES[m])))), perVersion(metrics)]
     : [empty(`No lists served in the last ${DAYS} days: the charts fill as the shop asks for recommendations (POST /api/recommendations/personalized, /similar, /complete-the-look) and sends signals with their recommendation_id.`)];
   render("Overview",
     h("h1", {}, "Overview"),
