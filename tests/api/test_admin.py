@@ -31,6 +31,8 @@ def test_admins_list_promote_and_roll_back(client: TestClient, db: Database, adm
     listed = {v["id"]: v["status"] for v in client.get("/api/admin/models", headers=admin_headers).json()}
     assert listed == {"v1": "retired", "v2": "live"}
     assert client.post("/api/admin/models/rollback", headers=admin_headers).json()["id"] == "v1"
+    notes = {v["id"]: (v["status"], v["note"]) for v in client.get("/api/admin/models", headers=admin_headers).json()}
+    assert notes["v2"] == ("rejected", "rolled back to v1")  # why it was rejected, not how it became live
     assert client.post("/api/admin/models/v9/promote", headers=admin_headers).status_code == 404
 
 

@@ -1,6 +1,6 @@
 """axe-core (shipped inside `axe-playwright-python`, no network) on every page of the console, at phone and desktop
-widths: no serious or critical violation. With `OPTIREC_SCREENSHOTS=<folder>` it also saves a screenshot of each page
-there (docs/admin/ holds the ones docs/admin.md shows)."""
+widths: no serious or critical violation, and no page wider than the screen. With `OPTIREC_SCREENSHOTS=<folder>` it
+also saves a screenshot of each page there (docs/admin/ holds the ones docs/admin.md shows)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ def test_no_serious_accessibility_violation_on_any_page(
         results = axe.run(page)
         bad = [v for v in results.response["violations"] if v["impact"] in SERIOUS]
         checked.append(name)
+        if page.evaluate("document.documentElement.scrollWidth > innerWidth"):  # nothing wider than the screen
+            found.setdefault(name, []).append("the page scrolls sideways")
         if bad:
             found[name] = [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}" for v in bad]
         if folder:

@@ -78,23 +78,27 @@ async function act(request, done, reload) {
 function versionsTable(versions, reload) {
   if (!versions.length) return empty("No model has been trained yet: popularity serves. Train one with the button above, or on the server with", "optirec train");
   const rows = versions.map((v) => h("tr", { dataset: { version: v.id, status: v.status } },
-    h("th", { scope: "row" }, h("code", {}, v.id)),
+    h("th", { scope: "row" }, h("code", {}, v.id),
+      v.checksum ? h("span", { class: "checksum muted" }, h("br"), "checksum ", h("code", { title: v.checksum }, v.checksum.slice(0, 12)), "…") : null),
     h("td", {}, h("span", { class: `badge badge-${v.status}` }, STATUS[v.status] || v.status)),
     h("td", {}, when(v.created_at), v.promoted_at ? h("span", { class: "muted" }, h("br"), "promoted ", when(v.promoted_at)) : null),
     h("td", {}, metricsCell(v)),
     h("td", {}, windowCell(v.data_window)),
-    h("td", {}, v.checksum ? h("code", { title: v.checksum, class: "checksum" }, v.checksum.slice(0, 12) + "…") : "—"),
     h("td", {}, why(v)),
     h("td", {}, actions(v, reload))));
   return scroller("Model versions", h("table", { class: "versions" },
     h("caption", {}, "Model versions, newest first"),
-    h("thead", {}, h("tr", {}, ["Version", "Status", "Trained", "Offline metrics (held-out)", "Data window", "Checksum", "Why", ""].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ["Version and checksum", "Status", "Trained", "Offline metrics (held-out)", "Data window", "Why", ""].map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, rows)));
 }
 
-function describe(run) {
+// What a training is doing, or how it ended: with the new version's fate when the list of versions is known.
+function describe(run, versions = []) {
   if (run.running) return h("span", {}, "Training… ", h("strong", {}, run.stage), ` (started ${when(run.started_at).textContent})`);
   if (run.error) return `The training did not finish: ${run.error}`;
+  const made = versions.find((v) => v.id === run.version);
+  if (made?.status === "live") return `Training finished: version ${run.version} is live now.`;
+  if (made?.status === "rejected") return `Training finished: version ${run.version} was not promoted (${made.note || "it scored worse"}); the live version keeps serving.`;
   return `Training finished: version ${run.version}. See it in the table below.`;
 }
 
@@ -108,11 +112,9 @@ async function poll(progress, reload, button) {
       break;
     }
     if (!run) break;
-    progress.replaceChildren(h("p", { class: `progress${run.running ? " running" : ""}`, dataset: { state: run.running ? "running" : run.error ? "failed" : "finished" } }, describe(run)));
-    if (!run.running) {
-      await reload();
-      break;
-    }
+    const versions = run.running ? [] : await reload();
+    progress.replaceChildren(h("p", { class: `progress${run.running ? " running" : ""}`, dataset: { state: run.running ? "running" : run.error ? "failed" : "finished" } }, describe(run, versions)));
+    if (!run.running) break;
     await new Promise((done) => setTimeout(done, POLL_MS));
   }
   button.disabled = false;
@@ -174,6 +176,7 @@ export async function show() {
   const reload = async () => {
     const versions = await get("/api/admin/models");
     list.replaceChildren(rollbackButton(versions, reload), versionsTable(versions, reload));
+    return versions;
   };
   await reload();
   const train = trainPanel(reload);
@@ -189,5 +192,8 @@ export async function show() {
   if (run && run.running) {
     train.button.disabled = true;
     poll(train.progress, reload, train.button);
-  } else if (run) train.progress.replaceChildren(h("p", { class: "progress" }, describe(run)));
+  } else if (run) {
+    const ended = run.error ? `did not finish: ${run.error}` : `made version ${run.version}`;
+    train.progress.replaceChildren(h("p", { class: "progress" }, `The latest training started here (${when(run.started_at).textContent}) ${ended}.`));
+  }
 }

@@ -80,7 +80,7 @@ export async function show() {
     : [empty("No signals yet: send them from the shop (POST /api/recommendations/signals), or import past events with",
       "optirec import-events events.csv")];
   const lists = metrics.length
-    ? [h("div", { class: "chart-grid" }, await Promise.all(DAILY.map((m) => drawn(`/admin/charts/daily/${m}.svg?days=${DAYS}`, TITLES[m])))), perVersion(metrics)]
+    ? [h("div", { class: "charts" }, await Promise.all(DAILY.map((m) => drawn(`/admin/charts/daily/${m}.svg?days=${DAYS}`, TITLES[m])))), perVersion(metrics)]
     : [empty(`No lists served in the last ${DAYS} days: the charts fill as the shop asks for recommendations (POST /api/recommendations/personalized, /similar, /complete-the-look) and sends signals with their recommendation_id.`)];
   render("Overview",
     h("h1", {}, "Overview"),
