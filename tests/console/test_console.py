@@ -115,9 +115,17 @@ def test_train_promote_and_roll_back_and_find_them_in_the_audit_log(console: Con
     with db.read() as session:
         live = session.scalar(select(ModelVersion.id).where(ModelVersion.status == "live"))
         recorded = [(e.action, e.target) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+        metrics = {v.id: v.metrics for v in session.scalars(select(ModelVersion))}
     db.dispose()
     assert live != version
     assert recorded[-3:] == [("model.train", ""), ("model.promote", version), ("model.rollback", live)]
+
+    # compare the two: each version's own held-out metrics, side by side
+    page.select_option("#compare-a", live)
+    page.select_option("#compare-b", version)
+    compared = page.locator(".compare table").filter(has_text="NDCG@10").locator("tbody tr").filter(has_text="NDCG@10")
+    a, b = (metrics[v]["candidate"]["ndcg@10"] for v in (live, version))
+    assert compared.first.locator("td").all_inner_texts()[1:3] == [f"{a:.3f}", f"{b:.3f}"]
 
     page.goto(f"{console.base}/admin/audit")
     page.wait_for_selector("body[data-ready] table.audit")

@@ -2,7 +2,7 @@
 // until it ends), promote and roll back, each after a confirmation; why a version was rejected or failed.
 
 import { get, post } from "../api.js";
-import { confirm, count, empty, h, notice, render, scroller, when } from "../ui.js";
+import { confirm, count, empty, h, notice, render, scroller, table, when } from "../ui.js";
 
 const STATUS = {
   live: "Live", candidate: "Candidate", retired: "Retired", rejected: "Rejected", failed: "Failed",
@@ -149,6 +149,42 @@ function trainPanel(reload) {
     button, progress), progress, button };
 }
 
+// Two versions' offline metrics side by side, and the difference in words as well as in sign.
+function comparePanel(versions) {
+  const scored = versions.filter((v) => Object.keys(v.metrics?.candidate || {}).some((k) => k.includes("@")));
+  if (scored.length < 2) return h("p", { class: "hint" }, "Two trained versions are needed to compare them.");
+  const live = scored.find((v) => v.status === "live");
+  const first = live || scored[1];
+  const second = scored.find((v) => v !== first);
+  const pick = (id, label, chosen) => h("div", { class: "field field-inline" },
+    h("label", { for: id }, label),
+    h("select", { id }, scored.map((v) => h("option", { value: v.id, selected: v === chosen }, `${v.id} (${STATUS[v.status] || v.status})`))));
+  const a = pick("compare-a", "Version A", first);
+  const b = pick("compare-b", "Version B", second);
+  const out = h("div", {});
+  const draw = () => {
+    const va = scored.find((v) => v.id === a.querySelector("select").value);
+    const vb = scored.find((v) => v.id === b.querySelector("select").value);
+    const names = [...new Set([...Object.keys(va.metrics.candidate), ...Object.keys(vb.metrics.candidate)])]
+      .filter((k) => k.includes("@")).sort();
+    const rows = names.map((name) => {
+      const x = va.metrics.candidate[name];
+      const y = vb.metrics.candidate[name];
+      const known = x !== undefined && y !== undefined;
+      const diff = known ? y - x : null;
+      const words = !known ? "—" : Math.abs(diff) < 5e-4 ? "the same" : diff > 0 ? "B higher" : "A higher";
+      return [metricName(name), x === undefined ? "—" : Number(x).toFixed(3), y === undefined ? "—" : Number(y).toFixed(3),
+        known ? `${diff >= 0 ? "+" : "−"}${Math.abs(diff).toFixed(3)} (${words})` : "—"];
+    });
+    out.replaceChildren(table(`Offline metrics: A is ${va.id}, B is ${vb.id}`, ["Metric", "A", "B", "B − A"], rows, { numeric: [1, 2, 3] }),
+      h("p", { class: "hint" }, "Each version is scored on the held-out signals of its own training; two versions trained on different data windows are compared only roughly."));
+  };
+  a.querySelector("select").addEventListener("change", draw);
+  b.querySelector("select").addEventListener("change", draw);
+  draw();
+  return h("div", { class: "compare" }, h("div", { class: "pickers" }, a, b), out);
+}
+
 // The version a rollback serves: the one promoted most recently before the live one (the API's own rule).
 function previous(versions) {
   return versions.filter((v) => v.status === "retired" && v.promoted_at)
@@ -173,9 +209,11 @@ function rollbackButton(versions, reload) {
 export async function show() {
   status = h("div", { class: "action-status" });
   const list = h("div", {});
+  const compare = h("div", {});
   const reload = async () => {
     const versions = await get("/api/admin/models");
     list.replaceChildren(rollbackButton(versions, reload), versionsTable(versions, reload));
+    compare.replaceChildren(comparePanel(versions));
     return versions;
   };
   await reload();
@@ -187,7 +225,10 @@ export async function show() {
     train.panel,
     h("section", { "aria-labelledby": "versions-title" },
       h("h2", { id: "versions-title" }, "Versions"),
-      list));
+      list),
+    h("section", { "aria-labelledby": "compare-title" },
+      h("h2", { id: "compare-title" }, "Compare two versions"),
+      compare));
   const run = await get("/api/admin/models/training").catch(() => null);
   if (run && run.running) {
     train.button.disabled = true;
