@@ -59,6 +59,11 @@ def test_no_serious_accessibility_violation_on_any_page(
     page.wait_for_selector("dialog[open]")
     check("models confirm")
     page.click("dialog[open] button[value=no]")
+    page.goto(f"{console.base}/admin/keys")
+    page.wait_for_selector("#key-name")
+    page.click("form.panel button[type=submit]")  # no name: the form says what to do
+    page.wait_for_selector(".created .notice-error")
+    check("keys")
     page.goto(f"{console.base}/admin/audit")
     check("audit")
     page.click("button.link-button")  # sign out
@@ -69,4 +74,4 @@ def test_no_serious_accessibility_violation_on_any_page(
     context.close()
     assert errors == [], errors
     assert found == {}, found
-    assert len(checked) == 6
+    assert len(checked) == 7

@@ -162,3 +162,31 @@ def test_a_customer_opens_neither_the_console_nor_any_admin_endpoint(console: Co
     operations += [("GET", "/admin/charts/signals-per-hour.svg"), ("GET", "/admin/charts/daily/revenue.svg")]
     refused = {f"{method} {path}": status_of(console, method, path, token) for method, path in operations}
     assert len(refused) >= 14 and set(refused.values()) == {403}, refused
+
+
+def test_an_api_key_is_created_shown_once_revoked_and_audited(console: Console, page: Any) -> None:
+    sign_in(page, console, console.admin_email)
+    page.wait_for_selector("body[data-ready] .stats")
+    page.goto(f"{console.base}/admin/keys")
+    page.wait_for_selector("body[data-ready] #key-name")
+    page.fill("#key-name", "checkout server")
+    page.select_option("#key-role", "service")
+    page.click("form.panel button[type=submit]")
+    secret = page.inner_text("#new-key")
+    key_id = page.locator("tr", has_text="checkout server").get_attribute("data-key")
+    assert status_of(console, "GET", "/api/admin/models", secret) == 403  # a working key, a server's: not an admin's
+
+    page.click(f"button[data-revoke='{key_id}']")
+    confirm(page)
+    page.wait_for_selector(f"tr[data-key='{key_id}'][data-state=revoked]")
+    assert status_of(console, "GET", "/api/admin/models", secret) == 401  # refused from now on
+    page.reload()
+    page.wait_for_selector("body[data-ready] table.keys")
+    assert secret not in page.content()  # shown that once
+
+    page.goto(f"{console.base}/admin/audit")
+    page.wait_for_selector("body[data-ready] table.audit")
+    newest = page.locator("table.audit tbody tr").all_inner_texts()[:2]
+    assert "Revoked the service API key “checkout server”" in newest[0]
+    assert "Created the service API key “checkout server”" in newest[1]
+    assert all(console.admin_email in row for row in newest)

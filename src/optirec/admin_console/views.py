@@ -43,6 +43,7 @@ HEADERS = {
 PAGES = {
     "": ("overview", "Overview"),
     "models": ("models", "Models"),
+    "keys": ("keys", "API keys"),
     "audit": ("audit", "Audit log"),
     "sign-in": ("signin", "Sign in"),
 }

@@ -31,13 +31,18 @@ export function forget() {
   sessionStorage.removeItem(KEY);
 }
 
-async function send(method, path, { form, accept } = {}) {
+async function send(method, path, { form, json, accept } = {}) {
   const held = admin();
   const headers = held ? { Authorization: `Bearer ${held.token}` } : {};
   if (accept) headers.Accept = accept;
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form) body = new URLSearchParams(form);
   let response;
   try {
-    response = await fetch(path, { method, headers, body: form ? new URLSearchParams(form) : undefined });
+    response = await fetch(path, { method, headers, body });
   } catch {
     throw new ApiError(0, { code: "network", message: "optirec could not be reached. Check that it is running." });
   }
@@ -55,7 +60,8 @@ export async function call(method, path, options = {}) {
 }
 
 export const get = (path) => call("GET", path);
-export const post = (path) => call("POST", path);
+export const post = (path, json) => call("POST", path, { json });
+export const del = (path) => call("DELETE", path);
 
 // A chart the server drew (SVG text), parsed as SVG (never as HTML) and adopted into this page.
 export async function chart(path) {

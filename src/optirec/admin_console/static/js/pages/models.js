@@ -13,9 +13,10 @@ let status; // the live region that says what an action did
 // "ndcg@10" → "NDCG@10", "recall@10" → "Recall@10"
 function metricName(name) {
   const [kind, at] = name.split("@");
-  const words = { ndcg: "NDCG", mrr: "MRR", map: "MAP", hr: "Hit rate", hit: "Hit rate", coverage: "Coverage",
-    cold_ndcg: "NDCG, rarely seen products", cold_hr: "Hit rate, rarely seen products" };
-  return `${words[kind.toLowerCase()] || kind.replaceAll("_", " ")}@${at}`;
+  const words = { ndcg: "NDCG", mrr: "MRR", map: "MAP", hr: "Hit rate", hit: "Hit rate", coverage: "Coverage" };
+  const cold = kind.toLowerCase().startsWith("cold_");
+  const base = cold ? kind.slice(5) : kind;
+  return `${words[base.toLowerCase()] || base.replaceAll("_", " ")}@${at}${cold ? ", rarely seen products" : ""}`;
 }
 
 const MAIN_METRICS = ["ndcg@10", "hr@10", "coverage@10"]; // the rest under "All metrics"
