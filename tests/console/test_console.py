@@ -123,9 +123,11 @@ def test_train_promote_and_roll_back_and_find_them_in_the_audit_log(console: Con
     # compare the two: each version's own held-out metrics, side by side
     page.select_option("#compare-a", live)
     page.select_option("#compare-b", version)
-    compared = page.locator(".compare table").filter(has_text="NDCG@10").locator("tbody tr").filter(has_text="NDCG@10")
+    rows = page.locator(".compare tbody tr")
+    cells = [rows.nth(k).locator("td").all_inner_texts() for k in range(rows.count())]
+    compared = {row[0]: row[1:3] for row in cells}
     a, b = (metrics[v]["candidate"]["ndcg@10"] for v in (live, version))
-    assert compared.first.locator("td").all_inner_texts()[1:3] == [f"{a:.3f}", f"{b:.3f}"]
+    assert compared["NDCG@10"] == [f"{a:.3f}", f"{b:.3f}"]
 
     page.goto(f"{console.base}/admin/audit")
     page.wait_for_selector("body[data-ready] table.audit")

@@ -103,8 +103,18 @@ function describe(run, versions = []) {
   return `Training finished: version ${run.version}. See it in the table below.`;
 }
 
-async function poll(progress, reload, button) {
-  for (;;) {
+const MARGIN_MS = 60_000; // clocks of the browser and the server may differ by this much
+const GIVE_UP_MS = 30 * 60_000;
+
+function say(progress, state, text) {
+  progress.replaceChildren(h("p", { class: `progress${state === "running" ? " running" : ""}`, dataset: { state } }, text));
+}
+
+// Follow a training until it ends. `since`: when it was asked for (browser time), to tell it from an older one.
+// The worker that trains keeps its stages; with several workers another one may answer the poll: then the list of
+// versions says when a new one appears.
+async function poll(progress, reload, button, since) {
+  while (Date.now() - since < GIVE_UP_MS) {
     let run;
     try {
       run = await get("/api/admin/models/training");
@@ -112,10 +122,21 @@ async function poll(progress, reload, button) {
       progress.replaceChildren(notice(error.message, "error"));
       break;
     }
-    if (!run) break;
-    const versions = run.running ? [] : await reload();
-    progress.replaceChildren(h("p", { class: `progress${run.running ? " running" : ""}`, dataset: { state: run.running ? "running" : run.error ? "failed" : "finished" } }, describe(run, versions)));
-    if (!run.running) break;
+    const ours = run && new Date(run.started_at).getTime() >= since - MARGIN_MS;
+    if (ours) {
+      const versions = run.running ? [] : await reload();
+      say(progress, run.running ? "running" : run.error ? "failed" : "finished", describe(run, versions));
+      if (!run.running) break;
+    } else {
+      const versions = await get("/api/admin/models");
+      const made = versions.find((v) => new Date(v.created_at).getTime() >= since - MARGIN_MS);
+      if (made) {
+        await reload();
+        say(progress, "finished", describe({ version: made.id }, versions));
+        break;
+      }
+      say(progress, "running", "Training in another worker process… its stages show when that worker answers.");
+    }
     await new Promise((done) => setTimeout(done, POLL_MS));
   }
   button.disabled = false;
@@ -133,6 +154,7 @@ function trainPanel(reload) {
       "Train now");
     if (!sure) return;
     button.disabled = true;
+    const since = Date.now();
     try {
       const answer = await post(`/api/admin/models/train${force.checked ? "?force=true" : ""}`);
       if (answer.status === "already running") progress.replaceChildren(notice("A training is already running; its progress follows."));
@@ -141,7 +163,7 @@ function trainPanel(reload) {
       button.disabled = false;
       return;
     }
-    await poll(progress, reload, button);
+    await poll(progress, reload, button, since);
   });
   return { panel: h("section", { class: "panel", "aria-labelledby": "train-title" },
     h("h2", { id: "train-title" }, "Train a new version"),
@@ -233,7 +255,7 @@ export async function show() {
   const run = await get("/api/admin/models/training").catch(() => null);
   if (run && run.running) {
     train.button.disabled = true;
-    poll(train.progress, reload, train.button);
+    poll(train.progress, reload, train.button, new Date(run.started_at).getTime());
   } else if (run) {
     const ended = run.error ? `did not finish: ${run.error}` : `made version ${run.version}`;
     train.progress.replaceChildren(h("p", { class: "progress" }, `The latest training started here (${when(run.started_at).textContent}) ${ended}.`));
