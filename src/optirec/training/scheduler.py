@@ -130,6 +130,7 @@ class Trainer:
             if version is None:
                 error = "Another training was running (in another worker or `optirec train`); this one was skipped."
         except OptirecError as refused:  # too few signals, and the like: the operator can act on the message
+            log.warning("training refused: %s", refused.message)
             error = refused.message
         except Exception as failed:
             log.exception("training failed; the live model keeps serving")
