@@ -197,7 +197,7 @@ function comparePanel(versions) {
       const diff = known ? y - x : null;
       const words = !known ? "—" : Math.abs(diff) < 5e-4 ? "the same" : diff > 0 ? "B higher" : "A higher";
       return [metricName(name), x === undefined ? "—" : Number(x).toFixed(3), y === undefined ? "—" : Number(y).toFixed(3),
-        known ? `${diff >= 0 ? "+" : "−"}${Math.abs(diff).toFixed(3)} (${words})` : "—"];
+        !known ? "—" : words === "the same" ? "0.000 (the same)" : `${diff > 0 ? "+" : "−"}${Math.abs(diff).toFixed(3)} (${words})`];
     });
     out.replaceChildren(table(`Offline metrics: A is ${va.id}, B is ${vb.id}`, ["Metric", "A", "B", "B − A"], rows, { numeric: [1, 2, 3] }),
       h("p", { class: "hint" }, "Each version is scored on the held-out signals of its own training; two versions trained on different data windows are compared only roughly."));
