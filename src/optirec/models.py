@@ -1,5 +1,6 @@
 """Every table, imported in one place so that Alembic and `Base.metadata` see them all."""
 
+from optirec.audit.models import AuditEvent
 from optirec.auth.models import ApiKey
 from optirec.catalog.models import Product
 from optirec.customers.models import Customer, CustomerProfile
@@ -10,6 +11,7 @@ from optirec.training.models import ModelVersion
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "Base",
     "Customer",
     "CustomerProfile",

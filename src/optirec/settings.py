@@ -111,6 +111,11 @@ class Settings(BaseSettings):
         description="Serve the reference storefront at `/shop/` (and redirect `/` there): a shop's pages built on "
         "the public API only. Turn it off for a shop that brings its own frontend.",
     )
+    admin_console: bool = Field(
+        True,
+        description="Serve the operator's console at `/admin/`: the overview with charts, the models, the audit log, "
+        "for administrator accounts only (built on the admin API). Turn it off where operators use the API alone.",
+    )
 
     # --- signals -------------------------------------------------------------------------------------------
     signal_batch_max: int = Field(1000, ge=1, le=10_000, description="Most signals accepted in one request.")

@@ -1,5 +1,5 @@
-"""`/api/admin/models…`, `/api/admin/workers` and `/api/admin/metrics`: the model lifecycle, what each worker
-serves, and the online metrics (admins only)."""
+"""`/api/admin/…`: the model lifecycle, what each worker serves, the online metrics, the overview and the audit log
+(admins only). Every change an administrator makes here is written to the audit log in the same transaction."""
 
 from __future__ import annotations
 
@@ -9,16 +9,28 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.concurrency import run_in_threadpool
 
+from optirec.audit import service as audit
+from optirec.audit.schemas import AuditPage
+from optirec.auth.service import Principal
 from optirec.gateway.caller import AdminPrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.gateway.state import AppState, get_state
+from optirec.overview.schemas import Overview
+from optirec.overview.service import get_overview
 from optirec.recommend.attribution import DailyMetrics, daily_metrics
 from optirec.recommend.workers import WorkerPublic, list_workers, versions_served
 from optirec.training import registry
 from optirec.training.registry import ModelVersionPublic
+from optirec.training.scheduler import TrainingRun
 
 router = APIRouter(prefix="/api/admin", tags=["admin"], route_class=CredentialFirstRoute)
 State = Annotated[AppState, Depends(get_state)]
+
+
+@router.get("/overview", summary="Counts of products, customers, signals (last 24 h, per hour), lists; the live model")
+def overview(state: State, _admin: AdminPrincipal) -> Overview:
+    with state.db.read() as session:
+        return get_overview(session=session)
 
 
 @router.get("/models", summary="Model versions, newest first, with their metrics, status and serving workers")
@@ -38,24 +50,46 @@ def workers(state: State, _admin: AdminPrincipal) -> list[WorkerPublic]:
 
 
 @router.post("/models/{version}/promote", summary="Serve this version (every worker picks it up within seconds)")
-def promote_model(version: str, state: State, _admin: AdminPrincipal) -> ModelVersionPublic:
+def promote_model(version: str, state: State, admin: AdminPrincipal) -> ModelVersionPublic:
     with state.db.write() as session:
+        before = registry.live_version(session=session)
+        was = before.id if before is not None else None
         row = registry.promote(session=session, version=version, note="promoted by an administrator")
+        audit.record(session=session, principal=admin, action=audit.PROMOTE, target=row.id, detail={"was_live": was})
         return ModelVersionPublic.model_validate(row)
 
 
 @router.post("/models/rollback", summary="Serve again the version that was live before the current one")
-def rollback_model(state: State, _admin: AdminPrincipal) -> ModelVersionPublic:
+def rollback_model(state: State, admin: AdminPrincipal) -> ModelVersionPublic:
     with state.db.write() as session:
-        return ModelVersionPublic.model_validate(registry.rollback(session=session))
+        before = registry.live_version(session=session)
+        row = registry.rollback(session=session)
+        detail = {"rolled_back": before.id if before is not None else None}
+        audit.record(session=session, principal=admin, action=audit.ROLLBACK, target=row.id, detail=detail)
+        return ModelVersionPublic.model_validate(row)
 
 
 @router.post("/models/train", status_code=202, summary="Train a new version now (in the background)")
 async def train_model(
-    state: State, _admin: AdminPrincipal, force: Annotated[bool, Query(description="Promote even if worse.")] = False
+    state: State, admin: AdminPrincipal, force: Annotated[bool, Query(description="Promote even if worse.")] = False
 ) -> dict[str, str]:
     started = await run_in_threadpool(partial(state.trainer.start, force=force))
-    return {"status": "started" if started else "already running"}
+    status = "started" if started else "already running"
+    await run_in_threadpool(partial(_record_training, state, admin, force, status))
+    return {"status": status}
+
+
+def _record_training(state: AppState, admin: Principal, force: bool, status: str) -> None:
+    with state.db.write() as session:
+        audit.record(session=session, principal=admin, action=audit.TRAIN, detail={"force": force, "status": status})
+
+
+@router.get(
+    "/models/training",
+    summary="The training this worker started on demand: its stage while it runs, then the version or the error",
+)
+def training(state: State, _admin: AdminPrincipal) -> TrainingRun | None:
+    return state.trainer.last
 
 
 @router.get(
@@ -64,3 +98,14 @@ async def train_model(
 def metrics(state: State, _admin: AdminPrincipal, days: Annotated[int, Query(ge=1, le=365)] = 30) -> list[DailyMetrics]:
     with state.db.read() as session:
         return daily_metrics(session=session, days=days)
+
+
+@router.get("/audit", summary="The audit log, newest first: promotions, rollbacks, trainings, API key changes")
+def audit_log(
+    state: State,
+    _admin: AdminPrincipal,
+    limit: Annotated[int, Query(ge=1, le=500, description="Events on one page.")] = 50,
+    before: Annotated[int | None, Query(ge=1, description="Only events older than this one (the next page).")] = None,
+) -> AuditPage:
+    with state.db.read() as session:
+        return audit.list_events(session=session, limit=limit, before=before)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
+from optirec.audit import service as audit
 from optirec.auth import service
 from optirec.auth.schemas import (
     ApiKeyCreate,
@@ -100,10 +101,12 @@ def token(
 
 
 @router.post("/admin/keys", status_code=201, summary="Create an API key (shown once)")
-def create_key(body: ApiKeyCreate, state: State, _admin: AdminPrincipal) -> ApiKeyCreated:
+def create_key(body: ApiKeyCreate, state: State, admin: AdminPrincipal) -> ApiKeyCreated:
     with state.db.write() as session:
         api_key, secret = service.create_api_key(session=session, name=body.name, role=body.role)
         public = ApiKeyPublic.model_validate(api_key)
+        detail = {"name": public.name, "role": public.role}
+        audit.record(session=session, principal=admin, action=audit.KEY_CREATE, target=public.id, detail=detail)
     return ApiKeyCreated(**public.model_dump(), key=secret)
 
 
@@ -114,8 +117,10 @@ def list_keys(state: State, _admin: AdminPrincipal) -> list[ApiKeyPublic]:
 
 
 @router.delete("/admin/keys/{key_id}", summary="Revoke an API key")
-def revoke_key(key_id: str, state: State, _admin: AdminPrincipal) -> ApiKeyPublic:
+def revoke_key(key_id: str, state: State, admin: AdminPrincipal) -> ApiKeyPublic:
     with state.db.write() as session:
         revoked = ApiKeyPublic.model_validate(service.revoke_api_key(session=session, key_id=key_id))
+        detail = {"name": revoked.name, "role": revoked.role}
+        audit.record(session=session, principal=admin, action=audit.KEY_REVOKE, target=revoked.id, detail=detail)
     state.principals.clear()  # at once in this process
     return revoked

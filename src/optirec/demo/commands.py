@@ -94,6 +94,7 @@ def demo(
     _first_model(settings)
     console.print(f"[bold]demo customer[/bold]: {loaded.customer_email} / {loaded.password}")
     console.print(f"[bold]administrator[/bold]: {loaded.admin_email} / {loaded.password}")
+    console.print("the shop at /shop/, the operator's console at /admin/ (sign in as the administrator)")
 
 
 def _first_model(settings: Settings) -> None:

@@ -120,6 +120,10 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
         from optirec.storefront.views import install as install_storefront
 
         install_storefront(app)
+    if settings.admin_console:
+        from optirec.admin_console.views import install as install_console
+
+        install_console(app)
 
 
 def _add_middleware(app: FastAPI, state: AppState, settings: Settings) -> None:

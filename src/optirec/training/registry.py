@@ -96,4 +96,5 @@ def rollback(*, session: Session) -> ModelVersion:
     promoted = promote(session=session, version=previous.id, note=f"rolled back from {current.id if current else '—'}")
     if current is not None:
         current.status = REJECTED
+        current.note = f"rolled back to {previous.id}"  # why it was rejected, replacing how it became live
     return promoted

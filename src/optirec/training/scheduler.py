@@ -12,11 +12,14 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
 
-from optirec.db import Database
+from optirec.db import Database, utcnow
+from optirec.errors import OptirecError
 from optirec.settings import Settings
 
 log = logging.getLogger("optirec.training")
@@ -63,6 +66,19 @@ def train_once(
         return outcome.version
 
 
+class TrainingRun(BaseModel):
+    """A training this process started on demand: what it is doing now, and how it ended."""
+
+    model_config = ConfigDict(frozen=True)
+
+    started_at: datetime
+    stage: str = "starting"  # the pipeline's latest progress message
+    finished_at: datetime | None = None
+    version: str | None = None  # the version it registered (None: another training ran, or it failed early)
+    error: str | None = None  # why it did not finish (its message: never a customer's data)
+    running: bool = True
+
+
 class Trainer:
     """A serving process's trainings: on demand, in the background (an administrator's request), and every
     `training_interval_minutes` from inside the service (0: never). One at a time in this process, and across every
@@ -74,12 +90,14 @@ class Trainer:
         self._stop = threading.Event()
         self._schedule: threading.Thread | None = None
         self.running: threading.Thread | None = None  # the training started by `start`, while it runs
+        self.last: TrainingRun | None = None  # the latest training started by `start`: running or finished
 
     def start(self, *, force: bool = False) -> bool:
         """Start a training in a thread unless this process already runs one; True when started."""
         if self.running is not None and self.running.is_alive():
             return False
-        self.running = threading.Thread(target=self._train, args=(force,), name="optirec-training", daemon=True)
+        self.last = TrainingRun(started_at=utcnow())
+        self.running = threading.Thread(target=self._train_now, args=(force,), name="optirec-training", daemon=True)
         self.running.start()
         return True
 
@@ -96,6 +114,31 @@ class Trainer:
             train_once(self._db, self._settings, force=force)
         except Exception:
             log.exception("training failed; the live model keeps serving")
+
+    def _train_now(self, force: bool) -> None:
+        """An on-demand training, its progress kept in `last` for the console to poll."""
+
+        def say(message: str) -> None:
+            log.info("%s", message)
+            if self.last is not None:
+                self.last = self.last.model_copy(update={"stage": message})
+
+        version: str | None = None
+        error: str | None = None
+        try:
+            version = train_once(self._db, self._settings, force=force, progress=say)
+            if version is None:
+                error = "Another training was running (in another worker or `optirec train`); this one was skipped."
+        except OptirecError as refused:  # too few signals, and the like: the operator can act on the message
+            log.warning("training refused: %s", refused.message)
+            error = refused.message
+        except Exception as failed:
+            log.exception("training failed; the live model keeps serving")
+            error = f"The training failed ({type(failed).__name__}); the live model keeps serving."
+        if self.last is not None:
+            self.last = self.last.model_copy(
+                update={"running": False, "finished_at": utcnow(), "version": version, "error": error}
+            )
 
     def _every_interval(self) -> None:
         while not self._stop.wait(self._interval):

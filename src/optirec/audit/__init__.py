@@ -1,0 +1,1 @@
+"""The audit log: who changed what the shop serves, and when (promotions, rollbacks, trainings, API keys)."""

@@ -1,0 +1,74 @@
+"""Record an administrator's action in the audit log, and read the log back, newest first.
+
+An event is written in the same transaction as the change it records: a promotion that is rolled back by an error
+leaves no event, and no change is committed without its event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from optirec.audit.models import AuditEvent
+from optirec.audit.schemas import AuditEventPublic, AuditPage
+from optirec.auth.models import ApiKey
+from optirec.auth.service import Principal
+from optirec.customers.models import Customer
+
+# What the log records; the console names each in words.
+PROMOTE, ROLLBACK, TRAIN = "model.promote", "model.rollback", "model.train"
+KEY_CREATE, KEY_REVOKE = "key.create", "key.revoke"
+ACTIONS = (PROMOTE, ROLLBACK, TRAIN, KEY_CREATE, KEY_REVOKE)
+
+
+def actor_of(principal: Principal) -> str:
+    """Who acted, as the log keeps it: an account (`customer:<id>`) or an API key (`key:<id>`)."""
+    if principal.key_id is not None:
+        return f"key:{principal.key_id}"
+    return f"customer:{principal.customer_id}"
+
+
+def record(
+    *, session: Session, principal: Principal, action: str, target: str = "", detail: dict[str, Any] | None = None
+) -> AuditEvent:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    event = AuditEvent(actor=actor_of(principal), action=action, target=target[:128], detail=detail or {})
+    session.add(event)
+    session.flush()
+    return event
+
+
+def list_events(*, session: Session, limit: int = 50, before: int | None = None) -> AuditPage:
+    """The newest `limit` events (older than the event `before`, for the next page), each with its actor's name
+    where the account or key still exists."""
+    query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit + 1)
+    if before is not None:
+        query = query.where(AuditEvent.id < before)
+    rows = list(session.scalars(query))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    labels = _labels(session, {row.actor for row in rows})
+    events = [
+        AuditEventPublic.model_validate(row).model_copy(update={"actor_label": labels.get(row.actor, "")})
+        for row in rows
+    ]
+    return AuditPage(events=events, next_before=rows[-1].id if more and rows else None)
+
+
+def _labels(session: Session, actors: set[str]) -> dict[str, str]:
+    """Each actor's e-mail address (an account) or name (a key); an erased account or a deleted key has none."""
+    customers = [actor.partition(":")[2] for actor in actors if actor.startswith("customer:")]
+    keys = [actor.partition(":")[2] for actor in actors if actor.startswith("key:")]
+    labels: dict[str, str] = {}
+    if customers:
+        for customer_id, email in session.execute(
+            select(Customer.id, Customer.email).where(Customer.id.in_(customers))
+        ):
+            labels[f"customer:{customer_id}"] = email or ""
+    if keys:
+        for key_id, name in session.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(keys))):
+            labels[f"key:{key_id}"] = f"API key “{name}”"
+    return labels

@@ -1,0 +1,27 @@
+"""The overview's answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from optirec.training.registry import ModelVersionPublic
+
+
+class HourCount(BaseModel):
+    hour: datetime  # the start of the hour, UTC
+    count: int
+
+
+class Overview(BaseModel):
+    products: int  # active products
+    products_in_stock: int
+    customers: int  # customer accounts (administrators not counted)
+    signals: int  # every signal stored
+    signals_last_24h: dict[str, int]  # by action type, signals that occurred in the last 24 hours
+    signals_per_hour: list[HourCount]  # the last 24 hours, oldest first, every hour present
+    last_signal_at: datetime | None
+    lists_served: int
+    lists_served_last_24h: int
+    live_model: ModelVersionPublic | None

@@ -1,0 +1,68 @@
+"""Counts for the console's overview, each one query on the tables as they are (nothing precomputed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, String, func, select
+from sqlalchemy.orm import Session
+
+from optirec.catalog.models import Product
+from optirec.customers.models import Customer
+from optirec.db import Base, utcnow
+from optirec.overview.schemas import HourCount, Overview
+from optirec.recommend.models import ServedRecommendation
+from optirec.signals.models import Signal
+from optirec.training import registry
+from optirec.training.registry import ModelVersionPublic
+
+HOURS = 24
+
+
+def get_overview(*, session: Session, now: datetime | None = None) -> Overview:
+    now = now or utcnow()
+    since = now - timedelta(hours=HOURS)
+    live = registry.live_version(session=session)
+    by_action = session.execute(
+        select(Signal.action_type, func.count()).where(Signal.occurred_at >= since).group_by(Signal.action_type)
+    )
+    return Overview(
+        products=_count(session, Product, Product.active.is_(True)),
+        products_in_stock=_count(session, Product, Product.active.is_(True), Product.stock > 0),
+        customers=_count(session, Customer, Customer.role == "customer"),
+        signals=_count(session, Signal),
+        signals_last_24h={str(action): int(count) for action, count in by_action},
+        signals_per_hour=signals_per_hour(session=session, now=now),
+        last_signal_at=session.scalar(select(func.max(Signal.occurred_at)).where(Signal.stored_in_window())),
+        lists_served=_count(session, ServedRecommendation),
+        lists_served_last_24h=_count(session, ServedRecommendation, ServedRecommendation.served_at >= since),
+        live_model=ModelVersionPublic.model_validate(live) if live is not None else None,
+    )
+
+
+def _count(session: Session, table: type[Base], *where: ColumnElement[bool]) -> int:
+    return int(session.scalar(select(func.count()).select_from(table).where(*where)) or 0)
+
+
+def signals_per_hour(*, session: Session, now: datetime | None = None) -> list[HourCount]:
+    """Signals that occurred in each of the last 24 hours (UTC), oldest first; an hour without any counts 0."""
+    now = (now or utcnow()).astimezone(UTC)
+    last = now.replace(minute=0, second=0, microsecond=0)
+    first = last - timedelta(hours=HOURS - 1)
+    hour = _utc_hour(session)
+    counted = {
+        str(when): int(count)
+        for when, count in session.execute(
+            select(hour, func.count()).where(Signal.occurred_at >= first, Signal.occurred_at <= now).group_by(hour)
+        )
+    }
+    hours = [first + timedelta(hours=k) for k in range(HOURS)]
+    return [HourCount(hour=h, count=counted.get(h.strftime("%Y-%m-%dT%H"), 0)) for h in hours]
+
+
+def _utc_hour(session: Session) -> ColumnElement[str]:
+    """The UTC hour a signal occurred in, as `YYYY-MM-DDTHH` text on either backend."""
+    occurred_at = Signal.occurred_at
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", occurred_at), 'YYYY-MM-DD"T"HH24', type_=String)
+    return func.strftime("%Y-%m-%dT%H", occurred_at, type_=String)
