@@ -20,7 +20,9 @@ from optirec.customers.models import Customer
 # What the log records; the console names each in words.
 PROMOTE, ROLLBACK, TRAIN = "model.promote", "model.rollback", "model.train"
 KEY_CREATE, KEY_REVOKE = "key.create", "key.revoke"
-ACTIONS = (PROMOTE, ROLLBACK, TRAIN, KEY_CREATE, KEY_REVOKE)
+# A customer's data seen or removed by an administrator: the customer's id as the target, never the data itself.
+REVEAL, EXPORT, ERASE = "prescription.reveal", "customer.export", "customer.erase"
+ACTIONS = (PROMOTE, ROLLBACK, TRAIN, KEY_CREATE, KEY_REVOKE, REVEAL, EXPORT, ERASE)
 
 
 def actor_of(principal: Principal) -> str:

@@ -147,6 +147,17 @@ class ListBuilder:
         await committed
         return response
 
+    async def preview_async(self, spec: ListSpec) -> ServedList:
+        """The list `build_async` would answer now, built the same way from the same shopper, catalog and model, but
+        not logged as served: an operator looking at it (the console) is not a shopper, and a list nobody was shown
+        must not count in click-through or attribution."""
+        snapshot = self._snapshot(spec)
+        if self.db.is_sqlite:
+            shopper = load_shopper(self.db, customer_id=spec.customer_id, session_id=spec.session_id)
+        else:
+            shopper = await self.shoppers.load(customer_id=spec.customer_id, session_id=spec.session_id)
+        return self._answer(spec, snapshot, shopper)
+
     def _snapshot(self, spec: ListSpec) -> CatalogSnapshot:
         """The catalog the list is built from; `NotFound` for a product in context that it does not hold."""
         snapshot = self.serving_state.snapshots.get()

@@ -20,6 +20,7 @@ from optirec.api.catalog import router as catalog_router
 from optirec.api.customers import router as customers_router
 from optirec.api.fit import router as fit_router
 from optirec.api.health import router as health_router
+from optirec.api.inspector import router as inspector_router
 from optirec.api.recommendations import router as recommend_router
 from optirec.api.signals import router as signals_router
 from optirec.gateway.bodylimit import BodyLimitMiddleware
@@ -113,6 +114,7 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
         customers_router,
         fit_router,
         admin_router,
+        inspector_router,
     )
     for router in routers:
         app.include_router(router)
