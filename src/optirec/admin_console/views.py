@@ -43,6 +43,9 @@ HEADERS = {
 PAGES = {
     "": ("overview", "Overview"),
     "models": ("models", "Models"),
+    "customers": ("customers", "Customers"),
+    "products": ("products", "Products"),
+    "coverage": ("coverage", "Fit coverage"),
     "keys": ("keys", "API keys"),
     "audit": ("audit", "Audit log"),
     "sign-in": ("signin", "Sign in"),
@@ -153,7 +156,10 @@ def _day_label(day: str) -> str:
 
 @router.get("/admin/{path:path}")
 def console_page(path: str) -> HTMLResponse:
-    found = PAGES.get(path.strip("/"))
+    path = path.strip("/")
+    found = PAGES.get(path)
+    if found is None and path.startswith("products/") and path.count("/") == 1:
+        found = ("product", "Product")  # the product inspector: its module reads the id from the address
     if found is None:
         raise NotFound("No such page in the console.")
     return page(*found)

@@ -24,7 +24,8 @@ function signOut() {
 
 function current() {
   for (const link of document.querySelectorAll(".nav a")) {
-    if (new URL(link.href).pathname === location.pathname) link.setAttribute("aria-current", "page");
+    const path = new URL(link.href).pathname; // a product's page is under Products
+    if (path === location.pathname || (path !== "/admin/" && location.pathname.startsWith(`${path}/`))) link.setAttribute("aria-current", "page");
   }
   return document.body.dataset.page;
 }

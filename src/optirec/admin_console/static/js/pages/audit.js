@@ -1,9 +1,12 @@
-// The audit log: who promoted, rolled back, trained, created or revoked an API key, and when; newest first.
+// The audit log: who promoted, rolled back, trained, created or revoked an API key, revealed a prescription, exported
+// or erased a customer, and when; newest first.
 
 import { get } from "../api.js";
 import { empty, exact, h, render, scroller, when } from "../ui.js";
 
 const PAGE = 50;
+
+const customer = (id) => h("a", { href: `/admin/customers?id=${encodeURIComponent(id)}` }, id);
 
 function what(e) {
   const d = e.detail || {};
@@ -13,6 +16,9 @@ function what(e) {
     case "model.train": return `Started a training${d.force ? ", to be promoted even if worse" : ""}${d.status === "already running" ? " (one was already running)" : ""}`;
     case "key.create": return `Created the ${d.role || ""} API key “${d.name || e.target}”`;
     case "key.revoke": return `Revoked the ${d.role || ""} API key “${d.name || e.target}”`;
+    case "prescription.reveal": return h("span", {}, "Revealed the prescription of customer ", customer(e.target));
+    case "customer.export": return h("span", {}, "Exported everything held on customer ", customer(e.target), ` (${d.signals ?? 0} signals, ${d.recommendations_served ?? 0} lists served)`);
+    case "customer.erase": return `Erased customer ${e.target} (${d.signals ?? 0} signals, ${d.recommendations_served ?? 0} lists served)`;
     default: return `${e.action} ${e.target}`;
   }
 }
@@ -28,7 +34,7 @@ export async function show() {
   const first = await get(`/api/admin/audit?limit=${PAGE}`);
   if (!first.events.length) {
     render("Audit log", h("h1", {}, "Audit log"),
-      empty("Nothing recorded yet. Each promotion, rollback, training started here or through the admin API, and each API key created or revoked is written here, with who did it and when."));
+      empty("Nothing recorded yet. Each promotion, rollback, training started here or through the admin API, each API key created or revoked, and each prescription revealed and customer exported or erased is written here, with who did it and when."));
     return;
   }
   const body = h("tbody", {}, first.events.map(row));
@@ -43,7 +49,7 @@ export async function show() {
   });
   render("Audit log",
     h("h1", {}, "Audit log"),
-    h("p", { class: "lead" }, "Every change an administrator made to what the shop serves or who may call it: newest first."),
+    h("p", { class: "lead" }, "Every change an administrator made to what the shop serves or who may call it, and every look at or removal of a customer's data: newest first."),
     scroller("Audit events", h("table", { class: "audit" },
       h("caption", {}, "Audit events, newest first"),
       h("thead", {}, h("tr", {}, ["When", "Who", "What"].map((t) => h("th", { scope: "col" }, t)))),

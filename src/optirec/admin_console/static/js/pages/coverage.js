@@ -1,0 +1,65 @@
+// Catalog fit coverage: for each prescription band (sphere by cylinder, single vision or progressive) and face-width
+// band, how many in-stock frames fit a wearer of that band; the zeros are where the catalog leaves customers nothing.
+
+import { get } from "../api.js";
+import { count, h, notice, render, scroller } from "../ui.js";
+
+const dioptres = (v) => `${v > 0 ? "+" : v < 0 ? "−" : ""}${Math.abs(v).toFixed(2)}`;
+const band = ([lo, hi], unit = "") => (lo === hi ? `${dioptres(lo)}${unit}` : `${dioptres(lo)} to ${dioptres(hi)}${unit}`);
+const faceBand = ([lo, hi]) => `${lo}–${hi} mm`;
+
+function level(n) {
+  if (n === 0) return 0;
+  if (n < 3) return 1;
+  if (n < 10) return 2;
+  if (n < 30) return 3;
+  return 4;
+}
+
+function heatTable(table, c) {
+  const title = table.progressive ? "Progressive (ADD +2.00)" : "Single vision";
+  const id = table.progressive ? "progressive" : "single-vision";
+  return h("section", { "aria-labelledby": `${id}-title` },
+    h("h2", { id: `${id}-title` }, title),
+    scroller(`${title}: frames that fit`, h("table", { class: "heat", dataset: { progressive: String(table.progressive) } },
+      h("caption", {}, `${title}: in-stock frames that fit, by prescription (rows) and face width (columns)`),
+      h("thead", {}, h("tr", {},
+        h("th", { scope: "col" }, "Sphere"), h("th", { scope: "col" }, "Cylinder"),
+        c.face_width_bands.map((b) => h("th", { scope: "col", class: "num" }, "Face ", faceBand(b))))),
+      h("tbody", {}, table.rows.map((row, k) => {
+        const sphere = c.sphere_bands[Math.floor(k / c.cylinder_bands.length)];
+        const cylinder = c.cylinder_bands[k % c.cylinder_bands.length];
+        const first = k % c.cylinder_bands.length === 0;
+        return h("tr", { class: first ? "band-start" : null },
+          h("th", { scope: "row" }, band(sphere)),
+          h("th", { scope: "row", class: "cyl" }, cylinder[0] === 0 ? "none" : band(cylinder)),
+          row.cells.map((cell) => h("td", {
+            class: `num heat-${level(cell.frames)}`,
+            dataset: { sphere: String(row.sphere), cylinder: String(row.cylinder), face: String(cell.face_width_mm), frames: String(cell.frames) },
+          }, cell.frames === 0 ? h("strong", {}, "0", h("span", { class: "visually-hidden" }, ": nothing fits")) : count(cell.frames))));
+      })))));
+}
+
+function legend() {
+  const keys = [[0, "none: nothing to choose"], [1, "1–2"], [2, "3–9"], [3, "10–29"], [4, "30 or more"]];
+  return h("div", { class: "heat-legend" }, h("p", { id: "legend-title" }, "Frames that fit:"),
+    h("ul", { "aria-labelledby": "legend-title" }, keys.map(([k, label]) => h("li", {}, h("span", { class: `swatch heat-${k}`, "aria-hidden": "true" }), label))));
+}
+
+export async function show() {
+  const c = await get("/api/admin/coverage");
+  const cells = c.tables.reduce((n, t) => n + t.rows.length * c.face_width_bands.length, 0);
+  const head = [h("h1", {}, "Fit coverage"),
+    h("p", { class: "lead" }, "Which customers the catalog can serve: each cell counts the in-stock eyeglass frames that fit a wearer in the middle of that prescription band and face width (both eyes alike, axis 180°, PD ", `${c.pd_mm} mm). Where it reads 0, those customers have nothing to choose.`)];
+  if (!c.frames_in_stock) {
+    render("Fit coverage", ...head, notice("No eyeglass frame is in stock: every customer is left with nothing. Import products with optirec import-products, or set their stock."));
+    return;
+  }
+  render("Fit coverage", ...head,
+    h("dl", { class: "stats" },
+      h("div", { class: "stat" }, h("dt", {}, "Eyeglass frames in stock"), h("dd", {}, h("span", { class: "stat-value" }, count(c.frames_in_stock)))),
+      h("div", { class: "stat" }, h("dt", {}, "Cells with nothing to choose"), h("dd", {}, h("span", { class: "stat-value", id: "empty-cells" }, count(c.empty_cells)), h("span", { class: "stat-note" }, `of ${count(cells)}`)))),
+    legend(),
+    ...c.tables.map((t) => heatTable(t, c)),
+    h("p", { class: "hint" }, `Computed once per catalog version (${c.catalog_version.split(":")[0]} products); a change to the catalog computes it again.`));
+}
