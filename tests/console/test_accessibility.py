@@ -10,11 +10,28 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy import select
 
+from optirec.catalog.models import Product
+from optirec.db import Database
 from tests.console.conftest import DESKTOP, PHONE, Console
 from tests.console.test_console import sign_in
+from tests.console.test_inspectors import with_prescription
 
 pytestmark = pytest.mark.slow
+
+
+def inspected(console: Console) -> tuple[str, str, str]:
+    """A customer with a prescription and signals, and a frame: (customer id, product id, the product's brand)."""
+    db = Database(console.database_url, pool_size=1)
+    customer_id, _email, _rx = with_prescription(db, email=False)
+    with db.read() as session:
+        frame = session.scalars(select(Product).where(Product.category == "eyeglasses").order_by(Product.id)).first()
+    db.dispose()
+    assert frame is not None and frame.brand is not None
+    return customer_id, frame.id, frame.brand
+
+
 SERIOUS = {"serious", "critical"}
 
 
@@ -64,6 +81,25 @@ def test_no_serious_accessibility_violation_on_any_page(
     page.click("form.panel button[type=submit]")  # no name: the form says what to do
     page.wait_for_selector(".created .notice-error")
     check("keys")
+    customer_id, product_id, brand = inspected(console)
+    page.goto(f"{console.base}/admin/customers?id={customer_id}")
+    page.wait_for_selector(".would-see .items, .would-see .notice")
+    check("customer")
+    page.click("#reveal")
+    page.wait_for_selector("#prescription[data-revealed]")
+    check("customer revealed")
+    page.click("#erase")
+    page.wait_for_selector("dialog[open]")
+    check("customer erase confirm")
+    page.click("dialog[open] button[value=no]")
+    page.goto(f"{console.base}/admin/products?q={brand}")
+    check("products")
+    page.goto(f"{console.base}/admin/products/{product_id}")
+    page.wait_for_selector("#fit-share")
+    check("product")
+    page.goto(f"{console.base}/admin/coverage")
+    page.wait_for_selector("table.heat")
+    check("coverage")
     page.goto(f"{console.base}/admin/audit")
     check("audit")
     page.click("button.link-button")  # sign out
@@ -74,4 +110,4 @@ def test_no_serious_accessibility_violation_on_any_page(
     context.close()
     assert errors == [], errors
     assert found == {}, found
-    assert len(checked) == 7
+    assert len(checked) == 13

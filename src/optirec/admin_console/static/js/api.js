@@ -71,3 +71,7 @@ export async function chart(path) {
   if (svg.nodeName !== "svg") throw new ApiError(500, { message: "The chart could not be read." });
   return document.importNode(svg, true);
 }
+
+// For a page that asks the API nothing until the operator searches: an administrator's cheapest endpoint, so that
+// any other account's token is refused here as on every other page (403: the "administrators only" page).
+export const requireAdmin = () => get("/api/admin/models/training");

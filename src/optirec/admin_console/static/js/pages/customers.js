@@ -2,7 +2,7 @@
 // operator reveals it (each reveal written to the audit log), their latest signals, what they would see now, and
 // their data exported or erased.
 
-import { ApiError, del, get, post } from "../api.js";
+import { ApiError, del, get, post, requireAdmin } from "../api.js";
 import { filterCounts, items, listNote, productLink } from "../lists.js";
 import { confirm, count, empty, exact, h, money, notice, render, scroller, stat, table, when } from "../ui.js";
 
@@ -170,6 +170,7 @@ export async function show() {
   if (id) return inspect(id);
   const q = (params.get("q") || "").trim();
   if (!q) {
+    await requireAdmin();
     render("Customers", h("h1", {}, "Customers"),
       h("p", { class: "lead" }, "Find a customer to see their profile, their latest signals and what they would be shown now; export or erase their data."),
       searchForm(""));

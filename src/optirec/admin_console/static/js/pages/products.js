@@ -1,6 +1,6 @@
 // Find a product by id, or by words of its name or brand, and open its inspector.
 
-import { get } from "../api.js";
+import { get, requireAdmin } from "../api.js";
 import { count, h, notice, render, table } from "../ui.js";
 
 export function productSearch(q = "") {
@@ -15,6 +15,7 @@ export function productSearch(q = "") {
 export async function show() {
   const q = (new URLSearchParams(location.search).get("q") || "").trim().slice(0, 100);
   if (!q) {
+    await requireAdmin();
     render("Products", h("h1", {}, "Products"),
       h("p", { class: "lead" }, "Find a product to see its attributes and drawing, how it performs, what is similar and what goes with it, and which of the shop's customers it fits."),
       productSearch());
