@@ -46,7 +46,6 @@ def inspect_customer(*, session: Session, customer_id: str) -> CustomerInspected
         {
             **profile.model_dump(exclude={"prescription"}),
             "prescription_on_file": prescription is not None,
-            "progressive": prescription is not None and prescription.add is not None,
         }
     )
     return CustomerInspected(

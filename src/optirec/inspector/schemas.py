@@ -24,7 +24,6 @@ class MaskedProfile(BaseModel):
     """The fitting profile without the prescription: only whether one is on file (`prescription_on_file`)."""
 
     prescription_on_file: bool = False
-    progressive: bool = Field(False, description="The prescription has an addition (reading or progressive lenses).")
     pd_mm: float | None = None
     face_width_mm: float | None = None
     birth_year: int | None = None

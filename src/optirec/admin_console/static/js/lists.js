@@ -19,6 +19,12 @@ const FILTERS = {
   already_bought: "Already bought",
 };
 
+// A filter's name as the list answers it (`out_of_stock`, `rule:face_width`…), in words.
+function label(name) {
+  const key = name.replace(/^rule:/, "");
+  return FILTERS[key] || key.replaceAll("_", " ");
+}
+
 export const productLink = (p) => h("a", { href: `/admin/products/${encodeURIComponent(p.id)}` }, p.name);
 
 export function items(list, caption) {
@@ -37,7 +43,7 @@ export function filterCounts(list) {
     h("caption", {}, "Products removed by each filter, in the order they apply"),
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Filter"), h("th", { scope: "col", class: "num" }, "Products removed"))),
     h("tbody", {}, rows.map(([name, n]) => h("tr", { dataset: { filter: name } },
-      h("th", { scope: "row" }, FILTERS[name] || name.replaceAll("_", " ")), h("td", { class: "num" }, count(n)))))));
+      h("th", { scope: "row" }, label(name)), h("td", { class: "num" }, count(n)))))));
 }
 
 export function listNote(list) {

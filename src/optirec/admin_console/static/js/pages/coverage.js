@@ -6,7 +6,7 @@ import { count, h, notice, render, scroller } from "../ui.js";
 
 const dioptres = (v) => `${v > 0 ? "+" : v < 0 ? "−" : ""}${Math.abs(v).toFixed(2)}`;
 const band = ([lo, hi], unit = "") => (lo === hi ? `${dioptres(lo)}${unit}` : `${dioptres(lo)} to ${dioptres(hi)}${unit}`);
-const faceBand = ([lo, hi]) => `${lo}–${hi} mm`;
+const faceBand = ([lo, hi]) => `${lo}–${hi}`;
 
 function level(n) {
   if (n === 0) return 0;
@@ -19,25 +19,22 @@ function level(n) {
 function heatTable(table, c) {
   const title = table.progressive ? "Progressive (ADD +2.00)" : "Single vision";
   const id = table.progressive ? "progressive" : "single-vision";
+  const per = c.cylinder_bands.length;
+  const groups = c.sphere_bands.map((sphere, s) => table.rows.slice(s * per, (s + 1) * per).map((row, k) => h("tr", {},
+    k === 0 ? h("th", { scope: "rowgroup", rowspan: String(per), class: "sph" }, band(sphere)) : null,
+    h("th", { scope: "row", class: "cyl" }, c.cylinder_bands[k][0] === 0 ? "none" : band(c.cylinder_bands[k])),
+    row.cells.map((cell) => h("td", {
+      class: `num heat-${level(cell.frames)}`,
+      dataset: { sphere: String(row.sphere), cylinder: String(row.cylinder), face: String(cell.face_width_mm), frames: String(cell.frames) },
+    }, cell.frames === 0 ? h("strong", {}, "0", h("span", { class: "visually-hidden" }, ": nothing fits")) : count(cell.frames))))));
   return h("section", { "aria-labelledby": `${id}-title` },
     h("h2", { id: `${id}-title` }, title),
     scroller(`${title}: frames that fit`, h("table", { class: "heat", dataset: { progressive: String(table.progressive) } },
-      h("caption", {}, `${title}: in-stock frames that fit, by prescription (rows) and face width (columns)`),
+      h("caption", {}, `${title}: in-stock frames that fit, by prescription (rows) and face width (columns, mm)`),
       h("thead", {}, h("tr", {},
         h("th", { scope: "col" }, "Sphere"), h("th", { scope: "col" }, "Cylinder"),
-        c.face_width_bands.map((b) => h("th", { scope: "col", class: "num" }, "Face ", faceBand(b))))),
-      h("tbody", {}, table.rows.map((row, k) => {
-        const sphere = c.sphere_bands[Math.floor(k / c.cylinder_bands.length)];
-        const cylinder = c.cylinder_bands[k % c.cylinder_bands.length];
-        const first = k % c.cylinder_bands.length === 0;
-        return h("tr", { class: first ? "band-start" : null },
-          h("th", { scope: "row" }, band(sphere)),
-          h("th", { scope: "row", class: "cyl" }, cylinder[0] === 0 ? "none" : band(cylinder)),
-          row.cells.map((cell) => h("td", {
-            class: `num heat-${level(cell.frames)}`,
-            dataset: { sphere: String(row.sphere), cylinder: String(row.cylinder), face: String(cell.face_width_mm), frames: String(cell.frames) },
-          }, cell.frames === 0 ? h("strong", {}, "0", h("span", { class: "visually-hidden" }, ": nothing fits")) : count(cell.frames))));
-      })))));
+        c.face_width_bands.map((b) => h("th", { scope: "col", class: "num" }, faceBand(b))))),
+      groups.map((rows) => h("tbody", {}, rows)))));
 }
 
 function legend() {
@@ -60,6 +57,6 @@ export async function show() {
       h("div", { class: "stat" }, h("dt", {}, "Eyeglass frames in stock"), h("dd", {}, h("span", { class: "stat-value" }, count(c.frames_in_stock)))),
       h("div", { class: "stat" }, h("dt", {}, "Cells with nothing to choose"), h("dd", {}, h("span", { class: "stat-value", id: "empty-cells" }, count(c.empty_cells)), h("span", { class: "stat-note" }, `of ${count(cells)}`)))),
     legend(),
-    ...c.tables.map((t) => heatTable(t, c)),
-    h("p", { class: "hint" }, `Computed once per catalog version (${c.catalog_version.split(":")[0]} products); a change to the catalog computes it again.`));
+    h("div", { class: "heat-maps" }, c.tables.map((t) => heatTable(t, c))),
+    h("p", { class: "hint" }, `Computed once per version of the catalog (now ${count(Number(c.catalog_version.split(":")[0]))} products, active or not); a change to any product computes it again.`));
 }

@@ -49,8 +49,7 @@ function prescriptionPart(c) {
     }
   });
   box.append(
-    h("p", {}, h("span", { class: "masked", "aria-label": "Prescription hidden" }, "•••• ••••"),
-      c.profile.progressive ? " (with an addition: progressive or reading lenses)" : " (single vision)"),
+    h("p", {}, h("span", { class: "masked", "aria-hidden": "true" }, "•••• ••••"), h("span", { class: "visually-hidden" }, "Prescription hidden.")),
     h("p", { class: "hint" }, "Health data: revealed only when you need it. Each reveal is written to the audit log, with who and when."),
     button);
   return box;
@@ -84,7 +83,7 @@ function signals(c) {
 async function wouldSee(c) {
   const part = h("section", { class: "would-see", "aria-labelledby": "would-see-title" },
     h("h2", { id: "would-see-title" }, "What they would see now"),
-    h("p", { class: "hint" }, "Their home-page list, built now as the shop's request would build it: the live model, their profile and history. Not logged as served, so it counts in no metric."));
+    h("p", { class: "hint" }, "Their home-page list, built now as the shop's request would build it: the live model, their profile and history, each product's reasons as the shopper reads them. Not logged as served, so it counts in no metric."));
   try {
     const list = await get(`/api/admin/customers/${encodeURIComponent(c.id)}/list?limit=12`);
     part.append(listNote(list), h("div", { class: "side-by-side" }, items(list, "What they would see now"), filterCounts(list)));
