@@ -100,6 +100,9 @@ def test_no_serious_accessibility_violation_on_any_page(
     page.goto(f"{console.base}/admin/coverage")
     page.wait_for_selector("table.heat")
     check("coverage")
+    page.goto(f"{console.base}/admin/intake")
+    page.wait_for_selector("table.intake")
+    check("intake")
     page.goto(f"{console.base}/admin/audit")
     check("audit")
     page.click("button.link-button")  # sign out
@@ -110,4 +113,4 @@ def test_no_serious_accessibility_violation_on_any_page(
     context.close()
     assert errors == [], errors
     assert found == {}, found
-    assert len(checked) == 13
+    assert len(checked) == 14

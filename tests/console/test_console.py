@@ -151,7 +151,7 @@ def test_a_customer_opens_neither_the_console_nor_any_admin_endpoint(console: Co
     token = token_for(console, console.customer_email)
     held = json.dumps({"token": token, "email": console.customer_email, "expires": 4102444800000})
     pages = ("/admin/", "/admin/models", "/admin/audit", "/admin/customers", "/admin/customers?id=x", "/admin/products",
-             "/admin/products/x", "/admin/coverage", "/admin/keys")  # fmt: skip
+             "/admin/products/x", "/admin/coverage", "/admin/intake", "/admin/keys")  # fmt: skip
     for path in pages:
         page.evaluate("held => sessionStorage.setItem('optirec.console', held)", held)
         page.goto(f"{console.base}{path}")

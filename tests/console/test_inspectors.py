@@ -6,6 +6,7 @@ against the database and against the scalar eyewear rules."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +188,23 @@ def test_coverage_shows_where_the_catalog_leaves_customers_nothing(console: Cons
         "table.heat[data-progressive=false] td[data-sphere='-3'][data-cylinder='-0.5'][data-face='135']"
     )
     assert cell.get_attribute("data-frames") == str(expected)
+
+
+def test_signal_intake_shows_what_arrived_per_hour(console: Console, page: Any) -> None:
+    db = Database(console.database_url, pool_size=1)
+    since = datetime.now(UTC) - timedelta(hours=23)
+    since = since.replace(minute=0, second=0, microsecond=0)
+    with db.read() as session:
+        arrived = session.scalar(select(func.count()).select_from(Signal).where(Signal.received_at >= since))
+    db.dispose()
+    sign_in(page, console, console.admin_email)
+    page.wait_for_selector("body[data-ready] .stats")
+    page.goto(f"{console.base}/admin/intake")
+    page.wait_for_selector("body[data-ready] table.intake")
+    names = page.locator(".stat dt").all_inner_texts()
+    values = page.locator(".stat-value").all_inner_texts()
+    assert dict(zip(names, values, strict=True))["Accepted, last 24 hours"] == f"{arrived:,}"
+    hours = page.locator("table.intake tbody tr")
+    assert hours.count() == 24
+    assert sum(int(row.get_attribute("data-accepted") or 0) for row in hours.all()) == arrived
+    assert "Not counted here: duplicates and rejected signals" in page.inner_text("main")

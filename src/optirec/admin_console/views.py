@@ -46,6 +46,7 @@ PAGES = {
     "customers": ("customers", "Customers"),
     "products": ("products", "Products"),
     "coverage": ("coverage", "Fit coverage"),
+    "intake": ("intake", "Signal intake"),
     "keys": ("keys", "API keys"),
     "audit": ("audit", "Audit log"),
     "sign-in": ("signin", "Sign in"),

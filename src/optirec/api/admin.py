@@ -15,8 +15,8 @@ from optirec.auth.service import Principal
 from optirec.gateway.caller import AdminPrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.gateway.state import AppState, get_state
-from optirec.overview.schemas import Overview
-from optirec.overview.service import get_overview
+from optirec.overview.schemas import Overview, SignalIntake
+from optirec.overview.service import get_overview, signal_intake
 from optirec.recommend.attribution import DailyMetrics, daily_metrics
 from optirec.recommend.workers import WorkerPublic, list_workers, versions_served
 from optirec.training import registry
@@ -31,6 +31,15 @@ State = Annotated[AppState, Depends(get_state)]
 def overview(state: State, _admin: AdminPrincipal) -> Overview:
     with state.db.read() as session:
         return get_overview(session=session)
+
+
+@router.get(
+    "/intake",
+    summary="Signals stored per hour of the last 24 (by arrival), and those about products the catalog lacked",
+)
+def intake(state: State, _admin: AdminPrincipal) -> SignalIntake:
+    with state.db.read() as session:
+        return signal_intake(session=session)
 
 
 @router.get("/models", summary="Model versions, newest first, with their metrics, status and serving workers")

@@ -14,6 +14,21 @@ class HourCount(BaseModel):
     count: int
 
 
+class IntakeHour(BaseModel):
+    hour: datetime  # the start of the hour, UTC
+    accepted: int  # signals stored that hour (by when they arrived)
+    unknown_products: int  # of those, signals about a product the catalog did not hold
+
+
+class SignalIntake(BaseModel):
+    """Signals as they arrived, per hour of the last 24 (UTC), oldest first, every hour present. Duplicates and
+    rejected signals are answered to their sender and never stored, so they cannot be counted here."""
+
+    hours: list[IntakeHour]
+    accepted: int
+    unknown_products: int
+
+
 class Overview(BaseModel):
     products: int  # active products
     products_in_stock: int

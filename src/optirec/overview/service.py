@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, String, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, String, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from optirec.catalog.models import Product
 from optirec.customers.models import Customer
 from optirec.db import Base, utcnow
-from optirec.overview.schemas import HourCount, Overview
+from optirec.overview.schemas import HourCount, IntakeHour, Overview, SignalIntake
 from optirec.recommend.models import ServedRecommendation
 from optirec.signals.models import Signal
 from optirec.training import registry
@@ -49,7 +49,7 @@ def signals_per_hour(*, session: Session, now: datetime | None = None) -> list[H
     now = (now or utcnow()).astimezone(UTC)
     last = now.replace(minute=0, second=0, microsecond=0)
     first = last - timedelta(hours=HOURS - 1)
-    hour = _utc_hour(session)
+    hour = _utc_hour(session, Signal.occurred_at)
     counted = {
         str(when): int(count)
         for when, count in session.execute(
@@ -60,9 +60,34 @@ def signals_per_hour(*, session: Session, now: datetime | None = None) -> list[H
     return [HourCount(hour=h, count=counted.get(h.strftime("%Y-%m-%dT%H"), 0)) for h in hours]
 
 
-def _utc_hour(session: Session) -> ColumnElement[str]:
-    """The UTC hour a signal occurred in, as `YYYY-MM-DDTHH` text on either backend."""
-    occurred_at = Signal.occurred_at
+def signal_intake(*, session: Session, now: datetime | None = None) -> SignalIntake:
+    """Signals stored in each of the last 24 hours (UTC) by when they arrived (`received_at`), and of those the ones
+    about a product the catalog did not hold; oldest first, an hour without any counts 0. (`received_at` has no
+    index: on a large shop this reads the signals table.)"""
+    now = (now or utcnow()).astimezone(UTC)
+    last = now.replace(minute=0, second=0, microsecond=0)
+    first = last - timedelta(hours=HOURS - 1)
+    hour = _utc_hour(session, Signal.received_at)
+    unknown = func.sum(case((Signal.product_known.is_(False), 1), else_=0))
+    counted = {
+        str(when): (int(accepted), int(strays or 0))
+        for when, accepted, strays in session.execute(
+            select(hour, func.count(), unknown)
+            .where(Signal.received_at >= first, Signal.received_at <= now)
+            .group_by(hour)
+        )
+    }
+    rows = []
+    for start in (first + timedelta(hours=k) for k in range(HOURS)):
+        accepted, strays = counted.get(start.strftime("%Y-%m-%dT%H"), (0, 0))
+        rows.append(IntakeHour(hour=start, accepted=accepted, unknown_products=strays))
+    return SignalIntake(
+        hours=rows, accepted=sum(r.accepted for r in rows), unknown_products=sum(r.unknown_products for r in rows)
+    )
+
+
+def _utc_hour(session: Session, moment: InstrumentedAttribute[datetime]) -> ColumnElement[str]:
+    """The UTC hour of a stored time, as `YYYY-MM-DDTHH` text on either backend."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", occurred_at), 'YYYY-MM-DD"T"HH24', type_=String)
-    return func.strftime("%Y-%m-%dT%H", occurred_at, type_=String)
+        return func.to_char(func.timezone("UTC", moment), 'YYYY-MM-DD"T"HH24', type_=String)
+    return func.strftime("%Y-%m-%dT%H", moment, type_=String)
