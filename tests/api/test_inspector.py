@@ -122,6 +122,10 @@ def test_coverage_counts_the_frames_that_fit_each_band(
     assert cell[(-3.0, 0.0, 123.0)] == 1  # FR-2 only
     assert cell[(-9.0, 0.0, 135.0)] == 0  # both stop at −6
     assert coverage["empty_cells"] > 0
+    cells = [(r["sphere"], r["cylinder"], c) for r in single["rows"] for c in r["cells"]]
+    customers = {(sphere, cylinder, c["face_width_mm"]): c["customers"] for sphere, cylinder, c in cells}
+    assert customers[(-3.0, -0.5, 135.0)] == 1 and sum(customers.values()) == 1  # cust-1 (SPH −2.25, CYL −0.50)
+    assert (coverage["customers_placed"], coverage["customers_without_choice"]) == (1, 0)  # cust-2 has no Rx
 
 
 def test_bad_input_is_refused_briefly_and_customers_and_servers_are_refused(

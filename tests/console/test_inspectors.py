@@ -180,6 +180,9 @@ def test_coverage_shows_where_the_catalog_leaves_customers_nothing(console: Cons
     assert cells.count() == 2 * 9 * 4 * 6
     zeros = page.locator("table.heat td[data-frames='0']").count()
     assert page.inner_text("#empty-cells") == f"{zeros:,}"
+    empty = page.locator("table.heat td[data-frames='0']").all()
+    stranded = sum(int(cell.get_attribute("data-customers") or 0) for cell in empty)
+    assert page.inner_text("#without-choice") == f"{stranded:,}"
 
     eye = Eye(-3.0, -0.5, 180)  # one cell, counted with the scalar rules
     wearer = Wearer(right=eye, left=eye, pd_mm=63.0, face_width_mm=135.0)

@@ -26,6 +26,7 @@ class WearerArrays:
     """A population of wearers as columns, shape (n,) each (0 where a value is not known: its `has_` column says)."""
 
     has_rx: BoolArray
+    sphere: FloatArray  # the sphere a shopper knows: the SPH of larger magnitude (`RxNeeds.label`)
     lowest: FloatArray
     highest: FloatArray
     cylinder: FloatArray
@@ -56,6 +57,7 @@ class WearerArrays:
 
         return cls(
             has_rx=np.array([rx is not None for rx in needs], dtype=np.bool_),
+            sphere=col(rx.label if rx else 0.0 for rx in needs),
             lowest=col(rx.lowest if rx else 0.0 for rx in needs),
             highest=col(rx.highest if rx else 0.0 for rx in needs),
             cylinder=col(rx.cylinder if rx else 0.0 for rx in needs),

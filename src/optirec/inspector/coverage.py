@@ -4,6 +4,8 @@ leaves those customers nothing to choose.
 
 Each cell is one run of the vectorised rules over the in-stock frames (`eyewear.vectorized.evaluate`); the whole map
 is kept per catalog version (`recommend.snapshot.catalog_version`) and rule settings, and rebuilt when either changes.
+The shop's customers are counted into the cells on each request, from the profiles' columns that the product
+inspector keeps (`products.PROFILES`).
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from optirec.arrays import BoolArray, IntArray
 from optirec.catalog.models import Product
 from optirec.eyewear.config import RuleSettings
+from optirec.eyewear.population import WearerArrays
 from optirec.eyewear.vectorized import FrameArrays, evaluate
 from optirec.eyewear.wearer import Eye, Wearer
+from optirec.inspector.products import PROFILES
 from optirec.inspector.schemas import Coverage, CoverageCell, CoverageRow, CoverageTable
 from optirec.recommend.snapshot import catalog_version
 
@@ -120,4 +125,40 @@ COVERAGE = CoverageCache()  # per process
 
 
 def get_coverage(*, session: Session, rules: RuleSettings) -> Coverage:
-    return COVERAGE.get(session, rules)
+    """The map for the catalog as it is (cached per catalog version), with the shop's customers counted into its
+    cells (from the profiles' columns, cached per version of the profiles)."""
+    return with_customers(COVERAGE.get(session, rules), PROFILES.get(session, rules))
+
+
+def cell_of(wearers: WearerArrays) -> tuple[IntArray, IntArray, IntArray, IntArray, BoolArray]:
+    """Each wearer's table (1 progressive), sphere band, cylinder band and face-width band, and whether they fall in
+    the map at all: a prescription and a face width on file, each within the bands (a band holds its lower edge)."""
+    sphere = np.floor((wearers.sphere - SPHERE_BANDS[0][0]) / 2.0).astype(np.int64)
+    face = np.floor((wearers.face - FACE_WIDTH_BANDS[0][0]) / 6.0).astype(np.int64)
+    tops = np.array([-low for low, _high in CYLINDER_BANDS])  # the largest |CYL| of each band: 0, 1, 2, 4
+    cylinder = np.searchsorted(tops, wearers.cylinder, side="left").astype(np.int64)
+    placed = (
+        wearers.has_rx & wearers.has_face
+        & (sphere >= 0) & (sphere < len(SPHERE_BANDS))
+        & (cylinder < len(CYLINDER_BANDS))
+        & (face >= 0) & (face < len(FACE_WIDTH_BANDS))
+    )  # fmt: skip
+    return wearers.has_add.astype(np.int64), sphere, cylinder, face, placed
+
+
+def with_customers(coverage: Coverage, wearers: WearerArrays) -> Coverage:
+    """A copy of the map with each cell's customers, how many were placed, and how many have nothing to choose."""
+    table, sphere, cylinder, face, placed = cell_of(wearers)
+    shape = (2, len(SPHERE_BANDS), len(CYLINDER_BANDS), len(FACE_WIDTH_BANDS))
+    counts = np.zeros(shape, dtype=np.int64)
+    np.add.at(counts, (table[placed], sphere[placed], cylinder[placed], face[placed]), 1)
+    copied = coverage.model_copy(deep=True)
+    without = 0
+    for t, drawn in enumerate(copied.tables):
+        for r, row in enumerate(drawn.rows):
+            for f, cell in enumerate(row.cells):
+                cell.customers = int(counts[t, r // len(CYLINDER_BANDS), r % len(CYLINDER_BANDS), f])
+                without += cell.customers if cell.frames == 0 else 0
+    copied.customers_placed = int(np.count_nonzero(placed))
+    copied.customers_without_choice = without
+    return copied

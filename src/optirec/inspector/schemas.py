@@ -95,6 +95,7 @@ class ProductInspected(BaseModel):
 class CoverageCell(BaseModel):
     face_width_mm: float
     frames: int
+    customers: int = Field(0, description="Customers whose prescription and face width fall in this cell.")
 
 
 class CoverageRow(BaseModel):
@@ -120,3 +121,5 @@ class Coverage(BaseModel):
     face_width_bands: list[tuple[float, float]]
     tables: list[CoverageTable]
     empty_cells: int = Field(description="Cells where no in-stock frame fits.")
+    customers_placed: int = Field(0, description="Customers with a prescription and a face width within the bands.")
+    customers_without_choice: int = Field(0, description="Of those, customers in a cell where no frame fits.")
