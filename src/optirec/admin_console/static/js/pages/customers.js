@@ -27,7 +27,7 @@ function found(matches) {
 
 function prescriptionTable(rx) {
   const row = (name, eye) => [name, signed(eye?.sph), signed(eye?.cyl), eye?.axis ? `${eye.axis}°` : "—", signed(eye?.add)];
-  return table("The prescription", ["Eye", "Sphere (SPH)", "Cylinder (CYL)", "Axis", "Addition (ADD)"],
+  return table("Sphere (SPH), cylinder (CYL) and addition (ADD) in dioptres", ["Eye", "SPH", "CYL", "Axis", "ADD"],
     [row("Right (OD)", rx.right), row("Left (OS)", rx.left)], { numeric: [1, 2, 3, 4] });
 }
 
