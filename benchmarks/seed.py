@@ -20,9 +20,8 @@ import numpy.typing as npt
 from sqlalchemy import insert
 
 from optirec.catalog import service as catalog_service
-from optirec.customers.models import Customer, CustomerProfile
-from optirec.db import Database, sqlite_time, utcnow
-from optirec.signals.models import event_scope
+from optirec.store import Database, sqlite_time, utcnow
+from optirec.store.tables import Customer, CustomerProfile, event_scope
 from optirec.tabular import ImportReport, chunked
 
 Say = Callable[[str], None]

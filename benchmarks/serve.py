@@ -31,8 +31,8 @@ from benchmarks.seed import load_demo_shop, load_large_shop
 from benchmarks.server import Server, bench_database, running_server, server_env
 from benchmarks.steadiness import Steadiness, probe
 from optirec.auth import service as auth_service
-from optirec.db import Database
 from optirec.settings import BUILTIN_ACTION_TYPES
+from optirec.store import Database
 
 console = Console(width=160)
 PATH = "/api/recommendations/personalized"
@@ -63,7 +63,7 @@ def _customer_ids(url: str, limit: int = 20_000) -> list[str]:
     """A random sample of the shop's customers (so that per-shopper caches are not all warm)."""
     from sqlalchemy import func, select
 
-    from optirec.customers.models import Customer
+    from optirec.store.tables import Customer
 
     db = Database(url, pool_size=1)
     query = select(Customer.id).where(Customer.role == "customer").order_by(func.random()).limit(limit)

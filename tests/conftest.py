@@ -25,13 +25,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from optirec.auth import service as auth_service
-from optirec.db import Database
 from optirec.gateway.state import AppState
 from optirec.migrate import upgrade
-from optirec.models import Base
 from optirec.runtime.app import create_app
 from optirec.runtime.state import build_state
 from optirec.settings import Settings
+from optirec.store import Database
+from optirec.store.tables import Base
 
 # --- no personal data in any log line written while a test runs -------------------------------------------------
 

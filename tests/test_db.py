@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import bindparam, func, literal, or_, select, text
 from sqlalchemy.exc import DBAPIError, InvalidRequestError, OperationalError
 
-from optirec.customers.models import Customer
-from optirec.db import AsyncHotPath, Database
 from optirec.migrate import upgrade
+from optirec.store import Database
+from optirec.store.postgres import AsyncHotPath
+from optirec.store.tables import Customer
 from tests.conftest import run_closing, sqlite_file, terminate_other_sessions, unwritable
 
 _BY_ID = select(Customer.id, Customer.role, literal(7).label("seven")).where(Customer.id == bindparam("customer_id"))
@@ -37,7 +38,7 @@ def test_rows_come_back_as_tuples_and_each_read_sees_the_latest_commit(db: Datab
 def test_no_transaction_stays_open_between_reads(db: Database) -> None:
     _add_customer(db, "c-1")
     db.hot_fetch(_BY_ID, {"customer_id": "c-1"})
-    connection = db._hot_path._connection().driver_connection
+    connection = db.backend.hot._connection().driver_connection
     if db.is_sqlite:
         assert not connection.in_transaction
     else:
@@ -52,12 +53,12 @@ def test_no_transaction_stays_open_between_reads(db: Database) -> None:
 
 def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
     _add_customer(db, "c-1")
-    mine = db._hot_path._connection()
+    mine = db.backend.hot._connection()
     seen: list[object] = []
 
     def read() -> None:
         seen.append(db.hot_fetch(_BY_ID, {"customer_id": "c-1"})[0][0])
-        seen.append(db._hot_path._connection())
+        seen.append(db.backend.hot._connection())
 
     thread = threading.Thread(target=read)
     thread.start()
@@ -68,7 +69,7 @@ def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
 def test_a_lost_connection_fails_one_read_as_sqlalchemys_error_and_the_next_reconnects(db: Database) -> None:
     _add_customer(db, "c-1")
     db.hot_fetch(_BY_ID, {"customer_id": "c-1"})
-    lost = db._hot_path._connection()
+    lost = db.backend.hot._connection()
     if db.is_sqlite:
         lost.driver_connection.close()  # the driver's connection is gone under the kept one
     else:
@@ -79,7 +80,7 @@ def test_a_lost_connection_fails_one_read_as_sqlalchemys_error_and_the_next_reco
     with pytest.raises(DBAPIError if db.is_sqlite else OperationalError):
         db.hot_fetch(_BY_ID, {"customer_id": "c-1"})
     assert db.hot_fetch(_BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
-    assert db._hot_path._connection() is not lost
+    assert db.backend.hot._connection() is not lost
 
 
 def test_a_statement_with_parameters_rendered_at_execution_is_refused(db: Database) -> None:
@@ -119,7 +120,7 @@ def test_the_connections_of_ended_threads_go_back_to_the_pool(db: Database) -> N
         thread = threading.Thread(target=read)
         thread.start()
         thread.join()
-    assert len(db._hot_path._opened) == 1  # the last thread's, handed back when the next one asks
+    assert len(db.backend.hot._opened) == 1  # the last thread's, handed back when the next one asks
 
 
 # ---- the event loop's path on PostgreSQL (`Database.hot_fetch_async`, `AsyncHotPath`) ----
@@ -190,7 +191,7 @@ def _backends(db: Database) -> int:
         " AND backend_type = 'client backend'"
     )
     with db.engine.connect() as connection:
-        return int(connection.execute(others).scalar_one()) - len(db._hot_path._opened)
+        return int(connection.execute(others).scalar_one()) - len(db.backend.hot._opened)
 
 
 def test_a_lost_async_connection_fails_one_read_as_sqlalchemys_error_and_the_next_reconnects(db: Database) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from optirec.db import Database
+from optirec.store import Database
 from optirec.training import registry
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from benchmarks.http import LoadResult
 from benchmarks.serve import _cpu_ms, _cpu_seconds, _vacuum_analyze
-from optirec.db import Database
+from optirec.store import Database
 
 
 def test_cpu_time_of_processes_grows_with_their_work() -> None:

@@ -13,11 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
-from optirec.db import Database, utcnow
-from optirec.recommend.models import ServedRecommendation
 from optirec.recommend.servedlog import ServedLog
 from optirec.recommend.service import recommendation_id
 from optirec.settings import Settings
+from optirec.store import Database, utcnow
+from optirec.store.tables import ServedRecommendation
 from tests.conftest import run_closing, sqlite_file, unwritable, write_lock_held_by_another_process
 
 

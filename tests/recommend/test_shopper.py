@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from optirec.db import Database
 from optirec.errors import NotFound
 from optirec.recommend.shopper import HISTORY_LIMIT, BatchedReads, Shopper, load_shopper
+from optirec.store import Database
 from tests.conftest import run_closing, signal_data, terminate_other_sessions
 
 MYOPE = {"right": {"sph": -5.25, "cyl": -0.5, "axis": 180}, "left": {"sph": -5.0}}

@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from optirec.db import Database
 from optirec.recommend.popularity import PopularityCounter
 from optirec.signals.exporter import count_unreadable, export_signals
 from optirec.signals.importer import import_events
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Signal
 from optirec.training.export import export_events
 from tests.conftest import auth_header, product_data, register, signal_data
 

@@ -8,9 +8,8 @@ from pydantic import BaseModel
 from sqlalchemy import ColumnElement, String, distinct, func, select
 from sqlalchemy.orm import Session
 
-from optirec.db import utcnow
-from optirec.recommend.models import ServedRecommendation
-from optirec.signals.models import Signal
+from optirec.store import utcnow
+from optirec.store.tables import ServedRecommendation, Signal
 
 
 class DailyMetrics(BaseModel):

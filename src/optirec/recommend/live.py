@@ -15,7 +15,6 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from optirec.db import Database
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import evaluate
 from optirec.eyewear.wearer import Wearer
@@ -23,6 +22,7 @@ from optirec.recommend.popularity import PopularityCache
 from optirec.recommend.ranking import standardise
 from optirec.recommend.segments import SegmentCache
 from optirec.recommend.snapshot import CatalogSnapshot, SnapshotCache
+from optirec.store import Database
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Integer, String, TextualSelect, bindparam, func, select, text
 
-from optirec.db import Database, UTCDateTime
 from optirec.recommend.refresh import Refreshing
-from optirec.signals.models import STORED_TIMES, Signal
+from optirec.store import Database, UTCDateTime
+from optirec.store.tables import STORED_TIMES, Signal
 
 # How much one signal of each kind says about a product's appeal.
 ACTION_WEIGHTS: Mapping[str, float] = {

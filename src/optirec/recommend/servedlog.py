@@ -18,10 +18,10 @@ from prometheus_client import Counter
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from optirec.db import Database, WriteLockBusy, failure_name, sqlite_bulk_insert, sqlite_time
 from optirec.errors import StorageUnavailable
-from optirec.recommend.models import ServedRecommendation
 from optirec.recommend.sendoff import SendOff
+from optirec.store import Database, WriteLockBusy, failure_name, sqlite_bulk_insert, sqlite_time
+from optirec.store.tables import ServedRecommendation
 
 Row = dict[str, Any]
 log = logging.getLogger("optirec.served")

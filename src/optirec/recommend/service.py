@@ -17,7 +17,6 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from optirec.db import Database, utcnow
 from optirec.errors import NotFound, shown
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.wearer import Wearer
@@ -31,6 +30,7 @@ from optirec.recommend.segments import UNKNOWN_SEGMENT, segment_of
 from optirec.recommend.servedlog import ServedLog
 from optirec.recommend.shopper import BatchedReads, Shopper, load_shopper
 from optirec.recommend.snapshot import CatalogSnapshot
+from optirec.store import Database, utcnow
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

@@ -35,12 +35,11 @@ from sqlalchemy import (
     union_all,
 )
 
-from optirec.customers.models import Customer, CustomerProfile
-from optirec.db import Database
 from optirec.errors import NotFound, shown
 from optirec.eyewear.wearer import Wearer
 from optirec.recommend.sendoff import SendOff
-from optirec.signals.models import INTENT_CONDITION, STORED_TIMES, Signal
+from optirec.store import Database
+from optirec.store.tables import INTENT_CONDITION, STORED_TIMES, Customer, CustomerProfile, Signal
 
 HISTORY_LIMIT = 50
 LATEST, INTENT, PROFILE = 0, 1, 2  # the kinds of row the shopper statement returns

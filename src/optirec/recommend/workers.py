@@ -23,9 +23,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from optirec.db import Database, failure_name, utcnow
 from optirec.recommend.live import POPULARITY_VERSION
-from optirec.recommend.models import Worker
+from optirec.store import Database, failure_name, utcnow
+from optirec.store.tables import Worker
 
 log = logging.getLogger("optirec.workers")
 

@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from optirec.auth.service import Principal, acting_customer, acting_session
 from optirec.catalog.service import known_product_ids
-from optirec.db import Database, postgres_bulk_insert, sqlite_bulk_insert, sqlite_time, utcnow
 from optirec.errors import Forbidden
-from optirec.signals.models import Signal, event_scope
 from optirec.signals.schemas import SignalError, SignalIn, SignalReceipt
+from optirec.store import Database, postgres_bulk_insert, sqlite_bulk_insert, sqlite_time, utcnow
+from optirec.store.tables import Signal, event_scope
 from optirec.tabular import validation_reason
 
 

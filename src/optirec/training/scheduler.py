@@ -16,8 +16,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from optirec.db import Database
 from optirec.settings import Settings
+from optirec.store import Database
 
 log = logging.getLogger("optirec.training")
 ADVISORY_KEY = 0x0F71_0EC0  # "optirec training"
