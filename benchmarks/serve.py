@@ -240,19 +240,10 @@ def run(backend: str, shop: str, args: argparse.Namespace) -> Row:
         else:
             load_large_shop(db, products=args.large_products, customers=args.large_customers,
                             signals=args.large_signals, seed=3, say=console.print)  # fmt: skip
-        if backend != "sqlite":
-            _vacuum_analyze(db)
+        db.settle_after_bulk_load()
         db.dispose()
         version = _train(url, Path(data), args) if args.train else "popularity"
         return serve_and_measure(url, Path(data), backend, shop, version, args)
-
-
-def _vacuum_analyze(db: Database) -> None:
-    """What PostgreSQL's autovacuum does after a bulk load, done at once: the planner's statistics, and the visibility
-    map that lets index-only scans (the latest-signals read of every list) skip the table. This machine's server
-    runs with autovacuum off; the demo shop's shopper read took 0.70-0.77 ms before, 0.43-0.47 after."""
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("VACUUM ANALYZE")
 
 
 def report(rows: list[Row], args: argparse.Namespace) -> None:

@@ -126,7 +126,7 @@ def _url_for(backend: str, urls: dict[str, str], tmp_path_factory: pytest.TempPa
 
 def empty_database(db: Database) -> None:
     with db.engine.begin() as conn:
-        if db.is_sqlite:
+        if db.backend_name == "sqlite":
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
         else:

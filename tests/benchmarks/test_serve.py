@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from benchmarks.http import LoadResult
-from benchmarks.serve import _cpu_ms, _cpu_seconds, _vacuum_analyze
+from benchmarks.serve import _cpu_ms, _cpu_seconds
 from optirec.store import Database
 
 
@@ -32,9 +32,9 @@ def test_cpu_per_request_is_reported_only_where_measured() -> None:
 def test_a_loaded_postgresql_shop_is_vacuumed_and_analysed(db: Database) -> None:
     """As autovacuum would after a bulk load (this machine's server runs without it): statistics for the planner,
     and the visibility map that index-only scans need."""
-    if db.is_sqlite:
+    if db.backend_name == "sqlite":
         pytest.skip("PostgreSQL only")
-    _vacuum_analyze(db)
+    db.settle_after_bulk_load()
     with db.read() as session:
         vacuumed, analysed = session.execute(
             text("SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'signals'")

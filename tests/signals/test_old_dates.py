@@ -61,7 +61,7 @@ def test_the_importer_refuses_times_outside_the_window(db: Database) -> None:
 
 def _store_an_ancient_signal(db: Database, customer_id: str) -> None:
     """A row as the old code stored it: SQLite's text of year 999, PostgreSQL's year 1 BC."""
-    ancient = "'999-06-01 00:00:00.000000'" if db.is_sqlite else "'0001-06-01 00:00:00+00 BC'"
+    ancient = "'999-06-01 00:00:00.000000'" if db.backend_name == "sqlite" else "'0001-06-01 00:00:00+00 BC'"
     with db.engine.begin() as connection:
         connection.execute(
             text(

@@ -4,14 +4,13 @@ the drivers' bulk statements) is in `base`, the tables in `tables`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.expression import ClauseElement
 
 from optirec.store import tables  # noqa: F401  (every table in `Base.metadata`)
 from optirec.store.base import (
@@ -27,6 +26,8 @@ from optirec.store.base import (
     utcnow,
 )
 from optirec.store.postgres import PostgresBackend, make_postgres_engine
+from optirec.store.served import Row
+from optirec.store.shopper import Shopper
 from optirec.store.sqlite import SQLiteBackend, WriteLockBusy, make_sqlite_engine
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Base",
     "Database",
     "JSONType",
+    "Shopper",
     "UTCDateTime",
     "WriteLockBusy",
     "failure_name",
@@ -69,10 +71,6 @@ class Database:
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return isinstance(self.backend, SQLiteBackend)
-
     @contextmanager
     def read(self) -> Iterator[Session]:
         with self._reader() as session, session.begin():
@@ -86,42 +84,62 @@ class Database:
         with self.backend.writing(erasing=erasing), self._writer() as session, session.begin():
             yield session
 
-    def hot_fetch(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
-        """The hot path's read of one prebuilt SELECT, on the driver's own connection (see `HotPath`): rows as
-        the driver returns them, as tuples."""
-        return self.backend.hot.fetch(statement, params)
+    @property
+    def backend_name(self) -> str:
+        """ "sqlite" or "postgresql": what a readiness check reports."""
+        return self.backend.name
 
-    async def hot_fetch_async(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
-        """`hot_fetch` from the event loop on PostgreSQL, without blocking it (see `AsyncHotPath`)."""
-        if not isinstance(self.backend, PostgresBackend):
-            raise ValueError("on SQLite the hot path reads through `hot_fetch`: its reads never wait on a network")
-        return await self.backend.hot_async.fetch(statement, params)
+    @property
+    def one_writer_at_a_time(self) -> bool:
+        """Whether writers queue on one lock (SQLite): a write then reads what it needs before its transaction
+        (`read()`), so that it holds the lock for the insert and the commit only."""
+        return self.backend.one_writer_at_a_time
 
-    async def hot_execute_async(self, statement: ClauseElement, params: dict[str, Any]) -> None:
-        """`hot_execute` from the event loop on PostgreSQL, without blocking it (see `AsyncHotPath`)."""
-        if not isinstance(self.backend, PostgresBackend):
-            raise ValueError("on SQLite the hot path writes through `hot_insert_many`, under the write lock")
-        await self.backend.hot_async.execute(statement, params)
+    def training_lock(self, data_dir: Path) -> AbstractContextManager[bool]:
+        """One training at a time, whoever asks: True while this caller holds the lock, False (at once) when
+        someone else trains now. PostgreSQL's advisory lock is shared by every replica; SQLite's `flock` on a file
+        in `data_dir` by every worker of the machine."""
+        return self.backend.training_lock(data_dir)
+
+    def settle_after_bulk_load(self) -> None:
+        """After a bulk load, what PostgreSQL's autovacuum would do, done at once: the planner's statistics, and the
+        visibility map that lets index-only scans (the latest-signals read of every list) skip the table. SQLite:
+        nothing."""
+        self.backend.settle_after_bulk_load()
+
+    # ---- the hot path: a list's shopper read and its row in the served-list log ----
+
+    async def read_shopper(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
+        """The shopper's profile, latest signals and purchases (`store.shopper`); `NotFound` for a customer id nobody
+        registered and who sends no signals. From the event loop: SQLite reads in the loop itself (nothing suspends),
+        PostgreSQL on an asynchronous connection, the customers asked for meanwhile read together."""
+        return await self.backend.read_shopper(customer_id=customer_id, session_id=session_id)
+
+    def read_shopper_now(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
+        """`read_shopper` from a thread, on the thread's own driver connection."""
+        return self.backend.read_shopper_now(customer_id=customer_id, session_id=session_id)
+
+    def append_served_lists(self, rows: list[Row], *, wait: bool = True) -> bool:
+        """Store served lists' rows in one statement (all or none), committed when this returns. With `wait=False`,
+        store nothing and answer False where SQLite's write lock is held by another writer."""
+        return self.backend.append_served_lists(rows, wait=wait)
+
+    async def append_served_lists_async(self, rows: list[Row]) -> None:
+        """`append_served_lists` from the event loop without blocking it: PostgreSQL's insert on an asynchronous
+        connection, SQLite's on a thread."""
+        await self.backend.append_served_lists_async(rows)
+
+    @property
+    def writes_in_the_loop(self) -> bool:
+        """Whether the event loop may write itself, trying `append_served_lists(wait=False)` first and going to a
+        thread only when that answers False: SQLite's writes never wait on a network. PostgreSQL's always do, and
+        go through `append_served_lists_async`."""
+        return self.backend.writes_in_the_loop
 
     async def close_async(self) -> None:
         """Close the running event loop's asynchronous connections (the app's shutdown; PostgreSQL only)."""
         if isinstance(self.backend, PostgresBackend):
             await self.backend.hot_async.close()
-
-    def hot_execute(self, statement: ClauseElement, params: dict[str, Any]) -> None:
-        """The hot path's one-statement write on PostgreSQL, on the driver's own autocommit connection (see
-        `HotPath`): committed on its own, without waiting for the disk flush (the hot pool's setting)."""
-        if not isinstance(self.backend, PostgresBackend):
-            raise ValueError("on SQLite the hot path writes through `hot_insert_many`, under the write lock")
-        self.backend.hot.execute(statement, params)
-
-    def hot_insert_many(self, sql: str, rows: Sequence[Sequence[Any]], *, wait: bool = True) -> None:
-        """The hot path's insert on SQLite: the driver's executemany of `sql` in one write transaction under the
-        write lock, on the driver's own connection (see `HotPath`). With `wait=False`, raises `WriteLockBusy` at
-        once where another writer holds the lock."""
-        if not isinstance(self.backend, SQLiteBackend):
-            raise ValueError("on PostgreSQL the hot path writes through `hot_execute`")
-        self.backend.insert_many(sql, rows, wait=wait)
 
     def dispose(self) -> None:
         self.backend.dispose()

@@ -4,15 +4,20 @@ connections."""
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.sql.expression import ClauseElement
 
+from optirec.store.batched import BatchedReads
 from optirec.store.driver import HotPath
+from optirec.store.served import POSTGRES_INSERT, Row, postgres_params
+from optirec.store.shopper import Shopper, read_shopper
 
 # The hot path's sessions on PostgreSQL:
 # - they write only the served-list log, which is for attribution, not money: its commits need not wait for the disk
@@ -183,12 +188,17 @@ class _LoopConnections:
         self._open -= len(idle)
 
 
+ADVISORY_KEY = 0x0F71_0EC0  # "optirec training"
+
+
 class PostgresBackend:
     """PostgreSQL: the sessions' engine, and the hot path's own: a small pool of autocommit connections for the
     threads (`HotPath`) and the event loops' asynchronous connections (`AsyncHotPath`), with the same connection
     arguments. A connection lost meanwhile fails one request with a 503; the next opens another."""
 
     name = "postgresql"
+    writes_in_the_loop = False  # every write is a round trip: from the event loop, asynchronous only
+    one_writer_at_a_time = False  # row locks: a write reads what it needs inside its own transaction
 
     def __init__(self, url: str, *, pool_size: int) -> None:
         self.engine = make_postgres_engine(url, pool_size=pool_size)
@@ -196,12 +206,56 @@ class PostgresBackend:
         self.hot = HotPath(self._hot_engine)
         _args, connect_kwargs = self._hot_engine.dialect.create_connect_args(self._hot_engine.url)
         self.hot_async = AsyncHotPath(self.hot, dict(connect_kwargs))
+        self._shoppers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchedReads] = weakref.WeakKeyDictionary()
 
     @contextmanager
     def writing(self, *, erasing: bool) -> Iterator[None]:
         """Around a writing session: nothing to hold (PostgreSQL has its own row locks, and keeps no erased row in a
         log of this machine's)."""
         yield
+
+    @contextmanager
+    def training_lock(self, data_dir: Path) -> Iterator[bool]:
+        """An advisory lock, shared by every replica: True while held, False (at once) when another session holds
+        it. (`data_dir`: SQLite's lock file.)"""
+        with self.engine.connect() as connection:
+            got = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}))
+            try:
+                yield got
+            finally:
+                if got:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+                connection.commit()
+
+    def settle_after_bulk_load(self) -> None:
+        """VACUUM ANALYZE: the statistics and the visibility map autovacuum would build (`Database`)."""
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
+
+    # ---- the hot path's operations ----
+
+    async def read_shopper(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
+        """The shopper's read from the event loop, on an asynchronous connection: the loop serves other requests
+        during the round trip, with no thread between; the customers asked for meanwhile are read together
+        (`BatchedReads`, one per event loop)."""
+        loop = asyncio.get_running_loop()
+        reads = self._shoppers.get(loop)
+        if reads is None:
+            reads = self._shoppers[loop] = BatchedReads(self.hot_async.fetch)
+        return await reads.load(customer_id=customer_id, session_id=session_id)
+
+    def read_shopper_now(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
+        return read_shopper(self.hot.fetch, customer_id=customer_id, session_id=session_id)
+
+    def append_served_lists(self, rows: list[Row], *, wait: bool = True) -> bool:
+        """The rows in one statement on the hot path's autocommit connection: one round trip, committed on its own
+        and without waiting for the disk flush (the log is for attribution, not money). Never busy: True."""
+        self.hot.execute(POSTGRES_INSERT, postgres_params(rows))
+        return True
+
+    async def append_served_lists_async(self, rows: list[Row]) -> None:
+        """The rows in one statement on an asynchronous connection: the loop serves other requests meanwhile."""
+        await self.hot_async.execute(POSTGRES_INSERT, postgres_params(rows))
 
     def dispose(self) -> None:
         self.hot.close()

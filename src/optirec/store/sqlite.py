@@ -3,6 +3,7 @@ machine, the background checkpointer and the emptying of the write-ahead log aft
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import sqlite3
@@ -17,6 +18,8 @@ from sqlalchemy.engine import ExceptionContext, make_url
 
 from optirec.errors import StorageUnavailable
 from optirec.store.driver import HotPath
+from optirec.store.served import SQLITE_INSERT, Row, sqlite_values
+from optirec.store.shopper import Shopper, read_shopper
 
 _BUSY_TIMEOUT_MS = 10_000
 
@@ -190,6 +193,11 @@ class SQLiteBackend:
     file, the write lock every writer takes and the checkpointer."""
 
     name = "sqlite"
+    # A write from the event loop may run in the loop itself: it never waits on a network, and the write lock is
+    # tried without waiting (`append_served_lists(wait=False)`), the write going to a thread only where it is held.
+    writes_in_the_loop = True
+    # Writers queue on one lock: what a write needs to read is read before its transaction, to hold the lock less.
+    one_writer_at_a_time = True
 
     def __init__(self, url: str, *, pool_size: int) -> None:
         self.engine = make_sqlite_engine(url, pool_size=pool_size)
@@ -218,6 +226,49 @@ class SQLiteBackend:
             return
         with self.write_lock.held(wait=wait):
             self.hot.execute_many(sql, rows)
+
+    @contextmanager
+    def training_lock(self, data_dir: Path) -> Iterator[bool]:
+        """An `flock` on a file in the data folder, shared by every worker of the machine: True while held, False
+        (at once) when another process holds it."""
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(data_dir / "training.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)
+
+    def settle_after_bulk_load(self) -> None:
+        """Nothing: SQLite's planner keeps no statistics of its own unless asked (`Database`)."""
+
+    # ---- the hot path's operations ----
+
+    async def read_shopper(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
+        """The shopper's read, in the event loop itself: it never waits on a network, and a thread would add two
+        hand-offs per list (`docs/benchmarks.md`). Nothing in it suspends, so no other list starts meanwhile."""
+        return read_shopper(self.hot.fetch, customer_id=customer_id, session_id=session_id)
+
+    def read_shopper_now(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
+        return read_shopper(self.hot.fetch, customer_id=customer_id, session_id=session_id)
+
+    def append_served_lists(self, rows: list[Row], *, wait: bool = True) -> bool:
+        """The rows in one transaction (all or none); with `wait=False`, nothing stored and False where another
+        writer holds the write lock."""
+        try:
+            self.insert_many(SQLITE_INSERT, [sqlite_values(row) for row in rows], wait=wait)
+        except WriteLockBusy:
+            return False
+        return True
+
+    async def append_served_lists_async(self, rows: list[Row]) -> None:
+        """`append_served_lists` from the event loop on a thread (where the write lock may be waited for); the
+        loop's group commit first tries it in the loop itself without waiting (`writes_in_the_loop`)."""
+        await asyncio.to_thread(self.append_served_lists, rows)
 
     def _truncate_log(self) -> None:
         """Empty the write-ahead log now (the caller holds the write lock), or, where a reader keeps it from
