@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, cast
 
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -48,24 +48,28 @@ def make_postgres_engine(url: str, *, pool_size: int, hot: bool = False) -> Engi
 
 class AsyncHotPath:
     """The hot path's statements on PostgreSQL from the event loop, on psycopg's own asynchronous connections: the
-    loop serves other requests while a statement waits for its round trip, with no thread in between (a list thread
-    cost two hand-offs per list and fought the loop for the GIL: measured on the demo shop, see
-    `docs/benchmarks.md`).
+    loop serves other requests while a statement waits for its round trip, with no thread in between
+    (`docs/benchmarks.md`).
 
-    The statements are `HotPath`'s, compiled once and bound the same way. Each event loop has its own few
-    connections (`CONNECTIONS`, autocommit, commits not waiting for the disk flush, as `HotPath`'s PostgreSQL pool):
-    the loop runs one list at a time, so more would only queue in the database. A driver error drops its connection
-    and is raised as SQLAlchemy's, so that a lost database answers 503; a statement cancelled midway (the client went
-    away) drops its connection too, whose state is then unknown. `close` closes the running loop's connections;
-    `discard` closes any left, without a loop.
+    The statements are `HotPath`'s, compiled once and bound the same way. Each event loop has its own pool
+    (psycopg_pool's) of at most `CONNECTIONS`, opened as they are needed (a pool that keeps connections open
+    without being asked has connections in the making when a loop ends without closing it, and the loop's end then
+    waits for them forever), autocommit, commits not waiting for the disk flush, as `HotPath`'s PostgreSQL engine:
+    the loop runs one list at a time, so more connections would only queue in the database. A driver error is raised as
+    SQLAlchemy's, so that a lost database answers 503; a connection it broke is dropped by the pool, which then checks
+    the others (a server restart loses them all); a statement cancelled midway (the client went away) leaves its
+    connection in an unknown state, which the pool closes. A caller waits `WAIT` seconds at most for a connection.
+    `close` closes the running loop's pool; `discard` closes any connections left, without a loop.
     """
 
     CONNECTIONS = 4
+    WAIT = 10.0  # seconds a statement waits at most for a connection (the database down: a 503 after that)
 
     def __init__(self, sync: HotPath, connect_kwargs: dict[str, Any]) -> None:
         self._sync = sync
-        self._connect_kwargs = connect_kwargs
-        self._pools: dict[asyncio.AbstractEventLoop, _LoopConnections] = {}
+        self._connect_kwargs = {**connect_kwargs, "autocommit": True}
+        self._pools: dict[asyncio.AbstractEventLoop, tuple[AsyncConnectionPool[Any], asyncio.Task[None]]] = {}
+        self._opened: weakref.WeakSet[Any] = weakref.WeakSet()  # every connection the pools opened (`discard`)
 
     async def fetch(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
         """The statement's rows, as tuples."""
@@ -82,110 +86,55 @@ class AsyncHotPath:
 
     @asynccontextmanager
     async def _cursor(self, sql: str, arguments: Any) -> AsyncIterator[Any]:
+        pool = await self._pool()
+        try:
+            async with pool.connection(timeout=self.WAIT) as connection, connection.cursor() as cursor:
+                try:
+                    yield cursor
+                except self._sync.driver_error:
+                    if connection.broken:  # returned to the pool, which drops it; the others may be lost too
+                        await pool.check()
+                    raise
+        except self._sync.driver_error as error:  # a query's, or the pool's (`PoolTimeout`: no connection)
+            raise self._sync.as_sqlalchemy(sql, arguments, error) from error
+
+    async def _pool(self) -> AsyncConnectionPool[Any]:
+        """The running loop's pool, opened on its first use (its connections are made in the background)."""
         loop = asyncio.get_running_loop()
-        pool = self._pools.get(loop)
-        if pool is None:
-            pool = self._pools[loop] = _LoopConnections(self._connect, self.CONNECTIONS)
-        try:
-            connection = await pool.acquire()
-        except self._sync.driver_error as error:
-            raise self._sync.as_sqlalchemy(sql, arguments, error) from error
-        try:
-            async with connection.cursor() as cursor:
-                yield cursor
-        except self._sync.driver_error as error:
-            pool.drop(connection)
-            raise self._sync.as_sqlalchemy(sql, arguments, error) from error
-        except BaseException:
-            pool.drop(connection)
-            raise
-        pool.release(connection)
+        found = self._pools.get(loop)
+        if found is None:
+            pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+                kwargs=self._connect_kwargs,
+                min_size=0,
+                max_size=self.CONNECTIONS,
+                configure=self._configure,
+                open=False,
+                name="optirec-hot",
+            )
+            found = self._pools[loop] = (pool, loop.create_task(pool.open()))
+        pool, opening = found
+        if not opening.done():
+            await opening
+        return pool
 
-    async def _connect(self) -> Any:
-        import psycopg
-
-        connection = await psycopg.AsyncConnection.connect(**self._connect_kwargs, autocommit=True)
-        await connection.execute(_HOT_SESSION)  # as `HotPath`'s pool
-        return connection
+    async def _configure(self, connection: Any) -> None:
+        await connection.execute(_HOT_SESSION)  # as `HotPath`'s engine
+        self._opened.add(connection)
 
     async def close(self) -> None:
-        """Close the running loop's connections."""
-        pool = self._pools.pop(asyncio.get_running_loop(), None)
-        if pool is not None:
-            await pool.close()
+        """Close the running loop's pool and its connections."""
+        found = self._pools.pop(asyncio.get_running_loop(), None)
+        if found is not None:
+            await found[1]
+            await found[0].close()
 
     def discard(self) -> None:
-        """Close every loop's connections at once, without their loops (which may have ended)."""
-        pools, self._pools = self._pools, {}
-        for pool in pools.values():
-            pool.discard()
-
-
-class _LoopConnections:
-    """One event loop's connections: at most `size` open, the idle ones reused newest first, the callers beyond
-    `size` served in turn as connections come back."""
-
-    def __init__(self, connect: Any, size: int) -> None:
-        self._connect, self._size = connect, size
-        self._idle: list[Any] = []
-        self._open = 0
-        self._waiting: deque[asyncio.Future[Any]] = deque()
-
-    async def acquire(self) -> Any:
-        if self._idle:
-            return self._idle.pop()
-        if self._open < self._size:
-            self._open += 1
-            try:
-                return await self._connect()
-            except BaseException:
-                self._open -= 1
-                self._wake()
-                raise
-        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._waiting.append(waiter)
-        try:
-            handed = await waiter
-        except BaseException:
-            if waiter.done() and not waiter.cancelled():  # handed over just as the caller was cancelled: pass it on
-                handed = waiter.result()
-                self._wake() if handed is None else self.release(handed)
-            raise
-        return handed if handed is not None else await self.acquire()  # None: a slot freed, open one
-
-    def release(self, connection: Any) -> None:
-        while self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(connection)
-                return
-        self._idle.append(connection)
-
-    def drop(self, connection: Any) -> None:
-        """Close a connection whose state is unknown, and free its slot."""
-        connection.pgconn.finish()
-        self._open -= 1
-        self._wake()
-
-    def _wake(self) -> None:
-        """A slot is free: the next caller waiting opens a connection in it."""
-        while self._waiting:
-            waiter = self._waiting.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-
-    async def close(self) -> None:
-        idle, self._idle = self._idle, []
-        for connection in idle:
-            await connection.close()
-        self._open -= len(idle)
-
-    def discard(self) -> None:
-        idle, self._idle = self._idle, []
-        for connection in idle:
-            connection.pgconn.finish()
-        self._open -= len(idle)
+        """Close every connection left open, without the loops (which may have ended)."""
+        self._pools = {}
+        for connection in list(self._opened):
+            if not connection.closed:
+                connection.pgconn.finish()
+        self._opened = weakref.WeakSet()
 
 
 ADVISORY_KEY = 0x0F71_0EC0  # "optirec training"
