@@ -8,6 +8,7 @@ import gc
 import threading
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, func, literal, or_, select, text
@@ -23,22 +24,35 @@ from tests.conftest import run_closing, sqlite_file, terminate_other_sessions, u
 _BY_ID = select(Customer.id, Customer.role, literal(7).label("seven")).where(Customer.id == bindparam("customer_id"))
 
 
+def _fetch(db: Database, statement: Any, params: dict[str, Any]) -> list[Any]:
+    """The statement compiled (`HotPath.compile`) and fetched on the thread's driver connection."""
+    return db.backend.hot.fetch(db.backend.hot.compile(statement), params)
+
+
+async def _fetch_async(db: Database, statement: Any, params: dict[str, Any]) -> list[Any]:
+    return await _hot_async(db).fetch(db.backend.hot.compile(statement), params)
+
+
+async def _execute_async(db: Database, statement: Any, params: dict[str, Any]) -> None:
+    await _hot_async(db).execute(db.backend.hot.compile(statement), params)
+
+
 def _add_customer(db: Database, customer_id: str) -> None:
     with db.write() as session:
         session.add(Customer(id=customer_id, role="customer"))
 
 
 def test_rows_come_back_as_tuples_and_each_read_sees_the_latest_commit(db: Database) -> None:
-    assert db.backend.hot.fetch(_BY_ID, {"customer_id": "c-1"}) == []
+    assert _fetch(db, _BY_ID, {"customer_id": "c-1"}) == []
     _add_customer(db, "c-1")
     # The same kept connection, a new implicit transaction: the commit made since is seen.
-    assert [tuple(row) for row in db.backend.hot.fetch(_BY_ID, {"customer_id": "c-1"})] == [("c-1", "customer", 7)]
-    assert db.backend.hot.fetch(_BY_ID, {"customer_id": "c-2"}) == []
+    assert [tuple(row) for row in _fetch(db, _BY_ID, {"customer_id": "c-1"})] == [("c-1", "customer", 7)]
+    assert _fetch(db, _BY_ID, {"customer_id": "c-2"}) == []
 
 
 def test_no_transaction_stays_open_between_reads(db: Database) -> None:
     _add_customer(db, "c-1")
-    db.backend.hot.fetch(_BY_ID, {"customer_id": "c-1"})
+    _fetch(db, _BY_ID, {"customer_id": "c-1"})
     connection = db.backend.hot._connection().driver_connection
     if isinstance(db.backend, SQLiteBackend):
         assert not connection.in_transaction
@@ -49,7 +63,7 @@ def test_no_transaction_stays_open_between_reads(db: Database) -> None:
     # A writer that needs every lock is not blocked by the reader's kept connection.
     with db.engine.begin() as other:
         other.execute(text("DELETE FROM customers"))
-    assert db.backend.hot.fetch(_BY_ID, {"customer_id": "c-1"}) == []
+    assert _fetch(db, _BY_ID, {"customer_id": "c-1"}) == []
 
 
 def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
@@ -58,7 +72,7 @@ def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
     seen: list[object] = []
 
     def read() -> None:
-        seen.append(db.backend.hot.fetch(_BY_ID, {"customer_id": "c-1"})[0][0])
+        seen.append(_fetch(db, _BY_ID, {"customer_id": "c-1"})[0][0])
         seen.append(db.backend.hot._connection())
 
     thread = threading.Thread(target=read)
@@ -69,7 +83,7 @@ def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
 
 def test_a_lost_connection_fails_one_read_as_sqlalchemys_error_and_the_next_reconnects(db: Database) -> None:
     _add_customer(db, "c-1")
-    db.backend.hot.fetch(_BY_ID, {"customer_id": "c-1"})
+    _fetch(db, _BY_ID, {"customer_id": "c-1"})
     lost = db.backend.hot._connection()
     if isinstance(db.backend, SQLiteBackend):
         lost.driver_connection.close()  # the driver's connection is gone under the kept one
@@ -79,15 +93,15 @@ def test_a_lost_connection_fails_one_read_as_sqlalchemys_error_and_the_next_reco
             other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     # On PostgreSQL the error the service answers with a 503 (`gateway.errors`).
     with pytest.raises(DBAPIError if isinstance(db.backend, SQLiteBackend) else OperationalError):
-        db.backend.hot.fetch(_BY_ID, {"customer_id": "c-1"})
-    assert db.backend.hot.fetch(_BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
+        _fetch(db, _BY_ID, {"customer_id": "c-1"})
+    assert _fetch(db, _BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
     assert db.backend.hot._connection() is not lost
 
 
 def test_a_statement_with_parameters_rendered_at_execution_is_refused(db: Database) -> None:
     expanding = select(Customer.id).where(Customer.id.in_(bindparam("ids", expanding=True)))
     with pytest.raises(ValueError, match="rendered at execution time"):
-        db.backend.hot.fetch(expanding, {"ids": ["c-1"]})
+        _fetch(db, expanding, {"ids": ["c-1"]})
 
 
 def test_the_statements_own_values_are_bound_and_a_missing_one_of_the_callers_is_refused(db: Database) -> None:
@@ -105,19 +119,20 @@ def test_the_statements_own_values_are_bound_and_a_missing_one_of_the_callers_is
         .order_by(Customer.id)
         .limit(1)
     )
-    assert db.backend.hot.fetch(statement, {"first": "c-3", "second": "c-2"}) == [("c-2", 7)]
-    assert db.backend.hot.fetch(statement, {"first": "c-1", "second": "c-2"}) == [
+    compiled = db.backend.hot.compile(statement)
+    assert db.backend.hot.fetch(compiled, {"first": "c-3", "second": "c-2"}) == [("c-2", 7)]
+    assert db.backend.hot.fetch(compiled, {"first": "c-1", "second": "c-2"}) == [
         ("c-1", 7)
     ]  # compiled once, bound anew
     with pytest.raises(InvalidRequestError, match="'second'"):
-        db.backend.hot.fetch(statement, {"first": "c-1"})
+        db.backend.hot.fetch(compiled, {"first": "c-1"})
 
 
 def test_the_connections_of_ended_threads_go_back_to_the_pool(db: Database) -> None:
     _add_customer(db, "c-1")
 
     def read() -> None:
-        assert db.backend.hot.fetch(_BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
+        assert _fetch(db, _BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
 
     for _ in range(6):  # more threads, one after the other, than the hot pool holds connections (4 on PostgreSQL)
         thread = threading.Thread(target=read)
@@ -150,15 +165,15 @@ def test_async_reads_see_the_latest_commit_and_commit_on_their_own(db: Database)
     insert = text("INSERT INTO customers (id, role, created_at) VALUES (:id, 'customer', now())")
 
     async def serve() -> list[object]:
-        before = await _hot_async(db).fetch(_BY_ID, {"customer_id": "c-1"})
+        before = await _fetch_async(db, _BY_ID, {"customer_id": "c-1"})
         _add_customer(db, "c-1")
-        after = await _hot_async(db).fetch(_BY_ID, {"customer_id": "c-1"})
-        await _hot_async(db).execute(insert, {"id": "c-2"})  # autocommit: seen by another connection at once
+        after = await _fetch_async(db, _BY_ID, {"customer_id": "c-1"})
+        await _execute_async(db, insert, {"id": "c-2"})  # autocommit: seen by another connection at once
         return [before, after]
 
     before, after = run_closing(db, serve())
     assert before == [] and [tuple(row) for row in after] == [("c-1", "customer", 7)]  # type: ignore[union-attr]
-    assert db.backend.hot.fetch(_BY_ID, {"customer_id": "c-2"})[0][0] == "c-2"
+    assert _fetch(db, _BY_ID, {"customer_id": "c-2"})[0][0] == "c-2"
 
 
 def test_the_hot_sessions_commit_without_waiting_for_the_flush_and_plan_generically(db: Database) -> None:
@@ -168,11 +183,11 @@ def test_the_hot_sessions_commit_without_waiting_for_the_flush_and_plan_generica
     settings = select(func.current_setting("synchronous_commit"), func.current_setting("plan_cache_mode"))
 
     async def serve() -> list[object]:
-        return list(await _hot_async(db).fetch(settings, {}))
+        return list(await _fetch_async(db, settings, {}))
 
     hot = ("off", "force_generic_plan")
     assert [tuple(row) for row in run_closing(db, serve())] == [hot]  # type: ignore[union-attr]
-    assert [tuple(row) for row in db.backend.hot.fetch(settings, {})] == [hot]
+    assert [tuple(row) for row in _fetch(db, settings, {})] == [hot]
     with db.read() as session:
         assert tuple(session.execute(settings).one()) == ("on", "auto")
 
@@ -183,7 +198,7 @@ def test_more_concurrent_reads_than_connections_are_all_served_on_at_most_that_m
     sleepy = select(Customer.id, func.pg_sleep(0.05)).where(Customer.id == bindparam("customer_id"))
 
     async def serve() -> tuple[list[list[object]], int]:
-        answers = await asyncio.gather(*(_hot_async(db).fetch(sleepy, {"customer_id": "c-1"}) for _ in range(12)))
+        answers = await asyncio.gather(*(_fetch_async(db, sleepy, {"customer_id": "c-1"}) for _ in range(12)))
         return answers, _backends(db)
 
     answers, backends = run_closing(db, serve())
@@ -207,11 +222,11 @@ def test_a_lost_async_connection_fails_one_read_as_sqlalchemys_error_and_the_nex
     _add_customer(db, "c-1")
 
     async def serve() -> str:
-        await _hot_async(db).fetch(_BY_ID, {"customer_id": "c-1"})
+        await _fetch_async(db, _BY_ID, {"customer_id": "c-1"})
         terminate_other_sessions(db)  # the event loop's connection among them
         with pytest.raises(OperationalError):  # the error the service answers with a 503
-            await _hot_async(db).fetch(_BY_ID, {"customer_id": "c-1"})
-        return str((await _hot_async(db).fetch(_BY_ID, {"customer_id": "c-1"}))[0][0])
+            await _fetch_async(db, _BY_ID, {"customer_id": "c-1"})
+        return str((await _fetch_async(db, _BY_ID, {"customer_id": "c-1"}))[0][0])
 
     assert run_closing(db, serve()) == "c-1"
 
@@ -223,8 +238,8 @@ def test_a_read_cancelled_midway_drops_its_connection_and_the_next_read_is_serve
 
     async def serve() -> str:
         with pytest.raises(TimeoutError):
-            await asyncio.wait_for(_hot_async(db).fetch(slow, {"customer_id": "c-1"}), 0.1)
-        return str((await _hot_async(db).fetch(_BY_ID, {"customer_id": "c-1"}))[0][0])
+            await asyncio.wait_for(_fetch_async(db, slow, {"customer_id": "c-1"}), 0.1)
+        return str((await _fetch_async(db, _BY_ID, {"customer_id": "c-1"}))[0][0])
 
     assert run_closing(db, serve()) == "c-1"
 
@@ -233,7 +248,7 @@ def test_dispose_closes_connections_left_by_an_ended_loop(db: Database) -> None:
     _postgres_only(db)
 
     async def serve() -> None:  # no `close_async`
-        await _hot_async(db).fetch(_BY_ID, {"customer_id": "c-1"})
+        await _fetch_async(db, _BY_ID, {"customer_id": "c-1"})
 
     asyncio.run(serve())
     with warnings.catch_warnings():

@@ -117,7 +117,7 @@ def _batched(db: Database) -> tuple[_CountingDatabase, BatchedReads]:
     if not isinstance(db.backend, PostgresBackend):
         pytest.skip("PostgreSQL's event-loop reads")
     counting = _CountingDatabase(db)
-    return counting, BatchedReads(counting.fetch)
+    return counting, BatchedReads(counting.fetch, db.backend.shopper_statements)
 
 
 def _shoppers(client: TestClient, headers: dict[str, str], count: int) -> list[str]:

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 from optirec.store.sendoff import SendOff
-from optirec.store.shopper import BATCH, AsyncFetch, Shopper, checked_async, read_shopper_async
+from optirec.store.shopper import AsyncFetch, Shopper, ShopperStatements, checked_async, read_shopper_async
 
 
 class BatchedReads:
@@ -22,8 +22,10 @@ class BatchedReads:
     BATCH_MAX = 64
     READ_WAIT = 0.005  # seconds a customer waits at most for the batch in flight before theirs goes out regardless
 
-    def __init__(self, fetch: AsyncFetch) -> None:
-        self._fetch = fetch
+    def __init__(self, fetch: AsyncFetch, statements: ShopperStatements) -> None:
+        if statements.batch is None:
+            raise ValueError("batched reads need the batch statement")
+        self._fetch, self._statements, self._batch = fetch, statements, statements.batch
         self._waiting: list[tuple[str, asyncio.Future[list[Any]]]] = []
         self._send_off = SendOff(self._read, self._consider)
         self._reading: set[asyncio.Task[list[Any]]] = set()  # the batches in flight, kept from the collector
@@ -31,14 +33,16 @@ class BatchedReads:
     async def load(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
         """As `shopper.read_shopper_async`."""
         if customer_id is None or session_id is not None:
-            return await read_shopper_async(self._fetch, customer_id=customer_id, session_id=session_id)
+            return await read_shopper_async(
+                self._fetch, self._statements, customer_id=customer_id, session_id=session_id
+            )
         loop = asyncio.get_running_loop()
         found: asyncio.Future[list[Any]] = loop.create_future()
         if not self._waiting:
             self._send_off.started(loop)
         self._waiting.append((customer_id, found))
         self._consider(loop)
-        return await checked_async(self._fetch, await found, customer_id, None)
+        return await checked_async(self._fetch, self._statements, await found, customer_id, None)
 
     def _consider(self, loop: asyncio.AbstractEventLoop) -> None:
         """Send the next batch off, or wait (`SendOff`): at once when none is in flight, else when the one in flight
@@ -49,7 +53,7 @@ class BatchedReads:
     def _read(self, loop: asyncio.AbstractEventLoop) -> None:
         batch, self._waiting = self._waiting[: self.BATCH_MAX], self._waiting[self.BATCH_MAX :]
         self._send_off.started(loop)  # for those left beyond `BATCH_MAX`
-        task = loop.create_task(self._fetch(BATCH, {"ids": [customer for customer, _ in batch]}))
+        task = loop.create_task(self._fetch(self._batch, {"ids": [customer for customer, _ in batch]}))
         self._reading.add(task)
 
         def finished(task: asyncio.Task[list[Any]]) -> None:

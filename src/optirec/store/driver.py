@@ -1,5 +1,5 @@
 """The hot path's statements on the driver's own connection, one per thread (`HotPath`): each Core statement
-compiled once for the dialect, each call the driver's execute."""
+compiled once for the dialect where the store defines it (`HotPath.compile`), each call the driver's execute."""
 
 from __future__ import annotations
 
@@ -18,10 +18,9 @@ from sqlalchemy.sql.expression import ClauseElement
 
 
 @dataclass(frozen=True)
-class _Compiled:
+class Compiled:
     """A hot-path statement compiled once for the dialect, with what each call needs to bind its values."""
 
-    statement: ClauseElement  # kept, so that its id is not reused by another statement while it is cached
     sql: str
     defaults: dict[str, Any]  # the statement's own bound values (limits, literals), by bind name
     required: frozenset[str]  # the bind names the caller must give
@@ -29,7 +28,7 @@ class _Compiled:
     named: tuple[tuple[str, str], ...]  # (bind name, the driver's name) for the named styles
 
     @classmethod
-    def of(cls, statement: ClauseElement, dialect: Dialect) -> _Compiled:
+    def of(cls, statement: ClauseElement, dialect: Dialect) -> Compiled:
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         if compiled.literal_execute_params or compiled.post_compile_params:
             raise ValueError("a statement with parameters rendered at execution time needs a session (`read()`)")
@@ -38,7 +37,6 @@ class _Compiled:
         escaped = compiled.escaped_bind_names
         names = tuple(dict.fromkeys([*defaults, *required]))
         return cls(
-            statement=statement,
             sql=str(compiled),
             defaults=defaults,
             required=required,
@@ -49,11 +47,9 @@ class _Compiled:
 
 class HotPath:
     """The hot path's statements on the driver's own connection, one per thread, kept open: each Core statement
-    compiled once for the dialect, each call the driver's execute. SQLAlchemy's Connection cost more than the
-    statement on SQLite, for a pool checkout and return, events, an execution context and result rows per statement
-    (measured on the demo shop's shopper read: 0.38–0.59 ms a read through it, 0.16–0.26 ms this way; at saturation,
-    with the served-list log's inserts also here and time-ordered list ids, 2.2–2.3 ms of server CPU per list
-    against 3.2 before).
+    compiled once for the dialect (`compile`), each call the driver's execute. SQLAlchemy's Connection cost more than
+    the statement on SQLite, for a pool checkout and return, events, an execution context and result rows per
+    statement (`docs/benchmarks.md`).
 
     For plain statements whose parameters are plain values (strings, numbers: no type processing) and whose rows
     are read as the driver returns them:
@@ -72,18 +68,22 @@ class HotPath:
         self.dialect = engine.dialect
         self.driver_error: type[Exception] = engine.dialect.loaded_dbapi.Error  # the driver's own base error
         self._local = threading.local()
-        self._compiled: dict[int, _Compiled] = {}
         self._opened: dict[threading.Thread, PoolProxiedConnection] = {}
         self._lock = threading.Lock()
 
-    def fetch(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
+    def compile(self, statement: ClauseElement) -> Compiled:
+        """The statement compiled for this dialect, once, where the store defines it; `ValueError` for one whose
+        parameters would be rendered at execution time (an expanding IN)."""
+        return Compiled.of(statement, self.dialect)
+
+    def fetch(self, statement: Compiled, params: dict[str, Any]) -> list[Any]:
         """The statement's rows, as tuples."""
         sql, arguments = self.arguments(statement, params)
         with self._cursor(sql, arguments) as cursor:
             cursor.execute(sql, arguments)
             return cast(list[Any], cursor.fetchall())  # a list from both drivers
 
-    def execute(self, statement: ClauseElement, params: dict[str, Any]) -> None:
+    def execute(self, statement: Compiled, params: dict[str, Any]) -> None:
         """Run one statement that commits on its own (an autocommit connection)."""
         sql, arguments = self.arguments(statement, params)
         with self._cursor(sql, arguments) as cursor:
@@ -118,12 +118,9 @@ class HotPath:
         """A driver error as SQLAlchemy raises it (so that `OperationalError`, a lost database, answers 503)."""
         return DBAPIError.instance(sql, arguments, error, self.driver_error, hide_parameters=True, dialect=self.dialect)
 
-    def arguments(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[str, Any]:
+    def arguments(self, found: Compiled, params: dict[str, Any]) -> tuple[str, Any]:
         """The driver's SQL and arguments: the statement's own bound values (limits, literals) as compiled, the
         caller's by name. SQLAlchemy's `construct_params` did the same work per call, and cost as much as the rest."""
-        found = self._compiled.get(id(statement))
-        if found is None:
-            found = self._compiled[id(statement)] = _Compiled.of(statement, self.dialect)
         values = found.defaults | params
         missing = found.required - values.keys()
         if missing:

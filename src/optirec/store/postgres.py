@@ -12,12 +12,11 @@ from typing import Any, cast
 
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.sql.expression import ClauseElement
 
 from optirec.store.batched import BatchedReads
-from optirec.store.driver import HotPath
+from optirec.store.driver import Compiled, HotPath
 from optirec.store.served import POSTGRES_INSERT, Row, postgres_params
-from optirec.store.shopper import Shopper, read_shopper
+from optirec.store.shopper import Shopper, ShopperStatements, read_shopper
 
 # The hot path's sessions on PostgreSQL:
 # - they write only the served-list log, which is for attribution, not money: its commits need not wait for the disk
@@ -71,14 +70,14 @@ class AsyncHotPath:
         self._pools: dict[asyncio.AbstractEventLoop, tuple[AsyncConnectionPool[Any], asyncio.Task[None]]] = {}
         self._opened: weakref.WeakSet[Any] = weakref.WeakSet()  # every connection the pools opened (`discard`)
 
-    async def fetch(self, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
+    async def fetch(self, statement: Compiled, params: dict[str, Any]) -> list[Any]:
         """The statement's rows, as tuples."""
         sql, arguments = self._sync.arguments(statement, params)
         async with self._cursor(sql, arguments) as cursor:
             await cursor.execute(sql, arguments)
             return cast(list[Any], await cursor.fetchall())
 
-    async def execute(self, statement: ClauseElement, params: dict[str, Any]) -> None:
+    async def execute(self, statement: Compiled, params: dict[str, Any]) -> None:
         """Run one statement that commits on its own."""
         sql, arguments = self._sync.arguments(statement, params)
         async with self._cursor(sql, arguments) as cursor:
@@ -153,6 +152,8 @@ class PostgresBackend:
         self.engine = make_postgres_engine(url, pool_size=pool_size)
         self._hot_engine = make_postgres_engine(url, pool_size=2, hot=True)
         self.hot = HotPath(self._hot_engine)
+        self.shopper_statements = ShopperStatements.compiled(self.hot.compile, batch=True)
+        self._served_insert = self.hot.compile(POSTGRES_INSERT)
         _args, connect_kwargs = self._hot_engine.dialect.create_connect_args(self._hot_engine.url)
         self.hot_async = AsyncHotPath(self.hot, dict(connect_kwargs))
         self._shoppers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, BatchedReads] = weakref.WeakKeyDictionary()
@@ -190,21 +191,21 @@ class PostgresBackend:
         loop = asyncio.get_running_loop()
         reads = self._shoppers.get(loop)
         if reads is None:
-            reads = self._shoppers[loop] = BatchedReads(self.hot_async.fetch)
+            reads = self._shoppers[loop] = BatchedReads(self.hot_async.fetch, self.shopper_statements)
         return await reads.load(customer_id=customer_id, session_id=session_id)
 
     def read_shopper_now(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
-        return read_shopper(self.hot.fetch, customer_id=customer_id, session_id=session_id)
+        return read_shopper(self.hot.fetch, self.shopper_statements, customer_id=customer_id, session_id=session_id)
 
     def append_served_lists(self, rows: list[Row], *, wait: bool = True) -> bool:
         """The rows in one statement on the hot path's autocommit connection: one round trip, committed on its own
         and without waiting for the disk flush (the log is for attribution, not money). Never busy: True."""
-        self.hot.execute(POSTGRES_INSERT, postgres_params(rows))
+        self.hot.execute(self._served_insert, postgres_params(rows))
         return True
 
     async def append_served_lists_async(self, rows: list[Row]) -> None:
         """The rows in one statement on an asynchronous connection: the loop serves other requests meanwhile."""
-        await self.hot_async.execute(POSTGRES_INSERT, postgres_params(rows))
+        await self.hot_async.execute(self._served_insert, postgres_params(rows))
 
     def dispose(self) -> None:
         self.hot.close()

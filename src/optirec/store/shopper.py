@@ -38,6 +38,7 @@ from sqlalchemy.sql.expression import ClauseElement
 
 from optirec.errors import NotFound, shown
 from optirec.eyewear.wearer import Wearer
+from optirec.store.driver import Compiled
 from optirec.store.tables import INTENT_CONDITION, STORED_TIMES, Customer, CustomerProfile, Signal
 
 HISTORY_LIMIT = 50
@@ -112,8 +113,8 @@ def _batch() -> Select[Any]:
     return select(rows, asked.c.n).select_from(asked).join(rows, true())
 
 
-# Built once: constructing a statement costs more than running it on SQLite, and a prebuilt one hits the
-# compiled-statement cache at once.
+# Built once, and compiled once for each backend's driver (`ShopperStatements`): constructing and compiling a statement
+# cost more than running it on SQLite.
 STATEMENTS = {
     "customer": _statement(_BY_CUSTOMER, bindparam("customer_id")),
     "session": _statement(_BY_SESSION, None),
@@ -134,34 +135,54 @@ def _wearer(prescription: str | None, pd_mm: float | None, face_width_mm: float 
     return Wearer.from_profile(found)
 
 
-Fetch = Callable[[ClauseElement, dict[str, Any]], list[Any]]
-AsyncFetch = Callable[[ClauseElement, dict[str, Any]], Coroutine[Any, Any, list[Any]]]
+Fetch = Callable[[Compiled, dict[str, Any]], list[Any]]
+AsyncFetch = Callable[[Compiled, dict[str, Any]], Coroutine[Any, Any, list[Any]]]
 
 
-def read_shopper(fetch: Fetch, *, customer_id: str | None, session_id: str | None) -> Shopper:
+@dataclass(frozen=True)
+class ShopperStatements:
+    """The shopper statements compiled for one backend's driver (`HotPath.compile`), once, when it starts."""
+
+    by_which: dict[str, Compiled]  # "customer", "session", "both"
+    any_signal: Compiled
+    batch: Compiled | None  # PostgreSQL's (`BATCH`)
+
+    @classmethod
+    def compiled(cls, compile: Callable[[ClauseElement], Compiled], *, batch: bool) -> ShopperStatements:
+        by_which = {which: compile(statement) for which, statement in STATEMENTS.items()}
+        return cls(by_which, compile(ANY_SIGNAL), compile(BATCH) if batch else None)
+
+
+def read_shopper(
+    fetch: Fetch, statements: ShopperStatements, *, customer_id: str | None, session_id: str | None
+) -> Shopper:
     """The shopper's profile and latest signals, by `fetch` (a backend's driver read of a prebuilt statement);
     `NotFound` for a customer id nobody registered."""
     which = _which(customer_id, session_id)
     if which is None:
         return Shopper(None, None, Wearer())
-    rows = fetch(STATEMENTS[which], {"customer_id": customer_id, "session_id": session_id})
-    if _unprofiled(rows, customer_id) and not fetch(ANY_SIGNAL, {"customer_id": customer_id}):
+    rows = fetch(statements.by_which[which], {"customer_id": customer_id, "session_id": session_id})
+    if _unprofiled(rows, customer_id) and not fetch(statements.any_signal, {"customer_id": customer_id}):
         raise NotFound(f"No customer with id {shown(customer_id)}.")
     return shopper_of(rows, customer_id, session_id)
 
 
-async def read_shopper_async(fetch: AsyncFetch, *, customer_id: str | None, session_id: str | None) -> Shopper:
+async def read_shopper_async(
+    fetch: AsyncFetch, statements: ShopperStatements, *, customer_id: str | None, session_id: str | None
+) -> Shopper:
     """`read_shopper` by an asynchronous `fetch` (PostgreSQL's from the event loop)."""
     which = _which(customer_id, session_id)
     if which is None:
         return Shopper(None, None, Wearer())
-    rows = await fetch(STATEMENTS[which], {"customer_id": customer_id, "session_id": session_id})
-    return await checked_async(fetch, rows, customer_id, session_id)
+    rows = await fetch(statements.by_which[which], {"customer_id": customer_id, "session_id": session_id})
+    return await checked_async(fetch, statements, rows, customer_id, session_id)
 
 
-async def checked_async(fetch: AsyncFetch, rows: list[Any], customer_id: str | None, session_id: str | None) -> Shopper:
+async def checked_async(
+    fetch: AsyncFetch, statements: ShopperStatements, rows: list[Any], customer_id: str | None, session_id: str | None
+) -> Shopper:
     """The shopper of `rows`, the statement's for them; `NotFound` for a customer id nobody registered."""
-    if _unprofiled(rows, customer_id) and not await fetch(ANY_SIGNAL, {"customer_id": customer_id}):
+    if _unprofiled(rows, customer_id) and not await fetch(statements.any_signal, {"customer_id": customer_id}):
         raise NotFound(f"No customer with id {shown(customer_id)}.")
     return shopper_of(rows, customer_id, session_id)
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from optirec.errors import StorageUnavailable
 from optirec.store.driver import HotPath
 from optirec.store.served import SQLITE_INSERT, Row, sqlite_values
-from optirec.store.shopper import Shopper, read_shopper
+from optirec.store.shopper import Shopper, ShopperStatements, read_shopper
 
 _BUSY_TIMEOUT_MS = 10_000
 
@@ -202,6 +202,7 @@ class SQLiteBackend:
     def __init__(self, url: str, *, pool_size: int) -> None:
         self.engine = make_sqlite_engine(url, pool_size=pool_size)
         self.hot = HotPath(self.engine)
+        self.shopper_statements = ShopperStatements.compiled(self.hot.compile, batch=False)
         database = make_url(url).database
         self.write_lock = SQLiteWriteLock(database) if database and database != ":memory:" else None
         self._checkpoints = Checkpointer(self.engine) if self.write_lock is not None else None
@@ -251,10 +252,10 @@ class SQLiteBackend:
     async def read_shopper(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
         """The shopper's read, in the event loop itself: it never waits on a network, and a thread would add two
         hand-offs per list (`docs/benchmarks.md`). Nothing in it suspends, so no other list starts meanwhile."""
-        return read_shopper(self.hot.fetch, customer_id=customer_id, session_id=session_id)
+        return read_shopper(self.hot.fetch, self.shopper_statements, customer_id=customer_id, session_id=session_id)
 
     def read_shopper_now(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
-        return read_shopper(self.hot.fetch, customer_id=customer_id, session_id=session_id)
+        return read_shopper(self.hot.fetch, self.shopper_statements, customer_id=customer_id, session_id=session_id)
 
     def append_served_lists(self, rows: list[Row], *, wait: bool = True) -> bool:
         """The rows in one transaction (all or none); with `wait=False`, nothing stored and False where another
