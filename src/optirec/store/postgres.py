@@ -8,15 +8,17 @@ import weakref
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, create_engine, event, text
 
 from optirec.store.batched import BatchedReads
 from optirec.store.driver import Compiled, HotPath
 from optirec.store.served import POSTGRES_INSERT, Row, postgres_params
 from optirec.store.shopper import Shopper, ShopperStatements, read_shopper
+
+if TYPE_CHECKING:
+    from psycopg_pool import AsyncConnectionPool
 
 # The hot path's sessions on PostgreSQL:
 # - they write only the served-list log, which is for attribution, not money: its commits need not wait for the disk
@@ -102,6 +104,8 @@ class AsyncHotPath:
         loop = asyncio.get_running_loop()
         found = self._pools.get(loop)
         if found is None:
+            from psycopg_pool import AsyncConnectionPool  # psycopg itself only where PostgreSQL is used
+
             pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
                 kwargs=self._connect_kwargs,
                 min_size=0,
