@@ -4,18 +4,25 @@ connections."""
 from __future__ import annotations
 
 import asyncio
+import io
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Engine, create_engine, event, text
+import orjson
+from sqlalchemy import ColumnElement, Engine, String, create_engine, event, func, text
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session
 
+from optirec.store.base import postgres_bulk_insert
 from optirec.store.batched import BatchedReads
 from optirec.store.driver import Compiled, HotPath
 from optirec.store.served import POSTGRES_INSERT, Row, postgres_params
 from optirec.store.shopper import Shopper, ShopperStatements, read_shopper
+from optirec.store.signals import COLUMNS, LOADED, LoadedSignal, count_statement
 
 if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
@@ -216,3 +223,42 @@ class PostgresBackend:
         self.hot_async.discard()
         self.engine.dispose()
         self._hot_engine.dispose()
+
+
+# ---- operations in a caller's session (`store.sessions`) ----
+
+_POSTGRES_SIGNALS = postgres_bulk_insert(
+    "signals", COLUMNS, "ON CONFLICT (event_id, event_scope) DO NOTHING RETURNING product_known"
+)
+
+
+def insert_signals(session: Session, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    """One statement whatever the batch size (`postgres_bulk_insert`); the new rows' `product_known` returned."""
+    columns = {name: [row[name] for row in rows] for name, _ in COLUMNS}
+    columns["context"] = [None if c is None else orjson.dumps(c).decode() for c in columns["context"]]
+    stored = session.execute(_POSTGRES_SIGNALS, columns).scalars().all()
+    return len(stored), sum(1 for known in stored if not known)
+
+
+COUNT_SIGNALS = count_statement(sqlite=False)
+
+
+def utc_day(moment: InstrumentedAttribute[datetime]) -> ColumnElement[str]:
+    """A stored time's UTC calendar day as `YYYY-MM-DD`."""
+    return func.to_char(func.timezone("UTC", moment), "YYYY-MM-DD", type_=String)
+
+
+def upsert(session: Session, table: type[DeclarativeBase], values: dict[str, Any], key: Sequence[Any]) -> None:
+    insert = postgresql_dialect.insert(table).values(values)
+    session.execute(insert.on_conflict_do_update(index_elements=list(key), set_=dict(insert.excluded)))
+
+
+def load_signals(session: Session, rows: Sequence[LoadedSignal], received_at: datetime) -> None:
+    """COPY of plain new signals, on psycopg's own connection."""
+    stamp = received_at.isoformat()
+    buffer = io.StringIO()
+    for event_id, scope, customer, product, action, when in rows:
+        buffer.write(f"{event_id}\t{scope}\t{customer}\t{product}\tt\t{action}\t{when.isoformat()}\t{stamp}\t1\n")
+    raw: Any = session.connection().connection.dbapi_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY signals ({LOADED}) FROM STDIN") as copy:
+        copy.write(buffer.getvalue())
