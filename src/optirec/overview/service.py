@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, String, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from optirec.catalog.models import Product
-from optirec.customers.models import Customer
-from optirec.db import Base, utcnow
 from optirec.overview.schemas import HourCount, Overview
-from optirec.recommend.models import ServedRecommendation
-from optirec.signals.models import Signal
+from optirec.store.base import utcnow
+from optirec.store.sessions import utc_hour
+from optirec.store.tables import Base, Customer, Product, ServedRecommendation, Signal
 from optirec.training import registry
 from optirec.training.registry import ModelVersionPublic
 
@@ -49,7 +47,7 @@ def signals_per_hour(*, session: Session, now: datetime | None = None) -> list[H
     now = (now or utcnow()).astimezone(UTC)
     last = now.replace(minute=0, second=0, microsecond=0)
     first = last - timedelta(hours=HOURS - 1)
-    hour = _utc_hour(session)
+    hour = utc_hour(session, Signal.occurred_at)
     counted = {
         str(when): int(count)
         for when, count in session.execute(
@@ -58,11 +56,3 @@ def signals_per_hour(*, session: Session, now: datetime | None = None) -> list[H
     }
     hours = [first + timedelta(hours=k) for k in range(HOURS)]
     return [HourCount(hour=h, count=counted.get(h.strftime("%Y-%m-%dT%H"), 0)) for h in hours]
-
-
-def _utc_hour(session: Session) -> ColumnElement[str]:
-    """The UTC hour a signal occurred in, as `YYYY-MM-DDTHH` text on either backend."""
-    occurred_at = Signal.occurred_at
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", occurred_at), 'YYYY-MM-DD"T"HH24', type_=String)
-    return func.strftime("%Y-%m-%dT%H", occurred_at, type_=String)
