@@ -37,14 +37,13 @@ class ServedLog:
     From a thread, one transaction per call (`write_many`). From the event loop, `write_grouped` commits lists together
     (group commit), each answer still waiting for its own row's commit:
     - on SQLite, the rows of the lists that one turn of the loop finished, in one transaction in the loop itself:
-      a transaction costs about 0.19 ms beside 0.02 ms a row (measured on the demo shop), and at saturation
-      several lists finish per turn;
+      a transaction costs far more than a row, and at saturation several lists finish per turn;
     - on PostgreSQL, one insert at a time on an asynchronous connection (the store's), and the rows
       handed in meanwhile make the next one: one round trip per group instead of one per list, which took a third
       of the list thread's time at saturation when lists were built on a thread. A group also waits for the lists
       still being built in this process (`building`: those awaiting their shopper read), for at most `GROUP_WAIT`:
-      an insert cost the database and the worker 0.12–0.13 ms a row together in groups of one or two, 0.06 in
-      groups of five and 0.025 in groups of twenty (measured on the demo shop, `docs/benchmarks.md`). A list alone
+      a row costs the database and the worker several times less in a group of twenty than in a group of one or
+      two (`docs/benchmarks.md`). A list alone
       is sent off at once, so a quiet shop waits for nothing; on SQLite a list is built without a pause, so none is
       ever waited for.
     """

@@ -13,8 +13,8 @@ class BatchedReads:
     """PostgreSQL's shopper reads from the event loop, customers read together: one batch statement in flight at a
     time (`shopper.BATCH`), and the customers asked for meanwhile make the next one, as the served-list log's groups do.
     At saturation lists arrive together (their answers left together, in one group), and a read's round trip is
-    mostly fixed cost: about 0.1 ms of the worker's CPU and 0.05 ms of the database's for one customer, against
-    0.045 and 0.03 a customer for eight (measured on the demo shop, `docs/benchmarks.md`). A list alone is read at
+    mostly fixed cost, so a customer read in a batch of eight costs the worker and the database about half of one
+    read alone (`docs/benchmarks.md`). A list alone is read at
     once. A batch in flight for longer than `READ_WAIT` no longer holds the next one back (it goes on another
     connection), so one slow read delays the lists behind it by that much at most. Anonymous sessions, and a customer
     named with a session, are read on their own (`shopper.read_shopper_async`)."""

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 #   flush (PostgreSQL flushes within a fraction of a second). Signals keep the synchronous commit;
 # - their statements (the shopper reads, the log's insert) are index look-ups whatever their values, and run
 #   prepared: planning a batch read anew for its values (PostgreSQL's choice for an array parameter) cost the
-#   database 0.19 ms against 0.06 with the generic plan (measured on the demo shop).
+#   database three times the generic plan's time (`docs/benchmarks.md`).
 _HOT_SESSION = "SET synchronous_commit TO OFF; SET plan_cache_mode TO force_generic_plan"
 
 
