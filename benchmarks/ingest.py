@@ -25,7 +25,7 @@ from benchmarks.server import Server, bench_database, running_server, server_env
 from optirec.auth import service as auth_service
 from optirec.catalog import service as catalog_service
 from optirec.catalog.schemas import ProductCreate
-from optirec.db import Database
+from optirec.store import Database
 from optirec.tabular import ImportReport
 
 console = Console(width=150)

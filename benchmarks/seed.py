@@ -7,7 +7,6 @@ log-normal appeal in sessions, with the funnel of the demo simulator (views, few
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,9 +19,9 @@ from sqlalchemy import insert
 
 from optirec.arrays import IntArray
 from optirec.catalog import service as catalog_service
-from optirec.customers.models import Customer, CustomerProfile
-from optirec.db import Database, sqlite_time, utcnow
-from optirec.signals.models import event_scope
+from optirec.store import Database, utcnow
+from optirec.store.sessions import load_signals
+from optirec.store.tables import Customer, CustomerProfile, event_scope
 from optirec.tabular import ImportReport, chunked
 
 Say = Callable[[str], None]
@@ -146,45 +145,11 @@ def _bulk_signals(
     db: Database, offset: int, users: IntArray, items: IntArray, actions: IntArray, times: IntArray,
     product_ids: list[str],
 ) -> None:  # fmt: skip
-    batch = _Batch(offset, users, items, actions, times, product_ids, utcnow())
-    if db.is_sqlite:
-        _sqlite_copy(db, batch)
-    else:
-        _postgres_copy(db, batch)
-
-
-def _sqlite_copy(db: Database, b: _Batch) -> None:
-    stamp = sqlite_time(b.received)
-    users = [f"L{user:06d}" for user in b.users]
+    customers = [f"L{user:06d}" for user in users]
     rows = [
-        (f"L-{b.offset + i}", event_scope(users[i], None), users[i], b.product_ids[b.items[i]], 1,
-         ACTIONS[b.actions[i]], sqlite_time(datetime.fromtimestamp(float(b.times[i]), UTC)), stamp, 1)
-        for i in range(len(b.users))
+        (f"L-{offset + i}", event_scope(customers[i], None), customers[i], product_ids[items[i]], ACTIONS[actions[i]],
+         datetime.fromtimestamp(float(times[i]), UTC))
+        for i in range(len(users))
     ]  # fmt: skip
     with db.write() as session:
-        session.connection().exec_driver_sql(
-            "INSERT INTO signals (event_id, event_scope, customer_id, product_id, product_known, action_type, "
-            "occurred_at, received_at, quantity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-
-
-def _postgres_copy(db: Database, b: _Batch) -> None:
-    buffer = io.StringIO()
-    stamp = b.received.isoformat()
-    for i in range(len(b.users)):
-        when = datetime.fromtimestamp(float(b.times[i]), UTC).isoformat()
-        product, action = b.product_ids[b.items[i]], ACTIONS[b.actions[i]]
-        user = f"L{b.users[i]:06d}"
-        buffer.write(
-            f"L-{b.offset + i}\t{event_scope(user, None)}\t{user}\t{product}\tt\t{action}\t{when}\t{stamp}\t1\n"
-        )
-    with db.write() as session:
-        raw: Any = session.connection().connection.dbapi_connection  # psycopg's own connection, for COPY
-        with raw.cursor() as cursor:
-            columns = (
-                "event_id, event_scope, customer_id, product_id, product_known, action_type, occurred_at, "
-                "received_at, quantity"
-            )
-            with cursor.copy(f"COPY signals ({columns}) FROM STDIN") as copy:
-                copy.write(buffer.getvalue())
+        load_signals(session, rows, utcnow())

@@ -31,8 +31,8 @@ from benchmarks.seed import load_demo_shop, load_large_shop
 from benchmarks.server import Server, bench_database, running_server, server_env
 from benchmarks.steadiness import Steadiness, probe
 from optirec.auth import service as auth_service
-from optirec.db import Database
 from optirec.settings import BUILTIN_ACTION_TYPES
+from optirec.store import Database
 
 console = Console(width=160)
 PATH = "/api/recommendations/personalized"
@@ -63,7 +63,7 @@ def _customer_ids(url: str, limit: int = 20_000) -> list[str]:
     """A random sample of the shop's customers (so that per-shopper caches are not all warm)."""
     from sqlalchemy import func, select
 
-    from optirec.customers.models import Customer
+    from optirec.store.tables import Customer
 
     db = Database(url, pool_size=1)
     query = select(Customer.id).where(Customer.role == "customer").order_by(func.random()).limit(limit)
@@ -240,19 +240,10 @@ def run(backend: str, shop: str, args: argparse.Namespace) -> Row:
         else:
             load_large_shop(db, products=args.large_products, customers=args.large_customers,
                             signals=args.large_signals, seed=3, say=console.print)  # fmt: skip
-        if backend != "sqlite":
-            _vacuum_analyze(db)
+        db.settle_after_bulk_load()
         db.dispose()
         version = _train(url, Path(data), args) if args.train else "popularity"
         return serve_and_measure(url, Path(data), backend, shop, version, args)
-
-
-def _vacuum_analyze(db: Database) -> None:
-    """What PostgreSQL's autovacuum does after a bulk load, done at once: the planner's statistics, and the visibility
-    map that lets index-only scans (the latest-signals read of every list) skip the table. This machine's server
-    runs with autovacuum off; the demo shop's shopper read took 0.70-0.77 ms before, 0.43-0.47 after."""
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("VACUUM ANALYZE")
 
 
 def report(rows: list[Row], args: argparse.Namespace) -> None:

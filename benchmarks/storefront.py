@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.server import Server, bench_database, running_server, server_env
-from optirec.db import Database
+from optirec.store import Database
 from optirec.storefront.views import STATIC
 
 console = Console(width=140)

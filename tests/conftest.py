@@ -25,13 +25,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from optirec.auth import service as auth_service
-from optirec.db import Database
 from optirec.gateway.state import AppState
 from optirec.migrate import upgrade
-from optirec.models import Base
 from optirec.runtime.app import create_app
 from optirec.runtime.state import build_state
 from optirec.settings import Settings
+from optirec.store import Database
+from optirec.store.tables import Base
 
 # --- no personal data in any log line written while a test runs -------------------------------------------------
 
@@ -126,7 +126,7 @@ def _url_for(backend: str, urls: dict[str, str], tmp_path_factory: pytest.TempPa
 
 def empty_database(db: Database) -> None:
     with db.engine.begin() as conn:
-        if db.is_sqlite:
+        if db.backend_name == "sqlite":
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
         else:

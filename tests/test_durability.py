@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from benchmarks.server import Server, running_server, server_env
 from optirec.auth import service as auth_service
-from optirec.db import Database
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Signal
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from optirec.db import make_engine
 from optirec.migrate import downgrade, upgrade
-from optirec.models import Base
+from optirec.store import make_engine
+from optirec.store.tables import Base
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 
 

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from optirec.db import Database
 from optirec.settings import Settings
+from optirec.store import Database
 from optirec.tabular import ImportReport
 
 console = Console(stderr=True)

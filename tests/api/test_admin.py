@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from optirec.db import Database
+from optirec.store import Database
 from optirec.training import registry
 from tests.conftest import auth_header, product_data, register, signal_data
 

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from optirec.auth import service as auth_service
-from optirec.db import Database
 from optirec.settings import Settings
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Signal
 from tests.conftest import PASSWORD, auth_header, make_key, product_data, register, signal_data
 
 SIGNALS = "/api/recommendations/signals"

@@ -9,9 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from optirec.customers.models import Customer, CustomerProfile
-from optirec.db import Database
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Customer, CustomerProfile, Signal
 from tests.conftest import PASSWORD, auth_header, register, signal_data
 
 ME = "/api/customers/me"

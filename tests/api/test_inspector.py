@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from optirec.db import Database
+from optirec.store import Database
 from tests.conftest import auth_header, product_data, register, signal_data
 
 RX = {"right": {"sph": -2.25, "cyl": -0.5, "axis": 90}, "left": {"sph": -2.0}}
@@ -81,7 +81,7 @@ def test_export_and_erase_are_audited_and_an_administrator_is_never_erased_here(
     ]
     admin_id, _token = register(client, "root@example.com")
     with db.write() as session:
-        from optirec.customers.models import Customer
+        from optirec.store.tables import Customer
 
         customer = session.get(Customer, admin_id)
         assert customer is not None

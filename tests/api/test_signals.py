@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from optirec.db import Database
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Signal
 from tests.conftest import auth_header, product_data, register, signal_data
 
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from benchmarks.http import LoadResult
-from benchmarks.serve import _cpu_ms, _cpu_seconds, _vacuum_analyze
-from optirec.db import Database
+from benchmarks.serve import _cpu_ms, _cpu_seconds
+from optirec.store import Database
 
 
 def test_cpu_time_of_processes_grows_with_their_work() -> None:
@@ -32,9 +32,9 @@ def test_cpu_per_request_is_reported_only_where_measured() -> None:
 def test_a_loaded_postgresql_shop_is_vacuumed_and_analysed(db: Database) -> None:
     """As autovacuum would after a bulk load (this machine's server runs without it): statistics for the planner,
     and the visibility map that index-only scans need."""
-    if db.is_sqlite:
+    if db.backend_name == "sqlite":
         pytest.skip("PostgreSQL only")
-    _vacuum_analyze(db)
+    db.settle_after_bulk_load()
     with db.read() as session:
         vacuumed, analysed = session.execute(
             text("SELECT last_vacuum, last_analyze FROM pg_stat_user_tables WHERE relname = 'signals'")

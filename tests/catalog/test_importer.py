@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from optirec.catalog.importer import import_products
-from optirec.catalog.models import Product
-from optirec.db import Database
+from optirec.store import Database
+from optirec.store.tables import Product
 from optirec.tabular import ImportReport
 from tests.conftest import product_data
 

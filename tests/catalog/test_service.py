@@ -10,8 +10,8 @@ import pytest
 from optirec.catalog import service
 from optirec.catalog.importer import import_products
 from optirec.catalog.schemas import ProductCreate, ProductFilter, ProductUpdate
-from optirec.db import Database
 from optirec.errors import Conflict, InvalidInput, NotFound
+from optirec.store import Database
 from optirec.tabular import ImportReport
 from tests.conftest import product_data
 

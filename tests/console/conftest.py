@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from benchmarks.server import Server, running_server, server_env
 from optirec.auth import service as auth_service
-from optirec.customers.models import Customer
 from optirec.runtime.state import build_state
+from optirec.store.tables import Customer
 from tests.storefront.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, chromium, page
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DESKTOP", "PHONE", "Console", "chromium", "page"]

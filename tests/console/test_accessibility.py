@@ -12,8 +12,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 
-from optirec.catalog.models import Product
-from optirec.db import Database
+from optirec.store import Database
+from optirec.store.tables import Product
 from tests.console.conftest import DESKTOP, PHONE, Console
 from tests.console.test_console import sign_in
 from tests.console.test_inspectors import with_prescription

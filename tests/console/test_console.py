@@ -14,11 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from optirec.audit.models import AuditEvent
-from optirec.catalog.models import Product
-from optirec.db import Database
-from optirec.recommend.models import ServedRecommendation
-from optirec.training.models import ModelVersion
+from optirec.store import Database
+from optirec.store.tables import AuditEvent, ModelVersion, Product, ServedRecommendation
 from tests.console.conftest import LISTS, Console
 
 pytestmark = pytest.mark.slow

@@ -13,14 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from optirec.catalog.models import Product
-from optirec.customers.models import Customer, CustomerProfile
-from optirec.db import Database
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.rules import check_frame
 from optirec.eyewear.wearer import Eye, Frame, Wearer
-from optirec.recommend.models import ServedRecommendation
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Customer, CustomerProfile, Product, ServedRecommendation, Signal
 from tests.console.conftest import Console
 from tests.console.test_console import confirm, sign_in
 

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from benchmarks.server import running_server
-from optirec.db import Database
-from optirec.training.models import ModelVersion
+from optirec.store import Database
+from optirec.store.tables import ModelVersion
 from tests.console.conftest import Console
 from tests.console.test_console import TRAINING_MS, confirm, sign_in
 

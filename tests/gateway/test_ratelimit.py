@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from optirec.db import Database
 from optirec.gateway.ratelimit import WINDOW_SECONDS, MemoryRateLimiter
 from optirec.runtime.app import create_app
 from optirec.runtime.state import build_state
 from optirec.settings import Settings
+from optirec.store import Database
 from tests.conftest import PASSWORD, make_key
 
 

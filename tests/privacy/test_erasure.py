@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from optirec.db import Database
 from optirec.migrate import upgrade
 from optirec.runtime.app import create_app
 from optirec.runtime.state import build_state
 from optirec.settings import Settings
+from optirec.store import Database
 from tests.conftest import PASSWORD, auth_header, register
 
 EMAIL = "erase.me.7731@example.com"

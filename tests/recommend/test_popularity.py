@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
-from optirec.db import Database
 from optirec.recommend.popularity import ACTION_WEIGHTS, PopularityCounter, weighted_counts
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Signal
 from tests.conftest import signal_data
 
 

@@ -13,11 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
-from optirec.db import Database, utcnow
-from optirec.recommend.models import ServedRecommendation
 from optirec.recommend.servedlog import ServedLog
 from optirec.recommend.service import recommendation_id
 from optirec.settings import Settings
+from optirec.store import Database, utcnow
+from optirec.store.tables import ServedRecommendation
 from tests.conftest import run_closing, sqlite_file, unwritable, write_lock_held_by_another_process
 
 
@@ -121,7 +121,7 @@ class _CountingLog(ServedLog):
 def _transactions(db: Database, log: _CountingLog) -> int:
     """How many transactions stored the log's rows: on PostgreSQL the rows' distinct inserting transactions (their
     `xmin`), which the asynchronous inserts leave as SQLite's counted `write_many` calls do."""
-    if db.is_sqlite:
+    if db.backend_name == "sqlite":
         return log.transactions
     with db.read() as session:
         return int(session.execute(text("SELECT count(DISTINCT xmin::text) FROM served_recommendations")).scalar_one())
@@ -278,7 +278,7 @@ def test_list_ids_are_unique_and_grow_with_the_serving_time() -> None:
 def _storage_refusing_the_log(db: Database, settings: Settings) -> Iterator[None]:
     """The served-list log's storage refuses writes, as a failing disk does: SQLite's write-lock file immutable (or
     read-only); on PostgreSQL an insert into the log fails with an I/O error (SQLSTATE 58030)."""
-    if db.is_sqlite:
+    if db.backend_name == "sqlite":
         lock = sqlite_file(settings.database_url, ".writelock")
         lock.touch()
         with unwritable(lock):

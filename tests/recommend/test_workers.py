@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from optirec.db import Database, utcnow
 from optirec.gateway.state import AppState
-from optirec.recommend.models import Worker
 from optirec.recommend.workers import Serving, list_workers, record_worker, versions_served
 from optirec.runtime.app import create_app
 from optirec.settings import Settings
+from optirec.store import Database, utcnow
+from optirec.store.tables import Worker
 from optirec.training import registry
 
 

@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from benchmarks.server import Server, free_port, server_env, stop, wait_ready
 from optirec.auth import service as auth_service
-from optirec.db import Database
 from optirec.migrate import upgrade
-from optirec.recommend.models import Worker
+from optirec.store import Database
+from optirec.store.tables import Worker
 from tests.conftest import sqlite_file, unwritable
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from optirec.db import Database
 from optirec.signals.exporter import SCHEMA, export_signals
 from optirec.signals.service import store_rows
+from optirec.store import Database
 
 
 def signal_row(event_id: str, day: int, **overrides: object) -> dict[str, object]:

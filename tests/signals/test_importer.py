@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import select
 
 from optirec.catalog.importer import import_products
-from optirec.db import Database
 from optirec.settings import BUILTIN_ACTION_TYPES
 from optirec.signals.importer import import_events
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Signal
 from tests.conftest import product_data
 
 ACTIONS = frozenset(BUILTIN_ACTION_TYPES)

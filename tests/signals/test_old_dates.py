@@ -14,11 +14,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from optirec.db import Database
 from optirec.recommend.popularity import PopularityCounter
 from optirec.signals.exporter import count_unreadable, export_signals
 from optirec.signals.importer import import_events
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Signal
 from optirec.training.export import export_events
 from tests.conftest import auth_header, product_data, register, signal_data
 
@@ -61,7 +61,7 @@ def test_the_importer_refuses_times_outside_the_window(db: Database) -> None:
 
 def _store_an_ancient_signal(db: Database, customer_id: str) -> None:
     """A row as the old code stored it: SQLite's text of year 999, PostgreSQL's year 1 BC."""
-    ancient = "'999-06-01 00:00:00.000000'" if db.is_sqlite else "'0001-06-01 00:00:00+00 BC'"
+    ancient = "'999-06-01 00:00:00.000000'" if db.backend_name == "sqlite" else "'0001-06-01 00:00:00+00 BC'"
     with db.engine.begin() as connection:
         connection.execute(
             text(

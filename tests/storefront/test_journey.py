@@ -15,14 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from optirec.catalog.models import Product
-from optirec.customers.models import Customer
-from optirec.db import Database
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.rules import check_frame
 from optirec.eyewear.wearer import Frame, Wearer
-from optirec.recommend.models import ServedRecommendation
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Customer, Product, ServedRecommendation, Signal
 from tests.storefront.conftest import Shop
 
 pytestmark = pytest.mark.slow

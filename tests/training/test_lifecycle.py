@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from optirec.db import Database
 from optirec.gateway.state import AppState
 from optirec.recommend.model_adapter import load_live_model
 from optirec.recommend.watcher import ModelWatcher
@@ -26,6 +25,7 @@ from optirec.runtime.app import create_app
 from optirec.runtime.state import build_state
 from optirec.settings import Settings
 from optirec.signals.service import store_rows
+from optirec.store import Database
 from optirec.training import registry
 from optirec.training.pipeline import run_training
 from tests.conftest import empty_database, make_key, product_data

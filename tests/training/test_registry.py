@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from optirec.db import Database
 from optirec.errors import Conflict, NotFound
+from optirec.store import Database
 from optirec.training import registry
 
 

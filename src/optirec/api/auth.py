@@ -18,13 +18,13 @@ from optirec.auth.schemas import (
     TokenResponse,
 )
 from optirec.auth.security import decode_session_token, issue_session_token, issue_token, new_session_id
-from optirec.customers.models import Customer
 from optirec.errors import Forbidden, InvalidInput, Unauthorized
 from optirec.gateway.caller import SESSION_HEADER, AdminPrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.gateway.ratelimit import AccountThrottle
 from optirec.gateway.state import AppState, get_state
 from optirec.signals.service import link_session
+from optirec.store.tables import Customer
 
 router = APIRouter(prefix="/api", tags=["auth"], route_class=CredentialFirstRoute)
 State = Annotated[AppState, Depends(get_state)]

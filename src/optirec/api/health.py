@@ -37,7 +37,7 @@ async def readyz(state: Annotated[AppState, Depends(get_state)]) -> dict[str, An
     serving = state.worker.serving
     return {
         "status": "ready",
-        "database": state.db.engine.dialect.name,
+        "database": state.db.backend_name,
         "serving": {"model_version": serving.model_version, "state": serving.state, "reason": serving.reason},
     }
 

@@ -11,11 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from optirec.audit.models import AuditEvent
 from optirec.audit.schemas import AuditEventPublic, AuditPage
-from optirec.auth.models import ApiKey
 from optirec.auth.service import Principal
-from optirec.customers.models import Customer
+from optirec.store.tables import ApiKey, AuditEvent, Customer
 
 # What the log records; the console names each in words.
 PROMOTE, ROLLBACK, TRAIN = "model.promote", "model.rollback", "model.train"

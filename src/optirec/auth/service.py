@@ -10,11 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from optirec.auth.models import ApiKey
 from optirec.auth.security import Role, digest_api_key, hash_password, new_api_key, verify_password
-from optirec.customers.models import Customer
-from optirec.db import utcnow
 from optirec.errors import Conflict, Forbidden, NotFound, Unauthorized, shown
+from optirec.store import utcnow
+from optirec.store.tables import ApiKey, Customer
 
 # Who a request comes from: an account's role, or an anonymous shopper who holds only a session token.
 CallerRole = Role | Literal["session"]

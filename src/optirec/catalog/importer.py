@@ -9,7 +9,7 @@ import orjson
 
 from optirec.catalog import service
 from optirec.catalog.schemas import ProductCreate
-from optirec.db import Database
+from optirec.store import Database
 from optirec.tabular import Format, ImportReport, chunked, read_rows, validate_rows
 
 CHUNK = 1000

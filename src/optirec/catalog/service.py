@@ -10,10 +10,10 @@ import orjson
 from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from optirec.catalog.models import Product
 from optirec.catalog.schemas import ProductCreate, ProductFilter, ProductUpdate, check_consistency
-from optirec.db import utcnow
 from optirec.errors import Conflict, InvalidInput, NotFound, shown
+from optirec.store import utcnow
+from optirec.store.tables import Product
 from optirec.tabular import ImportReport
 
 # Defaults of the columns a create may leave out.

@@ -7,7 +7,7 @@ from typing import IO
 
 from optirec.customers import service
 from optirec.customers.schemas import CustomerImport
-from optirec.db import Database
+from optirec.store import Database
 from optirec.tabular import ImportReport, Row, chunked, read_rows, validate_rows
 
 CHUNK = 500

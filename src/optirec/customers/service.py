@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from optirec.customers.models import Customer, CustomerProfile
 from optirec.customers.schemas import (
     CustomerImport,
     CustomerPublic,
@@ -16,8 +15,9 @@ from optirec.customers.schemas import (
     ProfileFields,
     ProfilePublic,
 )
-from optirec.db import utcnow
 from optirec.errors import Conflict, Forbidden, NotFound, shown
+from optirec.store import utcnow
+from optirec.store.tables import Customer, CustomerProfile
 from optirec.tabular import ImportReport
 
 PROFILE_FIELDS = tuple(ProfileFields.model_fields)

@@ -15,12 +15,11 @@ from optirec.auth.security import hash_password
 from optirec.auth.service import register_customer
 from optirec.catalog.importer import import_products
 from optirec.customers.importer import import_customers
-from optirec.customers.models import Customer
-from optirec.db import Database
 from optirec.errors import OptirecError
 from optirec.settings import Settings
 from optirec.signals.importer import import_events
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Customer, Signal
 from optirec.tabular import ImportReport
 
 DEMO_PASSWORD = "optirec-demo-2026"

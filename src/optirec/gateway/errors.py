@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.types import Scope
 
-from optirec.db import failure_name
 from optirec.errors import OptirecError, StorageUnavailable, Unavailable, clipped
+from optirec.store import failure_name
 
 log = logging.getLogger("optirec.errors")
 trace = logging.getLogger("optirec.errors.trace")

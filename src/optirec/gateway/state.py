@@ -12,11 +12,11 @@ from fastapi import Request
 
 if TYPE_CHECKING:  # the parts' types only: the web layer reaches them through the state, and the runtime builds them
     from optirec.auth.cache import PrincipalCache
-    from optirec.db import Database
     from optirec.gateway.ratelimit import RateLimiter
     from optirec.recommend.service import ListBuilder
     from optirec.recommend.workers import WorkerReport
     from optirec.settings import Settings
+    from optirec.store import Database
     from optirec.training.scheduler import Trainer
 
 

@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from optirec.arrays import BoolArray, IntArray
-from optirec.catalog.models import Product
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.population import WearerArrays
 from optirec.eyewear.vectorized import FrameArrays, evaluate
@@ -26,6 +25,7 @@ from optirec.eyewear.wearer import Eye, Wearer
 from optirec.inspector.products import PROFILES
 from optirec.inspector.schemas import Coverage, CoverageCell, CoverageRow, CoverageTable
 from optirec.recommend.snapshot import catalog_version
+from optirec.store.tables import Product
 
 # Bands (low, high) in dioptres or mm; each cell's wearer is the band's middle, rounded to a quarter dioptre.
 SPHERE_BANDS = (

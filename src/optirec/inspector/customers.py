@@ -6,10 +6,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from optirec.catalog.models import Product
-from optirec.customers.models import Customer
 from optirec.customers.service import get_customer, to_public
-from optirec.db import Base
 from optirec.inspector.schemas import (
     CustomerFound,
     CustomerInspected,
@@ -17,8 +14,7 @@ from optirec.inspector.schemas import (
     PrescriptionRevealed,
     SignalSeen,
 )
-from optirec.recommend.models import ServedRecommendation
-from optirec.signals.models import Signal
+from optirec.store.tables import Base, Customer, Product, ServedRecommendation, Signal
 
 FOUND_AT_MOST = 20
 RECENT_SIGNALS = 20

@@ -15,15 +15,13 @@ import numpy as np
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from optirec.catalog.models import Product
 from optirec.catalog.schemas import ProductPublic
 from optirec.catalog.service import get_product
-from optirec.customers.models import Customer, CustomerProfile
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.population import WearerArrays, failures_by_rule, frame_failures
 from optirec.eyewear.wearer import Eye, Frame, Wearer
 from optirec.inspector.schemas import FitShare, Performance, ProductFound, ProductInspected
-from optirec.signals.models import Signal
+from optirec.store.tables import Customer, CustomerProfile, Product, Signal
 
 FOUND_AT_MOST = 20
 ACTIONS = {"view": "views", "add_to_cart": "add_to_carts", "purchase": "purchases"}

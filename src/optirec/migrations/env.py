@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from optirec.db import make_engine
-from optirec.models import Base
+from optirec.store import make_engine
+from optirec.store.tables import Base
 
 config = context.config
 url: str = config.get_main_option("sqlalchemy.url") or ""

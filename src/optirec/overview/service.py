@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, String, case, func, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session
 
-from optirec.catalog.models import Product
-from optirec.customers.models import Customer
-from optirec.db import Base, utcnow
 from optirec.overview.schemas import HourCount, IntakeHour, Overview, SignalIntake
-from optirec.recommend.models import ServedRecommendation
-from optirec.signals.models import Signal
+from optirec.store.base import utcnow
+from optirec.store.sessions import utc_hour
+from optirec.store.tables import Base, Customer, Product, ServedRecommendation, Signal
 from optirec.training import registry
 from optirec.training.registry import ModelVersionPublic
 
@@ -49,7 +47,7 @@ def signals_per_hour(*, session: Session, now: datetime | None = None) -> list[H
     now = (now or utcnow()).astimezone(UTC)
     last = now.replace(minute=0, second=0, microsecond=0)
     first = last - timedelta(hours=HOURS - 1)
-    hour = _utc_hour(session, Signal.occurred_at)
+    hour = utc_hour(session, Signal.occurred_at)
     counted = {
         str(when): int(count)
         for when, count in session.execute(
@@ -67,7 +65,7 @@ def signal_intake(*, session: Session, now: datetime | None = None) -> SignalInt
     now = (now or utcnow()).astimezone(UTC)
     last = now.replace(minute=0, second=0, microsecond=0)
     first = last - timedelta(hours=HOURS - 1)
-    hour = _utc_hour(session, Signal.received_at)
+    hour = utc_hour(session, Signal.received_at)
     unknown = func.sum(case((Signal.product_known.is_(False), 1), else_=0))
     counted = {
         str(when): (int(accepted), int(strays or 0))
@@ -84,10 +82,3 @@ def signal_intake(*, session: Session, now: datetime | None = None) -> SignalInt
     return SignalIntake(
         hours=rows, accepted=sum(r.accepted for r in rows), unknown_products=sum(r.unknown_products for r in rows)
     )
-
-
-def _utc_hour(session: Session, moment: InstrumentedAttribute[datetime]) -> ColumnElement[str]:
-    """The UTC hour of a stored time, as `YYYY-MM-DDTHH` text on either backend."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", moment), 'YYYY-MM-DD"T"HH24', type_=String)
-    return func.strftime("%Y-%m-%dT%H", moment, type_=String)

@@ -11,10 +11,9 @@ from sqlalchemy import Text, cast, delete, select
 from sqlalchemy.orm import Session
 
 from optirec.customers.service import get_customer, to_public
-from optirec.db import utcnow
 from optirec.privacy.schemas import CustomerExport
-from optirec.recommend.models import ServedRecommendation
-from optirec.signals.models import Signal
+from optirec.store import utcnow
+from optirec.store.tables import ServedRecommendation, Signal
 
 _SIGNAL_FIELDS = (
     Signal.event_id,

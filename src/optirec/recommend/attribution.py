@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, String, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from optirec.db import utcnow
-from optirec.recommend.models import ServedRecommendation
-from optirec.signals.models import Signal
+from optirec.store import utcnow
+from optirec.store.sessions import utc_day
+from optirec.store.tables import ServedRecommendation, Signal
 
 
 class DailyMetrics(BaseModel):
@@ -23,18 +23,10 @@ class DailyMetrics(BaseModel):
     revenue: float  # price × quantity of the purchases attributed to the lists
 
 
-def _utc_day(session: Session) -> ColumnElement[str]:
-    """The UTC calendar day of a list's serving time, as `YYYY-MM-DD` text on either backend."""
-    served_at = ServedRecommendation.served_at
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", served_at), "YYYY-MM-DD", type_=String)
-    return func.date(served_at, type_=String)
-
-
 def daily_metrics(*, session: Session, days: int) -> list[DailyMetrics]:
     """Per model version and day (of serving), over the last `days` days."""
     since = utcnow() - timedelta(days=days)
-    day = _utc_day(session)
+    day = utc_day(session, ServedRecommendation.served_at)
     served = dict(
         ((version, str(when)), int(count))
         for version, when, count in session.execute(

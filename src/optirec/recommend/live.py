@@ -16,7 +16,6 @@ import numpy as np
 import numpy.typing as npt
 
 from optirec.arrays import FloatArray, IntArray
-from optirec.db import Database
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import evaluate
 from optirec.eyewear.wearer import Wearer
@@ -24,6 +23,7 @@ from optirec.recommend.popularity import PopularityCache
 from optirec.recommend.ranking import standardise
 from optirec.recommend.segments import SegmentCache
 from optirec.recommend.snapshot import CatalogSnapshot, SnapshotCache
+from optirec.store import Database
 
 POPULARITY_VERSION = "popularity"
 

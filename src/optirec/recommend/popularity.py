@@ -17,11 +17,12 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, TextualSelect, bindparam, func, select, text
+from sqlalchemy import func, select
 
-from optirec.db import Database, UTCDateTime
 from optirec.recommend.refresh import Refreshing
-from optirec.signals.models import STORED_TIMES, Signal
+from optirec.store import Database
+from optirec.store.sessions import count_signals
+from optirec.store.tables import STORED_TIMES, Signal
 
 # How much one signal of each kind says about a product's appeal.
 ACTION_WEIGHTS: Mapping[str, float] = {
@@ -34,20 +35,6 @@ ACTION_WEIGHTS: Mapping[str, float] = {
 RECOUNT_SECONDS = 24 * 3600.0
 
 
-def _count_statement(sqlite: bool) -> TextualSelect:
-    # SQLite's planner walks the product_id index to group without sorting, then reads every row from the table in
-    # product order (31 s for 10 million signals); NOT INDEXED makes it scan the table, or the primary key's range
-    # for an update (7 s, 0.2 s for 200,000 new signals).
-    table = "signals NOT INDEXED" if sqlite else "signals"
-    statement = text(
-        f"SELECT product_id, action_type, count(*) AS n FROM {table} "
-        "WHERE id > :after AND id <= :upto AND occurred_at >= :since AND occurred_at < :latest "
-        "GROUP BY product_id, action_type"
-    )
-    statement = statement.bindparams(bindparam("since", type_=UTCDateTime), bindparam("latest", type_=UTCDateTime))
-    return statement.columns(product_id=String, action_type=String, n=Integer)
-
-
 class PopularityCounter:
     """Per product, the action-weighted number of signals of the `days` days up to the newest signal (the window
     ends at the newest signal rather than now, so a replayed or demo history is not aged out).
@@ -57,7 +44,6 @@ class PopularityCounter:
 
     def __init__(self, db: Database, *, days: int = 90, recount_seconds: float = RECOUNT_SECONDS) -> None:
         self._db, self._days, self._recount_seconds = db, days, recount_seconds
-        self._statement = _count_statement(db.is_sqlite)
         self._counts: dict[tuple[str, str], int] = {}
         self._counted_upto = 0  # the highest signal id counted
         self._since: datetime | None = None  # the window's start, as of the last recount
@@ -83,7 +69,7 @@ class PopularityCounter:
                 self._counts, self._counted_upto = {}, 0
                 self._since, self._recounted_at = newest - timedelta(days=self._days), time.monotonic()
             parameters = {"after": self._counted_upto, "upto": upto, "since": self._since, "latest": STORED_TIMES[1]}
-            for product_id, action, count in session.execute(self._statement, parameters):
+            for product_id, action, count in count_signals(session, **parameters):
                 key = (product_id, action)
                 self._counts[key] = self._counts.get(key, 0) + count
         self._counted_upto = upto

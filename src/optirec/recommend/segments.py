@@ -13,11 +13,10 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, select, text
 
-from optirec.customers.models import CustomerProfile
-from optirec.db import Database
 from optirec.eyewear.wearer import Wearer
 from optirec.recommend.refresh import Refreshing
-from optirec.signals.models import INTENT_ACTIONS, INTENT_CONDITION, Signal
+from optirec.store import Database
+from optirec.store.tables import INTENT_ACTIONS, INTENT_CONDITION, CustomerProfile, Signal
 
 INTENT_WEIGHTS = {"add_to_cart": 1.0, "purchase": 2.0}
 assert set(INTENT_WEIGHTS) == set(INTENT_ACTIONS)  # the counts read the intent signals' own index

@@ -1,6 +1,6 @@
 """The log of served lists, for attribution: every list is stored under its `recommendation_id` before the answer
-leaves. Written with the drivers' own bulk statements on the hot path's driver connection (`Database.hot_execute`,
-`hot_insert_many`): SQLAlchemy's per-row processing and per-statement machinery cost more than the insert.
+leaves, by the store's own insert (`Database.append_served_lists`, `append_served_lists_from_loop`), which runs the
+driver's bulk statement on the hot path's driver connection.
 
 A list whose row the storage refuses (a file that cannot be written, an I/O error, a lost connection) is answered all
 the same: the row serves attribution, the list the shopper. `optirec_served_log_failures_total` counts those lists.
@@ -13,17 +13,14 @@ import logging
 from concurrent.futures import Executor
 from typing import Any
 
-import orjson
 from prometheus_client import Counter
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from optirec.db import Database, WriteLockBusy, failure_name, sqlite_bulk_insert, sqlite_time
 from optirec.errors import StorageUnavailable
-from optirec.recommend.models import ServedRecommendation
-from optirec.recommend.sendoff import SendOff
+from optirec.store import Database, failure_name
+from optirec.store.sendoff import SendOff
+from optirec.store.served import Row
 
-Row = dict[str, Any]
 log = logging.getLogger("optirec.served")
 UNSTORED = Counter(
     "optirec_served_log_failures_total",
@@ -33,43 +30,6 @@ UNSTORED = Counter(
 # I/O error, read-only or unopenable file, or lost connection. Other errors (a duplicate id) fail the lists.
 STORAGE_FAILURES = (StorageUnavailable, OperationalError)
 
-_COLUMNS = (
-    ("id", "varchar"),
-    ("customer_id", "varchar"),
-    ("session_id", "varchar"),
-    ("surface", "varchar"),
-    ("model_version", "varchar"),
-    ("items", "jsonb"),
-    ("context", "jsonb"),
-    ("served_at", "timestamptz"),
-)
-# PostgreSQL takes a group as one JSON document, split into rows by the server: psycopg escaped every element of
-# per-column arrays in Python, one regular-expression substitution per list's JSON (measured on the demo shop: 5 % of a
-# worker's time at saturation).
-_POSTGRES_INSERT = text(
-    f"INSERT INTO {ServedRecommendation.__tablename__} ({', '.join(name for name, _ in _COLUMNS)}) "
-    f"SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) "
-    f"AS r({', '.join(f'{name} {kind}' for name, kind in _COLUMNS)})"
-)
-_SQLITE_INSERT = sqlite_bulk_insert(ServedRecommendation.__tablename__, _COLUMNS)
-
-
-def _json(value: object) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _sqlite_values(row: Row) -> tuple[Any, ...]:
-    return (
-        row["id"],
-        row["customer_id"],
-        row["session_id"],
-        row["surface"],
-        row["model_version"],
-        _json(row["items"]),
-        _json(row["context"]),
-        sqlite_time(row["served_at"]),
-    )
-
 
 class ServedLog:
     """Stores served lists, each committed before its answer leaves.
@@ -77,14 +37,13 @@ class ServedLog:
     From a thread, one transaction per call (`write_many`). From the event loop, `write_grouped` commits lists together
     (group commit), each answer still waiting for its own row's commit:
     - on SQLite, the rows of the lists that one turn of the loop finished, in one transaction in the loop itself:
-      a transaction costs about 0.19 ms beside 0.02 ms a row (measured on the demo shop), and at saturation
-      several lists finish per turn;
-    - on PostgreSQL, one insert at a time on an asynchronous connection (`Database.hot_execute_async`), and the rows
+      a transaction costs far more than a row, and at saturation several lists finish per turn;
+    - on PostgreSQL, one insert at a time on an asynchronous connection (the store's), and the rows
       handed in meanwhile make the next one: one round trip per group instead of one per list, which took a third
       of the list thread's time at saturation when lists were built on a thread. A group also waits for the lists
       still being built in this process (`building`: those awaiting their shopper read), for at most `GROUP_WAIT`:
-      an insert cost the database and the worker 0.12–0.13 ms a row together in groups of one or two, 0.06 in
-      groups of five and 0.025 in groups of twenty (measured on the demo shop, `docs/benchmarks.md`). A list alone
+      a row costs the database and the worker several times less in a group of twenty than in a group of one or
+      two (`docs/benchmarks.md`). A list alone
       is sent off at once, so a quiet shop waits for nothing; on SQLite a list is built without a pause, so none is
       ever waited for.
     """
@@ -105,16 +64,7 @@ class ServedLog:
     def write_many(self, rows: list[Row], *, wait: bool = True) -> bool:
         """Store the rows in one statement (all or none). With `wait=False`, store nothing and answer False where
         SQLite's write lock is held by another writer."""
-        if not self._db.is_sqlite:
-            # One round trip: a single statement on the hot path's autocommit connection, which commits on its own
-            # and without waiting for the disk flush (the log is for attribution, not money).
-            self._db.hot_execute(_POSTGRES_INSERT, _postgres_columns(rows))
-            return True
-        try:  # the driver's executemany, under the write lock
-            self._db.hot_insert_many(_SQLITE_INSERT, [_sqlite_values(row) for row in rows], wait=wait)
-        except WriteLockBusy:
-            return False
-        return True
+        return self._db.append_served_lists(rows, wait=wait)
 
     def building(self) -> Building:
         """Count a list as being built until it hands its row in (`Building.hand_in`) or fails: on PostgreSQL a
@@ -147,7 +97,7 @@ class ServedLog:
         group, self._pending = self._pending, []
         rows = [row for row, _ in group]
         written: asyncio.Future[Any]
-        if self._db.is_sqlite:
+        if self._db.writes_in_the_loop:  # SQLite
             try:
                 stored = self.write_many(rows, wait=False)
             except Exception as error:  # each list waiting on the group answers with the error
@@ -159,7 +109,7 @@ class ServedLog:
             # Another process holds the write lock: on the executor, one group at a time.
             written = loop.run_in_executor(self._executor, self.write_many, rows)
         else:  # one group in flight at a time; the rows handed in meanwhile make the next one
-            task = loop.create_task(self._db.hot_execute_async(_POSTGRES_INSERT, _postgres_columns(rows)))
+            task = loop.create_task(self._db.append_served_lists_async(rows))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             written = task
@@ -203,11 +153,6 @@ class Building:
         self._counted = False
         self._log._building -= 1
         self._log._consider(loop)
-
-
-def _postgres_columns(rows: list[Row]) -> dict[str, str]:
-    """The rows as `_POSTGRES_INSERT` takes them: one JSON array of objects (times in RFC 3339, with their zone)."""
-    return {"rows": orjson.dumps(rows).decode()}
 
 
 def _error(future: asyncio.Future[Any]) -> BaseException | None:

@@ -18,7 +18,6 @@ import numpy.typing as npt
 import orjson
 
 from optirec.arrays import FloatArray, IntArray
-from optirec.db import Database, utcnow
 from optirec.errors import NotFound, shown
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.wearer import Wearer
@@ -30,8 +29,8 @@ from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.segments import UNKNOWN_SEGMENT, segment_of
 from optirec.recommend.servedlog import ServedLog
-from optirec.recommend.shopper import BatchedReads, Shopper, load_shopper
 from optirec.recommend.snapshot import CatalogSnapshot
+from optirec.store import Database, Shopper, utcnow
 
 # Blend of the score sources (each standardised over the allowed products); fit is already 0…1.
 WEIGHTS = {"personal": 1.0, "related": 1.0, "popularity": 0.25, "fit": 0.5}
@@ -42,8 +41,7 @@ _NONE = np.zeros(0, dtype=np.float64)  # a score source that is absent, as `blen
 def recommendation_id() -> str:
     """A served list's id: 32 hex digits, the serving time in milliseconds (12) then 80 random bits, as in a
     UUIDv7. The served-list log's primary key then grows at its end: each insert touches the index's last pages
-    instead of a random one, which stays true as the log grows past memory (measured on the demo shop's log of
-    51,000 lists: 0.06 ms of a group commit per list against 0.09 with random ids)."""
+    instead of a random one, which stays true as the log grows past memory (`docs/benchmarks.md`)."""
     return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
 
 
@@ -121,27 +119,20 @@ class ListBuilder:
     )
 
     served: ServedLog = field(init=False)
-    shoppers: BatchedReads = field(init=False)  # PostgreSQL's shopper reads
 
     def __post_init__(self) -> None:
         self.served = ServedLog(self.db, self.executor)
-        self.shoppers = BatchedReads(self.db)
 
     async def build_async(self, spec: ListSpec) -> ServedList:
         """Build a list in the event loop and log it with the others being served (`ServedLog.building`).
 
-        Only the shopper read and the log's insert wait on the database; the rest is computation in the loop.
-        SQLite's read is the driver's, in the loop: it never waits on a network, and a thread would add only two
-        hand-offs (measured: p50 4.5 ms instead of 7.1 at 200 lists/s). PostgreSQL's read is asynchronous
-        (`Database.hot_fetch_async`): the loop serves other requests during the round trip, with no thread between
-        (measured on the demo shop, `docs/benchmarks.md`), and reads the customers asked for meanwhile together
-        (`BatchedReads`)."""
+        Only the shopper read and the log's insert wait on the database; the rest is computation in the loop. The
+        read is the store's (`Database.read_shopper`): on SQLite the driver's, in the loop, which never waits on a
+        network; on PostgreSQL asynchronous, the loop serving other requests during the round trip and the customers
+        asked for meanwhile read together (`docs/benchmarks.md`)."""
         with self.served.building() as building:  # the log's next group waits for this list (`ServedLog`)
             snapshot = self._snapshot(spec)
-            if self.db.is_sqlite:
-                shopper = load_shopper(self.db, customer_id=spec.customer_id, session_id=spec.session_id)
-            else:
-                shopper = await self.shoppers.load(customer_id=spec.customer_id, session_id=spec.session_id)
+            shopper = await self.db.read_shopper(customer_id=spec.customer_id, session_id=spec.session_id)
             response = self._answer(spec, snapshot, shopper)
             committed = building.hand_in(self._served_row(response, spec))
         await committed
@@ -152,10 +143,7 @@ class ListBuilder:
         not logged as served: an operator looking at it (the console) is not a shopper, and a list nobody was shown
         must not count in click-through or attribution."""
         snapshot = self._snapshot(spec)
-        if self.db.is_sqlite:
-            shopper = load_shopper(self.db, customer_id=spec.customer_id, session_id=spec.session_id)
-        else:
-            shopper = await self.shoppers.load(customer_id=spec.customer_id, session_id=spec.session_id)
+        shopper = await self.db.read_shopper(customer_id=spec.customer_id, session_id=spec.session_id)
         return self._answer(spec, snapshot, shopper)
 
     def _snapshot(self, spec: ListSpec) -> CatalogSnapshot:

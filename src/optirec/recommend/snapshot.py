@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from optirec.arrays import BoolArray
 from optirec.catalog.content import product_attributes
-from optirec.catalog.models import Product
-from optirec.db import Database
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import FrameArrays
 from optirec.eyewear.wearer import Frame
 from optirec.recommend.schemas import ProductSummary
+from optirec.store import Database
+from optirec.store.tables import Product
 
 log = logging.getLogger(__name__)
 

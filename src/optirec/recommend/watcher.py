@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from optirec.db import Database
 from optirec.errors import OptirecError
 from optirec.recommend.live import LiveModel, ServingState
 from optirec.recommend.workers import FALLBACK, HEARTBEAT_SECONDS, LIVE, NOTHING_LIVE, Serving, WorkerReport
+from optirec.store import Database
 from optirec.training.registry import live_version
 
 log = logging.getLogger("optirec.models")

@@ -20,12 +20,12 @@ from datetime import datetime, timedelta
 from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from optirec.db import Database, failure_name, utcnow
 from optirec.recommend.live import POPULARITY_VERSION
-from optirec.recommend.models import Worker
+from optirec.store import Database, failure_name, utcnow
+from optirec.store.sessions import upsert
+from optirec.store.tables import Worker
 
 log = logging.getLogger("optirec.workers")
 
@@ -78,9 +78,7 @@ def record_worker(*, session: Session, worker_id: str, started_at: datetime, ser
     now = utcnow()
     values = {"id": worker_id, "started_at": started_at, "seen_at": now, "model_version": serving.model_version,
               "state": serving.state, "reason": serving.reason, "warmed": warmed}  # fmt: skip
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(Worker).values(values)
-    session.execute(insert.on_conflict_do_update(index_elements=[Worker.id], set_=dict(insert.excluded)))
+    upsert(session, Worker, values, key=[Worker.id])
     session.execute(delete(Worker).where(Worker.seen_at < now - FORGET_AFTER))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from optirec.auth.cache import PrincipalCache
 from optirec.auth.security import load_or_create_secret
-from optirec.db import Database
 from optirec.gateway.ratelimit import make_rate_limiter
 from optirec.gateway.state import AppState
 from optirec.recommend.live import ServingState
@@ -12,6 +11,7 @@ from optirec.recommend.service import ListBuilder
 from optirec.recommend.workers import WorkerReport
 from optirec.runtime.settle import settle
 from optirec.settings import Settings
+from optirec.store import Database
 from optirec.training.scheduler import Trainer
 
 

@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
-from optirec.db import Database
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Signal
 
 BATCH = 50_000
 SCHEMA = pa.schema(

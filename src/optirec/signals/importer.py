@@ -17,10 +17,10 @@ from typing import IO, Any
 from pydantic import Field
 
 from optirec.catalog.service import all_product_ids
-from optirec.db import Database, utcnow
 from optirec.errors import shown
 from optirec.signals.schemas import OutsideWindow, check_occurred_at
 from optirec.signals.service import store_rows
+from optirec.store import Database, utcnow
 from optirec.tabular import Format, ImportReport, RowError, chunked, read_rows
 
 CHUNK = 5000

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from optirec.auth.service import Principal, acting_customer, acting_session
 from optirec.catalog.service import known_product_ids
-from optirec.db import Database, postgres_bulk_insert, sqlite_bulk_insert, sqlite_time, utcnow
 from optirec.errors import Forbidden
-from optirec.signals.models import Signal, event_scope
 from optirec.signals.schemas import SignalError, SignalIn, SignalReceipt
+from optirec.store import Database, utcnow
+from optirec.store.sessions import insert_signals
+from optirec.store.tables import Signal, event_scope
 from optirec.tabular import validation_reason
 
 
@@ -103,27 +102,6 @@ def _row(signal: SignalIn, known: set[str], received_at: Any) -> dict[str, Any]:
     }
 
 
-_COLUMNS = (
-    ("event_id", "varchar"),
-    ("event_scope", "varchar"),
-    ("customer_id", "varchar"),
-    ("session_id", "varchar"),
-    ("product_id", "varchar"),
-    ("product_known", "boolean"),
-    ("action_type", "varchar"),
-    ("occurred_at", "timestamptz"),
-    ("received_at", "timestamptz"),
-    ("recommendation_id", "varchar"),
-    ("quantity", "integer"),
-    ("price", "numeric"),
-    ("context", "jsonb"),
-)
-_POSTGRES_BULK_INSERT = postgres_bulk_insert(
-    "signals", _COLUMNS, "ON CONFLICT (event_id, event_scope) DO NOTHING RETURNING product_known"
-)
-_SQLITE_INSERT = sqlite_bulk_insert("signals", _COLUMNS, "ON CONFLICT (event_id, event_scope) DO NOTHING")
-
-
 def store_rows(session: Session, rows: list[dict[str, Any]]) -> tuple[int, int]:
     """Insert rows, skipping event ids their shopper already stored; (new rows, new rows about unknown products)."""
     if not rows:
@@ -131,54 +109,7 @@ def store_rows(session: Session, rows: list[dict[str, Any]]) -> tuple[int, int]:
     for row in rows:
         if "event_scope" not in row:
             row["event_scope"] = event_scope(row["customer_id"], row["session_id"])
-    if session.get_bind().dialect.name == "postgresql":
-        columns = {name: [row[name] for row in rows] for name, _ in _COLUMNS}
-        columns["context"] = [None if c is None else orjson.dumps(c).decode() for c in columns["context"]]
-        stored = session.execute(_POSTGRES_BULK_INSERT, columns).scalars().all()
-        return len(stored), sum(1 for known in stored if not known)
-    return _store_sqlite(session, rows)
-
-
-def _store_sqlite(session: Session, rows: list[dict[str, Any]]) -> tuple[int, int]:
-    """The driver's own executemany: a third of the cost of the ORM's bulk insert. Which rows are new is read
-    first, inside the same transaction, which holds SQLite's write lock (so the answer cannot change meanwhile)."""
-    connection = session.connection()
-    existing: set[tuple[str, str]] = set()
-    ids = list(dict.fromkeys(row["event_id"] for row in rows))
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        marks = ", ".join("?" for _ in chunk)
-        found = connection.exec_driver_sql(
-            f"SELECT event_id, event_scope FROM signals WHERE event_id IN ({marks})", tuple(chunk)
-        )
-        existing.update((event_id, scope) for event_id, scope in found)
-    fresh = []
-    for row in rows:  # the first of repeated ids inside the batch counts, like the first of repeated requests
-        key = (row["event_id"], row["event_scope"])
-        if key not in existing:
-            existing.add(key)
-            fresh.append(row)
-    if fresh:
-        connection.exec_driver_sql(_SQLITE_INSERT, [_sqlite_values(row) for row in fresh])
-    return len(fresh), sum(1 for row in fresh if not row["product_known"])
-
-
-def _sqlite_values(row: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        row["event_id"],
-        row["event_scope"],
-        row["customer_id"],
-        row["session_id"],
-        row["product_id"],
-        1 if row["product_known"] else 0,
-        row["action_type"],
-        sqlite_time(row["occurred_at"]),
-        sqlite_time(row["received_at"]),
-        row["recommendation_id"],
-        row["quantity"],
-        None if row["price"] is None else float(row["price"]),
-        None if row["context"] is None else json.dumps(row["context"]),
-    )
+    return insert_signals(session, rows)
 
 
 def record_signals(*, db: Database, checked: Checked) -> SignalReceipt:
@@ -190,7 +121,7 @@ def record_signals(*, db: Database, checked: Checked) -> SignalReceipt:
     """
     product_ids = {s.product_id for s in checked.signals}
     received_at = utcnow()
-    if db.is_sqlite:
+    if db.one_writer_at_a_time:
         with db.read() as session:
             known = known_product_ids(session=session, product_ids=product_ids)
         with db.write() as session:

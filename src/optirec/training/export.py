@@ -7,9 +7,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from optirec.catalog.models import Product
-from optirec.db import Database
-from optirec.signals.models import Signal
+from optirec.store import Database
+from optirec.store.tables import Product, Signal
 
 
 def export_events(db: Database, *, max_signals: int, action_types: tuple[str, ...]) -> dict[str, list[Any]]:

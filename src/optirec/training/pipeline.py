@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from optirec.catalog.content import product_attributes, product_text
-from optirec.db import Database
 from optirec.errors import InvalidInput
 from optirec.settings import Settings
+from optirec.store import Database
 from optirec.training import registry
 from optirec.training.export import export_events, export_products, keep_top_items
 

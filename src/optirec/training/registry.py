@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from optirec.db import utcnow
 from optirec.errors import Conflict, NotFound, shown
-from optirec.training.models import ModelVersion
+from optirec.store import utcnow
+from optirec.store.tables import ModelVersion
 
 LIVE, CANDIDATE, RETIRED, REJECTED, FAILED = "live", "candidate", "retired", "rejected", "failed"
 

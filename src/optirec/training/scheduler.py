@@ -1,55 +1,24 @@
 """One training at a time, whoever asks: the schedule inside every worker, an admin, or `optirec train`.
 
-The lock is a PostgreSQL advisory lock (shared by every replica) or, on SQLite, an `flock` on a file in the data
-folder (shared by every worker of the machine). Whoever does not get it skips that round.
+The lock is the store's (`Database.training_lock`): a PostgreSQL advisory lock (shared by every replica) or, on
+SQLite, an `flock` on a file in the data folder (shared by every worker of the machine). Whoever does not get it skips
+that round.
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import text
 
-from optirec.db import Database, utcnow
 from optirec.errors import OptirecError
 from optirec.settings import Settings
+from optirec.store import Database, utcnow
 
 log = logging.getLogger("optirec.training")
-ADVISORY_KEY = 0x0F71_0EC0  # "optirec training"
-
-
-@contextmanager
-def training_lock(db: Database, data_dir: Path) -> Iterator[bool]:
-    """Yields True when this caller holds the training lock, False when someone else trains now."""
-    if db.is_sqlite:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(data_dir / "training.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            yield True
-        finally:
-            os.close(fd)
-        return
-    with db.engine.connect() as connection:
-        got = bool(connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}))
-        try:
-            yield got
-        finally:
-            if got:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
-            connection.commit()
 
 
 def train_once(
@@ -58,7 +27,7 @@ def train_once(
     """Run one training under the lock; the new version's id, or None when another training was running."""
     from optirec.training.pipeline import run_training
 
-    with training_lock(db, settings.data_dir) as held:
+    with db.training_lock(settings.data_dir) as held:
         if not held:
             log.info("a training is already running elsewhere; skipped")
             return None
@@ -82,7 +51,7 @@ class TrainingRun(BaseModel):
 class Trainer:
     """A serving process's trainings: on demand, in the background (an administrator's request), and every
     `training_interval_minutes` from inside the service (0: never). One at a time in this process, and across every
-    process through `training_lock`."""
+    process through `Database.training_lock`."""
 
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db, self._settings = db, settings

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import optirec.db
+import optirec.store
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -27,8 +27,8 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("key_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", optirec.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", optirec.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", optirec.store.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", optirec.store.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
     )
@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("password_hash", sa.String(length=200), nullable=True),
         sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("created_at", optirec.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", optirec.store.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
         sa.UniqueConstraint("email", name=op.f("uq_customers_email")),
     )
@@ -50,8 +50,8 @@ def upgrade() -> None:
         sa.Column("checksum", sa.String(length=64), nullable=False),
         sa.Column("metrics", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
         sa.Column("data_window", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
-        sa.Column("created_at", optirec.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("promoted_at", optirec.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", optirec.store.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("promoted_at", optirec.store.UTCDateTime(timezone=True), nullable=True),
         sa.Column("note", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_model_versions")),
     )
@@ -88,8 +88,8 @@ def upgrade() -> None:
         sa.Column("attributes", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", optirec.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", optirec.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", optirec.store.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", optirec.store.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_products")),
     )
     with op.batch_alter_table("products", schema=None) as batch_op:
@@ -108,7 +108,7 @@ def upgrade() -> None:
         sa.Column("model_version", sa.String(length=64), nullable=False),
         sa.Column("items", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
         sa.Column("context", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
-        sa.Column("served_at", optirec.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("served_at", optirec.store.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_served_recommendations")),
     )
     with op.batch_alter_table("served_recommendations", schema=None) as batch_op:
@@ -123,8 +123,8 @@ def upgrade() -> None:
         sa.Column("product_id", sa.String(length=64), nullable=False),
         sa.Column("product_known", sa.Boolean(), nullable=False),
         sa.Column("action_type", sa.String(length=32), nullable=False),
-        sa.Column("occurred_at", optirec.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("received_at", optirec.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("occurred_at", optirec.store.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", optirec.store.UTCDateTime(timezone=True), nullable=False),
         sa.Column("recommendation_id", sa.String(length=64), nullable=True),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("price", sa.Numeric(precision=12, scale=2), nullable=True),
@@ -161,7 +161,7 @@ def upgrade() -> None:
         sa.Column("budget_min", sa.Numeric(precision=12, scale=2), nullable=True),
         sa.Column("budget_max", sa.Numeric(precision=12, scale=2), nullable=True),
         sa.Column("consent", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
-        sa.Column("updated_at", optirec.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", optirec.store.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"],
             ["customers.id"],

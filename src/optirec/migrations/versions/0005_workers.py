@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import optirec.db
+import optirec.store
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -26,8 +26,8 @@ def upgrade() -> None:
     op.create_table(
         "workers",
         sa.Column("id", sa.String(length=255), nullable=False),
-        sa.Column("started_at", optirec.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("seen_at", optirec.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", optirec.store.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("seen_at", optirec.store.UTCDateTime(timezone=True), nullable=False),
         sa.Column("model_version", sa.String(length=64), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),

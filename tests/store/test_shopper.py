@@ -1,5 +1,5 @@
-"""`load_shopper`: profile, latest signals and purchases in one statement, on both backends; `BatchedReads`, several
-customers in one statement, on PostgreSQL."""
+"""`Database.read_shopper_now`: profile, latest signals and purchases in one statement, on both backends;
+`BatchedReads`, several customers in one statement, on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from optirec.db import Database
 from optirec.errors import NotFound
-from optirec.recommend.shopper import HISTORY_LIMIT, BatchedReads, Shopper, load_shopper
+from optirec.store import Database
+from optirec.store.batched import BatchedReads
+from optirec.store.postgres import PostgresBackend
+from optirec.store.shopper import HISTORY_LIMIT, Shopper
 from tests.conftest import run_closing, signal_data, terminate_other_sessions
 
 MYOPE = {"right": {"sph": -5.25, "cyl": -0.5, "axis": 180}, "left": {"sph": -5.0}}
@@ -45,7 +47,7 @@ def test_profile_history_and_purchases(client: TestClient, db: Database, service
         signal_data(customer_id=customer, product_id="C", action_type="purchase", occurred_at=_at(2)),
         signal_data(customer_id="someone-else", product_id="D", action_type="purchase", occurred_at=_at(4)),
     )
-    shopper = load_shopper(db, customer_id=customer, session_id=None)
+    shopper = db.read_shopper_now(customer_id=customer, session_id=None)
     assert shopper.history == [("A", "view"), ("C", "purchase"), ("B", "add_to_cart")]  # oldest first
     assert shopper.bought == frozenset({"C"})  # a cart is not a purchase
     assert shopper.personalise
@@ -60,7 +62,7 @@ def test_only_the_latest_signals_count(client: TestClient, db: Database, service
         for i in range(HISTORY_LIMIT + 10)
     ]
     _send(client, service_headers, *signals)
-    shopper = load_shopper(db, customer_id=customer, session_id=None)
+    shopper = db.read_shopper_now(customer_id=customer, session_id=None)
     assert [p for p, _ in shopper.history] == [f"P{i}" for i in range(10, HISTORY_LIMIT + 10)]
     assert shopper.wearer.rx is None and shopper.bought == frozenset()
 
@@ -68,7 +70,7 @@ def test_only_the_latest_signals_count(client: TestClient, db: Database, service
 def test_no_consent_means_no_behaviour(client: TestClient, db: Database, service_headers: dict[str, str]) -> None:
     customer = _customer(client, service_headers, {"prescription": MYOPE, "consent": {"personalization": False}})
     _send(client, service_headers, signal_data(customer_id=customer, product_id="A", action_type="purchase"))
-    shopper = load_shopper(db, customer_id=customer, session_id=None)
+    shopper = db.read_shopper_now(customer_id=customer, session_id=None)
     assert not shopper.personalise and shopper.history == [] and shopper.bought == frozenset()
     assert shopper.wearer.rx is not None  # the profile still decides what fits
 
@@ -83,11 +85,11 @@ def test_sessions_and_customers_without_a_profile(
         signal_data(customer_id=None, session_id=session_id, product_id="S", occurred_at=_at(1)),
         signal_data(customer_id="not-loaded-yet", product_id="N", action_type="purchase", occurred_at=_at(2)),
     )
-    anonymous = load_shopper(db, customer_id=None, session_id=session_id)
-    unloaded = load_shopper(db, customer_id="not-loaded-yet", session_id=session_id)
+    anonymous = db.read_shopper_now(customer_id=None, session_id=session_id)
+    unloaded = db.read_shopper_now(customer_id="not-loaded-yet", session_id=session_id)
     with pytest.raises(NotFound, match="nobody"):
-        load_shopper(db, customer_id="nobody", session_id=None)
-    nobody = load_shopper(db, customer_id=None, session_id=None)
+        db.read_shopper_now(customer_id="nobody", session_id=None)
+    nobody = db.read_shopper_now(customer_id=None, session_id=None)
     assert anonymous.history == [("S", "view")] and anonymous.bought == frozenset()
     # A customer not loaded yet, who already sends signals, is served from them (with the session's) and no profile.
     assert unloaded.history == [("S", "view"), ("N", "purchase")] and unloaded.bought == frozenset({"N"})
@@ -105,16 +107,17 @@ class _CountingDatabase:
         self.db = db
         self.statements = 0
 
-    async def hot_fetch_async(self, statement: Any, params: dict[str, Any]) -> list[Any]:
+    async def fetch(self, statement: Any, params: dict[str, Any]) -> list[Any]:
         self.statements += 1
-        return await self.db.hot_fetch_async(statement, params)
+        assert isinstance(self.db.backend, PostgresBackend)
+        return await self.db.backend.hot_async.fetch(statement, params)
 
 
 def _batched(db: Database) -> tuple[_CountingDatabase, BatchedReads]:
-    if db.is_sqlite:
+    if not isinstance(db.backend, PostgresBackend):
         pytest.skip("PostgreSQL's event-loop reads")
     counting = _CountingDatabase(db)
-    return counting, BatchedReads(counting)  # type: ignore[arg-type]
+    return counting, BatchedReads(counting.fetch, db.backend.shopper_statements)
 
 
 def _shoppers(client: TestClient, headers: dict[str, str], count: int) -> list[str]:
@@ -137,7 +140,7 @@ def test_customers_asked_for_together_are_read_in_one_statement(
 
     shoppers = run_closing(db, serve())
     assert counting.statements == 1
-    assert shoppers == [load_shopper(db, customer_id=c, session_id=None) for c in customers]  # each their own
+    assert shoppers == [db.read_shopper_now(customer_id=c, session_id=None) for c in customers]  # each their own
     assert [len(s.history) for s in shoppers] == [1, 2, 3] and shoppers[2].bought == frozenset({"P2-2"})
 
 
@@ -149,7 +152,7 @@ def test_customers_asked_for_while_a_read_is_in_flight_make_the_next_batch(
     customers = _shoppers(client, service_headers, 6)
     shoppers, while_held = _read_behind_a_lock(db, counting, reads, customers, pause=0.05)
     assert while_held == 1 and counting.statements == 2
-    assert shoppers == [load_shopper(db, customer_id=c, session_id=None) for c in customers]
+    assert shoppers == [db.read_shopper_now(customer_id=c, session_id=None) for c in customers]
 
 
 def test_a_slow_batch_holds_the_next_one_back_no_longer_than_the_read_wait(
@@ -161,7 +164,7 @@ def test_a_slow_batch_holds_the_next_one_back_no_longer_than_the_read_wait(
     shoppers, while_held = _read_behind_a_lock(db, counting, reads, customers, pause=0.2)
     assert while_held == 2  # the later two went out while the first batch was still held
     assert counting.statements == 2
-    assert shoppers == [load_shopper(db, customer_id=c, session_id=None) for c in customers]
+    assert shoppers == [db.read_shopper_now(customer_id=c, session_id=None) for c in customers]
 
 
 def _read_behind_a_lock(
@@ -203,9 +206,9 @@ def test_an_unknown_customer_fails_alone_and_sessions_are_read_on_their_own(
         ))  # fmt: skip
 
     found, nobody, anonymous = run_closing(db, serve())
-    assert found == load_shopper(db, customer_id=known, session_id=None)
+    assert found == db.read_shopper_now(customer_id=known, session_id=None)
     assert isinstance(nobody, NotFound) and "nobody" in str(nobody)
-    assert anonymous == load_shopper(db, customer_id=None, session_id=session_id)
+    assert anonymous == db.read_shopper_now(customer_id=None, session_id=session_id)
     # One batch for the two customers, a look for any signal of the unknown one, the session's own read.
     assert counting.statements == 3
 
@@ -226,4 +229,4 @@ def test_a_failed_batch_fails_each_of_its_lists_and_the_next_batch_is_read(
 
     failed, after = run_closing(db, serve())
     assert all(isinstance(outcome, OperationalError) for outcome in failed)  # each answers 503
-    assert after == load_shopper(db, customer_id=customers[1], session_id=None)
+    assert after == db.read_shopper_now(customer_id=customers[1], session_id=None)

@@ -1,5 +1,5 @@
-"""When an event-loop batcher sends what waits off: the served-list log's groups (`servedlog.ServedLog`) and the
-shopper reads' batches (`shopper.BatchedReads`) decide the same way."""
+"""When an event-loop batcher sends what waits off: the served-list log's groups (`recommend.servedlog.ServedLog`)
+and PostgreSQL's batches of shopper reads (`store.batched.BatchedReads`) decide the same way."""
 
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
 """Who a list is for: profile, latest signals and purchases, read in one statement, prebuilt and run on the
-driver's own connection (`Database.hot_fetch`, or `hot_fetch_async` from the event loop on PostgreSQL): this runs on
-every request, and on PostgreSQL each statement is a round trip, so there the customers asked for at about the same
-time are read together (`BatchedReads`)."""
+driver's own connection by both backends (`Database.read_shopper`): this runs on every request. On PostgreSQL each
+statement is a round trip, so there the customers asked for at about the same time are read together, by the batch
+form of the same statement (`BATCH`, run by `store.batched.BatchedReads`)."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
@@ -34,13 +34,12 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
+from sqlalchemy.sql.expression import ClauseElement
 
-from optirec.customers.models import Customer, CustomerProfile
-from optirec.db import Database
 from optirec.errors import NotFound, shown
 from optirec.eyewear.wearer import Wearer
-from optirec.recommend.sendoff import SendOff
-from optirec.signals.models import INTENT_CONDITION, STORED_TIMES, Signal
+from optirec.store.driver import Compiled
+from optirec.store.tables import INTENT_CONDITION, STORED_TIMES, Customer, CustomerProfile, Signal
 
 HISTORY_LIMIT = 50
 LATEST, INTENT, PROFILE = 0, 1, 2  # the kinds of row the shopper statement returns
@@ -58,7 +57,7 @@ class Shopper:
 
 _BY_CUSTOMER = Signal.customer_id == bindparam("customer_id")
 _BY_SESSION = Signal.session_id == bindparam("session_id")
-_ANY_SIGNAL = select(Signal.id).where(_BY_CUSTOMER).limit(1)
+ANY_SIGNAL = select(Signal.id).where(_BY_CUSTOMER).limit(1)
 
 # The time only orders the rows (neither a union nor a subquery promises an order): left as the driver returns it,
 # which on SQLite is the stored fixed-width ISO text, whose order is the time order, and parsing 50 timestamps a
@@ -107,21 +106,21 @@ def _statement(who: ColumnElement[bool], customer: ColumnElement[Any] | None) ->
 
 def _batch() -> Select[Any]:
     """PostgreSQL: the "customer" statement for several customers (`ids`) in one round trip, each row followed by
-    its customer's place in `ids`, from 1 (`BatchedReads`)."""
+    its customer's place in `ids`, from 1 (`store.batched.BatchedReads`)."""
     asked = func.unnest(bindparam("ids", type_=ARRAY(String))).table_valued("customer_id", with_ordinality="n")
     asked = asked.render_derived()
     rows = _statement(Signal.customer_id == asked.c.customer_id, asked.c.customer_id).subquery().lateral()
     return select(rows, asked.c.n).select_from(asked).join(rows, true())
 
 
-# Built once: constructing a statement costs more than running it on SQLite, and a prebuilt one hits the
-# compiled-statement cache at once.
-_STATEMENTS = {
+# Built once, and compiled once for each backend's driver (`ShopperStatements`): constructing and compiling a statement
+# cost more than running it on SQLite.
+STATEMENTS = {
     "customer": _statement(_BY_CUSTOMER, bindparam("customer_id")),
     "session": _statement(_BY_SESSION, None),
     "both": _statement(or_(_BY_CUSTOMER, _BY_SESSION), bindparam("customer_id")),
 }
-_BATCH = _batch()
+BATCH = _batch()
 
 
 def _json(value: str | None) -> Any:
@@ -136,97 +135,56 @@ def _wearer(prescription: str | None, pd_mm: float | None, face_width_mm: float 
     return Wearer.from_profile(found)
 
 
-def load_shopper(db: Database, *, customer_id: str | None, session_id: str | None) -> Shopper:
-    """The shopper's profile and latest signals; `NotFound` for a customer id nobody registered."""
+Fetch = Callable[[Compiled, dict[str, Any]], list[Any]]
+AsyncFetch = Callable[[Compiled, dict[str, Any]], Coroutine[Any, Any, list[Any]]]
+
+
+@dataclass(frozen=True)
+class ShopperStatements:
+    """The shopper statements compiled for one backend's driver (`HotPath.compile`), once, when it starts."""
+
+    by_which: dict[str, Compiled]  # "customer", "session", "both"
+    any_signal: Compiled
+    batch: Compiled | None  # PostgreSQL's (`BATCH`)
+
+    @classmethod
+    def compiled(cls, compile: Callable[[ClauseElement], Compiled], *, batch: bool) -> ShopperStatements:
+        by_which = {which: compile(statement) for which, statement in STATEMENTS.items()}
+        return cls(by_which, compile(ANY_SIGNAL), compile(BATCH) if batch else None)
+
+
+def read_shopper(
+    fetch: Fetch, statements: ShopperStatements, *, customer_id: str | None, session_id: str | None
+) -> Shopper:
+    """The shopper's profile and latest signals, by `fetch` (a backend's driver read of a prebuilt statement);
+    `NotFound` for a customer id nobody registered."""
     which = _which(customer_id, session_id)
     if which is None:
         return Shopper(None, None, Wearer())
-    rows = db.hot_fetch(_STATEMENTS[which], {"customer_id": customer_id, "session_id": session_id})
-    if _unprofiled(rows, customer_id) and not db.hot_fetch(_ANY_SIGNAL, {"customer_id": customer_id}):
+    rows = fetch(statements.by_which[which], {"customer_id": customer_id, "session_id": session_id})
+    if _unprofiled(rows, customer_id) and not fetch(statements.any_signal, {"customer_id": customer_id}):
         raise NotFound(f"No customer with id {shown(customer_id)}.")
-    return _shopper(rows, customer_id, session_id)
+    return shopper_of(rows, customer_id, session_id)
 
 
-async def load_shopper_async(db: Database, *, customer_id: str | None, session_id: str | None) -> Shopper:
-    """`load_shopper` from the event loop on PostgreSQL (`Database.hot_fetch_async`)."""
+async def read_shopper_async(
+    fetch: AsyncFetch, statements: ShopperStatements, *, customer_id: str | None, session_id: str | None
+) -> Shopper:
+    """`read_shopper` by an asynchronous `fetch` (PostgreSQL's from the event loop)."""
     which = _which(customer_id, session_id)
     if which is None:
         return Shopper(None, None, Wearer())
-    rows = await db.hot_fetch_async(_STATEMENTS[which], {"customer_id": customer_id, "session_id": session_id})
-    return await _checked_async(db, rows, customer_id, session_id)
+    rows = await fetch(statements.by_which[which], {"customer_id": customer_id, "session_id": session_id})
+    return await checked_async(fetch, statements, rows, customer_id, session_id)
 
 
-async def _checked_async(db: Database, rows: list[Any], customer_id: str | None, session_id: str | None) -> Shopper:
-    if _unprofiled(rows, customer_id) and not await db.hot_fetch_async(_ANY_SIGNAL, {"customer_id": customer_id}):
+async def checked_async(
+    fetch: AsyncFetch, statements: ShopperStatements, rows: list[Any], customer_id: str | None, session_id: str | None
+) -> Shopper:
+    """The shopper of `rows`, the statement's for them; `NotFound` for a customer id nobody registered."""
+    if _unprofiled(rows, customer_id) and not await fetch(statements.any_signal, {"customer_id": customer_id}):
         raise NotFound(f"No customer with id {shown(customer_id)}.")
-    return _shopper(rows, customer_id, session_id)
-
-
-class BatchedReads:
-    """PostgreSQL's shopper reads from the event loop, customers read together: one batch statement in flight at a
-    time (`_batch`), and the customers asked for meanwhile make the next one, as the served-list log's groups do.
-    At saturation lists arrive together (their answers left together, in one group), and a read's round trip is
-    mostly fixed cost: about 0.1 ms of the worker's CPU and 0.05 ms of the database's for one customer, against
-    0.045 and 0.03 a customer for eight (measured on the demo shop, `docs/benchmarks.md`). A list alone is read at
-    once. A batch in flight for longer than `READ_WAIT` no longer holds the next one back (it goes on another
-    connection), so one slow read delays the lists behind it by that much at most. Anonymous sessions, and a customer
-    named with a session, are read on their own (`load_shopper_async`)."""
-
-    BATCH_MAX = 64
-    READ_WAIT = 0.005  # seconds a customer waits at most for the batch in flight before theirs goes out regardless
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._waiting: list[tuple[str, asyncio.Future[list[Any]]]] = []
-        self._send_off = SendOff(self._read, self._consider)
-        self._reading: set[asyncio.Task[list[Any]]] = set()  # the batches in flight, kept from the collector
-
-    async def load(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
-        """As `load_shopper_async`."""
-        if customer_id is None or session_id is not None:
-            return await load_shopper_async(self._db, customer_id=customer_id, session_id=session_id)
-        loop = asyncio.get_running_loop()
-        found: asyncio.Future[list[Any]] = loop.create_future()
-        if not self._waiting:
-            self._send_off.started(loop)
-        self._waiting.append((customer_id, found))
-        self._consider(loop)
-        return await _checked_async(self._db, await found, customer_id, None)
-
-    def _consider(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Send the next batch off, or wait (`SendOff`): at once when none is in flight, else when the one in flight
-        is done, or at `READ_WAIT`."""
-        if self._waiting:
-            self._send_off.decide(loop, ready=not self._reading, wait=self.READ_WAIT)
-
-    def _read(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch, self._waiting = self._waiting[: self.BATCH_MAX], self._waiting[self.BATCH_MAX :]
-        self._send_off.started(loop)  # for those left beyond `BATCH_MAX`
-        task = loop.create_task(self._db.hot_fetch_async(_BATCH, {"ids": [customer for customer, _ in batch]}))
-        self._reading.add(task)
-
-        def finished(task: asyncio.Task[list[Any]]) -> None:
-            self._reading.discard(task)
-            _answer(batch, task)
-            self._consider(loop)
-
-        task.add_done_callback(finished)
-
-
-def _answer(batch: list[tuple[str, asyncio.Future[list[Any]]]], task: asyncio.Task[list[Any]]) -> None:
-    """Each customer of the batch gets their own rows, or the batch's error."""
-    error = asyncio.CancelledError() if task.cancelled() else task.exception()
-    rows: list[list[Any]] = [[] for _ in batch]
-    if error is None:
-        for row in task.result():
-            rows[row[-1] - 1].append(row)
-    for (_customer, found), own in zip(batch, rows, strict=True):
-        if found.done() or found.get_loop().is_closed():  # its request went away meanwhile
-            continue
-        if error is None:
-            found.set_result(own)
-        else:
-            found.set_exception(error)
+    return shopper_of(rows, customer_id, session_id)
 
 
 def _which(customer_id: str | None, session_id: str | None) -> str | None:
@@ -245,7 +203,7 @@ def _unprofiled(rows: list[Any], customer_id: str | None) -> bool:
     return customer_id is not None and _profile(rows) is None
 
 
-def _shopper(rows: list[Any], customer_id: str | None, session_id: str | None) -> Shopper:
+def shopper_of(rows: list[Any], customer_id: str | None, session_id: str | None) -> Shopper:
     wearer, personalise = Wearer(), True
     profile = _profile(rows) if customer_id is not None else None
     if profile is not None:

@@ -1,5 +1,5 @@
-"""`Database.hot_fetch`: the hot path's reads on the driver's own connection, on both backends; and PostgreSQL's
-asynchronous path from the event loop (`hot_fetch_async`)."""
+"""`HotPath`: the hot path's reads on the driver's own connection, on both backends (`db.backend.hot`); and
+PostgreSQL's asynchronous path from the event loop (`AsyncHotPath`, `db.backend.hot_async`)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,33 @@ import gc
 import threading
 import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, func, literal, or_, select, text
 from sqlalchemy.exc import DBAPIError, InvalidRequestError, OperationalError
 
-from optirec.customers.models import Customer
-from optirec.db import AsyncHotPath, Database
 from optirec.migrate import upgrade
+from optirec.store import Database
+from optirec.store.postgres import AsyncHotPath, PostgresBackend
+from optirec.store.sqlite import SQLiteBackend
+from optirec.store.tables import Customer
 from tests.conftest import run_closing, sqlite_file, terminate_other_sessions, unwritable
 
 _BY_ID = select(Customer.id, Customer.role, literal(7).label("seven")).where(Customer.id == bindparam("customer_id"))
+
+
+def _fetch(db: Database, statement: Any, params: dict[str, Any]) -> list[Any]:
+    """The statement compiled (`HotPath.compile`) and fetched on the thread's driver connection."""
+    return db.backend.hot.fetch(db.backend.hot.compile(statement), params)
+
+
+async def _fetch_async(db: Database, statement: Any, params: dict[str, Any]) -> list[Any]:
+    return await _hot_async(db).fetch(db.backend.hot.compile(statement), params)
+
+
+async def _execute_async(db: Database, statement: Any, params: dict[str, Any]) -> None:
+    await _hot_async(db).execute(db.backend.hot.compile(statement), params)
 
 
 def _add_customer(db: Database, customer_id: str) -> None:
@@ -27,18 +43,18 @@ def _add_customer(db: Database, customer_id: str) -> None:
 
 
 def test_rows_come_back_as_tuples_and_each_read_sees_the_latest_commit(db: Database) -> None:
-    assert db.hot_fetch(_BY_ID, {"customer_id": "c-1"}) == []
+    assert _fetch(db, _BY_ID, {"customer_id": "c-1"}) == []
     _add_customer(db, "c-1")
     # The same kept connection, a new implicit transaction: the commit made since is seen.
-    assert [tuple(row) for row in db.hot_fetch(_BY_ID, {"customer_id": "c-1"})] == [("c-1", "customer", 7)]
-    assert db.hot_fetch(_BY_ID, {"customer_id": "c-2"}) == []
+    assert [tuple(row) for row in _fetch(db, _BY_ID, {"customer_id": "c-1"})] == [("c-1", "customer", 7)]
+    assert _fetch(db, _BY_ID, {"customer_id": "c-2"}) == []
 
 
 def test_no_transaction_stays_open_between_reads(db: Database) -> None:
     _add_customer(db, "c-1")
-    db.hot_fetch(_BY_ID, {"customer_id": "c-1"})
-    connection = db._hot_path._connection().driver_connection
-    if db.is_sqlite:
+    _fetch(db, _BY_ID, {"customer_id": "c-1"})
+    connection = db.backend.hot._connection().driver_connection
+    if isinstance(db.backend, SQLiteBackend):
         assert not connection.in_transaction
     else:
         import psycopg
@@ -47,17 +63,17 @@ def test_no_transaction_stays_open_between_reads(db: Database) -> None:
     # A writer that needs every lock is not blocked by the reader's kept connection.
     with db.engine.begin() as other:
         other.execute(text("DELETE FROM customers"))
-    assert db.hot_fetch(_BY_ID, {"customer_id": "c-1"}) == []
+    assert _fetch(db, _BY_ID, {"customer_id": "c-1"}) == []
 
 
 def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
     _add_customer(db, "c-1")
-    mine = db._hot_path._connection()
+    mine = db.backend.hot._connection()
     seen: list[object] = []
 
     def read() -> None:
-        seen.append(db.hot_fetch(_BY_ID, {"customer_id": "c-1"})[0][0])
-        seen.append(db._hot_path._connection())
+        seen.append(_fetch(db, _BY_ID, {"customer_id": "c-1"})[0][0])
+        seen.append(db.backend.hot._connection())
 
     thread = threading.Thread(target=read)
     thread.start()
@@ -67,25 +83,25 @@ def test_each_thread_reads_on_its_own_connection(db: Database) -> None:
 
 def test_a_lost_connection_fails_one_read_as_sqlalchemys_error_and_the_next_reconnects(db: Database) -> None:
     _add_customer(db, "c-1")
-    db.hot_fetch(_BY_ID, {"customer_id": "c-1"})
-    lost = db._hot_path._connection()
-    if db.is_sqlite:
+    _fetch(db, _BY_ID, {"customer_id": "c-1"})
+    lost = db.backend.hot._connection()
+    if isinstance(db.backend, SQLiteBackend):
         lost.driver_connection.close()  # the driver's connection is gone under the kept one
     else:
         pid = lost.driver_connection.info.backend_pid
         with db.engine.begin() as other:
             other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     # On PostgreSQL the error the service answers with a 503 (`gateway.errors`).
-    with pytest.raises(DBAPIError if db.is_sqlite else OperationalError):
-        db.hot_fetch(_BY_ID, {"customer_id": "c-1"})
-    assert db.hot_fetch(_BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
-    assert db._hot_path._connection() is not lost
+    with pytest.raises(DBAPIError if isinstance(db.backend, SQLiteBackend) else OperationalError):
+        _fetch(db, _BY_ID, {"customer_id": "c-1"})
+    assert _fetch(db, _BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
+    assert db.backend.hot._connection() is not lost
 
 
 def test_a_statement_with_parameters_rendered_at_execution_is_refused(db: Database) -> None:
     expanding = select(Customer.id).where(Customer.id.in_(bindparam("ids", expanding=True)))
     with pytest.raises(ValueError, match="rendered at execution time"):
-        db.hot_fetch(expanding, {"ids": ["c-1"]})
+        _fetch(db, expanding, {"ids": ["c-1"]})
 
 
 def test_the_statements_own_values_are_bound_and_a_missing_one_of_the_callers_is_refused(db: Database) -> None:
@@ -103,38 +119,45 @@ def test_the_statements_own_values_are_bound_and_a_missing_one_of_the_callers_is
         .order_by(Customer.id)
         .limit(1)
     )
-    assert db.hot_fetch(statement, {"first": "c-3", "second": "c-2"}) == [("c-2", 7)]
-    assert db.hot_fetch(statement, {"first": "c-1", "second": "c-2"}) == [("c-1", 7)]  # compiled once, bound anew
+    compiled = db.backend.hot.compile(statement)
+    assert db.backend.hot.fetch(compiled, {"first": "c-3", "second": "c-2"}) == [("c-2", 7)]
+    assert db.backend.hot.fetch(compiled, {"first": "c-1", "second": "c-2"}) == [
+        ("c-1", 7)
+    ]  # compiled once, bound anew
     with pytest.raises(InvalidRequestError, match="'second'"):
-        db.hot_fetch(statement, {"first": "c-1"})
+        db.backend.hot.fetch(compiled, {"first": "c-1"})
 
 
 def test_the_connections_of_ended_threads_go_back_to_the_pool(db: Database) -> None:
     _add_customer(db, "c-1")
 
     def read() -> None:
-        assert db.hot_fetch(_BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
+        assert _fetch(db, _BY_ID, {"customer_id": "c-1"})[0][0] == "c-1"
 
     for _ in range(6):  # more threads, one after the other, than the hot pool holds connections (4 on PostgreSQL)
         thread = threading.Thread(target=read)
         thread.start()
         thread.join()
-    assert len(db._hot_path._opened) == 1  # the last thread's, handed back when the next one asks
+    assert len(db.backend.hot._opened) == 1  # the last thread's, handed back when the next one asks
 
 
-# ---- the event loop's path on PostgreSQL (`Database.hot_fetch_async`, `AsyncHotPath`) ----
+# ---- the event loop's path on PostgreSQL (`AsyncHotPath`) ----
+
+
+def _hot_async(db: Database) -> AsyncHotPath:
+    assert isinstance(db.backend, PostgresBackend)
+    return db.backend.hot_async
 
 
 def _postgres_only(db: Database) -> None:
-    if db.is_sqlite:
+    if isinstance(db.backend, SQLiteBackend):
         pytest.skip("PostgreSQL's asynchronous path")
 
 
 def test_the_async_path_is_refused_on_sqlite(db: Database) -> None:
-    if not db.is_sqlite:
+    if not isinstance(db.backend, SQLiteBackend):
         pytest.skip("SQLite")
-    with pytest.raises(ValueError, match="hot_fetch"):
-        asyncio.run(db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"}))
+    assert not hasattr(db.backend, "hot_async")  # SQLite's reads never wait on a network: no asynchronous path
 
 
 def test_async_reads_see_the_latest_commit_and_commit_on_their_own(db: Database) -> None:
@@ -142,28 +165,29 @@ def test_async_reads_see_the_latest_commit_and_commit_on_their_own(db: Database)
     insert = text("INSERT INTO customers (id, role, created_at) VALUES (:id, 'customer', now())")
 
     async def serve() -> list[object]:
-        before = await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
+        before = await _fetch_async(db, _BY_ID, {"customer_id": "c-1"})
         _add_customer(db, "c-1")
-        after = await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
-        await db.hot_execute_async(insert, {"id": "c-2"})  # autocommit: seen by another connection at once
+        after = await _fetch_async(db, _BY_ID, {"customer_id": "c-1"})
+        await _execute_async(db, insert, {"id": "c-2"})  # autocommit: seen by another connection at once
         return [before, after]
 
     before, after = run_closing(db, serve())
     assert before == [] and [tuple(row) for row in after] == [("c-1", "customer", 7)]  # type: ignore[union-attr]
-    assert db.hot_fetch(_BY_ID, {"customer_id": "c-2"})[0][0] == "c-2"
+    assert _fetch(db, _BY_ID, {"customer_id": "c-2"})[0][0] == "c-2"
 
 
 def test_the_hot_sessions_commit_without_waiting_for_the_flush_and_plan_generically(db: Database) -> None:
-    """Both hot paths' sessions on PostgreSQL (`db._HOT_SESSION`); the service's other sessions keep the server's."""
+    """Both hot paths' sessions on PostgreSQL (`store.postgres._HOT_SESSION`); the service's other sessions keep the
+    server's."""
     _postgres_only(db)
     settings = select(func.current_setting("synchronous_commit"), func.current_setting("plan_cache_mode"))
 
     async def serve() -> list[object]:
-        return list(await db.hot_fetch_async(settings, {}))
+        return list(await _fetch_async(db, settings, {}))
 
     hot = ("off", "force_generic_plan")
     assert [tuple(row) for row in run_closing(db, serve())] == [hot]  # type: ignore[union-attr]
-    assert [tuple(row) for row in db.hot_fetch(settings, {})] == [hot]
+    assert [tuple(row) for row in _fetch(db, settings, {})] == [hot]
     with db.read() as session:
         assert tuple(session.execute(settings).one()) == ("on", "auto")
 
@@ -174,7 +198,7 @@ def test_more_concurrent_reads_than_connections_are_all_served_on_at_most_that_m
     sleepy = select(Customer.id, func.pg_sleep(0.05)).where(Customer.id == bindparam("customer_id"))
 
     async def serve() -> tuple[list[list[object]], int]:
-        answers = await asyncio.gather(*(db.hot_fetch_async(sleepy, {"customer_id": "c-1"}) for _ in range(12)))
+        answers = await asyncio.gather(*(_fetch_async(db, sleepy, {"customer_id": "c-1"}) for _ in range(12)))
         return answers, _backends(db)
 
     answers, backends = run_closing(db, serve())
@@ -190,7 +214,7 @@ def _backends(db: Database) -> int:
         " AND backend_type = 'client backend'"
     )
     with db.engine.connect() as connection:
-        return int(connection.execute(others).scalar_one()) - len(db._hot_path._opened)
+        return int(connection.execute(others).scalar_one()) - len(db.backend.hot._opened)
 
 
 def test_a_lost_async_connection_fails_one_read_as_sqlalchemys_error_and_the_next_reconnects(db: Database) -> None:
@@ -198,11 +222,11 @@ def test_a_lost_async_connection_fails_one_read_as_sqlalchemys_error_and_the_nex
     _add_customer(db, "c-1")
 
     async def serve() -> str:
-        await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
+        await _fetch_async(db, _BY_ID, {"customer_id": "c-1"})
         terminate_other_sessions(db)  # the event loop's connection among them
         with pytest.raises(OperationalError):  # the error the service answers with a 503
-            await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
-        return str((await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"}))[0][0])
+            await _fetch_async(db, _BY_ID, {"customer_id": "c-1"})
+        return str((await _fetch_async(db, _BY_ID, {"customer_id": "c-1"}))[0][0])
 
     assert run_closing(db, serve()) == "c-1"
 
@@ -214,8 +238,8 @@ def test_a_read_cancelled_midway_drops_its_connection_and_the_next_read_is_serve
 
     async def serve() -> str:
         with pytest.raises(TimeoutError):
-            await asyncio.wait_for(db.hot_fetch_async(slow, {"customer_id": "c-1"}), 0.1)
-        return str((await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"}))[0][0])
+            await asyncio.wait_for(_fetch_async(db, slow, {"customer_id": "c-1"}), 0.1)
+        return str((await _fetch_async(db, _BY_ID, {"customer_id": "c-1"}))[0][0])
 
     assert run_closing(db, serve()) == "c-1"
 
@@ -224,7 +248,7 @@ def test_dispose_closes_connections_left_by_an_ended_loop(db: Database) -> None:
     _postgres_only(db)
 
     async def serve() -> None:  # no `close_async`
-        await db.hot_fetch_async(_BY_ID, {"customer_id": "c-1"})
+        await _fetch_async(db, _BY_ID, {"customer_id": "c-1"})
 
     asyncio.run(serve())
     with warnings.catch_warnings():

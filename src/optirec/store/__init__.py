@@ -1,0 +1,145 @@
+"""The storage: `Database`, the one way in for the rest of optirec, over one backend per kind of database (SQLite in
+`sqlite`, PostgreSQL in `postgres`), which the URL picks. What both share (the base of the tables, the column types,
+the drivers' bulk statements) is in `base`, the tables in `tables`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from optirec.store import tables  # noqa: F401  (every table in `Base.metadata`)
+from optirec.store.base import (
+    NAMING,
+    SQLITE_TIME,
+    Base,
+    JSONType,
+    UTCDateTime,
+    failure_name,
+    postgres_bulk_insert,
+    sqlite_bulk_insert,
+    sqlite_time,
+    utcnow,
+)
+from optirec.store.postgres import PostgresBackend, make_postgres_engine
+from optirec.store.served import Row
+from optirec.store.shopper import Shopper
+from optirec.store.sqlite import SQLiteBackend, WriteLockBusy, make_sqlite_engine
+
+__all__ = [
+    "NAMING",
+    "SQLITE_TIME",
+    "Base",
+    "Database",
+    "JSONType",
+    "Shopper",
+    "UTCDateTime",
+    "WriteLockBusy",
+    "failure_name",
+    "make_engine",
+    "postgres_bulk_insert",
+    "sqlite_bulk_insert",
+    "sqlite_time",
+    "utcnow",
+]
+
+
+def _is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """A plain engine for `url` (migrations, tests): as `Database`'s, without the hot path."""
+    if _is_sqlite(url):
+        return make_sqlite_engine(url, pool_size=pool_size)
+    return make_postgres_engine(url, pool_size=pool_size)
+
+
+class Database:
+    """The engine and the two ways in: `read()` for queries, `write()` for changes (committed on success)."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.backend: SQLiteBackend | PostgresBackend = (
+            SQLiteBackend(url, pool_size=pool_size) if _is_sqlite(url) else PostgresBackend(url, pool_size=pool_size)
+        )
+        self.engine = self.backend.engine
+        self._reader = sessionmaker(self.engine, expire_on_commit=False)
+        self._writer = sessionmaker(self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._reader() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self, *, erasing: bool = False) -> Iterator[Session]:
+        """A session whose work is committed on success and rolled back on any error. `erasing`: the work deletes
+        personal data, which on SQLite then leaves the write-ahead log too (`secure_delete` has zeroed it in the
+        database): the log is copied into the database and emptied once the work is committed."""
+        with self.backend.writing(erasing=erasing), self._writer() as session, session.begin():
+            yield session
+
+    @property
+    def backend_name(self) -> str:
+        """ "sqlite" or "postgresql": what a readiness check reports."""
+        return self.backend.name
+
+    @property
+    def one_writer_at_a_time(self) -> bool:
+        """Whether writers queue on one lock (SQLite): a write then reads what it needs before its transaction
+        (`read()`), so that it holds the lock for the insert and the commit only."""
+        return self.backend.one_writer_at_a_time
+
+    def training_lock(self, data_dir: Path) -> AbstractContextManager[bool]:
+        """One training at a time, whoever asks: True while this caller holds the lock, False (at once) when
+        someone else trains now. PostgreSQL's advisory lock is shared by every replica; SQLite's `flock` on a file
+        in `data_dir` by every worker of the machine."""
+        return self.backend.training_lock(data_dir)
+
+    def settle_after_bulk_load(self) -> None:
+        """After a bulk load, what PostgreSQL's autovacuum would do, done at once: the planner's statistics, and the
+        visibility map that lets index-only scans (the latest-signals read of every list) skip the table. SQLite:
+        nothing."""
+        self.backend.settle_after_bulk_load()
+
+    # ---- the hot path: a list's shopper read and its row in the served-list log ----
+
+    async def read_shopper(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
+        """The shopper's profile, latest signals and purchases (`store.shopper`); `NotFound` for a customer id nobody
+        registered and who sends no signals. From the event loop: SQLite reads in the loop itself (nothing suspends),
+        PostgreSQL on an asynchronous connection, the customers asked for meanwhile read together."""
+        return await self.backend.read_shopper(customer_id=customer_id, session_id=session_id)
+
+    def read_shopper_now(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
+        """`read_shopper` from a thread, on the thread's own driver connection."""
+        return self.backend.read_shopper_now(customer_id=customer_id, session_id=session_id)
+
+    def append_served_lists(self, rows: list[Row], *, wait: bool = True) -> bool:
+        """Store served lists' rows in one statement (all or none), committed when this returns. With `wait=False`,
+        store nothing and answer False where SQLite's write lock is held by another writer."""
+        return self.backend.append_served_lists(rows, wait=wait)
+
+    async def append_served_lists_async(self, rows: list[Row]) -> None:
+        """`append_served_lists` from the event loop without blocking it: PostgreSQL's insert on an asynchronous
+        connection, SQLite's on a thread."""
+        await self.backend.append_served_lists_async(rows)
+
+    @property
+    def writes_in_the_loop(self) -> bool:
+        """Whether the event loop may write itself, trying `append_served_lists(wait=False)` first and going to a
+        thread only when that answers False: SQLite's writes never wait on a network. PostgreSQL's always do, and
+        go through `append_served_lists_async`."""
+        return self.backend.writes_in_the_loop
+
+    async def close_async(self) -> None:
+        """Close the running event loop's asynchronous connections (the app's shutdown; PostgreSQL only)."""
+        if isinstance(self.backend, PostgresBackend):
+            await self.backend.hot_async.close()
+
+    def dispose(self) -> None:
+        self.backend.dispose()
