@@ -8,21 +8,19 @@ data: they answer anyone. The charts are data, so they ask for an administrator 
 
 from __future__ import annotations
 
-import html
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
-from starlette.types import Scope
 
 from optirec.admin_console import charts
 from optirec.errors import NotFound, shown
 from optirec.gateway.caller import AdminPrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
+from optirec.gateway.pages import RevalidatedStatic, page_headers, shell_page
 from optirec.gateway.state import AppState, get_state
 from optirec.overview.service import signals_per_hour
 from optirec.recommend.attribution import DailyMetrics, daily_metrics
@@ -33,12 +31,7 @@ POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
-HEADERS = {
-    "Content-Security-Policy": POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-cache",
-}
+HEADERS = page_headers(POLICY)
 # path under /admin/ → (page module, title until the page sets its own)
 PAGES = {
     "": ("overview", "Overview"),
@@ -64,19 +57,8 @@ router = APIRouter(include_in_schema=False, route_class=CredentialFirstRoute)
 State = Annotated[AppState, Depends(get_state)]
 
 
-class StaticPolicy(StaticFiles):
-    """The console's files, revalidated by each page load (ETag) so that a new release is seen at once."""
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        response.headers.update({"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
-        return response
-
-
 def page(name: str, title: str) -> HTMLResponse:
-    shell = (STATIC / "shell.html").read_text(encoding="utf-8")
-    body = shell.replace("{{page}}", name).replace("{{title}}", html.escape(title))
-    return HTMLResponse(body, headers=HEADERS)
+    return shell_page(STATIC, name, title, HEADERS)
 
 
 def count(value: float) -> str:
@@ -168,5 +150,5 @@ def console_page(path: str) -> HTMLResponse:
 
 def install(app: FastAPI) -> None:
     """Serve the console on `app` (the files first: `/admin/{path}` would take them otherwise)."""
-    app.mount("/admin/static", StaticPolicy(directory=STATIC), name="admin-static")
+    app.mount("/admin/static", RevalidatedStatic(directory=STATIC), name="admin-static")
     app.include_router(router)

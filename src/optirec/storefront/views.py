@@ -6,16 +6,13 @@ it from the public API, as a shop's own frontend would. Nothing here reads the d
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
-from starlette.responses import Response
-from starlette.types import Scope
 
 from optirec.errors import NotFound
+from optirec.gateway.pages import RevalidatedStatic, page_headers, shell_page
 
 STATIC = Path(__file__).parent / "static"
 # Served files only from here; scripts and styles only from this origin; pictures also from a shop's own https
@@ -24,12 +21,7 @@ POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
-HEADERS = {
-    "Content-Security-Policy": POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-cache",
-}
+HEADERS = page_headers(POLICY)
 # path under /shop/ → (page module, title until the page sets its own)
 PAGES = {
     "": ("home", "For you"),
@@ -44,19 +36,8 @@ PAGES = {
 router = APIRouter(include_in_schema=False)
 
 
-class StaticPolicy(StaticFiles):
-    """The storefront's files, revalidated by each page load (ETag) so that a new release is seen at once."""
-
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        response.headers.update({"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"})
-        return response
-
-
 def page(name: str, title: str) -> HTMLResponse:
-    shell = (STATIC / "shell.html").read_text(encoding="utf-8")
-    body = shell.replace("{{page}}", name).replace("{{title}}", html.escape(title))
-    return HTMLResponse(body, headers=HEADERS)
+    return shell_page(STATIC, name, title, HEADERS)
 
 
 @router.get("/")
@@ -84,5 +65,5 @@ def shop_page(path: str) -> HTMLResponse:
 
 def install(app: FastAPI) -> None:
     """Serve the storefront on `app` (the files first: `/shop/{path}` would take them otherwise)."""
-    app.mount("/shop/static", StaticPolicy(directory=STATIC), name="shop-static")
+    app.mount("/shop/static", RevalidatedStatic(directory=STATIC), name="shop-static")
     app.include_router(router)
