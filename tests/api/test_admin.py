@@ -113,19 +113,24 @@ def test_the_overview_counts_the_shop(client: TestClient, db: Database, admin_he
     assert overview["live_model"] is None and overview["lists_served"] == 0
 
 
-def test_signal_intake_counts_what_arrived_per_hour_and_the_unknown_products(
+def test_signal_intake_counts_accepted_duplicates_rejected_and_unknown_products_per_hour(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
     client.post("/api/catalog/products", headers=admin_headers, json=product_data("FR-1"))
     old = (datetime.now(UTC) - timedelta(days=3)).isoformat()  # occurred long ago, arrives now: counted now
     signals = [signal_data("a", occurred_at=old), signal_data("b"), signal_data("c", product_id="NOPE-1")]
-    assert client.post("/api/recommendations/signals", headers=admin_headers, json={"signals": signals}).is_success
+    bad = {**signal_data("d"), "action_type": "stare"}
+    assert client.post("/api/recommendations/signals", headers=admin_headers, json=[*signals, bad]).is_success
     again = client.post("/api/recommendations/signals", headers=admin_headers, json={"signals": signals[:1]})
-    assert again.json()["duplicates"] == 1  # answered to the sender, stored nowhere: not in the intake
+    assert again.json()["duplicates"] == 1  # acknowledged, not stored again: counted as a duplicate
+    refused = client.post("/api/recommendations/signals", headers=admin_headers, json=[bad, bad])
+    assert refused.status_code == 422  # every one refused: nothing stored, both counted as rejected
     intake = client.get("/api/admin/intake", headers=admin_headers).json()
-    assert len(intake["hours"]) == 24 and (intake["accepted"], intake["unknown_products"]) == (3, 1)
+    assert len(intake["hours"]) == 24
+    totals = (intake["accepted"], intake["duplicates"], intake["rejected"], intake["unknown_products"])
+    assert totals == (3, 1, 3, 1)
     latest = intake["hours"][-2:]  # this hour's, or the last one's if the hour turned meanwhile
-    assert (sum(h["accepted"] for h in latest), sum(h["unknown_products"] for h in latest)) == (3, 1)
+    assert sum(h["accepted"] + h["duplicates"] + h["rejected"] for h in latest) == 7
     assert client.get("/api/admin/intake").status_code == 401
 
 

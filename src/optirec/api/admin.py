@@ -35,9 +35,10 @@ def overview(state: State, _admin: AdminPrincipal) -> Overview:
 
 @router.get(
     "/intake",
-    summary="Signals stored per hour of the last 24 (by arrival), and those about products the catalog lacked",
+    summary="What the signal intake answered per hour of the last 24: accepted, duplicates, rejected, unknown products",
 )
 def intake(state: State, _admin: AdminPrincipal) -> SignalIntake:
+    state.intake.flush()  # this process's latest counts (the others' are at most a few seconds old)
     with state.db.read() as session:
         return signal_intake(session=session)
 
@@ -82,7 +83,7 @@ def rollback_model(state: State, admin: AdminPrincipal) -> ModelVersionPublic:
 async def train_model(
     state: State, admin: AdminPrincipal, force: Annotated[bool, Query(description="Promote even if worse.")] = False
 ) -> dict[str, str]:
-    started = await run_in_threadpool(partial(state.trainer.start, force=force))
+    started = await run_in_threadpool(partial(state.trainer.start, force=force, actor=audit.actor_of(admin)))
     status = "started" if started else "already running"
     await run_in_threadpool(partial(_record_training, state, admin, force, status))
     return {"status": status}

@@ -53,6 +53,8 @@ async def record_signals(
     items = _items(payload, state.settings.signal_batch_max)
     checked = service.check_signals(items, action_types=state.settings.action_types, principal=principal)
     if not checked.signals:
+        refused = len(checked.errors)
+        state.intake.add(SignalReceipt(accepted=0, duplicates=checked.repeats, rejected=refused, unknown_products=0))
         details = [error.model_dump() for error in checked.errors]
         message = checked.errors[0].message if len(items) == 1 else "Every signal of the batch was rejected."
         raise InvalidInput(message, details=details)
@@ -60,4 +62,6 @@ async def record_signals(
 
 
 def _store(state: AppState, checked: service.Checked) -> SignalReceipt:
-    return service.record_signals(db=state.db, checked=checked)
+    receipt = service.record_signals(db=state.db, checked=checked)
+    state.intake.add(receipt)
+    return receipt

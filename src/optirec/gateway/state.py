@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the parts' types only: the web layer reaches them through t
     from optirec.recommend.service import ListBuilder
     from optirec.recommend.workers import WorkerReport
     from optirec.settings import Settings
+    from optirec.signals.intake import IntakeTally
     from optirec.store import Database
     from optirec.training.scheduler import Trainer
 
@@ -30,6 +31,7 @@ class AppState:
     list_builder: ListBuilder  # builds every list (`recommend.service.ListBuilder`)
     worker: WorkerReport  # what this worker serves, and the write that proves it ready (`/readyz`)
     trainer: Trainer  # trains a new model version, one at a time across every process
+    intake: IntakeTally  # what the signal intake answered, per hour, written every few seconds
     catalog_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def catalog_changed(self) -> None:

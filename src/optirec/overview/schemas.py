@@ -16,16 +16,20 @@ class HourCount(BaseModel):
 
 class IntakeHour(BaseModel):
     hour: datetime  # the start of the hour, UTC
-    accepted: int  # signals stored that hour (by when they arrived)
-    unknown_products: int  # of those, signals about a product the catalog did not hold
+    accepted: int  # new signals stored that hour (by when they arrived)
+    duplicates: int  # signals acknowledged but not stored again (their event_id was already stored)
+    rejected: int  # signals refused with an error to their sender
+    unknown_products: int  # of the accepted, signals about a product the catalog did not hold
 
 
 class SignalIntake(BaseModel):
-    """Signals as they arrived, per hour of the last 24 (UTC), oldest first, every hour present. Duplicates and
-    rejected signals are answered to their sender and never stored, so they cannot be counted here."""
+    """What the intake answered, per hour of the last 24 (UTC), oldest first, every hour present: counted by each
+    serving process and import as it answers (`signals.intake`), written every few seconds."""
 
     hours: list[IntakeHour]
     accepted: int
+    duplicates: int
+    rejected: int
     unknown_products: int
 
 

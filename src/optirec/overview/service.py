@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from optirec.overview.schemas import HourCount, IntakeHour, Overview, SignalIntake
+from optirec.signals.intake import Counts, intake_per_hour
 from optirec.store.base import utcnow
 from optirec.store.sessions import utc_hour
 from optirec.store.tables import Base, Customer, Product, ServedRecommendation, Signal
@@ -59,26 +60,19 @@ def signals_per_hour(*, session: Session, now: datetime | None = None) -> list[H
 
 
 def signal_intake(*, session: Session, now: datetime | None = None) -> SignalIntake:
-    """Signals stored in each of the last 24 hours (UTC) by when they arrived (`received_at`), and of those the ones
-    about a product the catalog did not hold; oldest first, an hour without any counts 0. (`received_at` has no
-    index: on a large shop this reads the signals table.)"""
+    """What the signal intake answered in each of the last 24 hours (UTC), oldest first, an hour without any signal
+    counting 0: a few rows of `signal_intake_counts` (every source's counts of the hour), not the signals table."""
     now = (now or utcnow()).astimezone(UTC)
-    last = now.replace(minute=0, second=0, microsecond=0)
-    first = last - timedelta(hours=HOURS - 1)
-    hour = utc_hour(session, Signal.received_at)
-    unknown = func.sum(case((Signal.product_known.is_(False), 1), else_=0))
-    counted = {
-        str(when): (int(accepted), int(strays or 0))
-        for when, accepted, strays in session.execute(
-            select(hour, func.count(), unknown)
-            .where(Signal.received_at >= first, Signal.received_at <= now)
-            .group_by(hour)
-        )
-    }
-    rows = []
-    for start in (first + timedelta(hours=k) for k in range(HOURS)):
-        accepted, strays = counted.get(start.strftime("%Y-%m-%dT%H"), (0, 0))
-        rows.append(IntakeHour(hour=start, accepted=accepted, unknown_products=strays))
+    first = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=HOURS - 1)
+    counted = intake_per_hour(session=session, since=first)
+    rows = [
+        IntakeHour(hour=start, **vars(counted.get(start, Counts())))
+        for start in (first + timedelta(hours=k) for k in range(HOURS))
+    ]
     return SignalIntake(
-        hours=rows, accepted=sum(r.accepted for r in rows), unknown_products=sum(r.unknown_products for r in rows)
+        hours=rows,
+        accepted=sum(r.accepted for r in rows),
+        duplicates=sum(r.duplicates for r in rows),
+        rejected=sum(r.rejected for r in rows),
+        unknown_products=sum(r.unknown_products for r in rows),
     )

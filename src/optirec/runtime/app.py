@@ -91,7 +91,9 @@ def _lifespan(state: AppState, settings: Settings) -> Callable[[FastAPI], Abstra
         warm = threading.Thread(target=_warm, args=(serving_state, report), name="optirec-warm", daemon=True)
         warm.start()
         state.trainer.start_schedule()
+        state.intake.start()
         yield
+        state.intake.stop()  # its last counts, while the database is open
         warm.join(timeout=60)  # it reads the database, which is closed below
         state.trainer.stop()
         watcher.stop()

@@ -11,6 +11,7 @@ from optirec.recommend.service import ListBuilder
 from optirec.recommend.workers import WorkerReport
 from optirec.runtime.settle import settle
 from optirec.settings import Settings
+from optirec.signals.intake import IntakeTally
 from optirec.store import Database
 from optirec.training.scheduler import Trainer
 
@@ -35,5 +36,6 @@ def build_state(settings: Settings) -> AppState:
         list_builder=list_builder,
         worker=WorkerReport(db, serving_state.warmed),
         trainer=Trainer(db, settings),
+        intake=IntakeTally(db),
         catalog_listeners=[serving_state.snapshots.invalidate],
     )

@@ -18,7 +18,8 @@ from pydantic import Field
 
 from optirec.catalog.service import all_product_ids
 from optirec.errors import shown
-from optirec.signals.schemas import OutsideWindow, check_occurred_at
+from optirec.signals.intake import ImportTally
+from optirec.signals.schemas import OutsideWindow, SignalReceipt, check_occurred_at
 from optirec.signals.service import store_rows
 from optirec.store import Database, utcnow
 from optirec.tabular import Format, ImportReport, RowError, chunked, read_rows
@@ -151,8 +152,10 @@ def import_events(
 ) -> EventsReport:
     """Store every valid row as a signal (at most once); bad rows are reported by line and skipped."""
     report = EventsReport()
+    tally = ImportTally()
     with db.read() as session:
         known = all_product_ids(session=session)
+    rejected = 0
     for chunk in chunked(_rows(stream, fmt, action_types, report), CHUNK):
         received_at = utcnow()
         for row in chunk:
@@ -161,9 +164,17 @@ def import_events(
             report.by_action[row["action_type"]] = report.by_action.get(row["action_type"], 0) + 1
         with db.write() as session:
             stored, unknown = store_rows(session, chunk)
+            counted = SignalReceipt(accepted=stored, duplicates=len(chunk) - stored,
+                                    rejected=report.rejected - rejected, unknown_products=unknown)  # fmt: skip
+            tally.record_chunk(session, counted, received_at)
+        rejected = report.rejected
         report.created += stored
         report.duplicates += len(chunk) - stored
         report.unknown_products += unknown
         if on_chunk:
             on_chunk(len(chunk))
+    if report.rejected > rejected:  # rows refused after the last chunk stored (or in a file with none to store)
+        with db.write() as session:
+            late = SignalReceipt(accepted=0, duplicates=0, rejected=report.rejected - rejected, unknown_products=0)
+            tally.record_chunk(session, late, utcnow())
     return report

@@ -38,6 +38,7 @@ __all__ = [
     "Product",
     "ServedRecommendation",
     "Signal",
+    "SignalIntakeCount",
     "Worker",
     "event_scope",
 ]
@@ -207,6 +208,21 @@ class Product(Base):
 
 # ---- Served recommendation lists, logged under their `recommendation_id` for attribution; the worker processes
 # that serve them, each with the model it serves. ----
+
+
+class SignalIntakeCount(Base):
+    """What the signal intake answered in one hour (UTC), kept by one source: a serving process (its counts since it
+    started, replaced as they grow) or one run of an import. Duplicates and rejected signals are never stored as
+    signals, so they are counted here; the console's intake page sums the sources of each hour."""
+
+    __tablename__ = "signal_intake_counts"
+
+    hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)  # the start of the hour
+    source: Mapped[str] = mapped_column(String(255), primary_key=True)  # host:pid:start, or import:<id>
+    accepted: Mapped[int] = mapped_column(BigInteger)
+    duplicates: Mapped[int] = mapped_column(BigInteger)
+    rejected: Mapped[int] = mapped_column(BigInteger)
+    unknown_products: Mapped[int] = mapped_column(BigInteger)
 
 
 class ServedRecommendation(Base):
