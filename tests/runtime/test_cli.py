@@ -148,3 +148,34 @@ def test_demo_refuses_a_database_with_customers_of_its_own(
         form = {"username": "admin@demo.optirec.example", "password": "optirec-demo-2026"}
         assert client.post("/api/auth/token", data=form).status_code == 401  # no demo account was made
         assert client.get("/api/catalog/products").json()["total"] == 0
+
+
+def test_key_changes_and_model_commands_run_by_hand_are_in_the_audit_log(cli: CliRunner) -> None:
+    from optirec.audit.service import command_line_actor, list_events
+    from optirec.store import Database
+    from optirec.training import registry
+
+    created = ok(cli, "keys", "create", "storefront")
+    key_id = next(line for line in created.splitlines() if line.startswith("ork_")).split("_")[1]
+    ok(cli, "keys", "revoke", key_id)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    db = Database(settings.database_url, pool_size=1)
+    with db.write() as session:
+        for version in ("v1", "v2"):
+            registry.register_version(session=session, version=version, artifact_path="/nowhere", checksum="0",
+                                      metrics={}, data_window={}, status=registry.CANDIDATE, note="")  # fmt: skip
+    ok(cli, "models", "promote", "v1")
+    ok(cli, "models", "promote", "v2")
+    ok(cli, "models", "rollback")
+    assert cli.invoke(app, ["train"]).exit_code == 1  # too few signals: refused, but the attempt is on record
+    with db.read() as session:
+        events = list_events(session=session, limit=50).events
+    db.dispose()
+    actor = command_line_actor()
+    assert [(e.action, e.target) for e in reversed(events)] == [
+        ("key.create", key_id), ("key.revoke", key_id), ("model.promote", "v1"), ("model.promote", "v2"),
+        ("model.rollback", "v1"), ("model.train", ""),
+    ]  # fmt: skip
+    assert {e.actor for e in events} == {actor}
+    assert events[0].actor_label == f"the command line ({actor.partition(':')[2]})"
+    assert events[1].detail == {"rolled_back": "v2"} and events[2].detail == {"was_live": "v1"}

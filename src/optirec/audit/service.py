@@ -6,13 +6,14 @@ leaves no event, and no change is committed without its event.
 
 from __future__ import annotations
 
-from typing import Any
+import getpass
+import socket
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from optirec.audit.schemas import AuditEventPublic, AuditPage
-from optirec.auth.service import Principal
 from optirec.store.tables import ApiKey, AuditEvent, Customer
 
 # What the log records; the console names each in words.
@@ -23,6 +24,29 @@ REVEAL, EXPORT, ERASE = "prescription.reveal", "customer.export", "customer.eras
 ACTIONS = (PROMOTE, ROLLBACK, TRAIN, KEY_CREATE, KEY_REVOKE, REVEAL, EXPORT, ERASE)
 
 
+class Principal(Protocol):
+    """Who called, as the audit log needs it (`optirec.auth.service.Principal` is one): an API key or an account."""
+
+    @property
+    def key_id(self) -> str | None: ...
+
+    @property
+    def customer_id(self) -> str | None: ...
+
+
+# Actors that are no account or key: a training's own promotion, started by the schedule; a command run by hand.
+SCHEDULE_ACTOR = "optirec:schedule"
+
+
+def command_line_actor() -> str:
+    """The operating-system user and host that ran an `optirec` command (`cli:user@host`)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a bare container)
+        user = "unknown"
+    return f"cli:{user[:32]}@{socket.gethostname()[:40]}"
+
+
 def actor_of(principal: Principal) -> str:
     """Who acted, as the log keeps it: an account (`customer:<id>`) or an API key (`key:<id>`)."""
     if principal.key_id is not None:
@@ -31,11 +55,23 @@ def actor_of(principal: Principal) -> str:
 
 
 def record(
-    *, session: Session, principal: Principal, action: str, target: str = "", detail: dict[str, Any] | None = None
+    *,
+    session: Session,
+    principal: Principal | None = None,
+    actor: str | None = None,
+    action: str,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    """Add an event to the session's transaction: who (a principal, or an `actor` such as `command_line_actor()`)
+    did what, on what."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
-    event = AuditEvent(actor=actor_of(principal), action=action, target=target[:128], detail=detail or {})
+    if principal is not None:
+        actor = actor_of(principal)
+    if actor is None:
+        raise ValueError("an audit event needs a principal or an actor")
+    event = AuditEvent(actor=actor[:80], action=action, target=target[:128], detail=detail or {})
     session.add(event)
     session.flush()
     return event
@@ -63,6 +99,11 @@ def _labels(session: Session, actors: set[str]) -> dict[str, str]:
     customers = [actor.partition(":")[2] for actor in actors if actor.startswith("customer:")]
     keys = [actor.partition(":")[2] for actor in actors if actor.startswith("key:")]
     labels: dict[str, str] = {}
+    for actor in actors:
+        if actor == SCHEDULE_ACTOR:
+            labels[actor] = "the training schedule"
+        elif actor.startswith("cli:"):
+            labels[actor] = f"the command line ({actor.partition(':')[2]})"
     if customers:
         for customer_id, email in session.execute(
             select(Customer.id, Customer.email).where(Customer.id.in_(customers))

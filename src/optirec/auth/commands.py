@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from optirec.audit import service as audit
 from optirec.auth import service
 from optirec.console import console, load_settings, open_database
 from optirec.errors import OptirecError
@@ -55,6 +56,8 @@ def create_key(
     db = open_database(load_settings())
     with db.write() as session:
         api_key, secret = service.create_api_key(session=session, name=name, role=role)  # type: ignore[arg-type]
+        audit.record(session=session, actor=audit.command_line_actor(), action=audit.KEY_CREATE, target=api_key.id,
+                     detail={"name": api_key.name, "role": api_key.role})  # fmt: skip
     console.print(f"key {api_key.id} ({role}) created; store it now, it will not be shown again:")
     typer.echo(secret)
 
@@ -77,7 +80,9 @@ def revoke_key(key_id: Annotated[str, typer.Argument(help="The key's id (see key
     db = open_database(load_settings())
     try:
         with db.write() as session:
-            service.revoke_api_key(session=session, key_id=key_id)
+            revoked = service.revoke_api_key(session=session, key_id=key_id)
+            audit.record(session=session, actor=audit.command_line_actor(), action=audit.KEY_REVOKE, target=revoked.id,
+                         detail={"name": revoked.name, "role": revoked.role})  # fmt: skip
     except OptirecError as error:
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(1) from None

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from optirec.audit import service as audit
 from optirec.console import console, load_settings, open_database
 from optirec.errors import OptirecError
 from optirec.training import registry
@@ -21,8 +22,11 @@ def train(
     from optirec.training.scheduler import train_once
 
     settings = load_settings()
+    db, actor = open_database(settings), audit.command_line_actor()
+    with db.write() as session:
+        audit.record(session=session, actor=actor, action=audit.TRAIN, detail={"force": force, "status": "started"})
     try:
-        version = train_once(open_database(settings), settings, force=force, progress=console.print)
+        version = train_once(db, settings, force=force, progress=console.print, actor=actor)
     except OptirecError as error:
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(1) from None
@@ -60,7 +64,11 @@ def promote(version: Annotated[str, typer.Argument(help="The version to serve.")
     db = open_database(load_settings())
     try:
         with db.write() as session:
+            before = registry.live_version(session=session)
             registry.promote(session=session, version=version, note="promoted by hand")
+            detail = {"was_live": before.id if before is not None else None}
+            audit.record(session=session, actor=audit.command_line_actor(), action=audit.PROMOTE, target=version,
+                         detail=detail)  # fmt: skip
     except OptirecError as error:
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(1) from None
@@ -73,7 +81,11 @@ def rollback() -> None:
     db = open_database(load_settings())
     try:
         with db.write() as session:
+            before = registry.live_version(session=session)
             row = registry.rollback(session=session)
+            detail = {"rolled_back": before.id if before is not None else None}
+            audit.record(session=session, actor=audit.command_line_actor(), action=audit.ROLLBACK, target=row.id,
+                         detail=detail)  # fmt: skip
     except OptirecError as error:
         console.print(f"[red]{error.message}[/red]")
         raise typer.Exit(1) from None

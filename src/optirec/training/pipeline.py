@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from optirec.audit import service as audit
 from optirec.catalog.content import product_attributes, product_text
 from optirec.errors import InvalidInput
 from optirec.settings import Settings
@@ -38,8 +39,14 @@ class TrainingOutcome:
 
 
 def run_training(
-    settings: Settings, db: Database, *, force: bool = False, progress: Progress | None = None
+    settings: Settings,
+    db: Database,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    actor: str = audit.SCHEDULE_ACTOR,
 ) -> TrainingOutcome:
+    """Train, evaluate against the live version, register; promote when better (or forced), audited as `actor`'s."""
     say = progress or (lambda message: log.info("%s", message))
     from optirec.ml.model.actions import ACTIONS
 
@@ -52,14 +59,14 @@ def run_training(
         )
     say(f"exported {len(events['users']):,} signals")
     try:
-        return _train_and_register(settings, db, events, force, say)
+        return _train_and_register(settings, db, events, force, say, actor)
     except Exception as error:
         _record_failure(db, error)
         raise
 
 
 def _train_and_register(
-    settings: Settings, db: Database, events: dict[str, list[Any]], force: bool, say: Progress
+    settings: Settings, db: Database, events: dict[str, list[Any]], force: bool, say: Progress, actor: str
 ) -> TrainingOutcome:
     from dataclasses import replace
 
@@ -104,6 +111,8 @@ def _train_and_register(
         )
         if promote:
             registry.promote(session=session, version=version, note="forced" if force and not better else "")
+            detail = {"by_training": True, "forced": bool(force and not better)}
+            audit.record(session=session, actor=actor, action=audit.PROMOTE, target=version, detail=detail)
     verdict = "promoted" if promote else "kept the live version"
     live_ndcg = f"{live['ndcg@10']:.4f}" if live else "none"
     say(f"version {version}: ndcg@10 {candidate['ndcg@10']:.4f} vs live {live_ndcg}; {verdict}")

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from optirec.audit import service as audit
 from optirec.errors import OptirecError
 from optirec.settings import Settings
 from optirec.store import Database, utcnow
@@ -22,7 +23,12 @@ log = logging.getLogger("optirec.training")
 
 
 def train_once(
-    db: Database, settings: Settings, *, force: bool = False, progress: Callable[[str], None] | None = None
+    db: Database,
+    settings: Settings,
+    *,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+    actor: str = audit.SCHEDULE_ACTOR,
 ) -> str | None:
     """Run one training under the lock; the new version's id, or None when another training was running."""
     from optirec.training.pipeline import run_training
@@ -31,7 +37,7 @@ def train_once(
         if not held:
             log.info("a training is already running elsewhere; skipped")
             return None
-        outcome = run_training(settings, db, force=force, progress=progress)
+        outcome = run_training(settings, db, force=force, progress=progress, actor=actor)
         return outcome.version
 
 
@@ -61,12 +67,15 @@ class Trainer:
         self.running: threading.Thread | None = None  # the training started by `start`, while it runs
         self.last: TrainingRun | None = None  # the latest training started by `start`: running or finished
 
-    def start(self, *, force: bool = False) -> bool:
-        """Start a training in a thread unless this process already runs one; True when started."""
+    def start(self, *, force: bool = False, actor: str = audit.SCHEDULE_ACTOR) -> bool:
+        """Start a training in a thread unless this process already runs one; True when started. Its promotion, if
+        any, is audited as `actor`'s (the administrator who asked)."""
         if self.running is not None and self.running.is_alive():
             return False
         self.last = TrainingRun(started_at=utcnow())
-        self.running = threading.Thread(target=self._train_now, args=(force,), name="optirec-training", daemon=True)
+        self.running = threading.Thread(
+            target=self._train_now, args=(force, actor), name="optirec-training", daemon=True
+        )
         self.running.start()
         return True
 
@@ -84,7 +93,7 @@ class Trainer:
         except Exception:
             log.exception("training failed; the live model keeps serving")
 
-    def _train_now(self, force: bool) -> None:
+    def _train_now(self, force: bool, actor: str) -> None:
         """An on-demand training, its progress kept in `last` for the console to poll."""
 
         def say(message: str) -> None:
@@ -95,7 +104,7 @@ class Trainer:
         version: str | None = None
         error: str | None = None
         try:
-            version = train_once(self._db, self._settings, force=force, progress=say)
+            version = train_once(self._db, self._settings, force=force, progress=say, actor=actor)
             if version is None:
                 error = "Another training was running (in another worker or `optirec train`); this one was skipped."
         except OptirecError as refused:  # too few signals, and the like: the operator can act on the message
