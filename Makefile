@@ -7,7 +7,7 @@ OPTIREC := $(VENV)/bin/optirec
 STAMP := $(VENV)/.installed
 DATASETS ?= ../shared/datasets
 
-.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-storefront clean
+.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-storefront bench-console clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench-serve: install
 
 bench-storefront: install
 	$(PY) -m benchmarks.storefront
+
+bench-console: install
+	$(PY) -m benchmarks.console
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from optirec.tabular import ImportReport, chunked
 
 Say = Callable[[str], None]
 START = datetime(2026, 8, 1, tzinfo=UTC)
+SPAN = timedelta(days=90)
 
 
 def load_demo_shop(db: Database, folder: Path, *, events: int, action_types: frozenset[str], say: Say) -> None:
@@ -47,14 +48,17 @@ def load_demo_shop(db: Database, folder: Path, *, events: int, action_types: fro
     say(f"demo shop loaded in {time.perf_counter() - started:.0f} s")
 
 
-def load_large_shop(db: Database, *, products: int, customers: int, signals: int, seed: int, say: Say) -> None:
+def load_large_shop(
+    db: Database, *, products: int, customers: int, signals: int, seed: int, say: Say, end: datetime | None = None
+) -> None:
+    """The large shop; its signals span the 90 days up to `end` (default: up to `START` + 90 days, a fixed past)."""
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     product_ids = _products(db, rng, products)
     say(f"{len(product_ids):,} products in {time.perf_counter() - started:.0f} s")
     _customers(db, rng, customers)
     say(f"{customers:,} customers in {time.perf_counter() - started:.0f} s")
-    _signals(db, rng, product_ids, customers, signals, say)
+    _signals(db, rng, product_ids, customers, signals, say, (end - SPAN) if end is not None else START)
     say(f"{signals:,} signals in {time.perf_counter() - started:.0f} s")
 
 
@@ -109,12 +113,14 @@ def _prescription(rx: dict[str, Any], k: int) -> dict[str, dict[str, float | int
     return {"right": eye("r"), "left": eye("l")}
 
 
-def _signals(db: Database, rng: np.random.Generator, product_ids: list[str], customers: int, n: int, say: Say) -> None:
+def _signals(
+    db: Database, rng: np.random.Generator, product_ids: list[str], customers: int, n: int, say: Say, first: datetime
+) -> None:
     appeal = rng.lognormal(0, 1.2, len(product_ids))
     appeal /= appeal.sum()
     activity = 1.0 / np.arange(1, customers + 1) ** 0.6
     activity /= activity.sum()
-    seconds = 90 * 86400
+    seconds = int(SPAN.total_seconds())
     batch = 500_000
     for start in range(0, n, batch):
         size = min(batch, n - start)
@@ -122,7 +128,7 @@ def _signals(db: Database, rng: np.random.Generator, product_ids: list[str], cus
         items = rng.choice(len(product_ids), size, p=appeal)
         u = rng.random(size)
         actions = np.where(u < 0.9, 0, np.where(u < 0.96, 1, np.where(u < 0.98, 2, 3)))
-        times = int(START.timestamp()) + np.sort(rng.integers(0, seconds, size))
+        times = int(first.timestamp()) + np.sort(rng.integers(0, seconds, size))
         _bulk_signals(db, start, users, items, actions, times, product_ids)
         say(f"  signals {start + size:,}/{n:,}")
 

@@ -148,6 +148,7 @@ def settings(
         database_url=url,
         data_dir=tmp_path / "var",
         secret_key="test-secret-key-of-sufficient-length-0123456789",  # type: ignore[arg-type]
+        console_cache_seconds=0,  # the console's counts fresh on every request (tests/overview covers the reuse)
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -116,6 +116,14 @@ class Settings(BaseSettings):
         description="Serve the operator's console at `/admin/`: the overview with charts, the models, the audit log, "
         "for administrator accounts only (built on the admin API). Turn it off where operators use the API alone.",
     )
+    console_cache_seconds: float = Field(
+        60.0,
+        ge=0,
+        le=86_400,
+        description="How long the console's slow aggregates (the overview's signal and list counts, the daily "
+        "metrics of served lists) are reused; an older count is answered while a new one is made in the background. "
+        "Each process counts them once at its start. 0: counted on every request.",
+    )
 
     # --- signals -------------------------------------------------------------------------------------------
     signal_batch_max: int = Field(1000, ge=1, le=10_000, description="Most signals accepted in one request.")

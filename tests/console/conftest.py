@@ -101,6 +101,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     env = server_env(
         url, root / "var", OPTIREC_SECRET_KEY=SECRET, OPTIREC_LOGIN_RATE_LIMIT_PER_MINUTE="1000",
         OPTIREC_TRAINING_MAX_SECONDS="10",
+        OPTIREC_CONSOLE_CACHE_SECONDS="0",  # the pages are compared with the database at once (the cache: overview/)
     )  # fmt: skip
     with running_server(env) as server:
         serve_lists(server.base, key, customers)

@@ -22,8 +22,7 @@ from optirec.gateway.caller import AdminPrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.gateway.pages import RevalidatedStatic, page_headers, shell_page
 from optirec.gateway.state import AppState, get_state
-from optirec.overview.service import signals_per_hour
-from optirec.recommend.attribution import DailyMetrics, daily_metrics
+from optirec.recommend.attribution import DailyMetrics
 
 STATIC = Path(__file__).parent / "static"
 # Files, scripts, styles, pictures and API calls from this origin only; never framed.
@@ -91,8 +90,7 @@ def admin_without_slash() -> RedirectResponse:
 
 @router.get("/admin/charts/signals-per-hour.svg")
 def signals_chart(state: State, _admin: AdminPrincipal) -> Response:
-    with state.db.read() as session:
-        hours = signals_per_hour(session=session)
+    hours = state.aggregates.activity().value.signals_per_hour
     labels = [h.hour.strftime("%H:00") for h in hours]
     empty = "No signals in the last 24 hours: send them to POST /api/recommendations/signals, or import events."
     drawn = charts.bar_chart(
@@ -113,8 +111,7 @@ def daily_chart(
     if metric not in DAILY:
         raise NotFound(f"No chart {shown(metric)}; there are {', '.join(DAILY)}.")
     title, kind = DAILY[metric]
-    with state.db.read() as session:
-        rows = daily_metrics(session=session, days=days)
+    rows = state.aggregates.daily(days).value
     labels, series = daily_series(rows, metric)
     empty = f"No lists served in the last {days} days: the storefront's or shop's list requests fill this chart."
     return svg(charts.line_chart(f"daily-{metric}", title, labels, series, fmt=FORMATS[kind], empty=empty))

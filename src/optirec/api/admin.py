@@ -17,7 +17,7 @@ from optirec.gateway.credentials import CredentialFirstRoute
 from optirec.gateway.state import AppState, get_state
 from optirec.overview.schemas import Overview, SignalIntake
 from optirec.overview.service import get_overview, signal_intake
-from optirec.recommend.attribution import DailyMetrics, daily_metrics
+from optirec.recommend.attribution import DailyMetrics
 from optirec.recommend.workers import WorkerPublic, list_workers, versions_served
 from optirec.training import registry
 from optirec.training.registry import ModelVersionPublic
@@ -29,8 +29,9 @@ State = Annotated[AppState, Depends(get_state)]
 
 @router.get("/overview", summary="Counts of products, customers, signals (last 24 h, per hour), lists; the live model")
 def overview(state: State, _admin: AdminPrincipal) -> Overview:
+    activity = state.aggregates.activity()  # counted at most a minute ago (OPTIREC_CONSOLE_CACHE_SECONDS)
     with state.db.read() as session:
-        return get_overview(session=session)
+        return get_overview(session=session, activity=activity.value, counted_at=activity.at)
 
 
 @router.get(
@@ -106,8 +107,7 @@ def training(state: State, _admin: AdminPrincipal) -> TrainingRun | None:
     "/metrics", summary="Per model version and day: lists served, click-through, add-to-cart, conversion, revenue"
 )
 def metrics(state: State, _admin: AdminPrincipal, days: Annotated[int, Query(ge=1, le=365)] = 30) -> list[DailyMetrics]:
-    with state.db.read() as session:
-        return daily_metrics(session=session, days=days)
+    return state.aggregates.daily(days).value
 
 
 @router.get("/audit", summary="The audit log, newest first: promotions, rollbacks, trainings, API key changes")

@@ -33,14 +33,21 @@ class SignalIntake(BaseModel):
     unknown_products: int
 
 
-class Overview(BaseModel):
-    products: int  # active products
-    products_in_stock: int
-    customers: int  # customer accounts (administrators not counted)
+class Activity(BaseModel):
+    """The overview's counts that read the big tables (signals, served lists): counted in the background and reused
+    for `OPTIREC_CONSOLE_CACHE_SECONDS` (`overview.cache`)."""
+
     signals: int  # every signal stored
     signals_last_24h: dict[str, int]  # by action type, signals that occurred in the last 24 hours
     signals_per_hour: list[HourCount]  # the last 24 hours, oldest first, every hour present
     last_signal_at: datetime | None
     lists_served: int
     lists_served_last_24h: int
+
+
+class Overview(Activity):
+    products: int  # active products
+    products_in_stock: int
+    customers: int  # customer accounts (administrators not counted)
     live_model: ModelVersionPublic | None
+    counted_at: datetime  # when the activity counts (signals, lists) were counted

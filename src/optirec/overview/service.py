@@ -1,4 +1,4 @@
-"""Counts for the console's overview, each one query on the tables as they are (nothing precomputed)."""
+"""Counts for the console's overview and its signal intake; the slow ones are reused by `overview.cache`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from optirec.overview.schemas import HourCount, IntakeHour, Overview, SignalIntake
+from optirec.overview.schemas import Activity, HourCount, IntakeHour, Overview, SignalIntake
 from optirec.signals.intake import Counts, intake_per_hour
 from optirec.store.base import utcnow
 from optirec.store.sessions import utc_hour
@@ -18,24 +18,34 @@ from optirec.training.registry import ModelVersionPublic
 HOURS = 24
 
 
-def get_overview(*, session: Session, now: datetime | None = None) -> Overview:
-    now = now or utcnow()
-    since = now - timedelta(hours=HOURS)
+def get_overview(*, session: Session, activity: Activity, counted_at: datetime) -> Overview:
+    """The overview: the catalog, the customers and the live model as they are now; `activity` as counted at
+    `counted_at` (`activity_counts`, reused by `overview.cache`)."""
     live = registry.live_version(session=session)
-    by_action = session.execute(
-        select(Signal.action_type, func.count()).where(Signal.occurred_at >= since).group_by(Signal.action_type)
-    )
     return Overview(
+        **activity.model_dump(),
         products=_count(session, Product, Product.active.is_(True)),
         products_in_stock=_count(session, Product, Product.active.is_(True), Product.stock > 0),
         customers=_count(session, Customer, Customer.role == "customer"),
+        live_model=ModelVersionPublic.model_validate(live) if live is not None else None,
+        counted_at=counted_at,
+    )
+
+
+def activity_counts(*, session: Session, now: datetime | None = None) -> Activity:
+    """The counts that read the signals and the served lists: on a large shop, seconds."""
+    now = now or utcnow()
+    since = now - timedelta(hours=HOURS)
+    by_action = session.execute(
+        select(Signal.action_type, func.count()).where(Signal.occurred_at >= since).group_by(Signal.action_type)
+    )
+    return Activity(
         signals=_count(session, Signal),
         signals_last_24h={str(action): int(count) for action, count in by_action},
         signals_per_hour=signals_per_hour(session=session, now=now),
         last_signal_at=session.scalar(select(func.max(Signal.occurred_at)).where(Signal.stored_in_window())),
         lists_served=_count(session, ServedRecommendation),
         lists_served_last_24h=_count(session, ServedRecommendation, ServedRecommendation.served_at >= since),
-        live_model=ModelVersionPublic.model_validate(live) if live is not None else None,
     )
 
 

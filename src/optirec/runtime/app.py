@@ -29,6 +29,7 @@ from optirec.gateway.guard import NulGuardMiddleware
 from optirec.gateway.observability import ObservabilityMiddleware
 from optirec.gateway.ratelimit import RateLimitMiddleware
 from optirec.gateway.state import AppState
+from optirec.overview.cache import ConsoleAggregates
 from optirec.recommend.live import LiveModel, ServingState
 from optirec.recommend.watcher import ModelWatcher
 from optirec.recommend.workers import WorkerReport
@@ -48,7 +49,7 @@ def load_model(path: Path, version: str) -> LiveModel:
     return load_live_model(path, version)
 
 
-def _warm(serving_state: ServingState, report: WorkerReport) -> None:
+def _warm(serving_state: ServingState, report: WorkerReport, aggregates: ConsoleAggregates) -> None:
     try:
         serving_state.warm()
     except Exception:  # the first request computes what is missing
@@ -58,6 +59,10 @@ def _warm(serving_state: ServingState, report: WorkerReport) -> None:
         settle()
         serving_state.warmed.set()
         report.write()  # the worker's row says it is warmed up
+    try:  # once ready: the console's slow counts, so that no operator waits for them
+        aggregates.warm()
+    except Exception:  # the console's first request counts them
+        log.warning("the console's counts could not be made at start", exc_info=True)
 
 
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
@@ -88,7 +93,9 @@ def _lifespan(state: AppState, settings: Settings) -> Callable[[FastAPI], Abstra
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         watcher.start()  # loads the live model and maps it onto the catalog before the first request
-        warm = threading.Thread(target=_warm, args=(serving_state, report), name="optirec-warm", daemon=True)
+        warm = threading.Thread(
+            target=_warm, args=(serving_state, report, state.aggregates), name="optirec-warm", daemon=True
+        )
         warm.start()
         state.trainer.start_schedule()
         state.intake.start()

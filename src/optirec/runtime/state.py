@@ -6,6 +6,7 @@ from optirec.auth.cache import PrincipalCache
 from optirec.auth.security import load_or_create_secret
 from optirec.gateway.ratelimit import make_rate_limiter
 from optirec.gateway.state import AppState
+from optirec.overview.cache import ConsoleAggregates
 from optirec.recommend.live import ServingState
 from optirec.recommend.service import ListBuilder
 from optirec.recommend.workers import WorkerReport
@@ -37,5 +38,6 @@ def build_state(settings: Settings) -> AppState:
         worker=WorkerReport(db, serving_state.warmed),
         trainer=Trainer(db, settings),
         intake=IntakeTally(db),
+        aggregates=ConsoleAggregates(db, settings.console_cache_seconds if settings.admin_console else 0),
         catalog_listeners=[serving_state.snapshots.invalidate],
     )

@@ -84,6 +84,7 @@ export async function show() {
     : [empty(`No lists served in the last ${DAYS} days: the charts fill as the shop asks for recommendations (POST /api/recommendations/personalized, /similar, /complete-the-look) and sends signals with their recommendation_id.`)];
   render("Overview",
     h("h1", {}, "Overview"),
+    h("p", { class: "hint", id: "counted" }, "Signals, lists and their daily metrics as counted ", when(o.counted_at), " (counted again at most every minute, in the background); products, customers and the live model as they are now."),
     numbers(o),
     h("section", { "aria-labelledby": "signals-title" }, h("h2", { id: "signals-title" }, "Signals"), signals),
     h("section", { "aria-labelledby": "lists-title" },
