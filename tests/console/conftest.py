@@ -69,6 +69,9 @@ def serve_lists(base: str, key: str, customers: list[str]) -> None:
         if k % 6 == 0:
             signals.append({**common, "event_id": f"buy-{k}", "action_type": "purchase", "price": first["price"]})
     call(base, "POST", "/api/recommendations/signals", headers, {"signals": signals})
+    # A shop's retries and mistakes, for the signal intake: five sent again (duplicates), two the API refuses.
+    refused = [{**signals[0], "event_id": f"bad-{k}", "action_type": "stare"} for k in range(2)]
+    call(base, "POST", "/api/recommendations/signals", headers, {"signals": signals[:5] + refused})
 
 
 @pytest.fixture(scope="session")
