@@ -121,8 +121,9 @@ class Settings(BaseSettings):
         ge=0,
         le=86_400,
         description="How long the console's slow aggregates (the overview's signal and list counts, the daily "
-        "metrics of served lists) are reused; an older count is answered while a new one is made in the background. "
-        "Each process counts them once at its start. 0: counted on every request.",
+        "metrics of served lists, the customers' profiles that \"who it fits\" and the coverage map read) are "
+        "reused; an older one is answered while a new one is made in the background. Each process makes them once "
+        "at its start. 0: made on every request.",
     )
 
     # --- signals -------------------------------------------------------------------------------------------

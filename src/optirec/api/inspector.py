@@ -109,7 +109,10 @@ def find_products(
 @router.get("/products/{product_id}", summary="A product: attributes, how it performs, and whom it fits")
 def inspect_product(product_id: ProductId, state: State, _admin: AdminPrincipal) -> ProductInspected:
     with state.db.read() as session:
-        return products.inspect_product(session=session, product_id=product_id, rules=state.settings.rules)
+        population = state.inspector.profiles.get()  # built at start, checked again in the background
+        return products.inspect_product(
+            session=session, product_id=product_id, rules=state.settings.rules, population=population
+        )
 
 
 @router.get(
@@ -150,4 +153,7 @@ async def coverage(state: State, _admin: AdminPrincipal) -> Coverage:
 
 def _coverage(state: AppState) -> Coverage:
     with state.db.read() as session:
-        return get_coverage(session=session, rules=state.settings.rules)
+        population = state.inspector.profiles.get()
+        return get_coverage(
+            session=session, rules=state.settings.rules, cache=state.inspector.coverage, population=population
+        )

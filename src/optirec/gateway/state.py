@@ -13,6 +13,7 @@ from fastapi import Request
 if TYPE_CHECKING:  # the parts' types only: the web layer reaches them through the state, and the runtime builds them
     from optirec.auth.cache import PrincipalCache
     from optirec.gateway.ratelimit import RateLimiter
+    from optirec.inspector.caches import InspectorCaches
     from optirec.overview.cache import ConsoleAggregates
     from optirec.recommend.service import ListBuilder
     from optirec.recommend.workers import WorkerReport
@@ -34,6 +35,7 @@ class AppState:
     trainer: Trainer  # trains a new model version, one at a time across every process
     intake: IntakeTally  # what the signal intake answered, per hour, written every few seconds
     aggregates: ConsoleAggregates  # the console's slow counts, reused for a minute and refreshed in the background
+    inspector: InspectorCaches  # the profiles as arrays and the coverage map, built at start
     catalog_listeners: list[Callable[[], None]] = field(default_factory=list)
 
     def catalog_changed(self) -> None:

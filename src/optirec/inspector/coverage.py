@@ -5,7 +5,7 @@ leaves those customers nothing to choose.
 Each cell is one run of the vectorised rules over the in-stock frames (`eyewear.vectorized.evaluate`); the whole map
 is kept per catalog version (`recommend.snapshot.catalog_version`) and rule settings, and rebuilt when either changes.
 The shop's customers are counted into the cells on each request, from the profiles' columns that the product
-inspector keeps (`products.PROFILES`).
+inspector keeps (`products.ProfileWearers`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.population import WearerArrays
 from optirec.eyewear.vectorized import FrameArrays, evaluate
 from optirec.eyewear.wearer import Eye, Wearer
-from optirec.inspector.products import PROFILES
+from optirec.inspector.products import Population
 from optirec.inspector.schemas import Coverage, CoverageCell, CoverageRow, CoverageTable
 from optirec.recommend.snapshot import catalog_version
 from optirec.store.tables import Product
@@ -121,13 +121,10 @@ class CoverageCache:
         return coverage
 
 
-COVERAGE = CoverageCache()  # per process
-
-
-def get_coverage(*, session: Session, rules: RuleSettings) -> Coverage:
+def get_coverage(*, session: Session, rules: RuleSettings, cache: CoverageCache, population: Population) -> Coverage:
     """The map for the catalog as it is (cached per catalog version), with the shop's customers counted into its
-    cells (from the profiles' columns, cached per version of the profiles)."""
-    return with_customers(COVERAGE.get(session, rules), PROFILES.get(session, rules))
+    cells (from the profiles' columns, `products.ProfileWearers`)."""
+    return with_customers(cache.get(session, rules), population.wearers)
 
 
 def cell_of(wearers: WearerArrays) -> tuple[IntArray, IntArray, IntArray, IntArray, BoolArray]:

@@ -2,13 +2,13 @@
 
 Whom it fits runs the hard rules for this one frame over every customer's profile at once
 (`eyewear.population`). The profiles' columns are read and built once per version of the profiles (their count and
-latest change), then reused by every product inspected until a profile changes.
+latest change), checked at most every `OPTIREC_CONSOLE_CACHE_SECONDS` in the background (`ProfileWearers`).
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,8 @@ from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.population import WearerArrays, failures_by_rule, frame_failures
 from optirec.eyewear.wearer import Eye, Frame, Wearer
 from optirec.inspector.schemas import FitShare, Performance, ProductFound, ProductInspected
+from optirec.recent import Recent
+from optirec.store import Database
 from optirec.store.tables import Customer, CustomerProfile, Product, Signal
 
 FOUND_AT_MOST = 20
@@ -49,41 +51,45 @@ def find_products(*, session: Session, q: str) -> list[ProductFound]:
     ]
 
 
-def inspect_product(*, session: Session, product_id: str, rules: RuleSettings) -> ProductInspected:
+def inspect_product(
+    *, session: Session, product_id: str, rules: RuleSettings, population: Population
+) -> ProductInspected:
     product = get_product(session=session, product_id=product_id)
     return ProductInspected(
         product=ProductPublic.model_validate(product),
         performance=performance(session=session, product_id=product_id),
-        fit=fit_share(session=session, frame=Frame.from_product(product, rules), rules=rules),
+        fit=fit_share(frame=Frame.from_product(product, rules), population=population, rules=rules),
     )
 
 
 def performance(*, session: Session, product_id: str) -> Performance:
-    counted = dict(
-        session.execute(
-            select(Signal.action_type, func.count()).where(Signal.product_id == product_id).group_by(Signal.action_type)
-        ).all()
+    """The product's signals by action and the distinct lists they were attributed to, in one read of the index
+    `ix_signals_product` (product, action, list): no row of the signals table is read."""
+    counted: dict[str, int] = {}
+    lists: set[str] = set()
+    query = (
+        select(Signal.action_type, Signal.recommendation_id, func.count())
+        .where(Signal.product_id == product_id)
+        .group_by(Signal.action_type, Signal.recommendation_id)
     )
-    lists = session.scalar(
-        select(func.count(func.distinct(Signal.recommendation_id))).where(
-            Signal.product_id == product_id, Signal.recommendation_id.is_not(None)
-        )
-    )
-    named = {field: int(counted.get(action, 0)) for action, field in ACTIONS.items()}
-    other = sum(int(n) for action, n in counted.items() if action not in ACTIONS)
-    return Performance(**named, other=other, attributed_lists=int(lists or 0))
+    for action, recommendation, n in session.execute(query):
+        counted[action] = counted.get(action, 0) + int(n)
+        if recommendation is not None:
+            lists.add(recommendation)
+    named = {field: counted.get(action, 0) for action, field in ACTIONS.items()}
+    other = sum(n for action, n in counted.items() if action not in ACTIONS)
+    return Performance(**named, other=other, attributed_lists=len(lists))
 
 
-def fit_share(*, session: Session, frame: Frame, rules: RuleSettings) -> FitShare:
+def fit_share(*, frame: Frame, population: Population, rules: RuleSettings) -> FitShare:
     """Among the customers with a prescription or a face width on file, those this frame suits."""
-    customers = int(session.scalar(select(func.count()).select_from(Customer).where(Customer.role == "customer")) or 0)
-    wearers = PROFILES.get(session, rules)
+    wearers = population.wearers
     failed = frame_failures(frame, wearers, rules)
     measured = wearers.measured
     fits = int(np.count_nonzero(measured & (failed == 0)))
     total = int(np.count_nonzero(measured))
     return FitShare(
-        customers=customers,
+        customers=population.customers,
         measured=total,
         fits=fits,
         share=fits / total if total else None,
@@ -91,30 +97,50 @@ def fit_share(*, session: Session, frame: Frame, rules: RuleSettings) -> FitShar
     )
 
 
+@dataclass(frozen=True)
+class Population:
+    """The shop's customers as the rules see them: every profile's columns, and how many customers there are."""
+
+    version: tuple[Any, ...]  # the profiles' count and latest change
+    customers: int
+    wearers: WearerArrays
+
+
 class ProfileWearers:
-    """Every customer's profile as `WearerArrays`, rebuilt when the profiles change (count or latest change)."""
+    """Every customer's profile as `WearerArrays`, for the product inspector and the coverage map. Reading and
+    building 200,000 profiles takes seconds, so the last build is answered at once; at most every `seconds` the
+    profiles' version (their count and latest change) is read again, in the background, and the arrays rebuilt
+    there when it changed (`optirec.recent`). A process builds them at its start (`warm`)."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._held: tuple[tuple[Any, ...], WearerArrays] | None = None
+    def __init__(self, db: Database, rules: RuleSettings, seconds: float) -> None:
+        self._db, self._rules = db, rules
+        self._held: Population | None = None
+        self._recent = Recent(self._check, seconds)
 
-    def get(self, session: Session, rules: RuleSettings) -> WearerArrays:
-        count, latest = session.execute(
-            select(func.count(), func.max(CustomerProfile.updated_at)).join(Customer).where(Customer.role == "customer")
-        ).one()
-        version = (str(session.get_bind().engine.url), count, str(latest), id(rules))
-        with self._lock:
-            if self._held is not None and self._held[0] == version:
-                return self._held[1]
-        rows = session.execute(
-            select(CustomerProfile.prescription, CustomerProfile.pd_mm, CustomerProfile.face_width_mm)
-            .join(Customer)
-            .where(Customer.role == "customer")
-        )
-        arrays = WearerArrays.from_wearers((_wearer(*row) for row in rows), rules)
-        with self._lock:
-            self._held = (version, arrays)
-        return arrays
+    def get(self) -> Population:
+        return self._recent.get().value
+
+    def _check(self) -> Population:
+        with self._db.read() as session:
+            count, latest = session.execute(
+                select(func.count(), func.max(CustomerProfile.updated_at))
+                .join(Customer)
+                .where(Customer.role == "customer")
+            ).one()
+            customers = session.scalar(select(func.count()).select_from(Customer).where(Customer.role == "customer"))
+            version = (int(count), str(latest))
+            held = self._held
+            if held is None or held.version != version:
+                rows = session.execute(
+                    select(CustomerProfile.prescription, CustomerProfile.pd_mm, CustomerProfile.face_width_mm)
+                    .join(Customer)
+                    .where(Customer.role == "customer")
+                )
+                wearers = WearerArrays.from_wearers((_wearer(*row) for row in rows), self._rules)
+            else:
+                wearers = held.wearers
+        self._held = Population(version, int(customers or 0), wearers)
+        return self._held
 
 
 def _wearer(prescription: Mapping[str, Any] | None, pd_mm: float | None, face_width_mm: float | None) -> Wearer:
@@ -130,6 +156,3 @@ def _eye(eye: Mapping[str, Any] | None) -> Eye | None:
         return None
     add = eye.get("add")
     return Eye(float(eye["sph"]), float(eye.get("cyl") or 0.0), eye.get("axis"), None if add is None else float(add))
-
-
-PROFILES = ProfileWearers()  # per process: the profiles change rarely, products are inspected one after another

@@ -10,66 +10,15 @@ unless the process counted them at its start (`warm`). `seconds = 0` counts on e
 
 from __future__ import annotations
 
-import logging
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Generic, TypeVar
 
 from optirec.overview.schemas import Activity
 from optirec.overview.service import activity_counts
+from optirec.recent import Counted, Recent
 from optirec.recommend.attribution import DailyMetrics, daily_metrics
-from optirec.store import Database, utcnow
+from optirec.store import Database
 
-log = logging.getLogger("optirec.console")
-T = TypeVar("T")
 DAILY_KEPT = 4  # how many `days` windows of the daily metrics are kept (the console asks for one)
-
-
-@dataclass(frozen=True)
-class Counted(Generic[T]):
-    value: T
-    at: datetime  # when it was counted
-
-
-class Recent(Generic[T]):
-    """One aggregate: counted at most once per `seconds` (in a thread once there is a count to answer)."""
-
-    def __init__(self, compute: Callable[[], T], seconds: float) -> None:
-        self._compute, self._seconds = compute, seconds
-        self._lock = threading.Lock()
-        self._latest: Counted[T] | None = None
-        self._counted_at = 0.0  # monotonic
-        self._refreshing = False
-
-    def get(self) -> Counted[T]:
-        with self._lock:
-            latest, stale = self._latest, time.monotonic() - self._counted_at >= self._seconds
-            refresh = latest is not None and stale and not self._refreshing
-            if refresh:
-                self._refreshing = True
-        if latest is None or self._seconds <= 0:
-            return self._count()
-        if refresh:
-            threading.Thread(target=self._refresh, name="optirec-console-count", daemon=True).start()
-        return latest
-
-    def _count(self) -> Counted[T]:
-        counted = Counted(self._compute(), utcnow())
-        with self._lock:
-            self._latest, self._counted_at = counted, time.monotonic()
-        return counted
-
-    def _refresh(self) -> None:
-        try:
-            self._count()
-        except Exception:  # the old count keeps being answered; the next request tries again
-            log.warning("a console aggregate could not be counted", exc_info=True)
-        finally:
-            with self._lock:
-                self._refreshing = False
 
 
 class ConsoleAggregates:

@@ -29,6 +29,7 @@ from optirec.gateway.guard import NulGuardMiddleware
 from optirec.gateway.observability import ObservabilityMiddleware
 from optirec.gateway.ratelimit import RateLimitMiddleware
 from optirec.gateway.state import AppState
+from optirec.inspector.caches import InspectorCaches
 from optirec.overview.cache import ConsoleAggregates
 from optirec.recommend.live import LiveModel, ServingState
 from optirec.recommend.watcher import ModelWatcher
@@ -49,7 +50,9 @@ def load_model(path: Path, version: str) -> LiveModel:
     return load_live_model(path, version)
 
 
-def _warm(serving_state: ServingState, report: WorkerReport, aggregates: ConsoleAggregates) -> None:
+def _warm(
+    serving_state: ServingState, report: WorkerReport, console: tuple[ConsoleAggregates, InspectorCaches]
+) -> None:
     try:
         serving_state.warm()
     except Exception:  # the first request computes what is missing
@@ -59,10 +62,11 @@ def _warm(serving_state: ServingState, report: WorkerReport, aggregates: Console
         settle()
         serving_state.warmed.set()
         report.write()  # the worker's row says it is warmed up
-    try:  # once ready: the console's slow counts, so that no operator waits for them
-        aggregates.warm()
-    except Exception:  # the console's first request counts them
-        log.warning("the console's counts could not be made at start", exc_info=True)
+    for part in console:  # once ready: the console's slow counts and arrays, so that no operator waits for them
+        try:
+            part.warm()
+        except Exception:  # the console's first request makes them
+            log.warning("the console's counts could not be made at start", exc_info=True)
 
 
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
@@ -94,7 +98,10 @@ def _lifespan(state: AppState, settings: Settings) -> Callable[[FastAPI], Abstra
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         watcher.start()  # loads the live model and maps it onto the catalog before the first request
         warm = threading.Thread(
-            target=_warm, args=(serving_state, report, state.aggregates), name="optirec-warm", daemon=True
+            target=_warm,
+            args=(serving_state, report, (state.aggregates, state.inspector)),
+            name="optirec-warm",
+            daemon=True,
         )
         warm.start()
         state.trainer.start_schedule()

@@ -6,6 +6,7 @@ from optirec.auth.cache import PrincipalCache
 from optirec.auth.security import load_or_create_secret
 from optirec.gateway.ratelimit import make_rate_limiter
 from optirec.gateway.state import AppState
+from optirec.inspector.caches import InspectorCaches
 from optirec.overview.cache import ConsoleAggregates
 from optirec.recommend.live import ServingState
 from optirec.recommend.service import ListBuilder
@@ -27,6 +28,7 @@ def build_state(settings: Settings) -> AppState:
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
     serving_state = ServingState(db, settings.rules)
     serving_state.snapshots.on_build = settle
+    console_seconds = settings.console_cache_seconds if settings.admin_console else 0.0
     list_builder = ListBuilder(db, serving_state, settings.rules, tuple(settings.rebuyable_categories))
     return AppState(
         settings=settings,
@@ -38,6 +40,7 @@ def build_state(settings: Settings) -> AppState:
         worker=WorkerReport(db, serving_state.warmed),
         trainer=Trainer(db, settings),
         intake=IntakeTally(db),
-        aggregates=ConsoleAggregates(db, settings.console_cache_seconds if settings.admin_console else 0),
+        aggregates=ConsoleAggregates(db, console_seconds),
+        inspector=InspectorCaches(db, settings.rules, console_seconds),
         catalog_listeners=[serving_state.snapshots.invalidate],
     )
