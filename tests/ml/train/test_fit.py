@@ -47,3 +47,23 @@ def test_the_held_out_model_has_seen_no_test_target() -> None:
     assert fitted.held_out_model.popularity.sum() == len(data) - len(data.user_ids)
     assert fitted.model.popularity.sum() == len(data)
     assert np.array_equal(fitted.held_out_model.item_table, fitted.model.item_table)
+
+
+def test_the_network_is_retrained_for_the_epochs_validation_chose() -> None:
+    from optirec.ml.train.fit import ModelFit
+    from optirec.ml.train.splits import leave_one_out
+
+    events = EventsInput(*chain_events())
+    catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
+    data = interactions(events, catalogue)
+    messages: list[str] = []
+    fit = ModelFit(build_content(data.item_ids, item_content(catalogue)), _config(), messages.append)
+    valid, test = leave_one_out(data)
+    tuned = fit.tune(valid)
+    tuned_network = fit.network
+    messages.clear()
+    fit.retrain_network(test.train)
+    assert fit.network is not tuned_network
+    # a fresh training on train + validation events for exactly the chosen epochs, no validation checks
+    assert [m.split(":")[0] for m in messages] == [f"epoch {e}" for e in range(1, tuned.best_epoch + 1)]
+    assert not any("valid" in m for m in messages)

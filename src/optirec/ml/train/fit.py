@@ -3,8 +3,9 @@
 `ModelFit.tune` trains the network on the validation split's training events (early stopping on validation
 NDCG@10), picks the item-to-item regularisation, the recency decay and the blend weights on the validation
 targets. `ModelFit.refit` then refits the item-to-item source on the given events and reads each user's latest
-signals from them (the network is not retrained). Production training calls `fit_model`; the offline evaluation's
-`Optirec` scorer is this state behind the harness's `ItemScorer` interface.
+signals from them (the network is not retrained; `retrain_network` does that, for the offline evaluation).
+Production training calls `fit_model`; the offline evaluation's `Optirec` scorer is this state behind the
+harness's `ItemScorer` interface.
 """
 
 from __future__ import annotations
@@ -125,6 +126,14 @@ class ModelFit:
         self.tuned.decay, self.tuned.weights = decay, (weights[0], weights[1])
         self.tuned.valid_ndcg["blend"] = ndcg
         self._say(f"blend: decay {decay:g}, weights {weights}, valid ndcg@10 {ndcg:.4f}")
+
+    def retrain_network(self, train: Interactions) -> None:
+        """Train the network afresh on `train` for the epochs validation chose (`tuned.best_epoch`; nothing to
+        stop early on), as the offline evaluation refits every baseline on the test split's events."""
+        from optirec.ml.train.loop import train_sequence_model
+
+        config = replace(self.config.model, epochs=max(1, self.tuned.best_epoch))
+        self.network = train_sequence_model(self._prepare(train), self.content, config, None, self._say).model
 
     def refit(self, train: Interactions) -> None:
         """Read the users' latest signals from `train` and refit the item-to-item source on it."""
