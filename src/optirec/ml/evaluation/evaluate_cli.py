@@ -96,9 +96,10 @@ def _run_one(
 
         from optirec.ml.evaluation.scorer import Optirec
         from optirec.ml.model.content import build_content
-        from optirec.ml.train.fit import FitConfig
+        from optirec.ml.train.fit import FitConfig, SourceCache
 
         features = build_content(test.train.item_ids, content)
+        sources: SourceCache = {}  # the seeds share the item-to-item sources (they do not depend on the seed)
 
         def make(seed: int) -> Optirec:
             config = FitConfig()
@@ -106,7 +107,7 @@ def _run_one(
             config.use_content = name != "optirec-no-content"
             config.use_actions = name != "optirec-no-actions"
             config.use_item_item = name != "optirec-no-itemitem"
-            return Optirec(features, config, say)
+            return Optirec(features, config, say, sources)
 
         return run_seeds(make, range(seeds[0], seeds[0] + seeds[1]), valid, test, say)
     return run_baseline(_baseline(name, seeds[0]), valid, test, say, seeds[0])
