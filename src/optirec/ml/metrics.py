@@ -26,17 +26,46 @@ def target_ranks(scores: npt.NDArray[np.floating], targets: npt.NDArray[np.integ
     return np.asarray(ranks, dtype=np.float64)
 
 
+def hits(ranks: FloatArray, k: int) -> FloatArray:
+    """Per-user hit at k: 1.0 when the target is in the top k, else 0.0."""
+    return np.asarray(ranks < k, dtype=np.float64)
+
+
+def ndcg_gains(ranks: FloatArray, k: int) -> FloatArray:
+    """Per-user NDCG at k with one relevant item: 1/log2(floor(rank) + 2) inside the top k, else 0."""
+    return np.asarray(np.where(ranks < k, 1.0 / np.log2(np.floor(ranks) + 2.0), 0.0), dtype=np.float64)
+
+
 def hit_rate(ranks: FloatArray, k: int) -> float:
     """Share of users whose target is in the top k (= Recall@k with one target)."""
-    return float(np.mean(ranks < k)) if ranks.size else 0.0
+    return float(np.mean(hits(ranks, k))) if ranks.size else 0.0
 
 
 def ndcg(ranks: FloatArray, k: int) -> float:
-    """Normalised discounted cumulative gain at k with one relevant item: 1/log2(rank + 2) inside the top k."""
-    if not ranks.size:
-        return 0.0
-    gains = np.where(ranks < k, 1.0 / np.log2(np.floor(ranks) + 2.0), 0.0)
-    return float(np.mean(gains))
+    """Normalised discounted cumulative gain at k with one relevant item, averaged over users."""
+    return float(np.mean(ndcg_gains(ranks, k))) if ranks.size else 0.0
+
+
+def paired_bootstrap(
+    ours: FloatArray, theirs: FloatArray, *, resamples: int = 2000, level: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean of `ours - theirs` (per-user values of one metric, same users in the same order) and its
+    percentile bootstrap interval at `level`: users are resampled with replacement, the pairs kept together.
+
+    Returns (mean difference, low, high). Seeded, so the same inputs give the same interval.
+    """
+    diff = np.asarray(ours, dtype=np.float64) - np.asarray(theirs, dtype=np.float64)
+    if diff.ndim != 1 or not diff.size:
+        raise ValueError("paired_bootstrap needs two equally long, non-empty 1-d arrays")
+    rng = np.random.default_rng(seed)
+    means = np.empty(resamples, dtype=np.float64)
+    chunk = max(1, 2_000_000 // diff.size)  # bound the (chunk, n_users) index matrix
+    for start in range(0, resamples, chunk):
+        size = min(chunk, resamples - start)
+        means[start : start + size] = diff[rng.integers(0, diff.size, (size, diff.size))].mean(axis=1)
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return float(diff.mean()), float(low), float(high)
 
 
 def mrr(ranks: FloatArray) -> float:

@@ -8,7 +8,7 @@ import scipy.sparse as sp
 
 from optirec.ml.evaluation.baselines.als import Als
 from optirec.ml.evaluation.baselines.base import ItemScorer
-from optirec.ml.evaluation.baselines.ease import Ease
+from optirec.ml.evaluation.baselines.ease import Ease, EaseRecency
 from optirec.ml.evaluation.baselines.popularity import Popularity
 from optirec.ml.evaluation.harness import evaluate_scorer
 from optirec.ml.train.data import Interactions
@@ -35,7 +35,9 @@ def test_popularity_ranks_by_count(chain_data: Interactions) -> None:
     assert np.array_equal(scores[0], counts.astype(np.float32)) and np.array_equal(scores[0], scores[1])
 
 
-@pytest.mark.parametrize("model", [Popularity(), Ease(), Als(factors=8, iterations=3)], ids=lambda m: m.name)
+@pytest.mark.parametrize(
+    "model", [Popularity(), Ease(), EaseRecency(), Als(factors=8, iterations=3)], ids=lambda m: m.name
+)
 def test_every_baseline_scores_the_whole_catalogue(model: ItemScorer, chain_data: Interactions) -> None:
     _, test = leave_one_out(chain_data)
     model.fit(test.train, **model.param_grid[0])
@@ -60,3 +62,32 @@ def test_the_cheap_tuning_metric_agrees_with_the_report(chain_data: Interactions
     model = Ease()
     model.fit(test.train, lam=1.0)
     assert ndcg_at_10(model.score, test) == pytest.approx(evaluate_scorer(model.score, test)["ndcg@10"])
+
+
+def test_recency_ease_without_decay_is_ease_on_action_weighted_histories(chain_data: Interactions) -> None:
+    from optirec.ml.model.actions import ACTION_TABLE
+
+    _, test = leave_one_out(chain_data)
+    plain, recency = Ease(), EaseRecency()
+    plain.fit(test.train, lam=5.0)
+    recency.fit(test.train, lam=5.0, decay=1.0)
+    users = test.users[:4]
+    bounds = test.train.user_bounds()
+    history = np.zeros((len(users), chain_data.n_items), dtype=np.float32)
+    for r, u in enumerate(users):
+        for k in range(bounds[u], bounds[u + 1]):
+            history[r, test.train.items[k]] += ACTION_TABLE[test.train.actions[k]]
+    assert np.allclose(recency.score(users), history @ plain.weights, atol=1e-4)
+
+
+def test_recency_ease_tunes_the_decay_and_finds_the_chain_better(chain_data: Interactions) -> None:
+    from optirec.ml.evaluation.evaluate import run_baseline
+
+    valid, test = leave_one_out(chain_data)
+    plain = run_baseline(Ease(), valid, test, lambda _: None)
+    recency = run_baseline(EaseRecency(), valid, test, lambda _: None)
+    assert {p["decay"] for p in EaseRecency.param_grid} == {1.0, 0.8, 0.6, 0.4}
+    # the next item follows the last one: weighting the latest signals most can only help here
+    assert recency.params["decay"] < 1.0
+    assert recency.valid["ndcg@10"] >= plain.valid["ndcg@10"]
+    assert recency.test["ndcg@10"] >= plain.test["ndcg@10"]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -17,13 +20,15 @@ runner = CliRunner()
 
 def test_evaluate_writes_the_report(chain_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)  # the text-vector cache goes under ./var
-    out = tmp_path / "report"
-    result = runner.invoke(
-        app, ["evaluate", str(chain_dir), "--models", "popularity,ease,optirec", "--out", str(out), "--epochs", "2"]
-    )
+    out, dump = tmp_path / "report", tmp_path / "ranks.csv"
+    models = "popularity,ease,ease-recency,optirec"
+    args = ["--models", models, "--out", str(out), "--epochs", "2", "--seeds", "2", "--dump-ranks", str(dump)]
+    result = runner.invoke(app, ["evaluate", str(chain_dir), *args])
     assert result.exit_code == 0, result.output
     document = json.loads((out / "results.json").read_text())
-    assert set(document["models"]) == {"popularity", "ease", "optirec"}
+    assert set(document["models"]) == set(models.split(","))
+    _check_seeds_and_intervals(document)
+    _check_the_dump_rescores_to_the_report(dump, document)
     for model in document["models"].values():
         assert {"ndcg@10", "hr@10", "mrr", "coverage@10", "cold_ndcg@10"} <= set(model["test"])
         assert "ndcg@10" in model["valid"] and model["train_seconds"] >= 0
@@ -32,6 +37,39 @@ def test_evaluate_writes_the_report(chain_dir: Path, tmp_path: Path, monkeypatch
     # EASE finds the chain; popularity cannot
     models = document["models"]
     assert models["ease"]["test"]["hr@10"] > models["popularity"]["test"]["hr@10"]
+
+
+def _check_seeds_and_intervals(document: dict[str, Any]) -> None:
+    ours = document["models"]["optirec"]
+    assert ours["seeds"] == [0, 1] and document["models"]["ease"]["seeds"] == [0]
+    per_seed = [run["ndcg@10"] for run in ours["test_by_seed"]]
+    assert ours["test"]["ndcg@10"] == pytest.approx(sum(per_seed) / 2)
+    assert ours["test_spread"]["ndcg@10"]["min"] == min(per_seed)
+    assert ours["params"]["by_seed"][0]["best_epoch"] >= 1
+    assert set(document["paired"]) == {"optirec - popularity", "optirec - ease", "optirec - ease-recency"}
+    for comparison in document["paired"].values():
+        for interval in comparison.values():
+            assert interval["low"] <= interval["diff"] <= interval["high"]
+
+
+def _check_the_dump_rescores_to_the_report(dump: Path, document: dict[str, Any]) -> None:
+    """Re-score the rank dump with plain Python (not our metrics code) and find the report's figures."""
+    with dump.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["user", "item", "model", "seed", "rank"]
+    for name, model in document["models"].items():
+        mine = [r for r in rows if r["model"] == name]
+        assert len(mine) == model["test"]["users"] * len(model["seeds"])
+        ranks = [float(r["rank"]) for r in mine]
+        hr = sum(rank < 10 for rank in ranks) / len(ranks)
+        ndcg = sum(1 / math.log2(math.floor(rank) + 2) for rank in ranks if rank < 10) / len(ranks)
+        assert hr == pytest.approx(model["test"]["hr@10"], abs=1e-9)
+        assert ndcg == pytest.approx(model["test"]["ndcg@10"], abs=1e-9)
+
+
+def test_bad_seed_count_is_refused(chain_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evaluate", str(chain_dir), "--seeds", "0", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2 and "--seeds must be between 1 and 20" in result.output
 
 
 def test_temporal_split_runs(chain_dir: Path, tmp_path: Path) -> None:

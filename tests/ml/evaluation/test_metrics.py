@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from optirec.ml import metrics
 
@@ -41,3 +42,32 @@ def test_top_k_is_best_first() -> None:
 def test_zscore_rows_ignores_excluded_items() -> None:
     z = metrics.zscore_rows(np.array([[1.0, 3.0, -np.inf]], dtype=np.float32))
     assert np.allclose(z[0, :2], [-1.0, 1.0]) and z[0, 2] == -np.inf
+
+
+def test_per_user_gains_average_to_the_metrics() -> None:
+    ranks = np.array([0.0, 1.0, 4.0, 12.0])
+    assert metrics.hits(ranks, 5).tolist() == [1.0, 1.0, 1.0, 0.0]
+    gains = metrics.ndcg_gains(ranks, 5)
+    assert math.isclose(gains[2], 1 / math.log2(6)) and gains[3] == 0.0
+    assert math.isclose(float(gains.mean()), metrics.ndcg(ranks, 5))
+
+
+def test_paired_bootstrap_of_a_constant_difference_is_that_constant() -> None:
+    theirs = np.array([0.0, 0.3, 1.0, 0.5])
+    assert metrics.paired_bootstrap(theirs + 0.25, theirs, resamples=200) == pytest.approx((0.25, 0.25, 0.25))
+
+
+def test_paired_bootstrap_of_two_users_by_hand() -> None:
+    # differences (0, 1): a resample's mean is 0, 0.5 or 1 with probability 1/4, 1/2, 1/4, so the 95 % interval
+    # runs from 0 to 1 and the point estimate is 0.5
+    mean, low, high = metrics.paired_bootstrap(np.array([1.0, 1.0]), np.array([1.0, 0.0]), resamples=4000, seed=3)
+    assert (mean, low, high) == (0.5, 0.0, 1.0)
+
+
+def test_paired_bootstrap_keeps_pairs_and_is_seeded() -> None:
+    rng = np.random.default_rng(0)
+    theirs = rng.random(500)
+    ours = theirs + 0.01 + rng.normal(0.0, 0.001, 500)  # large per-user spread, small paired difference
+    mean, low, high = metrics.paired_bootstrap(ours, theirs, seed=1)
+    assert 0.0 < low < mean < high < 0.02  # paired: the users' spread does not blur the difference
+    assert metrics.paired_bootstrap(ours, theirs, seed=1) == (mean, low, high)

@@ -3,6 +3,7 @@ split."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +48,49 @@ def test_the_held_out_model_has_seen_no_test_target() -> None:
     assert fitted.held_out_model.popularity.sum() == len(data) - len(data.user_ids)
     assert fitted.model.popularity.sum() == len(data)
     assert np.array_equal(fitted.held_out_model.item_table, fitted.model.item_table)
+
+
+def test_the_network_is_retrained_for_the_epochs_validation_chose() -> None:
+    from optirec.ml.train.fit import ModelFit
+    from optirec.ml.train.splits import leave_one_out
+
+    events = EventsInput(*chain_events())
+    catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
+    data = interactions(events, catalogue)
+    messages: list[str] = []
+    fit = ModelFit(build_content(data.item_ids, item_content(catalogue)), _config(), messages.append)
+    valid, test = leave_one_out(data)
+    tuned = fit.tune(valid)
+    tuned_network = fit.network
+    messages.clear()
+    fit.retrain_network(test.train)
+    assert fit.network is not tuned_network
+    # a fresh training on train + validation events for exactly the chosen epochs, no validation checks
+    assert [m.split(":")[0] for m in messages] == [f"epoch {e}" for e in range(1, tuned.best_epoch + 1)]
+    assert not any("valid" in m for m in messages)
+
+
+def test_fits_sharing_a_source_cache_fit_each_item_to_item_source_once() -> None:
+    from optirec.ml.train.fit import ModelFit, SourceCache
+    from optirec.ml.train.splits import leave_one_out
+
+    events = EventsInput(*chain_events())
+    catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
+    data = interactions(events, catalogue)
+    content = build_content(data.item_ids, item_content(catalogue))
+    valid, test = leave_one_out(data)
+    sources: SourceCache = {}
+    first = ModelFit(content, _config(), sources=sources)
+    first.tune(valid)
+    first.refit(test.train)
+    assert len(sources) == len(_config().lam_grid) + 1  # every λ on the tuning events, the chosen one on test's
+    second = ModelFit(content, replace(_config(), model=replace(_config().model, seed=1)), sources=sources)
+    second.tune(valid)
+    second.refit(test.train)
+    assert len(sources) == len(_config().lam_grid) + 1 and second.item_item is first.item_item
+    alone = ModelFit(content, _config())  # no cache: its own fit, the same weights
+    alone.tune(valid)
+    alone.refit(test.train)
+    assert alone.item_item is not first.item_item and alone.tuned.lam == first.tuned.lam
+    assert alone.item_item is not None and first.item_item is not None
+    assert (alone.item_item.neighbours != first.item_item.neighbours).nnz == 0

@@ -15,15 +15,22 @@ import typer
 def evaluate(
     data_dir: Annotated[Path, typer.Argument(help="Data set folder (events.csv [+ items.csv], or MovieLens u.data).")],
     models: Annotated[
-        str, typer.Option(help="Comma-separated models to run: popularity,ease,als,optirec.")
-    ] = "popularity,ease,als,optirec",
+        str, typer.Option(help="Comma-separated models to run: popularity,ease,ease-recency,als,optirec.")
+    ] = "popularity,ease,ease-recency,als,optirec",
     out: Annotated[Path, typer.Option(help="Folder for results.json, results.md and results.png.")] = Path("var/eval"),
     split: Annotated[str, typer.Option(help="'loo' (leave-one-out) or 'temporal'.")] = "loo",
     split_date: Annotated[
         str | None, typer.Option(help="Temporal split: train before this ISO date, test after it.")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed for every model.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed for every model (our model's first seed).")] = 0,
+    seeds: Annotated[
+        int, typer.Option(help="Fits of our model, seeds SEED, SEED+1, …; the report gives mean and spread.")
+    ] = 3,
     epochs: Annotated[int | None, typer.Option(help="Override our model's training epochs.")] = None,
+    dump_ranks: Annotated[
+        Path | None,
+        typer.Option(help="CSV file of every test user's rank of the target: user,item,model,seed,rank."),
+    ] = None,
 ) -> None:
     """Evaluate models side by side offline (leave-one-out, full ranking) and write a report."""
     from optirec.errors import OptirecError
@@ -38,6 +45,8 @@ def evaluate(
             split_date=split_date,
             seed=seed,
             epochs=epochs,
+            seeds=seeds,
+            dump_ranks=dump_ranks,
         )
     except OptirecError as exc:
         typer.echo(f"error: {exc.message}", err=True)

@@ -34,16 +34,57 @@ CONSOLE_COLUMNS = ("hr@5", "hr@10", "ndcg@10", "hr@20", "ndcg@20", "mrr", "cover
 
 
 def console_table(results: dict[str, ModelResult], title: str) -> Table:
-    """Test metrics of every model, one row each (the Markdown report has every column)."""
+    """Test metrics of every model, one row each, means over seeds and the std of NDCG@10 over seeds (the Markdown
+    report has every column and every spread)."""
     table = Table(title=title)
     table.add_column("model", no_wrap=True)
-    for column in CONSOLE_COLUMNS:
+    for column in (*CONSOLE_COLUMNS, "ndcg@10 sd", "train s"):
         table.add_column(column, justify="right")
-    table.add_column("train s", justify="right")
     for name, result in results.items():
         cells = (f"{result.test.get(c, 0.0):.4f}" for c in CONSOLE_COLUMNS)
-        table.add_row(name, *cells, f"{result.train_seconds:.1f}")
+        spread = result.spread.get("ndcg@10")
+        table.add_row(name, *cells, f"{spread['std']:.4f}" if spread else "", f"{result.train_seconds:.1f}")
     return table
+
+
+def cell(result: ModelResult, split: str, column: str) -> str:
+    """A metric's value; on the test split of a model run with several seeds, `mean ± std` over its seeds."""
+    values = result.test if split == "test" else result.valid
+    text = f"{values.get(column, 0.0):.4f}"
+    spread = result.spread.get(column) if split == "test" else None
+    return f"{text} ± {spread['std']:.4f}" if spread else text
+
+
+PAIRED_HEADER = ("comparison", "Δ ndcg@10", "95 % interval", "Δ hr@10", "95 % interval")
+
+
+def paired_rows(paired: dict[str, dict[str, dict[str, float]]]) -> list[tuple[str, ...]]:
+    """One row per comparison: the mean per-user difference and its paired bootstrap interval."""
+    rows = []
+    for comparison, by_metric in paired.items():
+        cells: list[str] = [comparison]
+        for metric in ("ndcg@10", "hr@10"):
+            d = by_metric[metric]
+            cells += [f"{d['diff']:+.4f}", f"[{d['low']:+.4f}, {d['high']:+.4f}]"]
+        rows.append(tuple(cells))
+    return rows
+
+
+def paired_table(paired: dict[str, dict[str, dict[str, float]]]) -> Table:
+    """The paired bootstrap intervals as a console table."""
+    table = Table(title="our model minus each baseline, test users (paired bootstrap, 95 %)")
+    for n, column in enumerate(PAIRED_HEADER):
+        table.add_column(column, justify="left" if n == 0 else "right", no_wrap=n == 0)
+    for row in paired_rows(paired):
+        table.add_row(*row)
+    return table
+
+
+def paired_markdown(paired: dict[str, dict[str, dict[str, float]]]) -> str:
+    """The paired bootstrap intervals as a Markdown table."""
+    lines = ["| " + " | ".join(PAIRED_HEADER) + " |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines += ["| " + " | ".join(row) + " |" for row in paired_rows(paired)]
+    return "\n".join(lines)
 
 
 def markdown_table(results: dict[str, ModelResult], split: str = "test") -> str:
@@ -53,8 +94,7 @@ def markdown_table(results: dict[str, ModelResult], split: str = "test") -> str:
         "| --- | " + " | ".join("---:" for _ in COLUMNS) + " | ---: |",
     ]
     for name, result in results.items():
-        values = result.test if split == "test" else result.valid
-        cells = " | ".join(f"{values.get(c, 0.0):.4f}" for c in COLUMNS)
+        cells = " | ".join(cell(result, split, c) for c in COLUMNS)
         lines.append(f"| {name} | {cells} | {result.train_seconds:.1f} |")
     return "\n".join(lines)
 
@@ -73,7 +113,16 @@ def markdown_report(results: dict[str, ModelResult], meta: dict[str, Any]) -> st
             "",
             "## Test",
             "",
+            f"Our model: mean ± std over {meta.get('seeds', 1)} seed(s) (min and max in results.json).",
+            "",
             markdown_table(results, "test"),
+            "",
+            "## Paired bootstrap on the test users",
+            "",
+            "Mean per-user difference of our model (averaged over its seeds) minus each baseline, and its 95 %",
+            "interval from 2,000 resamples of the test users (seeded); an interval above zero is a win beyond chance.",
+            "",
+            paired_markdown(meta.get("paired", {})),
             "",
             "## Validation",
             "",
@@ -111,6 +160,8 @@ def write_report(results: dict[str, ModelResult], meta: dict[str, Any], out: Pat
     out.mkdir(parents=True, exist_ok=True)
     title = f"{meta.get('dataset', '')}: test split"
     console.print(console_table(results, title))
+    if meta.get("paired"):
+        console.print(paired_table(meta["paired"]))
     (out / "results.json").write_text(json.dumps(results_document(results, meta), indent=2) + "\n")
     (out / "results.md").write_text(markdown_report(results, meta))
     chart(results, out / "results.png", title)

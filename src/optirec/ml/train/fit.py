@@ -3,8 +3,9 @@
 `ModelFit.tune` trains the network on the validation split's training events (early stopping on validation
 NDCG@10), picks the item-to-item regularisation, the recency decay and the blend weights on the validation
 targets. `ModelFit.refit` then refits the item-to-item source on the given events and reads each user's latest
-signals from them (the network is not retrained). Production training calls `fit_model`; the offline evaluation's
-`Optirec` scorer is this state behind the harness's `ItemScorer` interface.
+signals from them (the network is not retrained; `retrain_network` does that, for the offline evaluation).
+Production training calls `fit_model`; the offline evaluation's `Optirec` scorer is this state behind the
+harness's `ItemScorer` interface.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from optirec.ml.train.loop import ContentTensors
 
 Progress = Callable[[str], None]
+SourceCache = dict[tuple[int, float, int], tuple[Interactions, ItemItem]]
 
 
 @dataclass
@@ -67,8 +69,17 @@ class ModelFit:
     """The fit step's state: the sequence network (product + user-preference embeddings) blended with EASE
     item-to-item, tuned on a validation split and refitted on the events the served model reads."""
 
-    def __init__(self, content: ContentFeatures, config: FitConfig, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        content: ContentFeatures,
+        config: FitConfig,
+        progress: Progress | None = None,
+        sources: SourceCache | None = None,
+    ) -> None:
         self.config = config
+        # item-to-item sources by (events, λ, neighbours), when given: they do not depend on the seed, so the fits of
+        # several seeds (and a refit on the tuning events) can share them; None fits each one afresh
+        self.sources = sources
         self.content = content if config.use_content else _no_content(content)
         self.progress = progress
         self.tuned = TunedParams()
@@ -99,7 +110,7 @@ class ModelFit:
         """Pick λ on the item-to-item source alone, then decay and weights of the blend."""
         best: tuple[float, float, ItemItem | None] = (-1.0, 0.0, None)
         for lam in self.config.lam_grid:
-            source = fit_item_item(valid.train, lam, self.config.neighbours)
+            source = self._item_item(valid.train, lam)
             self.item_item = source
             ndcg = ndcg_at_10(lambda u: self.item_scores(u, 1.0), valid)
             self._say(f"item-to-item λ={lam:g}: valid ndcg@10 {ndcg:.4f}")
@@ -126,12 +137,32 @@ class ModelFit:
         self.tuned.valid_ndcg["blend"] = ndcg
         self._say(f"blend: decay {decay:g}, weights {weights}, valid ndcg@10 {ndcg:.4f}")
 
+    def retrain_network(self, train: Interactions) -> None:
+        """Train the network afresh on `train` for the epochs validation chose (`tuned.best_epoch`; nothing to
+        stop early on), as the offline evaluation refits every baseline on the test split's events."""
+        from optirec.ml.train.loop import train_sequence_model
+
+        config = replace(self.config.model, epochs=max(1, self.tuned.best_epoch))
+        self.network = train_sequence_model(self._prepare(train), self.content, config, None, self._say).model
+
     def refit(self, train: Interactions) -> None:
         """Read the users' latest signals from `train` and refit the item-to-item source on it."""
         prepared = self._prepare(train)
         self._use(prepared)
         if self.config.use_item_item:
-            self.item_item = fit_item_item(prepared, self.tuned.lam, self.config.neighbours)
+            self.item_item = self._item_item(prepared, self.tuned.lam)
+
+    def _item_item(self, train: Interactions, lam: float) -> ItemItem:
+        """The item-to-item source of `train` and `lam`, fitted once per `sources` cache (when there is one)."""
+        if self.sources is None:
+            return fit_item_item(train, lam, self.config.neighbours)
+        key = (id(train), lam, self.config.neighbours)  # the entry keeps `train` alive: its id is not reused
+        cached = self.sources.get(key)
+        if cached is not None and cached[0] is train:
+            return cached[1]
+        source = fit_item_item(train, lam, self.config.neighbours)
+        self.sources[key] = (train, source)
+        return source
 
     def score(self, users: IntArray) -> Float32Array:
         """Blend of network and item-to-item scores (history is masked by the harness)."""
