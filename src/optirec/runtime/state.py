@@ -25,7 +25,9 @@ def build_state(settings: Settings) -> AppState:
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
     serving_state = ServingState(db, settings.rules)
     serving_state.snapshots.on_build = settle
-    list_builder = ListBuilder(db, serving_state, settings.rules, tuple(settings.rebuyable_categories))
+    list_builder = ListBuilder(
+        db, serving_state, settings.rules, tuple(settings.rebuyable_categories), exploration=settings.exploration
+    )
     return AppState(
         settings=settings,
         db=db,
