@@ -3,12 +3,15 @@ service and through `GET /api/admin/impressions`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from optirec.recommend.impressions import iter_impressions, list_impressions
+from optirec.settings import ExplorationSettings
 from optirec.store import Database
 from tests.conftest import product_data, signal_data
 
@@ -107,3 +110,18 @@ def test_the_admin_api_answers_the_table(
     for bad in ({"lists": 0}, {"after": "not-hex"}, {"since": "2026-12-01T00:00:00"}, {"window_hours": 0}):
         answer = client.get("/api/admin/impressions", params=bad, headers=admin_headers)
         assert answer.status_code == 422, (bad, answer.text)
+
+
+def test_an_explored_list_reads_back_with_its_policy_and_propensities(
+    build_client: Callable[..., TestClient], db: Database, service_headers: dict[str, str]
+) -> None:
+    client = build_client(exploration=ExplorationSettings(shares={"home": 0.5}, seed=3))
+    _shop(client, service_headers)
+    served = _serve(client, service_headers, limit=4)  # 2 greedy slots, then 2 drawn among the 4 others
+    client.post("/api/recommendations/signals", json=[_signal(served, 4, "view")], headers=service_headers)
+    with db.read() as session:
+        rows = list_impressions(session=session).impressions
+    assert {r.policy for r in rows} == {"explore"}
+    # no product has a signal yet, so all weigh alike: 1 of 4 open products, then 1 of 3
+    assert [r.propensity for r in rows] == [1.0, 1.0, pytest.approx(1 / 4), pytest.approx(1 / 3)]
+    assert [r.viewed for r in rows] == [False, False, False, True]

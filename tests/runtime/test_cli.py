@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -148,3 +149,32 @@ def test_demo_refuses_a_database_with_customers_of_its_own(
         form = {"username": "admin@demo.optirec.example", "password": "optirec-demo-2026"}
         assert client.post("/api/auth/token", data=form).status_code == 401  # no demo account was made
         assert client.get("/api/catalog/products").json()["total"] == 0
+
+
+def test_export_impressions_writes_each_item_shown_and_what_followed_it(cli: CliRunner, tmp_path: Path) -> None:
+    created = ok(cli, "keys", "create", "shop").splitlines()
+    service = {"X-API-Key": next(line for line in created if line.startswith("ork_"))}
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings)) as client:
+        for i in (1, 2, 3):
+            assert (
+                client.post("/api/catalog/products", json=product_data(f"FR-{i}"), headers=service).status_code == 201
+            )
+        assert client.put("/api/customers/c-1", json={}, headers=service).status_code == 200
+        body = {"customer_id": "c-1", "limit": 3}
+        served = client.post("/api/recommendations/personalized", json=body, headers=service).json()
+        view = {
+            "event_id": "e-1", "customer_id": "c-1", "product_id": served["items"][0]["product"]["id"],
+            "action_type": "view", "occurred_at": datetime.now(UTC).isoformat(),
+            "recommendation_id": served["recommendation_id"],
+        }  # fmt: skip
+        assert client.post("/api/recommendations/signals", json=view, headers=service).json()["accepted"] == 1
+    out = tmp_path / "impressions.jsonl"
+    assert "3 impressions written" in ok(cli, "export-impressions", "--out", str(out))
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["position"], r["viewed"], r["propensity"]) for r in rows] == [
+        (1, True, 1.0),
+        (2, False, 1.0),
+        (3, False, 1.0),
+    ]
+    assert "0 impressions written" in ok(cli, "export-impressions", "--out", str(out), "--since", "2100-01-01T00:00:00")

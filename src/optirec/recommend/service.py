@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -124,11 +125,11 @@ class ListBuilder:
     )
 
     served: ServedLog = field(init=False)
-    rng: np.random.Generator = field(init=False)  # exploration's draws (lists are built in one thread: the loop)
+    rng: random.Random = field(init=False)  # exploration's draws (lists are built in one thread: the loop)
 
     def __post_init__(self) -> None:
         self.served = ServedLog(self.db, self.executor)
-        self.rng = np.random.default_rng(self.exploration.seed)
+        self.rng = random.Random(self.exploration.seed)
 
     async def build_async(self, spec: ListSpec) -> ServedList:
         """Build a list in the event loop and log it with the others being served (`ServedLog.building`).
@@ -231,8 +232,8 @@ class ListBuilder:
         slots = exploratory_slots(chosen.size, self.exploration.shares.get(placement, 0.0))
         if slots == 0:
             return greedy(chosen)
-        weights = self.serving_state.exploration_weights(snapshot, self.exploration.new_product_weight)
-        return explore(chosen, allowed, weights, slots, self.rng)
+        new = self.serving_state.new_products(snapshot)
+        return explore(chosen, allowed, new, self.exploration.new_product_weight, slots, self.rng)
 
     def _items(
         self,
