@@ -224,7 +224,9 @@ class ListBuilder:
         ranked = diversify(best, order, snapshot.features, spec.diversity, spec.limit)
         explored = self._explore(snapshot, allowed, ranked, spec.surface)
         chosen = explored.chosen
-        return explored, total[chosen], ~personal[chosen]
+        fallback = ~personal[chosen]
+        fallback[chosen.size - explored.drawn :] = False  # a drawn slot is exploration, not a fallback to popularity
+        return explored, total[chosen], fallback
 
     def _explore(self, snapshot: CatalogSnapshot, allowed: BoolArray, chosen: IntArray, placement: str) -> Explored:
         """The greedy list, its last slots drawn at random among the allowed products where the placement explores
@@ -256,7 +258,7 @@ class ListBuilder:
             reasons: list[str] = []
             if spec.explain:
                 reasons = [because[position]] if position in because else []
-                if propensity < 1.0 and not reasons:  # drawn by exploration, not ranked for the shopper
+                if rank > len(chosen) - explored.drawn and not reasons:  # drawn by exploration, not ranked for them
                     reasons.append("Something different you may not have seen yet")
                 elif fallback[rank - 1] and not reasons:
                     reasons.append(fallback_reason(shopper.wearer, segmented))
