@@ -7,7 +7,7 @@ OPTIREC := $(VENV)/bin/optirec
 STAMP := $(VENV)/.installed
 DATASETS ?= ../shared/datasets
 
-.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-storefront bench-console clean
+.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-storefront bench-console clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-bench: bench-ingest bench-model bench-serve bench-storefront
+bench: bench-ingest bench-model bench-serve bench-explore bench-storefront
 
 bench-ingest: install
 	$(PY) -m benchmarks.ingest
@@ -47,6 +47,9 @@ bench-model: install
 
 bench-serve: install
 	$(PY) -m benchmarks.serve
+
+bench-explore: install
+	$(PY) -m benchmarks.explore
 
 bench-storefront: install
 	$(PY) -m benchmarks.storefront

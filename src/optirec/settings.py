@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +17,45 @@ from optirec.eyewear.config import RuleSettings
 
 BUILTIN_ACTION_TYPES = ("view", "add_to_cart", "remove_from_cart", "favorite", "purchase")
 MIN_SECRET_BYTES = 32  # HS256 wants a key at least as long as its hash (RFC 7518, 3.2)
+# Where a list is shown: the page of a personalised list, or the kind of list (`ListSpec.surface`).
+PLACEMENTS = ("home", "product", "cart", "checkout", "search", "category", "similar", "complete_the_look")
+MAX_EXPLORATION_SHARE = 0.5  # exploration never takes more than half of a list
+
+
+class ExplorationSettings(BaseModel):
+    """Exploration per placement (`docs/exploration.md`): off unless a shop gives a placement a share."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shares: dict[str, float] = Field(
+        default_factory=dict,
+        description="Share of each list's slots drawn at random among the products that pass every hard filter, per "
+        'placement (JSON object, e.g. `{"home": 0.2}`): a list of n products gives its last ⌊share × n⌋ slots to '
+        f"exploration. Placements: {', '.join(PLACEMENTS)}; each share from 0 to {MAX_EXPLORATION_SHARE}. "
+        "Empty: every list is greedy.",
+    )
+    new_product_weight: float = Field(
+        4.0,
+        ge=1.0,
+        le=100.0,
+        description="How many times likelier a product without any signal is drawn into an exploratory slot than "
+        "one with signals (new products are shown before they have signals).",
+    )
+    seed: int | None = Field(
+        None,
+        ge=0,
+        description="Seed of each worker's exploration draws (tests, simulations); unset: from the system's entropy.",
+    )
+
+    @field_validator("shares")
+    @classmethod
+    def _bounded(cls, value: dict[str, float]) -> dict[str, float]:
+        for placement, share in value.items():
+            if placement not in PLACEMENTS:
+                raise ValueError(f"unknown placement {placement[:40]!r}; placements are {', '.join(PLACEMENTS)}")
+            if not 0.0 <= share <= MAX_EXPLORATION_SHARE:
+                raise ValueError(f"the exploration share of {placement} must be from 0 to {MAX_EXPLORATION_SHARE}")
+        return value
 
 
 class Settings(BaseSettings):
@@ -121,7 +160,7 @@ class Settings(BaseSettings):
         ge=0,
         le=86_400,
         description="How long the console's slow aggregates (the overview's signal and list counts, the daily "
-        "metrics of served lists, the customers' profiles that \"who it fits\" and the coverage map read) are "
+        'metrics of served lists, the customers\' profiles that "who it fits" and the coverage map read) are '
         "reused; an older one is answered while a new one is made in the background. Each process makes them once "
         "at its start. 0: made on every request.",
     )
@@ -144,6 +183,11 @@ class Settings(BaseSettings):
         default_factory=lambda: ["accessories"],
         description="Categories shown again after a purchase (JSON list); products of other categories a customer "
         "bought are not recommended to them again.",
+    )
+
+    exploration: ExplorationSettings = Field(
+        default_factory=ExplorationSettings,
+        description="Exploration per placement; see docs/exploration.md.",
     )
 
     model_poll_seconds: float = Field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -179,3 +180,32 @@ def test_key_changes_and_model_commands_run_by_hand_are_in_the_audit_log(cli: Cl
     assert {e.actor for e in events} == {actor}
     assert events[0].actor_label == f"the command line ({actor.partition(':')[2]})"
     assert events[1].detail == {"rolled_back": "v2"} and events[2].detail == {"was_live": "v1"}
+
+
+def test_export_impressions_writes_each_item_shown_and_what_followed_it(cli: CliRunner, tmp_path: Path) -> None:
+    created = ok(cli, "keys", "create", "shop").splitlines()
+    service = {"X-API-Key": next(line for line in created if line.startswith("ork_"))}
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    with TestClient(create_app(settings)) as client:
+        for i in (1, 2, 3):
+            assert (
+                client.post("/api/catalog/products", json=product_data(f"FR-{i}"), headers=service).status_code == 201
+            )
+        assert client.put("/api/customers/c-1", json={}, headers=service).status_code == 200
+        body = {"customer_id": "c-1", "limit": 3}
+        served = client.post("/api/recommendations/personalized", json=body, headers=service).json()
+        view = {
+            "event_id": "e-1", "customer_id": "c-1", "product_id": served["items"][0]["product"]["id"],
+            "action_type": "view", "occurred_at": datetime.now(UTC).isoformat(),
+            "recommendation_id": served["recommendation_id"],
+        }  # fmt: skip
+        assert client.post("/api/recommendations/signals", json=view, headers=service).json()["accepted"] == 1
+    out = tmp_path / "impressions.jsonl"
+    assert "3 impressions written" in ok(cli, "export-impressions", "--out", str(out))
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["position"], r["viewed"], r["propensity"]) for r in rows] == [
+        (1, True, 1.0),
+        (2, False, 1.0),
+        (3, False, 1.0),
+    ]
+    assert "0 impressions written" in ok(cli, "export-impressions", "--out", str(out), "--since", "2100-01-01T00:00:00")

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime
 from starlette.concurrency import run_in_threadpool
 
 from optirec.audit import service as audit
@@ -18,6 +20,7 @@ from optirec.gateway.state import AppState, get_state
 from optirec.overview.schemas import Overview, SignalIntake
 from optirec.overview.service import get_overview, signal_intake
 from optirec.recommend.attribution import DailyMetrics
+from optirec.recommend.impressions import ImpressionPage, list_impressions
 from optirec.recommend.workers import WorkerPublic, list_workers, versions_served
 from optirec.training import registry
 from optirec.training.registry import ModelVersionPublic
@@ -108,6 +111,29 @@ def training(state: State, _admin: AdminPrincipal) -> TrainingRun | None:
 )
 def metrics(state: State, _admin: AdminPrincipal, days: Annotated[int, Query(ge=1, le=365)] = 30) -> list[DailyMetrics]:
     return state.aggregates.daily(days).value
+
+
+@router.get(
+    "/impressions",
+    summary="Every item of the served lists (placement, policy, arm, propensity) and what followed it, oldest first",
+)
+def impressions(
+    state: State,
+    _admin: AdminPrincipal,
+    since: Annotated[AwareDatetime | None, Query(description="Lists served at or after this time (ISO 8601).")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="Lists served before this time (ISO 8601).")] = None,
+    after: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=r"^[0-9a-f]+$", description="`next_after` of a page.")
+    ] = None,
+    lists: Annotated[int, Query(ge=1, le=1000, description="Served lists read for one page.")] = 500,
+    window_hours: Annotated[int, Query(ge=1, le=2160, description="Attribution window after each list.")] = 168,
+    include_unrendered: Annotated[bool, Query(description="Also the lists no signal refers to.")] = False,
+) -> ImpressionPage:
+    with state.db.read() as session:
+        return list_impressions(
+            session=session, since=since, until=until, after=after, lists=lists,
+            window=timedelta(hours=window_hours), include_unrendered=include_unrendered,
+        )  # fmt: skip
 
 
 @router.get("/audit", summary="The audit log, newest first: promotions, rollbacks, trainings, API key changes")

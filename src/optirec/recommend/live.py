@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from optirec.arrays import FloatArray, IntArray
+from optirec.arrays import BoolArray, FloatArray, IntArray
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import evaluate
 from optirec.eyewear.wearer import Wearer
@@ -98,6 +98,7 @@ class ServingState:
         # (catalog version, model version) -> serving model and positions; the live one and the one being swapped in
         self._serving: dict[tuple[object, str], _Mapped] = {}
         self._popularity: tuple[tuple[object, int], FloatArray] | None = None
+        self._new: tuple[tuple[object, int], BoolArray] | None = None
         self.segments = SegmentCache(db)
         self._segment_vectors: dict[tuple[object, int, tuple[str, str]], FloatArray | None] = {}
         self._lock = threading.Lock()
@@ -175,6 +176,18 @@ class ServingState:
         vector = standardise(vector, snapshot.sellable)
         self._popularity = ((snapshot.version, self.popularity.generation), vector)
         return vector
+
+    def new_products(self, snapshot: CatalogSnapshot) -> BoolArray:
+        """Which catalog positions hold a product without any signal in the popularity window (exploration weighs
+        them up); cached per catalog and popularity refresh."""
+        key = (snapshot.version, self.popularity.generation)
+        cached = self._new
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        counts = self.popularity.get()
+        new = np.array([counts.get(pid, 0.0) <= 0 for pid in snapshot.ids], dtype=np.bool_)
+        self._new = (key, new)
+        return new
 
     def segment_vector(self, snapshot: CatalogSnapshot, segment: tuple[str, str]) -> FloatArray | None:
         """log(1 + intent count) per catalog position among shoppers of this segment, standardised over the

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import random
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,10 +18,11 @@ import numpy as np
 import numpy.typing as npt
 import orjson
 
-from optirec.arrays import FloatArray, IntArray
+from optirec.arrays import BoolArray, FloatArray, IntArray
 from optirec.errors import NotFound, shown
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.wearer import Wearer
+from optirec.recommend.exploration import Explored, exploratory_slots, explore, greedy
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
 from optirec.recommend.kernels import blend_sources
 from optirec.recommend.live import LiveModel, Scored, ServingState
@@ -30,6 +32,7 @@ from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.segments import UNKNOWN_SEGMENT, segment_of
 from optirec.recommend.servedlog import ServedLog
 from optirec.recommend.snapshot import CatalogSnapshot
+from optirec.settings import ExplorationSettings
 from optirec.store import Database, Shopper, utcnow
 
 # Blend of the score sources (each standardised over the allowed products); fit is already 0…1.
@@ -71,6 +74,7 @@ class ServedItem:
     rank: int
     score: float
     reasons: list[str]
+    propensity: float = 1.0  # the probability with which the policy put the product in this slot
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class ServedList:
     fallback: bool
     fallback_reason: str | None
     snapshot: CatalogSnapshot
+    policy: str = "greedy"  # `exploration.GREEDY`, or `EXPLORE` when a slot was drawn at random
 
     def to_json(self) -> bytes:
         summary = self.snapshot.summary_json
@@ -112,6 +117,7 @@ class ListBuilder:
     serving_state: ServingState
     rules: RuleSettings
     rebuyable: tuple[str, ...]
+    exploration: ExplorationSettings = field(default_factory=ExplorationSettings)
     wearers: WearerCache = field(default_factory=WearerCache)
     # SQLite's group inserts wait here while another process holds the write lock (the loop never waits on it).
     executor: ThreadPoolExecutor = field(
@@ -119,9 +125,11 @@ class ListBuilder:
     )
 
     served: ServedLog = field(init=False)
+    rng: random.Random = field(init=False)  # exploration's draws (lists are built in one thread: the loop)
 
     def __post_init__(self) -> None:
         self.served = ServedLog(self.db, self.executor)
+        self.rng = random.Random(self.exploration.seed)
 
     async def build_async(self, spec: ListSpec) -> ServedList:
         """Build a list in the event loop and log it with the others being served (`ServedLog.building`).
@@ -172,10 +180,11 @@ class ListBuilder:
         # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
         group = segment_of(shopper.wearer, spec.prescription_kind)
         segment = self.serving_state.segment_vector(snapshot, group)
-        chosen, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, spec)
+        explored, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, spec)
+        chosen = explored.chosen
         # "of your size and prescription" only when something of either is known
         segmented = segment is not None and group != UNKNOWN_SEGMENT
-        items = self._items(snapshot, shopper, view, model, scored, chosen, scores, fallback, segmented, spec)
+        items = self._items(snapshot, shopper, view, model, scored, explored, scores, fallback, segmented, spec)
         return ServedList(
             recommendation_id=recommendation_id(),
             model_version=model.version if model is not None else "popularity",
@@ -184,6 +193,7 @@ class ListBuilder:
             fallback=bool(fallback.any()) if chosen.size else True,
             fallback_reason=self._fallback_text(shopper, filtered, chosen, fallback, spec, model is not None),
             snapshot=snapshot,
+            policy=explored.policy,
         )
 
     def _rank(
@@ -194,7 +204,7 @@ class ListBuilder:
         scored: Scored | None,
         segment: FloatArray | None,
         spec: ListSpec,
-    ) -> tuple[IntArray, FloatArray, npt.NDArray[np.bool_]]:
+    ) -> tuple[Explored, FloatArray, npt.NDArray[np.bool_]]:
         allowed = filtered.allowed
         popularity = self.serving_state.popularity_vector(snapshot)  # standardised over the sellable products
         if segment is not None:
@@ -211,8 +221,21 @@ class ListBuilder:
             WEIGHTS["related"],
         )
         best = top_k(order, allowed, spec.limit * CANDIDATE_FACTOR)
-        chosen = diversify(best, order, snapshot.features, spec.diversity, spec.limit)
-        return chosen, total[chosen], ~personal[chosen]
+        ranked = diversify(best, order, snapshot.features, spec.diversity, spec.limit)
+        explored = self._explore(snapshot, allowed, ranked, spec.surface)
+        chosen = explored.chosen
+        fallback = ~personal[chosen]
+        fallback[chosen.size - explored.drawn :] = False  # a drawn slot is exploration, not a fallback to popularity
+        return explored, total[chosen], fallback
+
+    def _explore(self, snapshot: CatalogSnapshot, allowed: BoolArray, chosen: IntArray, placement: str) -> Explored:
+        """The greedy list, its last slots drawn at random among the allowed products where the placement explores
+        (`exploration.explore`): after the hard filters, never instead of them."""
+        slots = exploratory_slots(chosen.size, self.exploration.shares.get(placement, 0.0))
+        if slots == 0:
+            return greedy(chosen)
+        new = self.serving_state.new_products(snapshot)
+        return explore(chosen, allowed, new, self.exploration.new_product_weight, slots, self.rng)
 
     def _items(
         self,
@@ -221,19 +244,23 @@ class ListBuilder:
         view: WearerView,
         model: LiveModel | None,
         scored: Scored | None,
-        chosen: IntArray,
+        explored: Explored,
         scores: FloatArray,
         fallback: npt.NDArray[np.bool_],
         segmented: bool,
         spec: ListSpec,
     ) -> list[ServedItem]:
+        chosen = explored.chosen
         because = self._because(snapshot, shopper, model, scored, chosen, spec) if spec.explain else {}
         items = []
-        for rank, (position, score) in enumerate(zip(chosen.tolist(), scores.tolist(), strict=True), start=1):
+        slots = zip(chosen.tolist(), scores.tolist(), explored.propensities.tolist(), strict=True)
+        for rank, (position, score, propensity) in enumerate(slots, start=1):
             reasons: list[str] = []
             if spec.explain:
                 reasons = [because[position]] if position in because else []
-                if fallback[rank - 1] and not reasons:
+                if rank > len(chosen) - explored.drawn and not reasons:  # drawn by exploration, not ranked for them
+                    reasons.append("Something different you may not have seen yet")
+                elif fallback[rank - 1] and not reasons:
                     reasons.append(fallback_reason(shopper.wearer, segmented))
                 elif not reasons:
                     reasons.append("Picked for you from what you have been browsing")
@@ -243,7 +270,7 @@ class ListBuilder:
                         rule_reasons(snapshot.frame_objects[position], shopper.wearer, self.rules)
                     )
                 reasons += said
-            items.append(ServedItem(position, rank, round(score, 4), reasons))
+            items.append(ServedItem(position, rank, round(score, 4), reasons, propensity))
         return items
 
     def _because(
@@ -309,7 +336,12 @@ class ListBuilder:
             "session_id": spec.session_id,
             "surface": spec.surface,
             "model_version": response.model_version,
-            "items": [{"product_id": ids[i.position], "rank": i.rank, "score": i.score} for i in response.items],
+            "policy": response.policy,
+            "arm": None,  # an experiment's arm (none yet)
+            "items": [
+                {"product_id": ids[i.position], "rank": i.rank, "score": i.score, "propensity": i.propensity}
+                for i in response.items
+            ],
             "context": spec.context or None,
             "served_at": utcnow(),
         }

@@ -19,11 +19,13 @@ def _register_all() -> None:
     from optirec.customers import commands as customer_commands
     from optirec.demo import commands as demo_commands
     from optirec.ml.evaluation import commands as evaluation_commands
+    from optirec.recommend import commands as recommend_commands
     from optirec.runtime import commands
     from optirec.signals import commands as signal_commands
     from optirec.training import commands as training_commands
 
-    for module in (commands, auth_commands, catalog_commands, customer_commands, signal_commands, training_commands):
+    modules = (commands, auth_commands, catalog_commands, customer_commands, signal_commands, training_commands)
+    for module in (*modules, recommend_commands):
         module.register(app)
 
     evaluation_commands.register(app)

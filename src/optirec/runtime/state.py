@@ -29,7 +29,9 @@ def build_state(settings: Settings) -> AppState:
     serving_state = ServingState(db, settings.rules)
     serving_state.snapshots.on_build = settle
     console_seconds = settings.console_cache_seconds if settings.admin_console else 0.0
-    list_builder = ListBuilder(db, serving_state, settings.rules, tuple(settings.rebuyable_categories))
+    list_builder = ListBuilder(
+        db, serving_state, settings.rules, tuple(settings.rebuyable_categories), exploration=settings.exploration
+    )
     return AppState(
         settings=settings,
         db=db,

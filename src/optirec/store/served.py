@@ -22,6 +22,8 @@ _COLUMNS = (
     ("items", "jsonb"),
     ("context", "jsonb"),
     ("served_at", "timestamptz"),
+    ("policy", "varchar"),
+    ("arm", "varchar"),
 )
 # PostgreSQL takes a group as one JSON document, split into rows by the server: psycopg escaped every element of
 # per-column arrays in Python, one regular-expression substitution per list's JSON (`docs/benchmarks.md`).
@@ -48,6 +50,8 @@ def sqlite_values(row: Row) -> tuple[Any, ...]:
         _json(row["items"]),
         _json(row["context"]),
         sqlite_time(row["served_at"]),
+        row.get("policy"),
+        row.get("arm"),
     )
 
 

@@ -236,9 +236,13 @@ class ServedRecommendation(Base):
     session_id: Mapped[str | None] = mapped_column(String(128))
     surface: Mapped[str] = mapped_column(String(32))
     model_version: Mapped[str] = mapped_column(String(64))
+    # [{"product_id", "rank", "score", "propensity"}]: the propensity is the probability with which the policy put
+    # the product in its slot (absent in lists served before exploration: 1.0)
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     served_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    policy: Mapped[str | None] = mapped_column(String(32))  # greedy | explore; NULL before exploration: greedy
+    arm: Mapped[str | None] = mapped_column(String(64))  # the experiment arm that served it, if any
 
     __table_args__ = (Index("ix_served_model_time", "model_version", "served_at"),)
 

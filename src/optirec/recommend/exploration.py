@@ -1,0 +1,115 @@
+"""Exploration: a few slots of a list given to products the greedy ranking would not have shown.
+
+The greedy list is built first, from the products that pass every hard filter (`filters.apply_filters`). With an
+exploration share `s` for the list's placement, its last `⌊s × n⌋` slots (of the `n` it answers) are drawn at
+random, one after the other and without replacement, from the same allowed products less the greedy head (the
+greedy list's first `n − ⌊s × n⌋`): a product is drawn with probability proportional to its weight, 1 for a product
+with signals and the new products' weight for one without any (a new product gets shown before it has signals).
+
+Each slot's propensity is the probability with which the policy put that product there, given the products above it:
+1.0 for a greedy slot (deterministic for the shopper's state), `w_i / Σ w` over the products still open for an
+exploratory one. The product of a list's propensities is the probability of the whole list given its greedy ranking.
+Only arrays here: no session, no settings, no clock; the random generator is passed in (a seed makes it repeatable).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from optirec.arrays import BoolArray, FloatArray, IntArray
+
+GREEDY = "greedy"
+EXPLORE = "explore"
+
+
+@dataclass(frozen=True)
+class Explored:
+    """A list after exploration: its catalog positions in order, and each slot's propensity."""
+
+    chosen: IntArray
+    propensities: FloatArray  # in (0, 1]; 1.0 for a greedy slot (and for a draw among one open product)
+    drawn: int = 0  # the last slots drawn at random
+
+    @property
+    def policy(self) -> str:
+        """`explore` when any slot was drawn at random, `greedy` otherwise."""
+        return EXPLORE if self.drawn else GREEDY
+
+
+def exploratory_slots(size: int, share: float) -> int:
+    """How many of a list's `size` slots exploration takes: ⌊share × size⌋ (so never more than the share)."""
+    return int(np.floor(share * size + 1e-9)) if share > 0 else 0
+
+
+def greedy(chosen: IntArray) -> Explored:
+    """The greedy list as it is: every propensity 1.0."""
+    return Explored(chosen, np.ones(chosen.size, dtype=np.float64))
+
+
+def explore(
+    chosen: IntArray, allowed: BoolArray, new: BoolArray, new_weight: float, slots: int, rng: random.Random
+) -> Explored:
+    """Keep the greedy head of `chosen` and draw its last `slots` slots among the `allowed` products not in the head,
+    each with probability `w_i / Σ w` over the products still open, `w_i` being `new_weight` for a `new` product
+    and 1 for the others (see the module).
+
+    `chosen` holds allowed positions only (the greedy list), so at least `slots` products are open to the draws.
+    The products drawn are allowed ones: exploration never shows a product a hard filter removed. A list costs a
+    few passes over the catalog's masks and a few small array operations (`_candidates`)."""
+    slots = min(slots, chosen.size)
+    if slots <= 0:
+        return greedy(chosen)
+    head = chosen[: chosen.size - slots]
+    heavy = int(np.count_nonzero(allowed & new))
+    # the weight of the products open to the first slot: every allowed product's, less the head's
+    total = int(np.count_nonzero(allowed)) + (new_weight - 1.0) * heavy
+    total -= head.size + (new_weight - 1.0) * int(np.count_nonzero(new[head]))
+    taken = set(head.tolist())
+    picks: list[int] = []
+    propensities = [1.0] * head.size
+    candidates = _candidates(allowed, new, new_weight, rng)
+    for _ in range(slots):
+        pick = next((c for c in candidates if c not in taken), None)
+        if pick is None:  # few products are open (a strong prescription): one exact draw over them
+            pick = _exact_draw(allowed, new, new_weight, taken, rng)
+        weight = new_weight if new[pick] else 1.0
+        picks.append(pick)
+        propensities.append(min(1.0, weight / total))
+        total -= weight
+        taken.add(pick)
+    return Explored(np.array([*head.tolist(), *picks], dtype=np.int64), np.array(propensities), slots)
+
+
+TRIES = 256  # positions tried by `_candidates` for one list, before the exact draw over the open products
+
+
+def _candidates(allowed: BoolArray, new: BoolArray, new_weight: float, rng: random.Random) -> Iterator[int]:
+    """Allowed positions, each drawn with probability proportional to its weight, independently (a product may come
+    twice: the caller skips those it took).
+
+    By rejection: a position drawn uniformly over the catalog is kept if it is allowed, always if it is new (the
+    heaviest weight) and otherwise with probability 1 / `new_weight`; a few tries a slot where most products are
+    allowed. The stream ends after `TRIES` tries; the caller then makes an exact draw, which leaves the probabilities
+    as they are (both ways draw from the same distribution). Python's generator, one number at a time: numpy's
+    per-call overhead cost more than the few tries a list needs."""
+    size = allowed.size
+    light = 1.0 / max(new_weight, 1.0)  # the chance that a product without the new weight is kept
+    for _ in range(TRIES):
+        position = int(rng.random() * size)
+        if allowed[position] and (new[position] or rng.random() < light):
+            yield position
+
+
+def _exact_draw(allowed: BoolArray, new: BoolArray, new_weight: float, taken: set[int], rng: random.Random) -> int:
+    """One product among the open ones (allowed, not taken), with probability proportional to its weight: a pass
+    over the catalog."""
+    open_ = allowed.copy()
+    open_[list(taken)] = False
+    pool = np.flatnonzero(open_)
+    cumulative = np.cumsum(np.where(new[pool], new_weight, 1.0))
+    j = int(np.searchsorted(cumulative, rng.random() * float(cumulative[-1]), side="right"))
+    return int(pool[min(j, pool.size - 1)])
