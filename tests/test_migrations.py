@@ -57,3 +57,33 @@ def test_upgrade_downgrade_upgrade(fresh_url: str) -> None:
 def test_migrated_schema_matches_the_models(fresh_url: str) -> None:
     upgrade(fresh_url)  # already at head after the round trip above; safe either way
     assert differences(fresh_url) == []
+
+
+def test_the_model_artifacts_revision_runs_on_a_database_with_data(fresh_url: str) -> None:
+    """0008 (model artifacts in the database) up and down on a database that holds a registered version and its
+    stored artifact: the rows before it are kept, the chunks go with the table."""
+    from sqlalchemy import text
+
+    downgrade(fresh_url, "0006")
+    engine = make_engine(fresh_url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO model_versions (id, status, artifact_path, checksum, metrics, data_window, created_at, "
+                "note) VALUES ('v1', 'live', '/elsewhere/v1', 'abc', '{}', '{}', CURRENT_TIMESTAMP, '')"
+            ))  # fmt: skip
+        upgrade(fresh_url)
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO model_artifact_chunks (version, file, chunk, data) VALUES ('v1', 'a.npz', 0, :d)"),
+                {"d": b"\x00\x01"},
+            )
+        downgrade(fresh_url, "0006")
+        upgrade(fresh_url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT id FROM model_versions")).scalars().all() == ["v1"]
+            assert connection.execute(text("SELECT count(*) FROM model_artifact_chunks")).scalar() == 0
+            connection.execute(text("DELETE FROM model_versions"))
+            connection.commit()
+    finally:
+        engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from optirec.auth.cache import PrincipalCache
 from optirec.auth.security import load_or_create_secret
+from optirec.errors import InvalidInput
 from optirec.gateway.ratelimit import make_rate_limiter
 from optirec.gateway.state import AppState
 from optirec.recommend.live import ServingState
@@ -11,17 +12,13 @@ from optirec.recommend.service import ListBuilder
 from optirec.recommend.workers import WorkerReport
 from optirec.runtime.settle import settle
 from optirec.settings import Settings
-from optirec.store import Database
+from optirec.store import Database, shared_by_hosts
 from optirec.training.scheduler import Trainer
 
 
 def build_state(settings: Settings) -> AppState:
     """A process's parts on `settings`: nothing starts (no thread, no connection) until the app's start-up."""
-    secret = (
-        settings.secret_key.get_secret_value()
-        if settings.secret_key is not None
-        else load_or_create_secret(settings.data_dir / "secret.key")
-    )
+    secret = signing_secret(settings)
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
     serving_state = ServingState(db, settings.rules)
     serving_state.snapshots.on_build = settle
@@ -37,3 +34,17 @@ def build_state(settings: Settings) -> AppState:
         trainer=Trainer(db, settings),
         catalog_listeners=[serving_state.snapshots.invalidate],
     )
+
+
+def signing_secret(settings: Settings) -> str:
+    """The key that signs access tokens: `OPTIREC_SECRET_KEY`, or on SQLite (one machine) the key kept in
+    `<data_dir>/secret.key`. On a database that replicas on several hosts share, a key in one host's file would
+    make every other host refuse its tokens: the start is refused instead (`InvalidInput`)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    if shared_by_hosts(settings.database_url):
+        raise InvalidInput(
+            "OPTIREC_SECRET_KEY must be set with PostgreSQL: every replica, on every host, signs and checks access "
+            "tokens with the same key. `optirec secret generate` prints one; give every replica the same value."
+        )
+    return load_or_create_secret(settings.data_dir / "secret.key")

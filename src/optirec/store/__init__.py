@@ -42,6 +42,7 @@ __all__ = [
     "failure_name",
     "make_engine",
     "postgres_bulk_insert",
+    "shared_by_hosts",
     "sqlite_bulk_insert",
     "sqlite_time",
     "utcnow",
@@ -50,6 +51,12 @@ __all__ = [
 
 def _is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def shared_by_hosts(url: str) -> bool:
+    """Whether replicas on several hosts may share the database at `url` (PostgreSQL): then nothing a replica needs
+    may live in one host's files (the signing secret, the model artifacts). SQLite serves one machine."""
+    return not _is_sqlite(url)
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
