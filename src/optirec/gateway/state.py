@@ -4,6 +4,7 @@ builds it (`optirec.runtime.state.build_state`); a route reads it with the `get_
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -31,6 +32,8 @@ class AppState:
     worker: WorkerReport  # what this worker serves, and the write that proves it ready (`/readyz`)
     trainer: Trainer  # trains a new model version, one at a time across every process
     catalog_listeners: list[Callable[[], None]] = field(default_factory=list)
+    # Set once the worker is told to stop (SIGTERM): `/readyz` answers 503 while it drains (`runtime.drain`).
+    draining: threading.Event = field(default_factory=threading.Event)
 
     def catalog_changed(self) -> None:
         """Tell this process's caches of the catalog that it changed (other processes see it within seconds)."""
