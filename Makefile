@@ -51,5 +51,8 @@ bench-serve: install
 bench-storefront: install
 	$(PY) -m benchmarks.storefront
 
+bench-served-log: install
+	$(PY) -m benchmarks.servedlog
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

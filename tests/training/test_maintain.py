@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import select, text
 from typer.testing import CliRunner
 
 from optirec.ml.model.artifact import save_artifact
@@ -109,3 +109,27 @@ def test_the_maintain_command_reports_what_it_did(tmp_path: Path, monkeypatch: A
     assert "served lists deleted 1" in result.output
     assert _ids(db, ServedRecommendation.id) == ["new"]
     db.dispose()
+
+
+def test_postgresql_drops_whole_monthly_partitions_past_the_retention(db: Database, settings: Settings) -> None:
+    """On PostgreSQL the served-list log is partitioned by month (migration 0009): the maintenance makes the months
+    ahead ready and drops a month whose every list is past the retention; the lists of a month that is only partly
+    past it are deleted by rows. SQLite has no partitions and deletes the same lists by rows."""
+    now = datetime.now(UTC)
+    maintain(db, settings, now=now - timedelta(days=150))  # five months ago, the months ahead were made ready
+    db.append_served_lists([_served("old", 0) | {"served_at": now - timedelta(days=150)},
+                            _served("edge", 0) | {"served_at": now - timedelta(days=35)},
+                            _served("new", 0) | {"served_at": now - timedelta(hours=1)}])  # fmt: skip
+    report = maintain(db, settings.model_copy(update={"served_retention_days": 30}), now=now)
+    assert _ids(db, ServedRecommendation.id) == ["new"]
+    if db.backend_name == "sqlite":
+        assert (report.partitions_created, report.partitions_dropped, report.served_deleted) == ((), (), 2)
+        return
+    old_month = f"served_recommendations_p{now - timedelta(days=150):%Y%m}"
+    assert old_month in report.partitions_dropped and report.served_deleted <= 1
+    ahead = datetime.now(UTC).replace(day=1) + timedelta(days=45)  # a day of next month
+    again = maintain(db, settings, now=now)
+    assert again.partitions_created == ()  # the months ahead were ready already
+    with db.read() as session:
+        names = set(session.scalars(text("SELECT relname FROM pg_class WHERE relispartition")))
+    assert f"served_recommendations_p{ahead:%Y%m}" in names and old_month not in names

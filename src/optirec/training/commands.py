@@ -47,6 +47,10 @@ def maintain() -> None:
         f"{report.signals_deleted}{f' ({report.archive})' if report.archive else ''}, model artifacts stored "
         f"{report.artifacts_stored}"
     )
+    if report.partitions_created or report.partitions_dropped:
+        console.print(
+            f"partitions created {list(report.partitions_created)}, dropped {list(report.partitions_dropped)}"
+        )
 
 
 @models_app.command("list")

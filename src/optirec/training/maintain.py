@@ -1,7 +1,9 @@
 """Growth with bounds: what `optirec maintain` does, and the trainer's schedule every `maintain_interval_minutes`.
 
-- Served lists older than `served_retention_days` are deleted (attribution reads a list only in the days after it
-  was served).
+- On PostgreSQL, the served-list log's monthly partitions are created ahead (`store.partitions`), and those whose
+  every list is older than `served_retention_days` are dropped whole.
+- Served lists older than `served_retention_days` are deleted (the rest of them: on SQLite all, on PostgreSQL those
+  in a partition that also holds newer lists, or in the default partition).
 - Signals older than `signal_retention_days` are first written to a Parquet file under `<data_dir>/archive` (the
   format of `optirec export-events`), then deleted: exactly the signals the file holds (those received before the
   archive began; one received meanwhile waits for the next run).
@@ -41,14 +43,19 @@ class MaintenanceReport:
     signals_deleted: int = 0
     archive: Path | None = None  # the Parquet file written, if any
     artifacts_stored: int = 0  # model versions whose artifact was stored in the database now
+    partitions_created: tuple[str, ...] = ()  # PostgreSQL's monthly partitions made ready
+    partitions_dropped: tuple[str, ...] = ()  # and those dropped whole, past the retention
 
 
 def maintain(db: Database, settings: Settings, *, now: datetime | None = None) -> MaintenanceReport:
     """Apply the retention settings and store missing model artifacts; what was done."""
     now = now or utcnow()
-    served = 0
+    created = tuple(db.create_partitions(now))
+    served, dropped = 0, tuple[str, ...]()
     if settings.served_retention_days > 0:
-        served = delete_served_before(db, now - timedelta(days=settings.served_retention_days))
+        cutoff = now - timedelta(days=settings.served_retention_days)
+        dropped = tuple(db.drop_partitions_before(ServedRecommendation.__tablename__, cutoff))
+        served = delete_served_before(db, cutoff)
     archived, deleted, archive = 0, 0, None
     if settings.signal_retention_days > 0:
         cutoff = now - timedelta(days=settings.signal_retention_days)
@@ -58,7 +65,7 @@ def maintain(db: Database, settings: Settings, *, now: datetime | None = None) -
             archive.unlink(missing_ok=True)
             archive = None
     stored = store_local_artifacts(db, settings.models_dir)
-    report = MaintenanceReport(served, archived, deleted, archive, stored)
+    report = MaintenanceReport(served, archived, deleted, archive, stored, created, dropped)
     log.info("maintenance: %s", report)
     return report
 
