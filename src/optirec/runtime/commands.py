@@ -59,12 +59,12 @@ def serve(
 
 
 def _require_signing_secret(settings: Settings) -> None:
-    """Refuse to start, with the reason, where the workers could not (`runtime.state.signing_secret`)."""
+    """Refuse to start, with the reason, where no worker could (`runtime.state.require_explicit_secret`)."""
     from optirec.errors import OptirecError
-    from optirec.runtime.state import signing_secret
+    from optirec.runtime.state import require_explicit_secret
 
     try:
-        signing_secret(settings)
+        require_explicit_secret(settings)
     except OptirecError as error:
         console.print(f"[red]cannot start:[/red] {error.message}")
         raise typer.Exit(2) from None
