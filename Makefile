@@ -7,7 +7,7 @@ OPTIREC := $(VENV)/bin/optirec
 STAMP := $(VENV)/.installed
 DATASETS ?= ../shared/datasets
 
-.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-storefront bench-console clean
+.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-storefront bench-console bench-served-log clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ bench-storefront: install
 
 bench-console: install
 	$(PY) -m benchmarks.console
+
+bench-served-log: install
+	$(PY) -m benchmarks.servedlog
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -76,9 +76,12 @@ def server_env(database_url: str, data_dir: Path, **extra: str) -> dict[str, str
         OPTIREC_DATA_DIR=str(data_dir),
         OPTIREC_ACCESS_LOG="false",
         OPTIREC_LOG_LEVEL="WARNING",
+        OPTIREC_DRAIN_SECONDS="0",  # stopped at once: no load balancer to drain from
         OPTIREC_RATE_LIMIT_PER_MINUTE="100000000",
         OPTIREC_RATE_LIMIT_IP_PER_MINUTE="100000000",
     )
+    if not database_url.startswith("sqlite"):  # required on PostgreSQL; SQLite keeps its file in the data folder
+        env["OPTIREC_SECRET_KEY"] = "benchmark-signing-secret-of-sufficient-length-0123456789"
     env.update(extra)
     return env
 

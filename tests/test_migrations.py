@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from optirec.migrate import downgrade, upgrade
 from optirec.store import make_engine
@@ -26,19 +27,33 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     _drop_postgres_database(url)
 
 
+def partitions(url: str) -> set[str]:
+    """The partitions of PostgreSQL's partitioned tables (`store.partitions`): storage, not tables of the models."""
+    if not url.startswith("postgresql"):
+        return set()
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as connection:
+            return set(connection.scalars(text("SELECT relname FROM pg_class WHERE relispartition")))
+    finally:
+        engine.dispose()
+
+
 def tables(url: str) -> set[str]:
     engine = make_engine(url, pool_size=1)
     try:
-        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+        return set(inspect(engine).get_table_names()) - {"alembic_version"} - partitions(url)
     finally:
         engine.dispose()
 
 
 def differences(url: str) -> list[object]:
     engine = make_engine(url, pool_size=1)
+    storage = partitions(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            opts = {"compare_type": True, "include_name": lambda name, kind, _parent: name not in storage}
+            context = MigrationContext.configure(connection, opts=opts)
             return list(compare_metadata(context, Base.metadata))
     finally:
         engine.dispose()
@@ -57,3 +72,66 @@ def test_upgrade_downgrade_upgrade(fresh_url: str) -> None:
 def test_migrated_schema_matches_the_models(fresh_url: str) -> None:
     upgrade(fresh_url)  # already at head after the round trip above; safe either way
     assert differences(fresh_url) == []
+
+
+def test_the_model_artifacts_revision_runs_on_a_database_with_data(fresh_url: str) -> None:
+    """0008 (model artifacts in the database) up and down on a database that holds a registered version and its
+    stored artifact: the rows before it are kept, the chunks go with the table."""
+    downgrade(fresh_url, "0006")
+    engine = make_engine(fresh_url, pool_size=1)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO model_versions (id, status, artifact_path, checksum, metrics, data_window, created_at, "
+                "note) VALUES ('v1', 'live', '/elsewhere/v1', 'abc', '{}', '{}', CURRENT_TIMESTAMP, '')"
+            ))  # fmt: skip
+        upgrade(fresh_url)
+        with engine.begin() as connection:
+            connection.execute(
+                text("INSERT INTO model_artifact_chunks (version, file, chunk, data) VALUES ('v1', 'a.npz', 0, :d)"),
+                {"d": b"\x00\x01"},
+            )
+        downgrade(fresh_url, "0006")
+        upgrade(fresh_url)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT id FROM model_versions")).scalars().all() == ["v1"]
+            assert connection.execute(text("SELECT count(*) FROM model_artifact_chunks")).scalar() == 0
+            connection.execute(text("DELETE FROM model_versions"))
+            connection.commit()
+    finally:
+        engine.dispose()
+
+
+def test_the_served_list_partitions_revision_keeps_the_rows_on_a_database_with_data(fresh_url: str) -> None:
+    """0009 (the served-list log partitioned by month on PostgreSQL; nothing on SQLite) up and down with lists in
+    the log, one older than any monthly partition: every row is kept both ways."""
+    downgrade(fresh_url, "0008")
+    engine = make_engine(fresh_url, pool_size=1)
+    insert = text(
+        "INSERT INTO served_recommendations (id, surface, model_version, items, served_at) "
+        "VALUES (:id, 'home', 'v1', '[]', :at)"
+    )
+    rows = [{"id": "r-now", "at": "2026-12-05T10:00:00+00:00"}, {"id": "r-old", "at": "2019-03-01T00:00:00+00:00"}]
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert, rows)
+        upgrade(fresh_url)
+        with engine.begin() as connection:
+            assert sorted(connection.scalars(text("SELECT id FROM served_recommendations"))) == ["r-now", "r-old"]
+            connection.execute(insert, [{"id": "r-new", "at": "2026-12-06T10:00:00+00:00"}])
+        if fresh_url.startswith("postgresql"):
+            this_month = f"served_recommendations_p{datetime.now(UTC):%Y%m}"
+            assert {"served_recommendations_default", this_month} <= partitions(fresh_url)
+            with engine.connect() as connection:
+                where = "SELECT tableoid::regclass::text FROM served_recommendations WHERE id = 'r-old'"
+                assert connection.scalar(text(where)) == "served_recommendations_default"  # older than two years
+        downgrade(fresh_url, "0008")
+        assert partitions(fresh_url) == set()
+        upgrade(fresh_url)
+        with engine.begin() as connection:
+            assert sorted(connection.scalars(text("SELECT id FROM served_recommendations"))) == [
+                "r-new", "r-now", "r-old"
+            ]  # fmt: skip
+            connection.execute(text("DELETE FROM served_recommendations"))
+    finally:
+        engine.dispose()

@@ -84,9 +84,10 @@ class Settings(BaseSettings):
     # --- authentication ------------------------------------------------------------------------------------
     secret_key: SecretStr | None = Field(
         None,
-        description="Key that signs access tokens (HS256), 32 bytes at least. Unset: a random key is generated once "
-        "and kept in `<data_dir>/secret.key`, shared by every worker on this machine. Set it explicitly with several "
-        "machines.",
+        description="Key that signs access tokens (HS256), 32 bytes at least; `optirec secret generate` prints one. "
+        "Unset on SQLite: a random key is generated once and kept in `<data_dir>/secret.key`, shared by every worker "
+        "on this machine. Required with PostgreSQL (a start without it is refused): every replica on every host "
+        "must hold the same key.",
     )
     auth_cache_seconds: float = Field(
         2.0,
@@ -141,6 +142,21 @@ class Settings(BaseSettings):
         None,
         description="Redis URL (`redis://127.0.0.1:6379/0`) for rate-limit counters shared by every worker "
         "and replica. Unset: counters are kept per process.",
+    )
+    drain_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="After SIGTERM, how long a worker answers `/readyz` with 503 while it goes on serving, before it "
+        "stops taking connections: longer than the load balancer needs to mark it down (its check interval times "
+        "its fall count). 0: stop taking connections at once. SIGINT (Ctrl-C) never waits.",
+    )
+    shutdown_timeout_seconds: int = Field(
+        30,
+        ge=1,
+        le=600,
+        description="After the drain, how long a stopping worker waits for the requests in flight before it "
+        "cancels them.",
     )
     access_log: bool = Field(True, description="Write one access-log line per request (no personal data).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
@@ -218,13 +234,35 @@ class Settings(BaseSettings):
         1000, ge=10, description="Signals needed before a model is trained; fewer, and popularity keeps serving."
     )
 
+    # --- growth and retention ------------------------------------------------------------------------------
+    served_retention_days: int = Field(
+        90,
+        ge=0,
+        description="Served lists older than this many days are deleted by `optirec maintain` (and its schedule, "
+        "`maintain_interval_minutes`); the console's per-day metrics then reach back this far at most. 0: keep them "
+        "all.",
+    )
+    signal_retention_days: int = Field(
+        0,
+        ge=0,
+        description="Signals older than this many days are archived as Parquet under `<data_dir>/archive` (the "
+        "format of `optirec export-events`) and then deleted by `optirec maintain`. 0: keep them all.",
+    )
+    maintain_interval_minutes: float = Field(
+        60,
+        ge=0,
+        description="How often each serving process tries to run `optirec maintain` (retention, model artifacts "
+        "missing from the database), one at a time across every process and never beside a training (the training "
+        "lock); 0: only when the command is run.",
+    )
+
     @field_validator("secret_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
             raise ValueError(
                 f"the secret key must be at least {MIN_SECRET_BYTES} bytes (it signs every access token); "
-                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` prints one"
+                "`optirec secret generate` prints one"
             )
         return value
 

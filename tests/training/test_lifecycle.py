@@ -271,3 +271,29 @@ def test_a_worker_maps_the_live_model_onto_the_catalog_before_its_first_request(
         assert serving_state.model is not None and serving_state.model.version == version
         assert serving_state.prepared(serving_state.model)
     fresh.db.dispose()
+
+
+def test_a_replica_on_a_new_host_serves_the_live_model_from_the_database(
+    trained: tuple[Settings, AppState, str], tmp_path: Path
+) -> None:
+    """A replica with an empty data folder, on a host without the folder training wrote, serves the live version
+    from its first list: the watcher downloads the artifact stored with the version, checked against its checksum."""
+    settings, state, version = trained
+    with state.db.read() as session:
+        live = registry.live_version(session=session)
+        assert live is not None
+        trainer_folder = Path(live.artifact_path)
+    elsewhere = trainer_folder.with_name(f"{trainer_folder.name}.on-the-trainer-host")
+    trainer_folder.rename(elsewhere)
+    try:
+        new_host = settings.model_copy(update={"data_dir": tmp_path / "new-host"})
+        fresh = build_state(new_host)
+        with TestClient(create_app(new_host, fresh)) as client:
+            headers = {"X-API-Key": make_key(state.db)}
+            answer = client.post("/api/recommendations/personalized", json={"customer_id": "shopper-0"},
+                                 headers=headers).json()  # fmt: skip
+        fresh.db.dispose()
+        assert answer["model_version"] == version and answer["fallback"] is False
+        assert (new_host.models_dir / version / "manifest.json").is_file()  # kept on this host for the next start
+    finally:
+        elsewhere.rename(trainer_folder)

@@ -29,6 +29,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="The process can serve: warmed up, and the database takes its writes")
 async def readyz(state: Annotated[AppState, Depends(get_state)]) -> dict[str, Any]:
+    if state.draining.is_set():  # first thing: the load balancer must stop sending before the worker stops
+        raise NotReady("Draining: this worker is stopping and finishes the requests it has.")
     if not state.list_builder.serving_state.warmed.is_set():
         # Popularity and segment counts are GROUP BY queries over every signal: seconds on a large shop. A load
         # balancer that waits for this keeps the first shoppers from waiting for them.

@@ -1,4 +1,4 @@
-"""`optirec admin create` and `optirec keys create|list|revoke`."""
+"""`optirec admin create`, `optirec keys create|list|revoke` and `optirec secret generate`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,15 @@ from optirec.errors import OptirecError
 
 admin_app = typer.Typer(help="Administrator accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for the shop's servers.", no_args_is_help=True)
+secret_app = typer.Typer(help="The key that signs access tokens.", no_args_is_help=True)
+
+
+@secret_app.command("generate")
+def generate_secret() -> None:
+    """Print a new signing secret for OPTIREC_SECRET_KEY (give every replica the same one); nothing is stored."""
+    from optirec.auth.security import new_secret
+
+    typer.echo(new_secret())
 
 
 @admin_app.command("create")
@@ -92,3 +101,4 @@ def revoke_key(key_id: Annotated[str, typer.Argument(help="The key's id (see key
 def register(app: typer.Typer) -> None:
     app.add_typer(admin_app, name="admin")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(secret_app, name="secret")

@@ -150,6 +150,11 @@ def digest_api_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def new_secret() -> str:
+    """A fresh signing secret: 48 random bytes, URL-safe (64 characters, twice HS256's minimum)."""
+    return secrets.token_urlsafe(48)
+
+
 def load_or_create_secret(path: Path) -> str:
     """The signing secret kept in `path`, created on first use and then shared by every worker. Written into a file
     of its own created mode 600 (never readable by others, even for a moment), then linked in place whole: a
@@ -158,7 +163,7 @@ def load_or_create_secret(path: Path) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         written = path.with_name(f".{path.name}.{os.getpid()}")
         with os.fdopen(os.open(written, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600), "w", encoding="utf-8") as out:
-            out.write(secrets.token_urlsafe(48))
+            out.write(new_secret())
         try:
             os.link(written, path)
         except FileExistsError:

@@ -4,6 +4,7 @@ builds it (`optirec.runtime.state.build_state`); a route reads it with the `get_
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -37,6 +38,8 @@ class AppState:
     aggregates: ConsoleAggregates  # the console's slow counts, reused for a minute and refreshed in the background
     inspector: InspectorCaches  # the profiles as arrays and the coverage map, built at start
     catalog_listeners: list[Callable[[], None]] = field(default_factory=list)
+    # Set once the worker is told to stop (SIGTERM): `/readyz` answers 503 while it drains (`runtime.drain`).
+    draining: threading.Event = field(default_factory=threading.Event)
 
     def catalog_changed(self) -> None:
         """Tell this process's caches of the catalog that it changed (other processes see it within seconds)."""

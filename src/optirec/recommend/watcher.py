@@ -1,6 +1,8 @@
 """Keeps every worker on the live model: polls the registry and swaps a newly promoted model in.
 
-Loading happens beside the serving path (in this thread); the swap is one reference assignment, so requests never
+The live version's artifact comes from this host's copy under `<data_dir>/models`, or from the database
+(`training.artifacts`): a replica on a new host downloads it, checked against the registered checksum, within one
+poll. Loading happens beside the serving path (in this thread); the swap is one reference assignment, so requests never
 fail and never mix versions. An artifact that fails its checksum is refused and the current model keeps serving.
 What the worker then serves, and why, goes to its `WorkerReport` (the `workers` table and `/metrics`), which the
 watcher's thread also writes as a heartbeat.
@@ -18,6 +20,7 @@ from optirec.errors import OptirecError
 from optirec.recommend.live import LiveModel, ServingState
 from optirec.recommend.workers import FALLBACK, HEARTBEAT_SECONDS, LIVE, NOTHING_LIVE, Serving, WorkerReport
 from optirec.store import Database
+from optirec.training.artifacts import Wanted, local_artifact
 from optirec.training.registry import live_version
 
 log = logging.getLogger("optirec.models")
@@ -34,10 +37,13 @@ class ModelWatcher:
         poll_seconds: float,
         on_swap: Callable[[], None] | None = None,
         report: WorkerReport | None = None,
+        models_dir: Path | None = None,
     ) -> None:
         """`on_swap` runs after each swap (the app freezes the new model's objects out of the collector's way);
-        `report` is told what the worker serves after each check."""
+        `report` is told what the worker serves after each check; `models_dir` keeps the artifacts downloaded from
+        the database (None: only an artifact already on this host is loaded)."""
         self._db, self._serving_state, self._loader, self._poll = db, serving_state, loader, poll_seconds
+        self._models_dir = models_dir
         self._on_swap = on_swap
         self._report = report
         self._stop = threading.Event()
@@ -48,10 +54,10 @@ class ModelWatcher:
         """Load the live version if it is not the one served; True when the model changed."""
         with self._db.read() as session:
             row = live_version(session=session)
-            wanted = (row.id, row.artifact_path) if row is not None else None
+            wanted = Wanted(row.id, row.artifact_path, row.checksum) if row is not None else None
         changed = self._follow(wanted)
         if self._report is not None:
-            self._report.serve(self.serving(wanted[0] if wanted is not None else None))
+            self._report.serve(self.serving(wanted.version if wanted is not None else None))
         return changed
 
     def serving(self, live: str | None) -> Serving:
@@ -63,7 +69,7 @@ class ModelWatcher:
             return Serving(served, LIVE)
         return Serving(served, FALLBACK, self._refused.get(live, f"model {live} is not loaded yet"))
 
-    def _follow(self, wanted: tuple[str, str] | None) -> bool:
+    def _follow(self, wanted: Wanted | None) -> bool:
         """Serve `wanted` (the live version and its artifact), or no model; True when the model changed."""
         current = self._serving_state.model
         if wanted is None:
@@ -71,11 +77,11 @@ class ModelWatcher:
                 self._serving_state.swap_model(None)
                 return True
             return False
-        version, path = wanted
+        version = wanted.version
         if (current is not None and current.version == version) or version in self._refused:
             return False
         try:
-            model = self._loader(Path(path), version)
+            model = self._loader(local_artifact(self._db, wanted, self._models_dir), version)
         except (OptirecError, OSError, ValueError, KeyError) as error:
             why = error.code if isinstance(error, OptirecError) else type(error).__name__
             self._refused[version] = f"model {version} was refused at load ({why}); see the worker's log"

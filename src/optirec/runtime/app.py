@@ -34,6 +34,7 @@ from optirec.overview.cache import ConsoleAggregates
 from optirec.recommend.live import LiveModel, ServingState
 from optirec.recommend.watcher import ModelWatcher
 from optirec.recommend.workers import WorkerReport
+from optirec.runtime.drain import drain_on_sigterm
 from optirec.runtime.settle import settle
 from optirec.runtime.state import build_state
 from optirec.settings import Settings
@@ -91,7 +92,13 @@ def _lifespan(state: AppState, settings: Settings) -> Callable[[FastAPI], Abstra
     training schedule, and the database."""
     serving_state, report = state.list_builder.serving_state, state.worker
     watcher = ModelWatcher(
-        state.db, serving_state, load_model, poll_seconds=settings.model_poll_seconds, on_swap=settle, report=report
+        state.db,
+        serving_state,
+        load_model,
+        poll_seconds=settings.model_poll_seconds,
+        on_swap=settle,
+        report=report,
+        models_dir=settings.models_dir,
     )
 
     @asynccontextmanager
@@ -106,7 +113,9 @@ def _lifespan(state: AppState, settings: Settings) -> Callable[[FastAPI], Abstra
         warm.start()
         state.trainer.start_schedule()
         state.intake.start()
+        undo_drain = drain_on_sigterm(state.draining, settings.drain_seconds)
         yield
+        undo_drain()
         state.intake.stop()  # its last counts, while the database is open
         warm.join(timeout=60)  # it reads the database, which is closed below
         state.trainer.stop()

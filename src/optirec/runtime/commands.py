@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from typing import Annotated, Any
 
 import typer
 
 from optirec.console import console, load_settings
+from optirec.runtime.drain import stopped_on_sigterm
 from optirec.runtime.listen import SPREADS_CONNECTIONS, address_holder
+from optirec.settings import Settings
 
 
 def serve(
@@ -23,6 +26,7 @@ def serve(
     from optirec.runtime.supervisor import Supervisor
 
     settings = load_settings()
+    _require_signing_secret(settings)
     if workers > 1:
         # Each worker keeps its own metrics; Prometheus' multi-process mode sums them on /metrics.
         metrics_dir = settings.data_dir / "prometheus"
@@ -36,6 +40,8 @@ def serve(
         console.print(f"[bold]storefront[/bold]: http://{host}:{port}/shop/")
     options: dict[str, Any] = dict(factory=True, host=host, port=port, access_log=False, log_level="warning",
                                    proxy_headers=False)  # fmt: skip
+    options["timeout_graceful_shutdown"] = settings.shutdown_timeout_seconds
+    signal.signal(signal.SIGTERM, stopped_on_sigterm)  # a drained stop ends with status 0 (`runtime.drain`)
     if workers == 1:  # the process is the worker: it exits if the worker dies, for systemd to restart it
         uvicorn.run("optirec.runtime.asgi:create", **options)
         return
@@ -50,6 +56,18 @@ def serve(
         supervisor.run()
     if supervisor.exit_status:
         raise typer.Exit(supervisor.exit_status)
+
+
+def _require_signing_secret(settings: Settings) -> None:
+    """Refuse to start, with the reason, where no worker could (`runtime.state.require_explicit_secret`)."""
+    from optirec.errors import OptirecError
+    from optirec.runtime.state import require_explicit_secret
+
+    try:
+        require_explicit_secret(settings)
+    except OptirecError as error:
+        console.print(f"[red]cannot start:[/red] {error.message}")
+        raise typer.Exit(2) from None
 
 
 def migrate() -> None:

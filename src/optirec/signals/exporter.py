@@ -37,15 +37,19 @@ def export_signals(
     *,
     since: datetime | None = None,
     until: datetime | None = None,
+    received_before: datetime | None = None,
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
-    """Write signals (optionally in [since, until)) to a Parquet file at `path`; returns how many. Signals whose
-    stored time no reader can take (`Signal.stored_in_window`; see `count_unreadable`) are left out."""
+    """Write signals (optionally in [since, until), and received before `received_before`) to a Parquet file at
+    `path`; returns how many. Signals whose stored time no reader can take (`Signal.stored_in_window`; see
+    `count_unreadable`) are left out."""
     query = select(*_COLUMNS).where(Signal.stored_in_window()).order_by(Signal.id)
     if since is not None:
         query = query.where(Signal.occurred_at >= since)
     if until is not None:
         query = query.where(Signal.occurred_at < until)
+    if received_before is not None:
+        query = query.where(Signal.received_at < received_before)
     path.parent.mkdir(parents=True, exist_ok=True)
     total = 0
     with db.read() as session, pq.ParquetWriter(path, SCHEMA) as writer:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -42,6 +43,7 @@ __all__ = [
     "failure_name",
     "make_engine",
     "postgres_bulk_insert",
+    "shared_by_hosts",
     "sqlite_bulk_insert",
     "sqlite_time",
     "utcnow",
@@ -50,6 +52,12 @@ __all__ = [
 
 def _is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def shared_by_hosts(url: str) -> bool:
+    """Whether replicas on several hosts may share the database at `url` (PostgreSQL): then nothing a replica needs
+    may live in one host's files (the signing secret, the model artifacts). SQLite serves one machine."""
+    return not _is_sqlite(url)
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
@@ -100,6 +108,28 @@ class Database:
         someone else trains now. PostgreSQL's advisory lock is shared by every replica; SQLite's `flock` on a file
         in `data_dir` by every worker of the machine."""
         return self.backend.training_lock(data_dir)
+
+    def create_partitions(self, now: datetime) -> list[str]:
+        """The time partitions of the growing tables, from the month of `now` to a few months ahead, where missing
+        (PostgreSQL, `store.partitions`); the names created. SQLite: none, it keeps one table."""
+        if not isinstance(self.backend, PostgresBackend):
+            return []
+        from optirec.store.partitions import create_partitions
+
+        with self.engine.begin() as connection:
+            return create_partitions(connection, now)
+
+    def drop_partitions_before(self, table: str, cutoff: datetime) -> list[str]:
+        """Drop `table`'s time partitions whose every row is older than `cutoff` (PostgreSQL); the names dropped.
+        SQLite: none (its rows are deleted by the caller, as are the rows a partition does not hold whole)."""
+        if not isinstance(self.backend, PostgresBackend):
+            return []
+        from optirec.store.partitions import PARTITIONED, drop_partitions_before
+
+        if table not in PARTITIONED:
+            return []
+        with self.engine.begin() as connection:
+            return drop_partitions_before(connection, table, cutoff)
 
     def settle_after_bulk_load(self) -> None:
         """After a bulk load, what PostgreSQL's autovacuum would do, done at once: the planner's statistics, and the

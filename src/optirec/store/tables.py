@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -34,6 +35,7 @@ __all__ = [
     "Base",
     "Customer",
     "CustomerProfile",
+    "ModelArtifactChunk",
     "ModelVersion",
     "Product",
     "ServedRecommendation",
@@ -290,6 +292,20 @@ class ModelVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ModelArtifactChunk(Base):
+    """A model artifact's files in the database, in chunks (`training.artifacts`): a replica on any host loads the
+    live model from here, checked against its version's checksum, and keeps it under `<data_dir>/models`."""
+
+    __tablename__ = "model_artifact_chunks"
+
+    version: Mapped[str] = mapped_column(
+        String(64), ForeignKey("model_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    file: Mapped[str] = mapped_column(String(128), primary_key=True)  # a file of the artifact's folder
+    chunk: Mapped[int] = mapped_column(Integer, primary_key=True)  # its order within the file, from 0
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # ---- The audit log: one row per administrator's action, never updated. ----

@@ -1,4 +1,4 @@
-"""`optirec train` and `optirec models list|promote|rollback`."""
+"""`optirec train`, `optirec maintain` and `optirec models list|promote|rollback`."""
 
 from __future__ import annotations
 
@@ -33,6 +33,28 @@ def train(
     if version is None:
         console.print("[yellow]another training is running; nothing done[/yellow]")
         raise typer.Exit(1)
+
+
+def maintain() -> None:
+    """Apply the retention settings (served lists deleted, old signals archived to Parquet then deleted) and store
+    in the database the model artifacts it lacks; safe to run again. The service runs it on its own too
+    (OPTIREC_MAINTAIN_INTERVAL_MINUTES)."""
+    from optirec.training.scheduler import maintain_once
+
+    settings = load_settings()
+    report = maintain_once(open_database(settings), settings)
+    if report is None:
+        console.print("[yellow]a training or maintenance is running; nothing done[/yellow]")
+        raise typer.Exit(1)
+    console.print(
+        f"served lists deleted {report.served_deleted}, signals archived {report.signals_archived} and deleted "
+        f"{report.signals_deleted}{f' ({report.archive})' if report.archive else ''}, model artifacts stored "
+        f"{report.artifacts_stored}"
+    )
+    if report.partitions_created or report.partitions_dropped:
+        console.print(
+            f"partitions created {list(report.partitions_created)}, dropped {list(report.partitions_dropped)}"
+        )
 
 
 @models_app.command("list")
@@ -94,4 +116,5 @@ def rollback() -> None:
 
 def register(app: typer.Typer) -> None:
     app.command()(train)
+    app.command()(maintain)
     app.add_typer(models_app, name="models")

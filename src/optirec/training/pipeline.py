@@ -3,7 +3,6 @@ promote only when not worse (or when forced). A failure leaves the live model se
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from optirec.errors import InvalidInput
 from optirec.settings import Settings
 from optirec.store import Database
 from optirec.training import registry
+from optirec.training.artifacts import Wanted, local_artifact, manifest_checksum, store_artifact
 from optirec.training.export import export_events, export_products, keep_top_items
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def _train_and_register(
     fitted.model.metadata["metrics"]["test"] = candidate
     version = fitted.model.version
     path = fitted.model.save(Path(settings.models_dir) / version)
-    live = _live_metrics(db, data, say)
+    live = _live_metrics(db, data, settings.models_dir, say)
     better = live is None or candidate["ndcg@10"] >= live["ndcg@10"]
     metrics = {"candidate": candidate, "live": live or {}, "train_seconds": round(time.perf_counter() - started, 1)}
     window = {
@@ -103,12 +103,13 @@ def _train_and_register(
             session=session,
             version=version,
             artifact_path=str(path.resolve()),
-            checksum=_checksum(path),
+            checksum=manifest_checksum(path) or "",
             metrics=metrics,
             data_window=window,
             status=registry.CANDIDATE if promote else registry.REJECTED,
             note="" if better else "worse than the live version on the same held-out split",
         )
+        store_artifact(session, version, path)  # what a replica on another host loads
         if promote:
             registry.promote(session=session, version=version, note="forced" if force and not better else "")
             detail = {"by_training": True, "forced": bool(force and not better)}
@@ -119,19 +120,19 @@ def _train_and_register(
     return TrainingOutcome(version, promote, metrics)
 
 
-def _live_metrics(db: Database, data: Interactions, say: Progress) -> dict[str, float] | None:
+def _live_metrics(db: Database, data: Interactions, models_dir: Path, say: Progress) -> dict[str, float] | None:
     """The live model's metrics on the held-out split the candidate was tested on (leave-one-out, last item)."""
     from optirec.ml.model.served import ServedModel
 
     with db.read() as session:
         row = registry.live_version(session=session)
-        path = row.artifact_path if row is not None else None
-    if path is None:
+        wanted = Wanted(row.id, row.artifact_path, row.checksum) if row is not None else None
+    if wanted is None:
         return None
-    try:
-        live = ServedModel.load(Path(path))
+    try:  # trained on another host, it is downloaded from the database
+        live = ServedModel.load(local_artifact(db, wanted, models_dir))
     except Exception as error:  # a live model that cannot load cannot win
-        say(f"live version {row.id if row else ''} could not be loaded ({error}); the candidate wins")
+        say(f"live version {wanted.version} could not be loaded ({error}); the candidate wins")
         return None
     result = _held_out_metrics(live, data)
     say(f"live version scored on {result['users']:,.0f} held-out users: ndcg@10 {result['ndcg@10']:.4f}")
@@ -164,10 +165,6 @@ def _held_out_metrics(model: ServedModel, data: Interactions) -> dict[str, float
         return out
 
     return evaluate_scorer(score, test)
-
-
-def _checksum(path: Path) -> str:
-    return hashlib.sha256((path / "manifest.json").read_bytes()).hexdigest()
 
 
 def _iso(seconds: int) -> str:

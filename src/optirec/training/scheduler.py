@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
@@ -18,6 +19,9 @@ from optirec.audit import service as audit
 from optirec.errors import OptirecError
 from optirec.settings import Settings
 from optirec.store import Database, utcnow
+
+if TYPE_CHECKING:
+    from optirec.training.maintain import MaintenanceReport
 
 log = logging.getLogger("optirec.training")
 
@@ -62,6 +66,7 @@ class Trainer:
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db, self._settings = db, settings
         self._interval = settings.training_interval_minutes * 60
+        self._maintain_interval = settings.maintain_interval_minutes * 60
         self._stop = threading.Event()
         self._schedule: threading.Thread | None = None
         self.running: threading.Thread | None = None  # the training started by `start`, while it runs
@@ -83,6 +88,8 @@ class Trainer:
         if self._interval > 0:
             self._schedule = threading.Thread(target=self._every_interval, name="optirec-schedule", daemon=True)
             self._schedule.start()
+        if self._maintain_interval > 0:
+            threading.Thread(target=self._maintain_every_interval, name="optirec-maintain", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -121,3 +128,22 @@ class Trainer:
     def _every_interval(self) -> None:
         while not self._stop.wait(self._interval):
             self._train(False)
+
+    def _maintain_every_interval(self) -> None:
+        while not self._stop.wait(self._maintain_interval):
+            try:
+                maintain_once(self._db, self._settings)
+            except Exception:  # the next round tries again
+                log.exception("maintenance failed")
+
+
+def maintain_once(db: Database, settings: Settings) -> MaintenanceReport | None:
+    """Run `optirec maintain` under the training lock (one at a time across every process, never beside a
+    training); None when someone else held it."""
+    from optirec.training.maintain import maintain
+
+    with db.training_lock(settings.data_dir) as held:
+        if not held:
+            log.info("a training or maintenance is running elsewhere; maintenance skipped")
+            return None
+        return maintain(db, settings)

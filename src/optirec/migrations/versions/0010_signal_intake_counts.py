@@ -5,7 +5,7 @@ and hour, so that the console's intake page reads a few rows instead of the sign
 stored (duplicates, rejected signals).
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import optirec.store
 
 revision: str = "0010"
-down_revision: str | None = "0007"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

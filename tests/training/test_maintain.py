@@ -1,0 +1,135 @@
+"""`optirec maintain` (`training.maintain`): served lists past their retention deleted, old signals archived to
+Parquet and then deleted (exactly the archived ones), recent ones kept; model artifacts missing from the database
+stored from this host. Both backends, the same statements."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+from sqlalchemy import select, text
+from typer.testing import CliRunner
+
+from optirec.ml.model.artifact import save_artifact
+from optirec.runtime.cli import app
+from optirec.settings import Settings
+from optirec.signals.service import store_rows
+from optirec.store import Database
+from optirec.store.tables import ModelArtifactChunk, ServedRecommendation, Signal
+from optirec.training import maintain as maintenance
+from optirec.training import registry
+from optirec.training.artifacts import manifest_checksum
+from optirec.training.maintain import maintain
+from optirec.training.scheduler import maintain_once
+
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+def _served(list_id: str, days_ago: float) -> dict[str, Any]:
+    return {"id": list_id, "customer_id": "c-1", "session_id": None, "surface": "home", "model_version": "v1",
+            "items": [{"product_id": "FR-1", "rank": 1}], "context": None,
+            "served_at": NOW - timedelta(days=days_ago)}  # fmt: skip
+
+
+def _signal(event_id: str, days_ago: float) -> dict[str, Any]:
+    at = NOW - timedelta(days=days_ago)
+    return {"event_id": event_id, "customer_id": "c-1", "session_id": None, "product_id": "FR-1",
+            "product_known": True, "action_type": "view", "occurred_at": at, "received_at": at,
+            "recommendation_id": None, "quantity": 1, "price": None, "context": None}  # fmt: skip
+
+
+def _ids(db: Database, column: Any) -> list[str]:
+    with db.read() as session:
+        return sorted(session.scalars(select(column)))
+
+
+def test_retention_deletes_old_lists_and_archives_old_signals_before_deleting_them(
+    db: Database, settings: Settings, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(maintenance, "BATCH", 2)  # several batches, each its own transaction
+    db.append_served_lists([_served(f"old-{k}", 40 + k) for k in range(5)] + [_served("new", 1)])
+    with db.write() as session:
+        store_rows(session, [_signal(f"old-{k}", 100 + k) for k in range(3)] + [_signal("new", 10)])
+    kept = settings.model_copy(update={"served_retention_days": 30, "signal_retention_days": 60})
+    report = maintain(db, kept, now=NOW)
+    assert (report.served_deleted, report.signals_archived, report.signals_deleted) == (5, 3, 3)
+    assert _ids(db, ServedRecommendation.id) == ["new"] and _ids(db, Signal.event_id) == ["new"]
+    assert report.archive is not None and report.archive.parent == kept.data_dir / "archive"
+    archived = pq.read_table(report.archive).to_pylist()
+    assert sorted(row["event_id"] for row in archived) == ["old-0", "old-1", "old-2"]
+    assert archived[0]["occurred_at"] == NOW - timedelta(days=100)
+    again = maintain(db, kept, now=NOW)  # nothing left to do, and no empty archive written
+    assert (again.served_deleted, again.signals_deleted, again.archive) == (0, 0, None)
+
+
+def test_zero_keeps_everything(db: Database, settings: Settings) -> None:
+    db.append_served_lists([_served("ancient", 3000)])
+    with db.write() as session:
+        store_rows(session, [_signal("ancient", 3000)])
+    report = maintain(db, settings.model_copy(update={"served_retention_days": 0}), now=NOW)
+    assert (report.served_deleted, report.signals_deleted) == (0, 0)
+    assert _ids(db, ServedRecommendation.id) == ["ancient"] and _ids(db, Signal.event_id) == ["ancient"]
+
+
+def test_an_artifact_registered_before_it_was_stored_is_stored_from_this_host(
+    db: Database, settings: Settings, tmp_path: Path
+) -> None:
+    folder = save_artifact(settings.models_dir / "old", {"index": {"table": np.ones((4, 2))}}, {"version": "old"})
+    with db.write() as session:
+        registry.register_version(session=session, version="old", artifact_path=str(tmp_path / "moved"),
+                                  checksum=manifest_checksum(folder) or "", metrics={}, data_window={})  # fmt: skip
+        registry.register_version(session=session, version="lost", artifact_path=str(tmp_path / "lost"),
+                                  checksum="0" * 64, metrics={}, data_window={})  # fmt: skip
+    assert maintain_once(db, settings) is not None
+    with db.read() as session:
+        assert set(session.scalars(select(ModelArtifactChunk.file).where(ModelArtifactChunk.version == "old"))) == {
+            "index.npz", "manifest.json"
+        }  # fmt: skip
+        assert session.scalar(select(ModelArtifactChunk.version).where(ModelArtifactChunk.version == "lost")) is None
+
+
+def test_the_maintain_command_reports_what_it_did(tmp_path: Path, monkeypatch: Any) -> None:
+    from optirec.migrate import upgrade
+
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+    monkeypatch.setenv("OPTIREC_DATABASE_URL", url)
+    monkeypatch.setenv("OPTIREC_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("OPTIREC_SERVED_RETENTION_DAYS", "1")
+    db = Database(url, pool_size=1)
+    now = datetime.now(UTC)
+    db.append_served_lists([_served("old", 0) | {"served_at": now - timedelta(days=5)},
+                            _served("new", 0) | {"served_at": now - timedelta(hours=1)}])  # fmt: skip
+    result = CliRunner().invoke(app, ["maintain"])
+    assert result.exit_code == 0, result.output
+    assert "served lists deleted 1" in result.output
+    assert _ids(db, ServedRecommendation.id) == ["new"]
+    db.dispose()
+
+
+def test_postgresql_drops_whole_monthly_partitions_past_the_retention(db: Database, settings: Settings) -> None:
+    """On PostgreSQL the served-list log is partitioned by month (migration 0009): the maintenance makes the months
+    ahead ready and drops a month whose every list is past the retention; the lists of a month that is only partly
+    past it are deleted by rows. SQLite has no partitions and deletes the same lists by rows."""
+    now = datetime.now(UTC)
+    maintain(db, settings, now=now - timedelta(days=150))  # five months ago, the months ahead were made ready
+    db.append_served_lists([_served("old", 0) | {"served_at": now - timedelta(days=150)},
+                            _served("edge", 0) | {"served_at": now - timedelta(days=35)},
+                            _served("new", 0) | {"served_at": now - timedelta(hours=1)}])  # fmt: skip
+    report = maintain(db, settings.model_copy(update={"served_retention_days": 30}), now=now)
+    assert _ids(db, ServedRecommendation.id) == ["new"]
+    if db.backend_name == "sqlite":
+        assert (report.partitions_created, report.partitions_dropped, report.served_deleted) == ((), (), 2)
+        return
+    old_month = f"served_recommendations_p{now - timedelta(days=150):%Y%m}"
+    assert old_month in report.partitions_dropped and report.served_deleted <= 1
+    ahead = datetime.now(UTC).replace(day=1) + timedelta(days=45)  # a day of next month
+    again = maintain(db, settings, now=now)
+    assert again.partitions_created == ()  # the months ahead were ready already
+    with db.read() as session:
+        names = set(session.scalars(text("SELECT relname FROM pg_class WHERE relispartition")))
+    assert f"served_recommendations_p{ahead:%Y%m}" in names and old_month not in names
