@@ -10,6 +10,7 @@ database, which a capacity plan multiplies out, not how throughput scales with h
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import tempfile
 import time
@@ -127,7 +128,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--train", type=int, default=1, help="model versions to train first (0: popularity lists)")
     args = parser.parse_args()
-    report(run(args), args)
+    before = os.getloadavg()[0]
+    rows = run(args)
+    report(rows, args)
+    # The figures depend on what else the machine runs: say how busy it was.
+    print(f"load average (1 min) before the run {before:.1f}, after it {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
