@@ -52,13 +52,13 @@ def stored_event_ids(database_url: str, event_ids: list[str]) -> set[str]:
 
 def table(reports: list[ScenarioReport]) -> str:
     """The reports as a plain-text table (one line per scenario, then its causes and notes)."""
-    head = f"{'scenario':<18} {'sent':>6} {'failed':>6} {'acked signals':>13} {'lost':>5}  outcome"
+    head = f"{'scenario':<24} {'sent':>6} {'failed':>6} {'acked signals':>13} {'lost':>5}  outcome"
     lines = [head, "-" * len(head)]
     for r in reports:
-        lines.append(f"{r.name:<18} {r.sent:>6} {r.failed:>6} {r.acknowledged_signals:>13} {r.lost_signals:>5}  "
+        lines.append(f"{r.name:<24} {r.sent:>6} {r.failed:>6} {r.acknowledged_signals:>13} {r.lost_signals:>5}  "
                      f"{r.outcome}")  # fmt: skip
-        lines += [f"{'':<18} failed: {n} x {cause}" for cause, n in r.causes.items()]
-        lines += [f"{'':<18} {note}" for note in r.notes]
+        lines += [f"{'':<24} failed: {n} x {cause}" for cause, n in r.causes.items()]
+        lines += [f"{'':<24} {note}" for note in r.notes]
     return "\n".join(lines)
 
 

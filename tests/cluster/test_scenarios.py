@@ -144,6 +144,7 @@ def test_promotion_under_load(cluster: Cluster, scenario: ScenarioReport) -> Non
     switched = {app.host: _first(lists, app.host, new) for app in cluster.apps}
     scenario.notes.append("new version served after: " + ", ".join(
         f"{host} {'never' if t is None else f'{t - at:.1f} s'}" for host, t in switched.items()))  # fmt: skip
+    scenario.notes.append(f"versions answered: {sorted({str(o.version) for o in lists})} (old {old}, new {new})")
     assert scenario.failed == 0, scenario.causes
     assert {o.version for o in lists if o.ended < at - 0.5} == {old}, "before the promotion every host serves the old"
     assert all(t is not None and t - at <= SWITCH_WITHIN for t in switched.values())
