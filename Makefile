@@ -7,7 +7,7 @@ OPTIREC := $(VENV)/bin/optirec
 STAMP := $(VENV)/.installed
 DATASETS ?= ../shared/datasets
 
-.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-storefront bench-console bench-served-log clean
+.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-storefront bench-console bench-served-log test-cluster bench-cluster clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ serve: install
 
 test: install lint typecheck
 	$(PY) -m pytest -q
+
+# The multi-host test: network namespaces as hosts, HAProxy in front (docs/deploy.md); needs root, skips otherwise.
+test-cluster: install
+	$(PY) -m pytest -q -m cluster tests/cluster
 
 lint: install
 	$(VENV)/bin/ruff check src tests benchmarks
@@ -59,6 +63,9 @@ bench-console: install
 
 bench-served-log: install
 	$(PY) -m benchmarks.servedlog
+
+bench-cluster: install
+	$(PY) -m benchmarks.cluster.bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
