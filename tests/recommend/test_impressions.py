@@ -15,8 +15,6 @@ from optirec.settings import ExplorationSettings
 from optirec.store import Database
 from tests.conftest import product_data, signal_data
 
-NOW = datetime.now(UTC)
-
 
 def _serve(client: TestClient, headers: dict[str, str], limit: int = 3) -> dict[str, Any]:
     response = client.post(
@@ -32,11 +30,13 @@ def _shop(client: TestClient, headers: dict[str, str]) -> None:
     assert client.put("/api/customers/cust-1", json={}, headers=headers).status_code == 200
 
 
-def _signal(served: dict[str, Any], rank: int, action: str, when: datetime = NOW, **extra: Any) -> dict[str, Any]:
+def _signal(
+    served: dict[str, Any], rank: int, action: str, when: datetime | None = None, **extra: Any
+) -> dict[str, Any]:
     product = served["items"][rank - 1]["product"]["id"]
     return signal_data(
         product_id=product, action_type=action, recommendation_id=served["recommendation_id"],
-        occurred_at=when.isoformat(), **extra,
+        occurred_at=(when or datetime.now(UTC)).isoformat(), **extra,
     )  # fmt: skip
 
 
@@ -50,7 +50,9 @@ def test_each_item_shown_and_what_followed_it_read_back_as_one_table(
         _signal(clicked, 2, "view"),
         _signal(clicked, 2, "add_to_cart"),
         _signal(clicked, 2, "purchase", price="129.00", quantity=2),
-        _signal(clicked, 3, "purchase", when=NOW - timedelta(days=3), price="10.00"),  # before the list: not its
+        _signal(
+            clicked, 3, "purchase", when=datetime.now(UTC) - timedelta(days=3), price="10.00"
+        ),  # before the list: not its
     ]
     response = client.post("/api/recommendations/signals", json=signals, headers=service_headers)
     assert response.json()["accepted"] == 5, response.text
@@ -89,7 +91,7 @@ def test_the_table_pages_through_the_log_in_serving_order(
     read = [r.recommendation_id for r in iter_impressions(db, lists_per_page=2, include_unrendered=True)]
     assert read == [s["recommendation_id"] for s in served for _ in range(2)]
     with db.read() as session:
-        later = list_impressions(session=session, since=NOW + timedelta(days=1), include_unrendered=True)
+        later = list_impressions(session=session, since=datetime.now(UTC) + timedelta(days=1), include_unrendered=True)
     assert later.impressions == [] and later.lists == 0
 
 
