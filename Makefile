@@ -7,7 +7,7 @@ OPTIREC := $(VENV)/bin/optirec
 STAMP := $(VENV)/.installed
 DATASETS ?= ../shared/datasets
 
-.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-storefront bench-console clean
+.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-experiments bench-storefront bench-console clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-bench: bench-ingest bench-model bench-serve bench-explore bench-storefront
+bench: bench-ingest bench-model bench-serve bench-explore bench-experiments bench-storefront
 
 bench-ingest: install
 	$(PY) -m benchmarks.ingest
@@ -50,6 +50,9 @@ bench-serve: install
 
 bench-explore: install
 	$(PY) -m benchmarks.explore
+
+bench-experiments: install
+	$(PY) -m benchmarks.experiments
 
 bench-storefront: install
 	$(PY) -m benchmarks.storefront
