@@ -1,8 +1,9 @@
 """Which serving policy a list gets: the default one, or the arm of a running experiment the shopper is assigned to.
 
-A **policy** is what an arm may change in a list, all of it applied after the hard filters: the exploration share
-per placement, the diversity of the re-ranking, and the weight of fit in the blend. The **default policy** is the
-settings' (`OPTIREC_EXPLORATION__SHARES`) with the overrides that shipping an arm wrote on top (`serving_policies`).
+A **policy** is what an arm may change in a list, all of it applied after the hard filters: the model version that
+scores it, the exploration share per placement, the diversity of the re-ranking, and the weight of fit in the blend.
+The **default policy** is the settings' (`OPTIREC_EXPLORATION__SHARES`) with the overrides that shipping an arm wrote
+on top (`serving_policies`), and the live model.
 
 Assignment is sticky and independent across experiments: a shopper's key (the customer id, or the anonymous session's
 id when there is none) is hashed with the experiment's id (BLAKE2b, 64 bits) to a number in [0, 1), and the arms
@@ -40,6 +41,7 @@ class Policy:
     shares: Mapping[str, float] = field(default_factory=dict)
     diversity: float | None = None
     fit_weight: float | None = None
+    model_version: str | None = None  # None: the live model
 
     def over(self, overrides: Mapping[str, Any]) -> Policy:
         """This policy with `overrides` (an arm's or the shipped policy's stored settings) on top; shares per
@@ -52,6 +54,7 @@ class Policy:
             shares=shares,
             diversity=self.diversity if diversity is None else float(diversity),
             fit_weight=self.fit_weight if fit_weight is None else float(fit_weight),
+            model_version=overrides.get("model_version") or self.model_version,
         )
 
 
@@ -111,6 +114,13 @@ def load_book(db: Database, shares: Mapping[str, float]) -> Book:
             for placement in experiment.placements or PLACEMENTS:
                 by_placement.setdefault(placement, running)
     return Book(default, by_placement)
+
+
+def experiment_versions(db: Database) -> set[str]:
+    """The model versions that the running experiments' arms serve (each worker holds them beside the live one)."""
+    with db.read() as session:
+        arms = [arm for e in session.scalars(select(Experiment).where(Experiment.status == RUNNING)) for arm in e.arms]
+    return {str(arm["policy"]["model_version"]) for arm in arms if (arm.get("policy") or {}).get("model_version")}
 
 
 def _arms(experiment: Experiment, default: Policy) -> tuple[Arm, ...]:

@@ -21,6 +21,7 @@ from optirec.recommend.assignment import DEFAULT_POLICY, RUNNING
 from optirec.settings import MAX_EXPLORATION_SHARE, PLACEMENTS
 from optirec.store import utcnow
 from optirec.store.tables import Experiment, ServingPolicy
+from optirec.training import registry
 
 DRAFT, STOPPED, SHIPPED = "draft", "stopped", "shipped"
 MAX_FIT_WEIGHT = 5.0
@@ -39,6 +40,13 @@ class PolicySettings(BaseModel):
     )
     fit_weight: float | None = Field(
         None, ge=0, le=MAX_FIT_WEIGHT, description="Weight of fit in the blend of scores (0.5 if unset)."
+    )
+    model_version: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="A registered model version (the live one if unset).",
     )
 
     @field_validator("shares")
@@ -106,7 +114,12 @@ class ExperimentPublic(BaseModel):
 
 
 def create(*, session: Session, body: ExperimentCreate, **who: Any) -> Experiment:
-    """A new experiment, as a draft."""
+    """A new experiment, as a draft; each arm's model version must be registered and servable."""
+    for arm in body.arms:
+        if arm.policy.model_version is not None:
+            version = registry.get_version(session=session, version=arm.policy.model_version)  # NotFound if none
+            if version.status == registry.FAILED:
+                raise Conflict(f"Model version {version.id} failed to train and cannot serve an arm.")
     row = Experiment(
         id=secrets.token_hex(6),
         name=body.name,
@@ -163,7 +176,8 @@ def stop(*, session: Session, experiment_id: str, **who: Any) -> Experiment:
 
 
 def ship(*, session: Session, experiment_id: str, arm: str, **who: Any) -> Experiment:
-    """Write the arm's policy as the default (over the shipped policy so far) and end the experiment."""
+    """Write the arm's policy as the default (over the shipped policy so far), promote its model version if it names
+    one, and end the experiment."""
     row = get(session=session, experiment_id=experiment_id)
     if row.status not in (RUNNING, STOPPED):
         raise Conflict(f"Experiment {row.id} is {row.status}; only a running or stopped one can be shipped.")
@@ -179,6 +193,9 @@ def ship(*, session: Session, experiment_id: str, arm: str, **who: Any) -> Exper
     for name in ("diversity", "fit_weight"):
         if settings.get(name) is not None:
             merged[name] = settings[name]
+    version = settings.get("model_version")
+    if version is not None:
+        _promote(session, str(version), f"{row.id}/{arm}", **who)
     if stored is None:
         session.add(ServingPolicy(name=DEFAULT_POLICY, policy=merged, source=f"{row.id}/{arm}", updated_at=utcnow()))
     else:
@@ -191,6 +208,16 @@ def ship(*, session: Session, experiment_id: str, arm: str, **who: Any) -> Exper
     )  # fmt: skip
     session.flush()
     return row
+
+
+def _promote(session: Session, version: str, source: str, **who: Any) -> None:
+    """Make the arm's model version the live one (audited as a promotion, as the console's)."""
+    before = registry.live_version(session=session)
+    if before is not None and before.id == version:
+        return
+    registry.promote(session=session, version=version, note=f"shipped from experiment arm {source}")
+    detail = {"was_live": before.id if before is not None else None, "experiment": source}
+    audit.record(session=session, action=audit.PROMOTE, target=version, detail=detail, **who)
 
 
 def stop_arm(*, session: Session, experiment_id: str, arm: str, reason: str, **who: Any) -> Experiment:

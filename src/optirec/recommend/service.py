@@ -172,7 +172,7 @@ class ListBuilder:
         return snapshot
 
     def _answer(self, spec: ListSpec, snapshot: CatalogSnapshot, shopper: Shopper) -> ServedList:
-        model = self.serving_state.model  # one model for the whole answer, even if a promotion lands meanwhile
+        arm, policy, model = self._policy(spec)  # one model for the whole answer, even if a promotion lands
         if spec.wearer is not None and shopper.customer_id is None:  # a customer's stored profile wins
             shopper = dataclasses.replace(shopper, wearer=spec.wearer)
         view = self.wearers.view(snapshot, shopper.wearer, self.rules)
@@ -189,7 +189,6 @@ class ListBuilder:
         # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
         group = segment_of(shopper.wearer, spec.prescription_kind)
         segment = self.serving_state.segment_vector(snapshot, group)
-        arm, policy = self.book.get().assign(spec.surface, spec.customer_id, spec.session_id)
         explored, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, spec, policy)
         chosen = explored.chosen
         # "of your size and prescription" only when something of either is known
@@ -206,6 +205,18 @@ class ListBuilder:
             policy=explored.policy,
             arm=arm,
         )
+
+    def _policy(self, spec: ListSpec) -> tuple[str | None, Policy, LiveModel | None]:
+        """The list's experiment arm (or None), its policy, and the model that scores it: the live one, or the arm's
+        model version (while this worker has not loaded it yet: the default policy, counted for no arm)."""
+        book = self.book.get()
+        arm, policy = book.assign(spec.surface, spec.customer_id, spec.session_id)
+        if policy.model_version is None:
+            return arm, policy, self.serving_state.model
+        model = self.serving_state.experiment_model(policy.model_version)
+        if model is None:
+            return None, book.default, self.serving_state.model
+        return arm, policy, model
 
     def _rank(
         self,
