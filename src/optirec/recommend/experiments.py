@@ -9,6 +9,7 @@ recorded in the audit log in the same transaction.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -107,9 +108,9 @@ class ExperimentPublic(BaseModel):
     status: str  # draft | running | stopped | shipped
     placements: list[str]
     arms: list[ArmPublic]
-    created_at: Any
-    started_at: Any | None
-    stopped_at: Any | None
+    created_at: datetime
+    started_at: datetime | None
+    stopped_at: datetime | None
     shipped_arm: str | None
 
 
