@@ -108,9 +108,11 @@ def test_bad_requests_are_refused_with_a_clear_message(
     assert ship.status_code == 409
 
 
-def test_results_per_arm_and_the_guardrail_stops_a_harmful_arm(
+def harmful_experiment(
     client: TestClient, db: Database, service_headers: dict[str, str], admin_headers: dict[str, str]
-) -> None:
+) -> tuple[str, list[dict[str, Any]], dict[str, list[int]]]:
+    """A running experiment whose `harmful` arm sold nothing where half of control's 120-odd lists sold: its id, the
+    lists served, and per arm the lists, views and purchases sent."""
     _shop(client, service_headers, customers=120)
     experiment = _create(client, admin_headers, arms=[ARMS[0], {**ARMS[1], "name": "harmful"}])["id"]
     client.post(f"/api/admin/experiments/{experiment}/start", headers=admin_headers)
@@ -131,7 +133,14 @@ def test_results_per_arm_and_the_guardrail_stops_a_harmful_arm(
     assert client.post("/api/recommendations/signals", json=signals, headers=service_headers).json()["accepted"] == len(
         signals
     )
+    return experiment, lists, expected
 
+
+def test_results_per_arm_and_the_guardrail_stops_a_harmful_arm(
+    client: TestClient, db: Database, service_headers: dict[str, str], admin_headers: dict[str, str]
+) -> None:
+    experiment, lists, expected = harmful_experiment(client, db, service_headers, admin_headers)
+    rows = _arms_served(db)
     response = client.get(f"/api/admin/experiments/{experiment}/results", headers=admin_headers)
     assert response.status_code == 200, response.text
     answer = response.json()

@@ -115,4 +115,4 @@ def test_no_serious_accessibility_violation_on_any_page(
     context.close()
     assert errors == [], errors
     assert found == {}, found
-    assert len(checked) == 14
+    assert len(checked) == 15

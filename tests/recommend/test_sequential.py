@@ -26,6 +26,8 @@ def test_wilson_matches_the_textbook_values() -> None:
     assert wilson(5, 10).high == pytest.approx(0.763407, abs=1e-6)
     assert wilson(0, 10).low == 0.0 and wilson(0, 10).high == pytest.approx(0.277533, abs=1e-6)
     assert (wilson(0, 0).low, wilson(0, 0).high) == (0.0, 1.0)
+    for n in range(1, 200):  # the ends exactly, whatever the rounding
+        assert wilson(0, n).low == 0.0 and wilson(n, n).high == 1.0
 
 
 def test_mean_interval_and_sample_variance() -> None:

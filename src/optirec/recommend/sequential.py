@@ -66,7 +66,9 @@ def wilson(successes: int, n: int, z: float = Z95) -> Interval:
     denominator = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the ends (rounding leaves ±1e-17)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Interval(low, high)
 
 
 def mean_interval(mean: float, variance: float, n: int, z: float = Z95) -> Interval:
