@@ -101,6 +101,10 @@ def _lifespan(state: AppState, settings: Settings) -> Callable[[FastAPI], Abstra
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         watcher.start()  # loads the live model and maps it onto the catalog before the first request
+        try:  # the running experiments and the shipped policy, read before the first list rather than in it
+            state.list_builder.book.get()
+        except Exception:  # a database that is down at start: the first list reads them
+            log.exception("could not read the experiments at start")
         warm = threading.Thread(
             target=_warm,
             args=(serving_state, report, (state.aggregates, state.inspector)),

@@ -112,7 +112,7 @@ export async function show() {
     const experiments = await get("/api/admin/experiments");
     list.replaceChildren(...(experiments.length
       ? experiments.map((e) => experimentPanel(e, reload))
-      : [empty("No experiment yet. Create one through the API or on the server with", "optirec experiments create --name … --arms '[…]'")]));
+      : [empty("No experiment yet. Create one through the API (POST /api/admin/experiments) or on the server with", "optirec experiments create")]));
   };
   await reload();
   render("Experiments",
