@@ -7,7 +7,7 @@ OPTIREC := $(VENV)/bin/optirec
 STAMP := $(VENV)/.installed
 DATASETS ?= ../shared/datasets
 
-.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-storefront bench-console bench-served-log test-cluster bench-cluster clean
+.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-experiments bench-storefront bench-console bench-served-log test-cluster bench-cluster clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,7 +41,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-bench: bench-ingest bench-model bench-serve bench-explore bench-storefront
+bench: bench-ingest bench-model bench-serve bench-explore bench-experiments bench-storefront
 
 bench-ingest: install
 	$(PY) -m benchmarks.ingest
@@ -54,6 +54,9 @@ bench-serve: install
 
 bench-explore: install
 	$(PY) -m benchmarks.explore
+
+bench-experiments: install
+	$(PY) -m benchmarks.experiments
 
 bench-storefront: install
 	$(PY) -m benchmarks.storefront

@@ -206,6 +206,20 @@ class Settings(BaseSettings):
         description="Exploration per placement; see docs/exploration.md.",
     )
 
+    experiment_refresh_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=3600,
+        description="How often each worker reads the running experiments and the shipped serving policy again "
+        "(docs/experiments.md): a started, stopped or shipped experiment reaches every worker within this time.",
+    )
+    experiment_guardrail_minutes: float = Field(
+        60.0,
+        ge=0,
+        description="How often the service checks every running experiment's guardrail (an arm whose conversion is "
+        "worse than control's by the always-valid test is stopped); 0: only when the results are read.",
+    )
+
     model_poll_seconds: float = Field(
         2.0, ge=0, description="How often each worker checks for a newly promoted model (0: only at start)."
     )

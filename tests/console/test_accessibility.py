@@ -105,6 +105,8 @@ def test_no_serious_accessibility_violation_on_any_page(
     check("intake")
     page.goto(f"{console.base}/admin/audit")
     check("audit")
+    page.goto(f"{console.base}/admin/experiments")
+    check("experiments")
     page.click("button.link-button")  # sign out
     page.wait_for_url(f"{console.base}/admin/sign-in")
     sign_in(page, console, console.customer_email)
@@ -113,4 +115,4 @@ def test_no_serious_accessibility_violation_on_any_page(
     context.close()
     assert errors == [], errors
     assert found == {}, found
-    assert len(checked) == 14
+    assert len(checked) == 15

@@ -35,6 +35,7 @@ HEADERS = page_headers(POLICY)
 PAGES = {
     "": ("overview", "Overview"),
     "models": ("models", "Models"),
+    "experiments": ("experiments", "Experiments"),
     "customers": ("customers", "Customers"),
     "products": ("products", "Products"),
     "coverage": ("coverage", "Fit coverage"),

@@ -21,7 +21,14 @@ PROMOTE, ROLLBACK, TRAIN = "model.promote", "model.rollback", "model.train"
 KEY_CREATE, KEY_REVOKE = "key.create", "key.revoke"
 # A customer's data seen or removed by an administrator: the customer's id as the target, never the data itself.
 REVEAL, EXPORT, ERASE = "prescription.reveal", "customer.export", "customer.erase"
-ACTIONS = (PROMOTE, ROLLBACK, TRAIN, KEY_CREATE, KEY_REVOKE, REVEAL, EXPORT, ERASE)
+# Experiments (`recommend.experiments`): the guardrail's stop of a harmful arm is recorded as the schedule's, or the
+# caller's whose look at the results found it.
+EXPERIMENT_CREATE, EXPERIMENT_START, EXPERIMENT_STOP = "experiment.create", "experiment.start", "experiment.stop"
+EXPERIMENT_SHIP, EXPERIMENT_GUARDRAIL = "experiment.ship", "experiment.guardrail"
+ACTIONS = (
+    PROMOTE, ROLLBACK, TRAIN, KEY_CREATE, KEY_REVOKE, REVEAL, EXPORT, ERASE,
+    EXPERIMENT_CREATE, EXPERIMENT_START, EXPERIMENT_STOP, EXPERIMENT_SHIP, EXPERIMENT_GUARDRAIL,
+)  # fmt: skip
 
 
 class Principal(Protocol):

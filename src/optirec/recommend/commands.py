@@ -38,4 +38,7 @@ def export_impressions(
 
 
 def register(app: typer.Typer) -> None:
+    from optirec.recommend.experiment_commands import experiments_app
+
     app.command("export-impressions")(export_impressions)
+    app.add_typer(experiments_app, name="experiments")

@@ -95,6 +95,8 @@ class ServingState:
         self._rules = rules
         self.popularity = PopularityCache(db)
         self._model: LiveModel | None = None
+        # The running experiments' other model versions, by version (`ModelWatcher` loads and drops them)
+        self._experiment_models: dict[str, LiveModel] = {}
         # (catalog version, model version) -> serving model and positions; the live one and the one being swapped in
         self._serving: dict[tuple[object, str], _Mapped] = {}
         self._popularity: tuple[tuple[object, int], FloatArray] | None = None
@@ -117,6 +119,22 @@ class ServingState:
         """Serve `model` from the next request on; a request already running keeps the one it started with."""
         self._model = model
 
+    def experiment_model(self, version: str) -> LiveModel | None:
+        """An experiment arm's model version: the live model if it is that version, else the one loaded for the
+        experiment, or None while it is not loaded."""
+        live = self._model
+        if live is not None and live.version == version:
+            return live
+        return self._experiment_models.get(version)
+
+    @property
+    def experiment_versions(self) -> frozenset[str]:
+        return frozenset(self._experiment_models)
+
+    def hold_experiment_models(self, models: dict[str, LiveModel]) -> None:
+        """Hold exactly these versions for the experiments (one reference assignment: a list sees the old or new)."""
+        self._experiment_models = dict(models)
+
     def serving(self, snapshot: CatalogSnapshot, model: LiveModel) -> tuple[LiveModel, IntArray]:
         """The model extended to the catalog's new products (when it can), and for each catalog position the
         model's item index (−1 where it knows nothing of the product); cached per catalog and model version."""
@@ -135,7 +153,7 @@ class ServingState:
         positions = np.array([index.get(pid, -1) for pid in snapshot.ids], dtype=np.int64)
         mapped = _Mapped.of(model, positions)
         with self._lock:
-            while len(self._serving) >= 2:
+            while len(self._serving) >= 2 + len(self._experiment_models):
                 self._serving.pop(next(iter(self._serving)))
             self._serving[key] = mapped
         return mapped

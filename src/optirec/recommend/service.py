@@ -22,12 +22,14 @@ from optirec.arrays import BoolArray, FloatArray, IntArray
 from optirec.errors import NotFound, shown
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.wearer import Wearer
+from optirec.recommend.assignment import Book, Policy, load_book
 from optirec.recommend.exploration import Explored, exploratory_slots, explore, greedy
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
 from optirec.recommend.kernels import blend_sources
 from optirec.recommend.live import LiveModel, Scored, ServingState
 from optirec.recommend.ranking import diversify, top_k
 from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
+from optirec.recommend.refresh import Refreshing
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.segments import UNKNOWN_SEGMENT, segment_of
 from optirec.recommend.servedlog import ServedLog
@@ -91,6 +93,7 @@ class ServedList:
     fallback_reason: str | None
     snapshot: CatalogSnapshot
     policy: str = "greedy"  # `exploration.GREEDY`, or `EXPLORE` when a slot was drawn at random
+    arm: str | None = None  # `<experiment id>/<arm>` when an experiment's arm served it (`assignment`)
 
     def to_json(self) -> bytes:
         summary = self.snapshot.summary_json
@@ -119,6 +122,7 @@ class ListBuilder:
     rebuyable: tuple[str, ...]
     exploration: ExplorationSettings = field(default_factory=ExplorationSettings)
     wearers: WearerCache = field(default_factory=WearerCache)
+    policy_refresh_seconds: float = 5.0  # how often the running experiments and the shipped policy are read again
     # SQLite's group inserts wait here while another process holds the write lock (the loop never waits on it).
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="optirec-served-log")
@@ -126,10 +130,15 @@ class ListBuilder:
 
     served: ServedLog = field(init=False)
     rng: random.Random = field(init=False)  # exploration's draws (lists are built in one thread: the loop)
+    book: Refreshing[Book] = field(init=False)  # the default policy and the running experiments (`assignment`)
 
     def __post_init__(self) -> None:
         self.served = ServedLog(self.db, self.executor)
         self.rng = random.Random(self.exploration.seed)
+        shares = self.exploration.shares
+        self.book = Refreshing(
+            lambda: load_book(self.db, shares), ttl_seconds=self.policy_refresh_seconds, name="experiments"
+        )
 
     async def build_async(self, spec: ListSpec) -> ServedList:
         """Build a list in the event loop and log it with the others being served (`ServedLog.building`).
@@ -163,7 +172,7 @@ class ListBuilder:
         return snapshot
 
     def _answer(self, spec: ListSpec, snapshot: CatalogSnapshot, shopper: Shopper) -> ServedList:
-        model = self.serving_state.model  # one model for the whole answer, even if a promotion lands meanwhile
+        arm, policy, model = self._policy(spec)  # one model for the whole answer, even if a promotion lands
         if spec.wearer is not None and shopper.customer_id is None:  # a customer's stored profile wins
             shopper = dataclasses.replace(shopper, wearer=spec.wearer)
         view = self.wearers.view(snapshot, shopper.wearer, self.rules)
@@ -180,7 +189,7 @@ class ListBuilder:
         # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
         group = segment_of(shopper.wearer, spec.prescription_kind)
         segment = self.serving_state.segment_vector(snapshot, group)
-        explored, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, spec)
+        explored, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, spec, policy)
         chosen = explored.chosen
         # "of your size and prescription" only when something of either is known
         segmented = segment is not None and group != UNKNOWN_SEGMENT
@@ -194,7 +203,20 @@ class ListBuilder:
             fallback_reason=self._fallback_text(shopper, filtered, chosen, fallback, spec, model is not None),
             snapshot=snapshot,
             policy=explored.policy,
+            arm=arm,
         )
+
+    def _policy(self, spec: ListSpec) -> tuple[str | None, Policy, LiveModel | None]:
+        """The list's experiment arm (or None), its policy, and the model that scores it: the live one, or the arm's
+        model version (while this worker has not loaded it yet: the default policy, counted for no arm)."""
+        book = self.book.get()
+        arm, policy = book.assign(spec.surface, spec.customer_id, spec.session_id)
+        if policy.model_version is None:
+            return arm, policy, self.serving_state.model
+        model = self.serving_state.experiment_model(policy.model_version)
+        if model is None:
+            return None, book.default, self.serving_state.model
+        return arm, policy, model
 
     def _rank(
         self,
@@ -204,12 +226,16 @@ class ListBuilder:
         scored: Scored | None,
         segment: FloatArray | None,
         spec: ListSpec,
+        policy: Policy,
     ) -> tuple[Explored, FloatArray, npt.NDArray[np.bool_]]:
+        """Score, re-rank and explore among the allowed products only: the policy (an experiment's arm) changes the
+        weights, diversity and exploration, never which products are allowed."""
         allowed = filtered.allowed
         popularity = self.serving_state.popularity_vector(snapshot)  # standardised over the sellable products
         if segment is not None:
             popularity = 0.5 * popularity + segment
-        base = WEIGHTS["popularity"] * popularity + WEIGHTS["fit"] * view.fit
+        fit_weight = WEIGHTS["fit"] if policy.fit_weight is None else policy.fit_weight
+        base = WEIGHTS["popularity"] * popularity + fit_weight * view.fit
         # Each model source standardised over the allowed products it knows; products no source knows rank below
         # every one it does (they only fill a short list).
         total, order, personal = blend_sources(
@@ -221,17 +247,18 @@ class ListBuilder:
             WEIGHTS["related"],
         )
         best = top_k(order, allowed, spec.limit * CANDIDATE_FACTOR)
-        ranked = diversify(best, order, snapshot.features, spec.diversity, spec.limit)
-        explored = self._explore(snapshot, allowed, ranked, spec.surface)
+        diversity = spec.diversity if policy.diversity is None else policy.diversity
+        ranked = diversify(best, order, snapshot.features, diversity, spec.limit)
+        explored = self._explore(snapshot, allowed, ranked, policy.shares.get(spec.surface, 0.0))
         chosen = explored.chosen
         fallback = ~personal[chosen]
         fallback[chosen.size - explored.drawn :] = False  # a drawn slot is exploration, not a fallback to popularity
         return explored, total[chosen], fallback
 
-    def _explore(self, snapshot: CatalogSnapshot, allowed: BoolArray, chosen: IntArray, placement: str) -> Explored:
+    def _explore(self, snapshot: CatalogSnapshot, allowed: BoolArray, chosen: IntArray, share: float) -> Explored:
         """The greedy list, its last slots drawn at random among the allowed products where the placement explores
-        (`exploration.explore`): after the hard filters, never instead of them."""
-        slots = exploratory_slots(chosen.size, self.exploration.shares.get(placement, 0.0))
+        (`exploration.explore`, `share` of its slots): after the hard filters, never instead of them."""
+        slots = exploratory_slots(chosen.size, share)
         if slots == 0:
             return greedy(chosen)
         new = self.serving_state.new_products(snapshot)
@@ -337,7 +364,7 @@ class ListBuilder:
             "surface": spec.surface,
             "model_version": response.model_version,
             "policy": response.policy,
-            "arm": None,  # an experiment's arm (none yet)
+            "arm": response.arm,  # an experiment's arm: `<experiment id>/<arm>`
             "items": [
                 {"product_id": ids[i.position], "rank": i.rank, "score": i.score, "propensity": i.propensity}
                 for i in response.items

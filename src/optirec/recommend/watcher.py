@@ -4,8 +4,9 @@ The live version's artifact comes from this host's copy under `<data_dir>/models
 (`training.artifacts`): a replica on a new host downloads it, checked against the registered checksum, within one
 poll. Loading happens beside the serving path (in this thread); the swap is one reference assignment, so requests never
 fail and never mix versions. An artifact that fails its checksum is refused and the current model keeps serving.
-What the worker then serves, and why, goes to its `WorkerReport` (the `workers` table and `/metrics`), which the
-watcher's thread also writes as a heartbeat.
+It also holds the model versions that running experiments' arms serve beside the live one (`follow_experiments`),
+loaded and dropped the same way. What the worker then serves, and why, goes to its `WorkerReport` (the `workers`
+table and `/metrics`), which the watcher's thread also writes as a heartbeat.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from optirec.errors import OptirecError
+from optirec.recommend.assignment import experiment_versions
 from optirec.recommend.live import LiveModel, ServingState
 from optirec.recommend.workers import FALLBACK, HEARTBEAT_SECONDS, LIVE, NOTHING_LIVE, Serving, WorkerReport
 from optirec.store import Database
 from optirec.training.artifacts import Wanted, local_artifact
-from optirec.training.registry import live_version
+from optirec.training.registry import get_version, live_version
 
 log = logging.getLogger("optirec.models")
 Loader = Callable[[Path, str], LiveModel]
@@ -56,9 +58,40 @@ class ModelWatcher:
             row = live_version(session=session)
             wanted = Wanted(row.id, row.artifact_path, row.checksum) if row is not None else None
         changed = self._follow(wanted)
+        self.follow_experiments()
         if self._report is not None:
             self._report.serve(self.serving(wanted.version if wanted is not None else None))
         return changed
+
+    def follow_experiments(self) -> None:
+        """Hold the running experiments' model versions (the live one aside), loading the new ones and dropping those
+        no experiment serves any more: a worker holds at most the live model and these in memory."""
+        wanted = experiment_versions(self._db)
+        live = self._serving_state.model
+        wanted.discard(live.version if live is not None else "")
+        held = self._serving_state.experiment_versions
+        if wanted == held:
+            return
+        models = {v: m for v in wanted & held if (m := self._serving_state.experiment_model(v)) is not None}
+        for version in sorted(wanted - held - set(self._refused)):
+            try:
+                with self._db.read() as session:
+                    row = get_version(session=session, version=version)
+                    wanted_version = Wanted(row.id, row.artifact_path, row.checksum)
+                # as the live version: a local copy checked against its checksum, else the database's artifact
+                models[version] = self._loader(local_artifact(self._db, wanted_version, self._models_dir), version)
+            except (OptirecError, OSError, ValueError, KeyError) as error:
+                why = error.code if isinstance(error, OptirecError) else type(error).__name__
+                self._refused[version] = f"model {version} was refused at load ({why}); see the worker's log"
+                log.error("experiment model %s refused at load: %s", version, error)
+        self._serving_state.hold_experiment_models(models)  # first: the mapping cache then has room for them all
+        for version in wanted - held:
+            if version in models:
+                try:
+                    self._serving_state.prepare(models[version])
+                except Exception:  # the first list of its arm will map it
+                    log.exception("could not map experiment model %s onto the catalog ahead of serving", version)
+        log.info("holding experiment models %s", ", ".join(sorted(models)) or "none")
 
     def serving(self, live: str | None) -> Serving:
         """What this worker serves, against the registry's `live` version."""

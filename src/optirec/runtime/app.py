@@ -18,6 +18,7 @@ from optirec.api.admin import router as admin_router
 from optirec.api.auth import router as auth_router
 from optirec.api.catalog import router as catalog_router
 from optirec.api.customers import router as customers_router
+from optirec.api.experiments import router as experiments_router
 from optirec.api.fit import router as fit_router
 from optirec.api.health import router as health_router
 from optirec.api.inspector import router as inspector_router
@@ -31,6 +32,7 @@ from optirec.gateway.ratelimit import RateLimitMiddleware
 from optirec.gateway.state import AppState
 from optirec.inspector.caches import InspectorCaches
 from optirec.overview.cache import ConsoleAggregates
+from optirec.recommend.experiment_results import GuardrailWatch
 from optirec.recommend.live import LiveModel, ServingState
 from optirec.recommend.watcher import ModelWatcher
 from optirec.recommend.workers import WorkerReport
@@ -101,9 +103,15 @@ def _lifespan(state: AppState, settings: Settings) -> Callable[[FastAPI], Abstra
         models_dir=settings.models_dir,
     )
 
+    guardrail = GuardrailWatch(state.db, settings.experiment_guardrail_minutes, state.list_builder.book.refresh)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         watcher.start()  # loads the live model and maps it onto the catalog before the first request
+        try:  # the running experiments and the shipped policy, read before the first list rather than in it
+            state.list_builder.book.get()
+        except Exception:  # a database that is down at start: the first list reads them
+            log.exception("could not read the experiments at start")
         warm = threading.Thread(
             target=_warm,
             args=(serving_state, report, (state.aggregates, state.inspector)),
@@ -114,7 +122,9 @@ def _lifespan(state: AppState, settings: Settings) -> Callable[[FastAPI], Abstra
         state.trainer.start_schedule()
         state.intake.start()
         undo_drain = drain_on_sigterm(state.draining, settings.drain_seconds)
+        guardrail.start()
         yield
+        guardrail.stop()
         undo_drain()
         state.intake.stop()  # its last counts, while the database is open
         warm.join(timeout=60)  # it reads the database, which is closed below
@@ -139,6 +149,7 @@ def _add_routes(app: FastAPI, settings: Settings) -> None:
         customers_router,
         fit_router,
         admin_router,
+        experiments_router,
         inspector_router,
     )
     for router in routers:

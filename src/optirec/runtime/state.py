@@ -33,7 +33,12 @@ def build_state(settings: Settings) -> AppState:
     serving_state.snapshots.on_build = settle
     console_seconds = settings.console_cache_seconds if settings.admin_console else 0.0
     list_builder = ListBuilder(
-        db, serving_state, settings.rules, tuple(settings.rebuyable_categories), exploration=settings.exploration
+        db,
+        serving_state,
+        settings.rules,
+        tuple(settings.rebuyable_categories),
+        exploration=settings.exploration,
+        policy_refresh_seconds=settings.experiment_refresh_seconds,
     )
     return AppState(
         settings=settings,

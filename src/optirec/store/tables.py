@@ -35,10 +35,12 @@ __all__ = [
     "Base",
     "Customer",
     "CustomerProfile",
+    "Experiment",
     "ModelArtifactChunk",
     "ModelVersion",
     "Product",
     "ServedRecommendation",
+    "ServingPolicy",
     "Signal",
     "SignalIntakeCount",
     "Worker",
@@ -246,7 +248,38 @@ class ServedRecommendation(Base):
     policy: Mapped[str | None] = mapped_column(String(32))  # greedy | explore; NULL before exploration: greedy
     arm: Mapped[str | None] = mapped_column(String(64))  # the experiment arm that served it, if any
 
-    __table_args__ = (Index("ix_served_model_time", "model_version", "served_at"),)
+    __table_args__ = (
+        Index("ix_served_model_time", "model_version", "served_at"),
+        Index("ix_served_arm_time", "arm", "served_at"),  # an experiment's results (`recommend.experiment_results`)
+    )
+
+
+class Experiment(Base):
+    """An experiment between serving policies (`recommend.experiments`): its arms, their traffic shares, its state."""
+
+    __tablename__ = "experiments"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)  # 12 hex digits
+    name: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | running | stopped | shipped
+    placements: Mapped[list[str]] = mapped_column(JSONType, default=list)  # where it runs; empty: every placement
+    # [{"name", "share", "control", "policy": {"shares", "diversity", "fit_weight"}, "stopped": reason | None}]
+    arms: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_arm: Mapped[str | None] = mapped_column(String(32))
+
+
+class ServingPolicy(Base):
+    """The serving policy's overrides of the settings, written by shipping an experiment's arm: one row, `default`."""
+
+    __tablename__ = "serving_policies"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    policy: Mapped[dict[str, Any]] = mapped_column(JSONType)  # {"shares", "diversity", "fit_weight"}
+    source: Mapped[str] = mapped_column(String(64), default="")  # the experiment and arm it was shipped from
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Worker(Base):

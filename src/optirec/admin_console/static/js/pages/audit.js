@@ -19,6 +19,11 @@ function what(e) {
     case "prescription.reveal": return h("span", {}, "Revealed the prescription of customer ", customer(e.target));
     case "customer.export": return h("span", {}, "Exported everything held on customer ", customer(e.target), ` (${d.signals ?? 0} signals, ${d.recommendations_served ?? 0} lists served)`);
     case "customer.erase": return `Erased customer ${e.target} (${d.signals ?? 0} signals, ${d.recommendations_served ?? 0} lists served)`;
+    case "experiment.create": return `Created experiment ${e.target}${d.name ? ` “${d.name}”` : ""}`;
+    case "experiment.start": return `Started experiment ${e.target}`;
+    case "experiment.stop": return `Stopped experiment ${e.target}`;
+    case "experiment.ship": return `Shipped arm ${d.arm || "?"} of experiment ${e.target} as the default policy`;
+    case "experiment.guardrail": return `The guardrail stopped arm ${d.arm || "?"} of experiment ${e.target}${d.reason ? `: ${d.reason}` : ""}`;
     default: return `${e.action} ${e.target}`;
   }
 }

@@ -1,0 +1,141 @@
+"""What experiment assignment adds to a list: the same list builder's answer outside and inside a running experiment,
+in one process.
+
+A synthetic shop (as `benchmarks.explore`), and two list builders on one serving state: one whose book of running
+experiments was read before an experiment started (and is never read again), one that holds the running experiment
+at the home placement, with two arms whose policies equal the default, so that the lists are the same work and only
+the assignment differs (the placement's lookup, one BLAKE2b hash of the shopper's key, the arm's policy). Each round
+builds the same list, for one of 1,000 anonymous sessions, once with each builder, in alternating order, timing the
+builder's computation of a list (not the shopper's read or the log's insert, which assignment does not change).
+Prints the medians of each and of the paired differences, and the assignment alone (`Book.assign`).
+
+    python -m benchmarks.experiments [--sizes 1500,50000] [--rounds 3000] [--limit 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.seed import START, _customers, _products, _signals
+from optirec.eyewear.config import RuleSettings
+from optirec.eyewear.wearer import Wearer
+from optirec.migrate import upgrade
+from optirec.recommend import experiments
+from optirec.recommend.live import ServingState
+from optirec.recommend.schemas import RecommendationFilters
+from optirec.recommend.service import ListBuilder, ListSpec
+from optirec.store import Database
+
+SESSIONS = 1000
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def _start_experiment(db: Database) -> str:
+    body = experiments.ExperimentCreate(
+        name="bench",
+        placements=["home"],
+        arms=[
+            experiments.ArmSpec(name="control", share=0.5, control=True),
+            experiments.ArmSpec(name="same", share=0.5),
+        ],
+    )
+    with db.write() as session:
+        experiment_id = experiments.create(session=session, body=body, actor="bench").id
+        experiments.start(session=session, experiment_id=experiment_id, actor="bench")
+    return experiment_id
+
+
+def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, float]:
+    url = f"sqlite:///{folder / f'experiments-{size}.db'}"
+    upgrade(url)
+    db = Database(url)
+    rng = np.random.default_rng(19)
+    ids = _products(db, rng, size)
+    _customers(db, rng, 2000)
+    _signals(db, rng, ids, 2000, args.signals_per_product * len(ids), lambda _line: None, START)
+    rules = RuleSettings()
+    state = ServingState(db, rules)
+    state.warm()
+    outside = ListBuilder(db, state, rules, ("accessories",), policy_refresh_seconds=3600)
+    outside.book.get()  # read before the experiment starts, and never again
+    _start_experiment(db)
+    inside = ListBuilder(db, state, rules, ("accessories",), policy_refresh_seconds=3600)
+    assert inside.book.get().by_placement and not outside.book.get().by_placement
+    specs = [
+        ListSpec("home", None, f"session-{i}", args.limit, RecommendationFilters(), explain=args.explain)
+        for i in range(SESSIONS)
+    ]
+    snapshot = state.snapshots.get()
+    shopper = asyncio.run(db.read_shopper(customer_id=None, session_id="session-0"))
+    shopper = dataclasses.replace(shopper, wearer=Wearer(face_width_mm=138.0))
+    for builder in (outside, inside):
+        for spec in specs[:50]:
+            builder._answer(spec, snapshot, shopper)
+    off: list[float] = []
+    on: list[float] = []
+    in_arm = 0
+    for round_ in range(args.rounds):
+        spec = specs[round_ % SESSIONS]
+        order = (outside, inside) if round_ % 2 == 0 else (inside, outside)
+        for builder in order:
+            started = time.perf_counter_ns()
+            answer = builder._answer(spec, snapshot, shopper)
+            elapsed = (time.perf_counter_ns() - started) / 1e6
+            (off if builder is outside else on).append(elapsed)
+            in_arm += builder is inside and answer.arm is not None
+    book = inside.book.get()
+    started = time.perf_counter_ns()
+    for i in range(100_000):
+        book.assign("home", None, specs[i % SESSIONS].session_id)
+    assign_us = (time.perf_counter_ns() - started) / 1e3 / 100_000
+    db.dispose()
+    differences = [b - a for a, b in zip(off, on, strict=True)]
+    return {
+        "products": len(ids),
+        "off": statistics.median(off),
+        "on": statistics.median(on),
+        "difference": statistics.median(differences),
+        "assign_us": assign_us,
+        "in_arm": in_arm / args.rounds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1500,50000", help="catalog sizes (products), comma-separated")
+    parser.add_argument("--rounds", type=int, default=3000, help="lists built with each builder")
+    parser.add_argument("--limit", type=int, default=12, help="products per list")
+    parser.add_argument("--signals-per-product", type=int, default=4)
+    parser.add_argument(
+        "--explain", action=argparse.BooleanOptionalAction, default=True, help="the lists explain themselves (reasons)"
+    )
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="optirec-bench-experiments-") as folder:
+        for size in (int(s) for s in args.sizes.split(",")):
+            _say(f"catalog of about {size:,} products: loading, then {args.rounds:,} rounds")
+            rows.append(measure(size, args, Path(folder)))
+    reasons = "with reasons" if args.explain else "without reasons"
+    _say(f"\nlists of {args.limit} {reasons}; medians in ms per list; the assignment alone in µs (mean of 100,000)")
+    _say("| products | outside an experiment | inside one | paired difference | assignment alone | lists with an arm |")
+    _say("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for row in rows:
+        _say(
+            f"| {row['products']:,.0f} | {row['off']:.3f} | {row['on']:.3f} | {row['difference']:+.3f} "
+            f"| {row['assign_us']:.2f} µs | {row['in_arm']:.0%} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
