@@ -7,7 +7,7 @@ OPTIREC := $(VENV)/bin/optirec
 STAMP := $(VENV)/.installed
 DATASETS ?= ../shared/datasets
 
-.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-storefront bench-console clean
+.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-loop bench-storefront bench-console clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench-serve: install
 
 bench-explore: install
 	$(PY) -m benchmarks.explore
+
+bench-loop: install
+	$(PY) -m benchmarks.loop --png docs/results/bench-loop.png
 
 bench-storefront: install
 	$(PY) -m benchmarks.storefront
