@@ -59,8 +59,11 @@ def run_one(world: World, shape: Shape, policy: str, seed: int, start: Start, sh
 def report(results: list[RunResult], shape: Shape) -> None:
     policies = list(dict.fromkeys(r.policy for r in results))
     _say(f"\n{shape.days} days, {shape.visits} visits a day, lists of {shape.limit}; mean ± 95 % half-width over seeds")
-    _say("| policy | expected purchases, total | per day | bought (realised) | days to half true share | censored |")
-    _say("| --- | ---: | ---: | ---: | ---: | ---: |")
+    _say(
+        "| policy | expected purchases, total | per day | bought (realised) | days to half true share | censored "
+        "| new products' share ÷ true share |"
+    )
+    _say("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for policy in policies:
         runs = [r for r in results if r.policy == policy]
         total = mean_interval([sum(r.daily) for r in runs])
@@ -68,11 +71,13 @@ def report(results: list[RunResult], shape: Shape) -> None:
         half = mean_interval([float(np.mean(r.halftimes)) for r in runs if r.halftimes])
         censored = sum(r.censored for r in runs)
         cohorts = sum(len(r.halftimes) for r in runs)
+        share = mean_interval([float(np.mean(r.new_share)) for r in runs if r.new_share])
         _say(
             f"| {policy} | {total[0]:.1f} ± {total[1]:.1f} | {total[0] / shape.days:.2f} | {bought[0]:.0f} ± "
-            f"{bought[1]:.0f} | {half[0]:.1f} ± {half[1]:.1f} | {censored}/{cohorts} |"
+            f"{bought[1]:.0f} | {half[0]:.1f} ± {half[1]:.1f} | {censored}/{cohorts} "
+            f"| {share[0]:.2f} ± {share[1]:.2f} |"
         )
-    _say("\noff-policy estimates (SNIPS, purchases per list, from each run's own impressions) beside the truth")
+    _say("\noff-policy estimates (SNIPS, per list, from each run's own impressions) beside the simulated truth")
     _say("| logged by | candidate | seed | estimate | 95 % interval | simulated truth | truth inside |")
     _say("| --- | --- | ---: | ---: | --- | ---: | --- |")
     for r in results:

@@ -48,6 +48,9 @@ class RunResult:
     violations: int = 0  # shown products that break a hard rule for their shopper
     halftimes: list[float] = field(default_factory=list)  # per new-product cohort, days to half its true share
     censored: int = 0  # cohorts that had not reached half by the end (counted at the days they had)
+    new_share: list[float] = field(
+        default_factory=list
+    )  # per cohort, its share of sales ÷ its true share, after arrival
     ope: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)  # name: (est, low, high, truth)
     decided_day: int | None = None  # split: the day the sequential test declared a winner
     winner: str | None = None
@@ -221,6 +224,7 @@ class Loop:
 
     def _finish(self) -> None:
         self.result.halftimes, self.result.censored = halftimes(self.earned, self.oracle, self.world.arrival_day)
+        self.result.new_share = shares(self.earned, self.oracle, self.world.arrival_day)
         self.result.arms = {arm: float(np.mean(v)) if v else 0.0 for arm, v in self.arm_values.items()}
         if self.policy not in ("explore", "split"):
             return
@@ -255,3 +259,16 @@ def halftimes(earned: np.ndarray, oracle: np.ndarray, arrival: np.ndarray) -> tu
             reached = days - start
         out.append(float(reached))
     return out, censored
+
+
+def shares(earned: np.ndarray, oracle: np.ndarray, arrival: np.ndarray) -> list[float]:
+    """Per cohort of new products: its share of the expected purchases from its arrival to the end, over its share
+    under the best possible lists (1: as much as its true share)."""
+    out = []
+    for start in sorted(set(arrival.tolist()) - {0}):
+        if start < earned.shape[0]:
+            cohort = arrival == start
+            share = earned[start:, cohort].sum() / max(earned[start:].sum(), 1e-12)
+            true = oracle[start:, cohort].sum() / max(oracle[start:].sum(), 1e-12)
+            out.append(float(share / max(true, 1e-12)))
+    return out

@@ -20,7 +20,7 @@ def test_a_small_closed_loop_runs_every_policy(tmp_path: Path) -> None:
     for result in results:
         assert len(result.daily) == 3 and sum(result.daily) > 0
         assert result.violations == 0
-        assert len(result.halftimes) == 1  # the products that arrived on day 2
+        assert len(result.halftimes) == 1 and len(result.new_share) == 1  # the products that arrived on day 2
     explore = results[1]
     assert set(explore.ope) == {"logged, purchases", "greedy, purchases", "logged, clicks", "greedy, clicks"}
     for value, low, high, truth in explore.ope.values():
