@@ -7,7 +7,7 @@ OPTIREC := $(VENV)/bin/optirec
 STAMP := $(VENV)/.installed
 DATASETS ?= ../shared/datasets
 
-.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-experiments bench-storefront bench-console bench-served-log test-cluster bench-cluster clean
+.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-experiments bench-loop bench-storefront bench-console bench-served-log test-cluster bench-cluster clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,9 @@ bench-explore: install
 
 bench-experiments: install
 	$(PY) -m benchmarks.experiments
+
+bench-loop: install
+	$(PY) -m benchmarks.loop --png docs/results/bench-loop.png
 
 bench-storefront: install
 	$(PY) -m benchmarks.storefront

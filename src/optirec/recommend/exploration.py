@@ -33,6 +33,7 @@ class Explored:
     chosen: IntArray
     propensities: FloatArray  # in (0, 1]; 1.0 for a greedy slot (and for a draw among one open product)
     drawn: int = 0  # the last slots drawn at random
+    greedy_tail: IntArray | None = None  # what the greedy list had in the drawn slots (off-policy evaluation reads it)
 
     @property
     def policy(self) -> str:
@@ -81,7 +82,8 @@ def explore(
         propensities.append(min(1.0, weight / total))
         total -= weight
         taken.add(pick)
-    return Explored(np.array([*head.tolist(), *picks], dtype=np.int64), np.array(propensities), slots)
+    chosen_ = np.array([*head.tolist(), *picks], dtype=np.int64)
+    return Explored(chosen_, np.array(propensities), slots, chosen[chosen.size - slots :].copy())
 
 
 TRIES = 256  # positions tried by `_candidates` for one list, before the exact draw over the open products

@@ -46,6 +46,8 @@ class Impression(BaseModel):
     product_id: str
     score: float
     propensity: float  # the probability with which the policy put this product in this slot (docs/exploration.md)
+    # a slot drawn by exploration: the product the greedy list had there (None for a greedy slot, or an older row)
+    greedy_product_id: str | None = None
     rendered: bool  # whether any signal carries the list's recommendation_id
     viewed: bool
     carted: bool
@@ -147,6 +149,7 @@ def _expand(row: ServedRecommendation, followed: _Followed, window: timedelta, *
                 product_id=item["product_id"],
                 score=float(item.get("score", 0.0)),
                 propensity=float(item.get("propensity", 1.0)),
+                greedy_product_id=item.get("greedy"),
                 rendered=rendered,
                 viewed="view" in actions,
                 carted="add_to_cart" in actions,

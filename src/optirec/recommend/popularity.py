@@ -97,3 +97,7 @@ class PopularityCache:
 
     def get(self) -> dict[str, float]:
         return self._value.get()
+
+    def refresh(self) -> None:
+        """Count the signals stored since the last count now, in the caller (the closed-loop simulation)."""
+        self._value.refresh()

@@ -77,6 +77,7 @@ class ServedItem:
     score: float
     reasons: list[str]
     propensity: float = 1.0  # the probability with which the policy put the product in this slot
+    greedy: int = -1  # a drawn slot: the product (snapshot position) the greedy list had there; -1 otherwise
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,7 @@ class ListBuilder:
                         rule_reasons(snapshot.frame_objects[position], shopper.wearer, self.rules)
                     )
                 reasons += said
-            items.append(ServedItem(position, rank, round(score, 4), reasons, propensity))
+            items.append(ServedItem(position, rank, round(score, 4), reasons, propensity, _greedy_at(explored, rank)))
         return items
 
     def _because(
@@ -365,10 +366,26 @@ class ListBuilder:
             "model_version": response.model_version,
             "policy": response.policy,
             "arm": response.arm,  # an experiment's arm: `<experiment id>/<arm>`
-            "items": [
-                {"product_id": ids[i.position], "rank": i.rank, "score": i.score, "propensity": i.propensity}
-                for i in response.items
-            ],
+            "items": [_logged_item(i, ids) for i in response.items],
             "context": spec.context or None,
             "served_at": utcnow(),
         }
+
+
+def _greedy_at(explored: Explored, rank: int) -> int:
+    """The greedy list's product at a drawn slot's rank (-1 for a greedy slot)."""
+    first_drawn = explored.chosen.size - explored.drawn + 1
+    if explored.greedy_tail is None or rank < first_drawn:
+        return -1
+    return int(explored.greedy_tail[rank - first_drawn])
+
+
+def _logged_item(item: ServedItem, ids: list[str]) -> dict[str, object]:
+    """An item as the served-list log keeps it; a drawn slot also names what the greedy list had there, so that
+    off-policy evaluation can tell what a greedy policy would have shown (`docs/policy-evaluation.md`)."""
+    row: dict[str, object] = {
+        "product_id": ids[item.position], "rank": item.rank, "score": item.score, "propensity": item.propensity,
+    }  # fmt: skip
+    if item.greedy >= 0:
+        row["greedy"] = ids[item.greedy]
+    return row

@@ -1,0 +1,179 @@
+"""`make bench-loop`: the closed-loop simulation of issue 19. The demo shop's simulated shoppers, with hidden tastes,
+visit day after day under each policy (popularity, the greedy model, the model with exploration, and a split of
+the shoppers between greedy and exploring); the real serving code answers, the ground truth decides what they do,
+the signals flow back, the model retrains weekly and new products arrive weekly (`benchmarks.loop_run`).
+
+Prints, per policy (mean and 95 % interval over seeds): expected purchases per day and in total, how many days new
+products take to reach half their true share of sales, the off-policy estimates beside the simulated truth, the
+split's sequential test, and the hard-filter violations over the whole simulation (asserted to be 0). Plots a PNG.
+
+    python -m benchmarks.loop [--seeds 3] [--days 28] [--products 400] [--arrivals 40] [--customers 1500]
+        [--visits 120] [--share 0.2] [--train-seconds 5] [--png docs/results/bench-loop.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.loop_run import POLICIES, Loop, RunResult, Start, prepare
+from benchmarks.loop_stats import mean_interval
+from benchmarks.loop_world import Shape, World, make_world
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
+def simulate_all(shape: Shape, seeds: list[int], policies: list[str], share: float,
+                 train_seconds: float) -> list[RunResult]:  # fmt: skip
+    results = []
+    weeks = (shape.days - 1) // shape.week
+    for seed in seeds:
+        world, customers = make_world(seed, shape, weeks)
+        with tempfile.TemporaryDirectory(prefix="optirec-bench-loop-") as template:
+            start = prepare(world, customers, shape, seed, Path(template), train_seconds)
+            for policy in policies:
+                results.append(run_one(world, shape, policy, seed, start, share, train_seconds))
+    return results
+
+
+def run_one(world: World, shape: Shape, policy: str, seed: int, start: Start, share: float,
+            train_seconds: float) -> RunResult:  # fmt: skip
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="optirec-bench-loop-") as folder:
+        result = Loop(world, shape, policy, seed, Path(folder), start, share, train_seconds).run()
+    _say(
+        f"seed {seed} {policy:<10} {sum(result.daily):8.2f} expected purchases, {result.realised} bought, "
+        f"{result.violations} hard-filter violations ({time.perf_counter() - started:.0f} s)"
+    )
+    return result
+
+
+def report(results: list[RunResult], shape: Shape) -> None:
+    policies = list(dict.fromkeys(r.policy for r in results))
+    _say(f"\n{shape.days} days, {shape.visits} visits a day, lists of {shape.limit}; mean ± 95 % half-width over seeds")
+    _say(
+        "| policy | expected purchases, total | per day | bought (realised) | days to half true share | censored "
+        "| new products' share ÷ true share |"
+    )
+    _say("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for policy in policies:
+        runs = [r for r in results if r.policy == policy]
+        total = mean_interval([sum(r.daily) for r in runs])
+        bought = mean_interval([float(r.realised) for r in runs])
+        half = mean_interval([float(np.mean(r.halftimes)) for r in runs if r.halftimes])
+        censored = sum(r.censored for r in runs)
+        cohorts = sum(len(r.halftimes) for r in runs)
+        share = mean_interval([float(np.mean(r.new_share)) for r in runs if r.new_share])
+        _say(
+            f"| {policy} | {total[0]:.1f} ± {total[1]:.1f} | {total[0] / shape.days:.2f} | {bought[0]:.0f} ± "
+            f"{bought[1]:.0f} | {half[0]:.1f} ± {half[1]:.1f} | {censored}/{cohorts} "
+            f"| {share[0]:.2f} ± {share[1]:.2f} |"
+        )
+    _say("\noff-policy estimates (SNIPS, per list, from each run's own impressions) beside the simulated truth")
+    _say("| logged by | candidate | seed | estimate | 95 % interval | simulated truth | truth inside |")
+    _say("| --- | --- | ---: | ---: | --- | ---: | --- |")
+    for r in results:
+        for candidate, (value, low, high, truth) in r.ope.items():
+            inside = "yes" if low <= truth <= high else "no"
+            interval = f"{low:.4f} … {high:.4f}"
+            _say(f"| {r.policy} | {candidate} | {r.seed} | {value:.4f} | {interval} | {truth:.4f} | {inside} |")
+    for r in results:
+        if r.policy == "split":
+            arms = ", ".join(f"{arm} {value:.4f}" for arm, value in r.arms.items())
+            verdict = f"day {r.decided_day}: {r.winner} better" if r.decided_day else "no decision"
+            _say(f"split seed {r.seed}: purchases per list {arms}; sequential test: {verdict}")
+    violations = sum(r.violations for r in results)
+    _say(f"\nhard-filter violations over the whole simulation: {violations}")
+
+
+def plot(results: list[RunResult], shape: Shape, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    policies = list(dict.fromkeys(r.policy for r in results))
+    figure, (daily, totals, ope) = plt.subplots(1, 3, figsize=(15, 4.2))
+    days = np.arange(1, shape.days + 1)
+    for policy in policies:
+        runs = np.array([r.daily for r in results if r.policy == policy])
+        daily.plot(days, runs.mean(axis=0), label=policy)
+    daily.set(title="Expected purchases per day (mean over seeds)", xlabel="day", ylabel="expected purchases")
+    daily.legend()
+    means = [mean_interval([sum(r.daily) for r in results if r.policy == p]) for p in policies]
+    totals.bar(policies, [m for m, _ in means], yerr=[h for _, h in means], capsize=4, color="#4c72b0")
+    totals.set(title=f"Expected purchases over {shape.days} days (95 %)")
+    labels, ratios, errors = [], [], []
+    for r in results:
+        for candidate, (value, low, high, truth) in r.ope.items():
+            labels.append(f"{r.policy}: {candidate}, {r.seed}")
+            ratios.append(value / truth)
+            errors.append([(value - low) / truth, (high - value) / truth])
+    if labels:
+        y = np.arange(len(labels))
+        ope.errorbar(ratios, y, xerr=np.array(errors).T, fmt="o", label="SNIPS estimate ÷ truth (95 %)")
+        ope.axvline(1.0, color="red", linestyle="--", label="simulated truth")
+        ope.set_yticks(y, labels, fontsize=6)
+        ope.legend(fontsize=7)
+    ope.set(title="Off-policy estimates ÷ simulated truth (per list)")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    _say(f"plot written to {path}")
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    defaults = Shape()
+    parser.add_argument("--seeds", type=int, default=3, help="simulations per policy, seeds 1…N")
+    parser.add_argument("--days", type=int, default=defaults.days)
+    parser.add_argument("--products", type=int, default=defaults.products, help="products at the start")
+    parser.add_argument("--arrivals", type=int, default=defaults.arrivals, help="new products a week")
+    parser.add_argument("--customers", type=int, default=defaults.customers)
+    parser.add_argument("--visits", type=int, default=defaults.visits, help="visits (lists shown) a day")
+    parser.add_argument("--warmup-events", type=int, default=defaults.warmup_events)
+    parser.add_argument("--week", type=int, default=defaults.week, help="days between retrainings and arrivals")
+    parser.add_argument("--share", type=float, default=0.2, help="exploration share of the home lists")
+    parser.add_argument("--train-seconds", type=float, default=5.0, help="network training budget a week")
+    parser.add_argument("--policies", default=",".join(POLICIES))
+    parser.add_argument("--first-seed", type=int, default=1, help="the seeds are first-seed … first-seed + seeds − 1")
+    parser.add_argument("--png", type=Path, default=None, help="write the plot here")
+    parser.add_argument("--save", type=Path, default=None, help="write the runs' results here (JSON)")
+    parser.add_argument(
+        "--combine", type=Path, nargs="*", default=None, help="report and plot saved results (seeds run apart)"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> list[RunResult]:
+    args = parse(argv)
+    shape = Shape(
+        args.products, args.arrivals, args.customers, args.visits, args.days, args.warmup_events, week=args.week
+    )
+    started = time.perf_counter()
+    if args.combine:
+        results = [RunResult(**row) for path in args.combine for row in json.loads(path.read_text())]
+    else:
+        seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+        results = simulate_all(shape, seeds, args.policies.split(","), args.share, args.train_seconds)
+    if args.save is not None:
+        args.save.write_text(json.dumps([dataclasses.asdict(r) for r in results]))
+    report(results, shape)
+    if args.png is not None:
+        plot(results, shape, args.png)
+    _say(f"whole comparison: {time.perf_counter() - started:.0f} s")
+    violations = sum(r.violations for r in results)
+    assert violations == 0, f"{violations} shown products broke a hard filter"
+    return results
+
+
+if __name__ == "__main__":
+    main()

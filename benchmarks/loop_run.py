@@ -1,0 +1,274 @@
+"""One closed-loop run: a policy serves the simulated shop day after day through the real serving code.
+
+Each visit asks `ListBuilder.build_async` (the code behind `/api/recommendations`, in-process, logging the list) for
+a home list; the ground truth decides what the shopper examines (1 / log2(rank + 1)), opens, carts and buys; the
+day's signals go back through `signals.service.record_signals`, each carrying its list's id. Every 7 days the model
+retrains (`training.pipeline.run_training`, a short budget) and is swapped in, then new products arrive (the catalog
+service's upsert). Popularity serves without a model. The split policy assigns each shopper to greedy or exploring
+by a stable hash and compares them with `loop_stats.Sequential` every day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.loop_stats import Sequential
+from benchmarks.loop_world import Shape, World, arrive, open_shop
+from optirec.demo.ground_truth import position_weights
+from optirec.demo.response import p_add_to_cart, p_buy, p_click
+from optirec.eyewear.config import RuleSettings
+from optirec.recommend.impressions import iter_impressions
+from optirec.recommend.live import ServingState
+from optirec.recommend.model_adapter import TrainedModel, load_live_model
+from optirec.recommend.policy_eval import evaluate_policy
+from optirec.recommend.schemas import RecommendationFilters
+from optirec.recommend.service import ListBuilder, ListSpec, ServedList
+from optirec.settings import ExplorationSettings, Settings
+from optirec.signals.service import check_signals, record_signals
+from optirec.store import Database
+from optirec.training.pipeline import run_training
+
+POLICIES = ("popularity", "greedy", "explore", "split")
+
+
+@dataclass
+class RunResult:
+    policy: str
+    seed: int
+    daily: list[float] = field(default_factory=list)  # expected purchases a day (ground truth of the shown lists)
+    realised: int = 0  # purchases the shoppers made
+    violations: int = 0  # shown products that break a hard rule for their shopper
+    halftimes: list[float] = field(default_factory=list)  # per new-product cohort, days to half its true share
+    censored: int = 0  # cohorts that had not reached half by the end (counted at the days they had)
+    new_share: list[float] = field(
+        default_factory=list
+    )  # per cohort, its share of sales ÷ its true share, after arrival
+    ope: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)  # name: (est, low, high, truth)
+    decided_day: int | None = None  # split: the day the sequential test declared a winner
+    winner: str | None = None
+    arms: dict[str, float] = field(default_factory=dict)  # split: mean expected purchases per list per arm
+
+
+def loop_settings(folder: Path, train_seconds: float) -> Settings:
+    """The settings of a run whose database and models live in `folder`."""
+    url = f"sqlite:///{folder / 'loop.db'}"
+    settings = Settings(_env_file=None, database_url=url, data_dir=folder / "data", training_min_signals=100)
+    # the setting's floor (10 s) is for a shop; the simulation retrains many times on a small one
+    return settings.model_copy(update={"training_max_seconds": train_seconds})
+
+
+@dataclass(frozen=True)
+class Start:
+    """A seed's shop before its first day: its database (catalogue, customers, warm-up history, the first model
+    trained on it), copied for each policy, so that every policy starts from the same state."""
+
+    folder: Path
+    model: Path
+    version: str
+
+
+def prepare(world: World, customers: list[bytes], shape: Shape, seed: int, folder: Path, train_seconds: float) -> Start:
+    settings = loop_settings(folder, train_seconds)
+    db = open_shop(world, customers, shape, folder, seed, settings.database_url, settings.action_types)
+    outcome = run_training(settings, db, force=True, progress=lambda _m: None)
+    db.dispose()
+    return Start(folder, settings.models_dir / outcome.version, outcome.version)
+
+
+class Loop:
+    def __init__(self, world: World, shape: Shape, policy: str, seed: int, folder: Path, start: Start, share: float,
+                 train_seconds: float) -> None:  # fmt: skip
+        self.world, self.shape, self.policy, self.seed = world, shape, policy, seed
+        for name in ("loop.db", "loop.db-wal", "loop.db-shm"):
+            if (start.folder / name).exists():
+                shutil.copy(start.folder / name, folder / name)
+        self.settings = loop_settings(folder, train_seconds)
+        self.db = Database(self.settings.database_url)
+        rules = RuleSettings()
+        self.state = ServingState(self.db, rules)
+        if policy != "popularity":
+            self._serve(load_live_model(start.model, start.version))
+        explore = ExplorationSettings(shares={"home": share}, seed=seed)
+        self.builders = {
+            "greedy": ListBuilder(self.db, self.state, rules, ("accessories",)),
+            "explore": ListBuilder(self.db, self.state, rules, ("accessories",), exploration=explore),
+        }
+        self.rng = np.random.default_rng(seed + 7)
+        n_c, n_p = world.ok.shape
+        self.bought = np.zeros((n_c, n_p), dtype=np.bool_)
+        self.earned = np.zeros((shape.days, n_p))  # expected purchases per day and product, shown lists
+        self.oracle = np.zeros((shape.days, n_p))  # the same under each visitor's best possible list
+        self.index = {pid: i for i, pid in enumerate(world.product_ids)}
+        self.result = RunResult(policy, seed)
+        self.test = Sequential()
+        # the ground truth's expected purchases and clicks per list: of the shown list, and of the greedy list
+        self.truth: dict[tuple[str, str], list[float]] = {
+            (c, r): [] for c in ("logged", "greedy") for r in ("purchase", "click")
+        }
+        self.arm_values: dict[str, list[float]] = {"greedy": [], "explore": []}
+
+    def run(self) -> RunResult:
+        """The whole run in one event loop (the served-list log's group commit lives in it)."""
+        return asyncio.run(self._run())
+
+    async def _run(self) -> RunResult:
+        activity = self.world.tastes.activity / self.world.tastes.activity.sum()
+        for day in range(self.shape.days):
+            if day and day % self.shape.week == 0:
+                if self.policy != "popularity":
+                    self._retrain()
+                arrive(
+                    self.db, [p for p, d in zip(self.world.products, self.world.arrival_day, strict=True) if d == day]
+                )
+                self.state.snapshots.invalidate()
+            self.state.popularity.refresh()
+            visitors = self.rng.choice(activity.size, size=self.shape.visits, p=activity)
+            signals = await self._day(day, visitors)
+            self._send(signals)
+            self._decide(day)
+        self._finish()
+        self.db.dispose()
+        return self.result
+
+    def _retrain(self) -> None:
+        outcome = run_training(self.settings, self.db, force=True, progress=lambda _m: None)
+        self._serve(load_live_model(self.settings.models_dir / outcome.version, outcome.version))
+
+    def _serve(self, model: TrainedModel) -> None:
+        self.state.prepare(model)
+        self.state.swap_model(model)
+
+    def _arm(self, customer: str) -> str:
+        if self.policy in ("greedy", "popularity"):
+            return "greedy"
+        if self.policy == "explore":
+            return "explore"
+        digest = hashlib.sha256(f"loop-split:{customer}".encode()).digest()
+        return "explore" if digest[0] % 2 else "greedy"
+
+    async def _day(self, day: int, visitors: np.ndarray) -> list[dict[str, object]]:
+        signals: list[dict[str, object]] = []
+        daily = 0.0
+        for user in visitors.tolist():
+            customer = self.world.customer_ids[user]
+            arm = self._arm(customer)
+            spec = ListSpec("home", customer, None, self.shape.limit, RecommendationFilters(), explain=False)
+            served = await self.builders[arm].build_async(spec)
+            daily += self._visit(day, user, arm, served, signals)
+        self.result.daily.append(daily)
+        return signals
+
+    def _visit(self, day: int, user: int, arm: str, served: ServedList, signals: list[dict[str, object]]) -> float:
+        ids = served.snapshot.ids
+        shown = np.array([self.index[ids[i.position]] for i in served.items], dtype=np.int64)
+        greedy = np.array([self.index[ids[i.greedy if i.greedy >= 0 else i.position]] for i in served.items])
+        broken = ~self.world.told_ok[user, shown] | (self.world.arrival_day[shown] > day)
+        self.result.violations += int(broken.sum())
+        weights = position_weights(self.shape.limit)[: shown.size]
+        fresh = ~self.bought[user]
+        value = self.world.probability[user, shown] * fresh[shown] * weights
+        self.earned[day, shown] += value
+        self._oracle(day, user, fresh)
+        self.truth["logged", "purchase"].append(float(value.sum()))
+        self.truth["greedy", "purchase"].append(
+            float((self.world.probability[user, greedy] * fresh[greedy] * weights).sum())
+        )
+        for candidate, items in (("logged", shown), ("greedy", greedy)):
+            clicks = p_click(self.world.attract[user, items].astype(np.float64)) * weights
+            self.truth[candidate, "click"].append(float(clicks.sum()))
+        self.arm_values[arm].append(0.0)
+        a = self.world.attract[user, shown].astype(np.float64)
+        examined = self.rng.random(shown.size) < weights
+        clicked = examined & (self.rng.random(shown.size) < p_click(a))
+        carted = clicked & (self.rng.random(shown.size) < p_add_to_cart(a))
+        bought = carted & fresh[shown] & (self.rng.random(shown.size) < p_buy(a, self.world.ok[user, shown]))
+        for action, mask in (("view", clicked), ("add_to_cart", carted), ("purchase", bought)):
+            for product in shown[mask].tolist():
+                signals.append(self._signal(user, product, action, served.recommendation_id))
+        self.bought[user, shown[bought]] = True
+        self.result.realised += int(bought.sum())
+        self.arm_values[arm][-1] = float(bought.sum())
+        return float(value.sum())
+
+    def _oracle(self, day: int, user: int, fresh: np.ndarray) -> None:
+        p = np.where(self.world.ok[user] & fresh & (self.world.arrival_day <= day), self.world.probability[user], 0.0)
+        top = np.argsort(-p, kind="stable")[: self.shape.limit]
+        self.oracle[day, top] += p[top] * position_weights(self.shape.limit)[: top.size]
+
+    def _signal(self, user: int, product: int, action: str, list_id: str) -> dict[str, object]:
+        return {
+            "event_id": uuid.uuid4().hex, "customer_id": self.world.customer_ids[user],
+            "product_id": self.world.product_ids[product], "action_type": action,
+            "occurred_at": datetime.now(UTC).isoformat(), "recommendation_id": list_id,
+            "price": f"{self.world.prices[product]:.2f}" if action == "purchase" else None,
+        }  # fmt: skip
+
+    def _send(self, signals: list[dict[str, object]]) -> None:
+        if signals:
+            record_signals(db=self.db, checked=check_signals(signals, action_types=self.settings.action_types))
+
+    def _decide(self, day: int) -> None:
+        if self.policy != "split" or self.result.decided_day is not None:
+            return
+        if self.test.update(self.arm_values["greedy"], self.arm_values["explore"]):
+            self.result.decided_day = day + 1
+            self.result.winner = "explore" if self.test.difference > 0 else "greedy"
+
+    def _finish(self) -> None:
+        self.result.halftimes, self.result.censored = halftimes(self.earned, self.oracle, self.world.arrival_day)
+        self.result.new_share = shares(self.earned, self.oracle, self.world.arrival_day)
+        self.result.arms = {arm: float(np.mean(v)) if v else 0.0 for arm, v in self.arm_values.items()}
+        if self.policy not in ("explore", "split"):
+            return
+        impressions = list(iter_impressions(self.db, include_unrendered=True))  # the simulated shoppers see every list
+        for candidate, reward in self.truth:
+            evaluation = evaluate_policy(impressions, candidate=candidate, reward=reward, level="list")
+            s = evaluation.snips
+            truth = float(np.mean(self.truth[candidate, reward]))
+            self.result.ope[f"{candidate}, {reward}s"] = (s.value, s.low, s.high, truth)
+
+
+def halftimes(earned: np.ndarray, oracle: np.ndarray, arrival: np.ndarray) -> tuple[list[float], int]:
+    """Per cohort of new products: the days from its arrival until its share of the day's expected purchases first
+    reaches half its share under the best possible lists (its true share); a cohort that never does counts the days
+    it had (censored)."""
+    out: list[float] = []
+    censored = 0
+    days = earned.shape[0]
+    for start in sorted(set(arrival.tolist()) - {0}):
+        if start >= days:
+            continue
+        cohort = arrival == start
+        reached = None
+        for day in range(start, days):
+            share = earned[day, cohort].sum() / max(earned[day].sum(), 1e-12)
+            true = oracle[day, cohort].sum() / max(oracle[day].sum(), 1e-12)
+            if share >= 0.5 * true:
+                reached = day - start + 1
+                break
+        if reached is None:
+            censored += 1
+            reached = days - start
+        out.append(float(reached))
+    return out, censored
+
+
+def shares(earned: np.ndarray, oracle: np.ndarray, arrival: np.ndarray) -> list[float]:
+    """Per cohort of new products: its share of the expected purchases from its arrival to the end, over its share
+    under the best possible lists (1: as much as its true share)."""
+    out = []
+    for start in sorted(set(arrival.tolist()) - {0}):
+        if start < earned.shape[0]:
+            cohort = arrival == start
+            share = earned[start:, cohort].sum() / max(earned[start:].sum(), 1e-12)
+            true = oracle[start:, cohort].sum() / max(oracle[start:].sum(), 1e-12)
+            out.append(float(share / max(true, 1e-12)))
+    return out
