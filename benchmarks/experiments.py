@@ -15,30 +15,17 @@ Prints the medians of each and of the paired differences, and the assignment alo
 from __future__ import annotations
 
 import argparse
-import asyncio
-import dataclasses
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
-from benchmarks.seed import START, _customers, _products, _signals
-from optirec.eyewear.config import RuleSettings
-from optirec.eyewear.wearer import Wearer
-from optirec.migrate import upgrade
+from benchmarks.explore import _say, interleaved, load_shop, medians, profiled_shopper
 from optirec.recommend import experiments
-from optirec.recommend.live import ServingState
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.service import ListBuilder, ListSpec
 from optirec.store import Database
 
 SESSIONS = 1000
-
-
-def _say(line: str) -> None:
-    print(line, flush=True)
 
 
 def _start_experiment(db: Database) -> str:
@@ -57,16 +44,8 @@ def _start_experiment(db: Database) -> str:
 
 
 def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, float]:
-    url = f"sqlite:///{folder / f'experiments-{size}.db'}"
-    upgrade(url)
-    db = Database(url)
-    rng = np.random.default_rng(19)
-    ids = _products(db, rng, size)
-    _customers(db, rng, 2000)
-    _signals(db, rng, ids, 2000, args.signals_per_product * len(ids), lambda _line: None, START)
-    rules = RuleSettings()
-    state = ServingState(db, rules)
-    state.warm()
+    shop = load_shop(f"sqlite:///{folder / f'experiments-{size}.db'}", size, args.signals_per_product)
+    db, state, rules = shop.db, shop.state, shop.rules
     outside = ListBuilder(db, state, rules, ("accessories",), policy_refresh_seconds=3600)
     outside.book.get()  # read before the experiment starts, and never again
     _start_experiment(db)
@@ -76,39 +55,15 @@ def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, floa
         ListSpec("home", None, f"session-{i}", args.limit, RecommendationFilters(), explain=args.explain)
         for i in range(SESSIONS)
     ]
-    snapshot = state.snapshots.get()
-    shopper = asyncio.run(db.read_shopper(customer_id=None, session_id="session-0"))
-    shopper = dataclasses.replace(shopper, wearer=Wearer(face_width_mm=138.0))
-    for builder in (outside, inside):
-        for spec in specs[:50]:
-            builder._answer(spec, snapshot, shopper)
-    off: list[float] = []
-    on: list[float] = []
-    in_arm = 0
-    for round_ in range(args.rounds):
-        spec = specs[round_ % SESSIONS]
-        order = (outside, inside) if round_ % 2 == 0 else (inside, outside)
-        for builder in order:
-            started = time.perf_counter_ns()
-            answer = builder._answer(spec, snapshot, shopper)
-            elapsed = (time.perf_counter_ns() - started) / 1e6
-            (off if builder is outside else on).append(elapsed)
-            in_arm += builder is inside and answer.arm is not None
+    off, on, answers = interleaved(outside, inside, specs, shop, profiled_shopper(db, "session-0"), args.rounds)
     book = inside.book.get()
     started = time.perf_counter_ns()
     for i in range(100_000):
         book.assign("home", None, specs[i % SESSIONS].session_id)
     assign_us = (time.perf_counter_ns() - started) / 1e3 / 100_000
     db.dispose()
-    differences = [b - a for a, b in zip(off, on, strict=True)]
-    return {
-        "products": len(ids),
-        "off": statistics.median(off),
-        "on": statistics.median(on),
-        "difference": statistics.median(differences),
-        "assign_us": assign_us,
-        "in_arm": in_arm / args.rounds,
-    }
+    in_arm = sum(answer.arm is not None for answer in answers)
+    return {"products": len(shop.ids), **medians(off, on), "assign_us": assign_us, "in_arm": in_arm / args.rounds}
 
 
 def main() -> None:

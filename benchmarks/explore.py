@@ -18,6 +18,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,59 +31,82 @@ from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.service import ListBuilder, ListSpec
 from optirec.settings import ExplorationSettings
 from optirec.store import Database
+from optirec.store.shopper import Shopper
 
 
 def _say(line: str) -> None:
     print(line, flush=True)
 
 
-def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, float]:
-    url = f"sqlite:///{folder / f'explore-{size}.db'}"
+@dataclasses.dataclass
+class Shop:
+    db: Database
+    ids: list[str]
+    rules: RuleSettings
+    state: ServingState
+
+
+def load_shop(url: str, size: int, signals_per_product: int) -> Shop:
+    """A synthetic shop of about `size` products (signals on part of them, so some are new) and 2,000 customers
+    with profiles (so the segments are counted once, not per list), its serving state warmed up."""
     upgrade(url)
     db = Database(url)
     rng = np.random.default_rng(19)
     ids = _products(db, rng, size)
-    _customers(db, rng, 2000)  # with profiles, so the segments are counted (once, not per list)
-    _signals(db, rng, ids, 2000, args.signals_per_product * len(ids), lambda _line: None, START)
+    _customers(db, rng, 2000)
+    _signals(db, rng, ids, 2000, signals_per_product * len(ids), lambda _line: None, START)
     rules = RuleSettings()
     state = ServingState(db, rules)
     state.warm()
-    greedy = ListBuilder(db, state, rules, ("accessories",))
-    exploring = ListBuilder(
-        db, state, rules, ("accessories",), exploration=ExplorationSettings(shares={"home": args.share}, seed=1)
-    )
-    spec = ListSpec("home", None, "bench", args.limit, RecommendationFilters(), explain=args.explain)
-    snapshot = state.snapshots.get()
-    shopper = asyncio.run(db.read_shopper(customer_id=None, session_id="bench"))
-    shopper = dataclasses.replace(
-        shopper, wearer=Wearer(face_width_mm=138.0)
-    )  # a profile, so the fit rules and segments take part
-    for builder in (greedy, exploring):  # warm both: the caches of the wearer, the snapshot's summaries, the weights
-        for _ in range(50):
+    return Shop(db, ids, rules, state)
+
+
+def profiled_shopper(db: Database, session_id: str) -> Shopper:
+    """An anonymous shopper with a face width, so that the fit rules and segments take part in each list."""
+    shopper = asyncio.run(db.read_shopper(customer_id=None, session_id=session_id))
+    return dataclasses.replace(shopper, wearer=Wearer(face_width_mm=138.0))
+
+
+def interleaved(
+    first: ListBuilder, second: ListBuilder, specs: list[ListSpec], shop: Shop, shopper: Shopper, rounds: int
+) -> tuple[list[float], list[float], list[Any]]:
+    """Each round builds one list (the specs in turn) with each builder, in alternating order; the ms of each
+    builder's lists, and the second builder's answers. Both builders are warmed up first."""
+    snapshot = shop.state.snapshots.get()
+    for builder in (first, second):  # the caches of the wearer, the snapshot's summaries, the weights
+        for spec in (specs * 50)[:50]:
             builder._answer(spec, snapshot, shopper)
-    off: list[float] = []
-    on: list[float] = []
-    explored = 0
-    for round_ in range(args.rounds):
-        order = (greedy, exploring) if round_ % 2 == 0 else (exploring, greedy)
-        for builder in order:
+    timed: dict[int, list[float]] = {id(first): [], id(second): []}
+    answers = []
+    for round_ in range(rounds):
+        spec = specs[round_ % len(specs)]
+        for builder in (first, second) if round_ % 2 == 0 else (second, first):
             started = time.perf_counter_ns()
             answer = builder._answer(spec, snapshot, shopper)
-            elapsed = (time.perf_counter_ns() - started) / 1e6
-            if builder is greedy:
-                off.append(elapsed)
-            else:
-                on.append(elapsed)
-                explored += answer.policy == "explore"
-    db.dispose()
+            timed[id(builder)].append((time.perf_counter_ns() - started) / 1e6)
+            if builder is second:
+                answers.append(answer)
+    return timed[id(first)], timed[id(second)], answers
+
+
+def medians(off: list[float], on: list[float]) -> dict[str, float]:
+    """The median of each builder's lists and of the paired differences (second minus first)."""
     differences = [b - a for a, b in zip(off, on, strict=True)]
-    return {
-        "products": len(ids),
-        "off": statistics.median(off),
-        "on": statistics.median(on),
-        "difference": statistics.median(differences),
-        "explored": explored / args.rounds,
-    }
+    return {"off": statistics.median(off), "on": statistics.median(on), "difference": statistics.median(differences)}
+
+
+def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, float]:
+    shop = load_shop(f"sqlite:///{folder / f'explore-{size}.db'}", size, args.signals_per_product)
+    greedy = ListBuilder(shop.db, shop.state, shop.rules, ("accessories",))
+    exploring = ListBuilder(
+        shop.db, shop.state, shop.rules, ("accessories",),
+        exploration=ExplorationSettings(shares={"home": args.share}, seed=1),
+    )  # fmt: skip
+    spec = ListSpec("home", None, "bench", args.limit, RecommendationFilters(), explain=args.explain)
+    off, on, answers = interleaved(greedy, exploring, [spec], shop, profiled_shopper(shop.db, "bench"), args.rounds)
+    shop.db.dispose()
+    explored = sum(answer.policy == "explore" for answer in answers)
+    return {"products": len(shop.ids), **medians(off, on), "explored": explored / args.rounds}
 
 
 def main() -> None:
