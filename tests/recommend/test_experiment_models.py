@@ -13,36 +13,19 @@ from optirec.gateway.state import AppState
 from optirec.recommend.model_adapter import load_live_model
 from optirec.recommend.watcher import ModelWatcher
 from optirec.runtime.app import create_app
-from optirec.runtime.state import build_state
 from optirec.settings import Settings
 from optirec.store.tables import AuditEvent, ServedRecommendation
 from optirec.training import registry
 from optirec.training.pipeline import run_training
-from tests.conftest import empty_database, make_key
-from tests.training.test_lifecycle import _seed
+from tests.conftest import make_key
+from tests.training.test_lifecycle import seeded_shop
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def two_versions(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, AppState, str, str]]:
-    folder = tmp_path_factory.mktemp("experiment-models")
-    settings = Settings(
-        database_url=f"sqlite:///{folder / 'optirec.db'}",
-        data_dir=folder / "var",
-        secret_key="experiment-secret-of-sufficient-length-0123456789",  # type: ignore[arg-type]
-        model_poll_seconds=0,
-        training_min_signals=100,
-        experiment_guardrail_minutes=0,
-        _env_file=None,  # type: ignore[call-arg]
-    )
-    from optirec.migrate import upgrade
-
-    upgrade(settings.database_url)
-    state = build_state(settings)
-    empty_database(state.db)
-    with TestClient(create_app(settings, state)) as client:
-        _seed(state.db, client, {"X-API-Key": make_key(state.db)})
+    settings, state = seeded_shop(tmp_path_factory.mktemp("experiment-models"), experiment_guardrail_minutes=0)
     first = run_training(settings, state.db)
     second = run_training(settings, state.db, force=True)  # live now; the first is retired
     assert first.promoted and second.promoted and first.version != second.version

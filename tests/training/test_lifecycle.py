@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -57,9 +58,10 @@ def _seed(db: Database, client: TestClient, headers: dict[str, str]) -> None:
         store_rows(session, rows)
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, AppState, str]]:
-    folder = tmp_path_factory.mktemp("lifecycle")
+def seeded_shop(folder: Path, **overrides: Any) -> tuple[Settings, AppState]:
+    """A migrated SQLite shop in `folder` with `_seed`'s catalog and signals, enough to train on; no model yet."""
+    from optirec.migrate import upgrade
+
     settings = Settings(
         database_url=f"sqlite:///{folder / 'optirec.db'}",
         data_dir=folder / "var",
@@ -67,14 +69,19 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings
         model_poll_seconds=0,
         training_min_signals=100,
         _env_file=None,  # type: ignore[call-arg]
+        **overrides,
     )
-    from optirec.migrate import upgrade
-
     upgrade(settings.database_url)
     state = build_state(settings)
     empty_database(state.db)
     with TestClient(create_app(settings, state)) as client:
         _seed(state.db, client, {"X-API-Key": make_key(state.db)})
+    return settings, state
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, AppState, str]]:
+    settings, state = seeded_shop(tmp_path_factory.mktemp("lifecycle"))
     outcome = run_training(settings, state.db)
     assert outcome.promoted, outcome.metrics
     yield settings, state, outcome.version
