@@ -7,7 +7,7 @@ OPTIREC := $(VENV)/bin/optirec
 STAMP := $(VENV)/.installed
 DATASETS ?= ../shared/datasets
 
-.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-experiments bench-loop bench-storefront bench-console bench-served-log test-cluster bench-cluster clean
+.PHONY: install demo serve test lint typecheck bench bench-ingest bench-model bench-serve bench-explore bench-experiments bench-loop bench-storefront bench-console bench-served-log bench-signal-log test-cluster bench-cluster clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,9 @@ bench-console: install
 
 bench-served-log: install
 	$(PY) -m benchmarks.servedlog
+
+bench-signal-log: install
+	$(PY) -m benchmarks.signallog
 
 bench-cluster: install
 	$(PY) -m benchmarks.cluster.bench

@@ -49,16 +49,19 @@ def load_demo_shop(db: Database, folder: Path, *, events: int, action_types: fro
 
 
 def load_large_shop(
-    db: Database, *, products: int, customers: int, signals: int, seed: int, say: Say, end: datetime | None = None
-) -> None:
-    """The large shop; its signals span the 90 days up to `end` (default: up to `START` + 90 days, a fixed past)."""
+    db: Database, *, products: int, customers: int, signals: int, seed: int, say: Say, end: datetime | None = None,
+    span: timedelta = SPAN,
+) -> None:  # fmt: skip
+    """The large shop; its signals span the `span` (90 days) up to `end` (default: up to `START` + `span`, a fixed
+    past)."""
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
     product_ids = _products(db, rng, products)
     say(f"{len(product_ids):,} products in {time.perf_counter() - started:.0f} s")
     _customers(db, rng, customers)
     say(f"{customers:,} customers in {time.perf_counter() - started:.0f} s")
-    _signals(db, rng, product_ids, customers, signals, say, (end - SPAN) if end is not None else START)
+    first = (end - span) if end is not None else START
+    _signals(db, rng, product_ids, customers, signals, say, first, span)
     say(f"{signals:,} signals in {time.perf_counter() - started:.0f} s")
 
 
@@ -114,13 +117,15 @@ def _prescription(rx: dict[str, Any], k: int) -> dict[str, dict[str, float | int
 
 
 def _signals(
-    db: Database, rng: np.random.Generator, product_ids: list[str], customers: int, n: int, say: Say, first: datetime
-) -> None:
+    db: Database, rng: np.random.Generator, product_ids: list[str], customers: int, n: int, say: Say, first: datetime,
+    span: timedelta = SPAN,
+) -> None:  # fmt: skip
     appeal = rng.lognormal(0, 1.2, len(product_ids))
     appeal /= appeal.sum()
     activity = 1.0 / np.arange(1, customers + 1) ** 0.6
     activity /= activity.sum()
-    seconds = int(SPAN.total_seconds())
+    seconds = int(span.total_seconds())
+    db.prepare_partitions("signals", first, first + span)  # PostgreSQL: the months' own partitions, as an import makes
     batch = 500_000
     for start in range(0, n, batch):
         size = min(batch, n - start)

@@ -135,3 +135,38 @@ def test_the_served_list_partitions_revision_keeps_the_rows_on_a_database_with_d
             connection.execute(text("DELETE FROM served_recommendations"))
     finally:
         engine.dispose()
+
+
+def test_the_signal_partitions_revision_keeps_the_rows_on_a_database_with_data(fresh_url: str) -> None:
+    """0013 (signals partitioned by month on PostgreSQL, the event's time in its key on both) up and down with
+    signals stored, one older than any monthly partition: every row is kept up; down, of two signals that share an
+    id and shopper at different times (allowed from 0013 on) the first is kept, as the older key demands."""
+    downgrade(fresh_url, "0012")
+    engine = make_engine(fresh_url, pool_size=1)
+    insert = text(
+        "INSERT INTO signals (event_id, event_scope, customer_id, product_id, product_known, action_type, occurred_at, "
+        "received_at, quantity) VALUES (:id, 'c:c1', 'c1', 'P1', true, 'view', :at, :at, 1)"
+    )
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert, [{"id": "now", "at": "2026-12-05T10:00:00+00:00"},
+                                        {"id": "old", "at": "2019-03-01T00:00:00+00:00"}])  # fmt: skip
+        upgrade(fresh_url)
+        with engine.begin() as connection:
+            connection.execute(insert, [{"id": "now", "at": "2026-12-06T10:00:00+00:00"}])  # the same id, later
+            assert sorted(connection.scalars(text("SELECT event_id FROM signals"))) == ["now", "now", "old"]
+        if fresh_url.startswith("postgresql"):
+            assert {"signals_default", f"signals_p{datetime.now(UTC):%Y%m}"} <= partitions(fresh_url)
+            with engine.connect() as connection:
+                where = "SELECT tableoid::regclass::text FROM signals WHERE event_id = 'old'"
+                assert connection.scalar(text(where)) == "signals_default"  # older than two years
+        downgrade(fresh_url, "0012")
+        assert not any(name.startswith("signals_") for name in partitions(fresh_url))
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT event_id, occurred_at FROM signals ORDER BY event_id")).all()
+        assert [(event, str(at)[:10]) for event, at in rows] == [("now", "2026-12-05"), ("old", "2019-03-01")]
+        upgrade(fresh_url)
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM signals"))
+    finally:
+        engine.dispose()

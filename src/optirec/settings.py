@@ -256,6 +256,14 @@ class Settings(BaseSettings):
         "`maintain_interval_minutes`); the console's per-day metrics then reach back this far at most. 0: keep them "
         "all.",
     )
+    shopper_history_days: int = Field(
+        0,
+        ge=0,
+        description="How far back, in days, a list reads its shopper's signals (the latest 50, and the carts and "
+        "purchases it keeps from showing again); older signals still train the models. On PostgreSQL each list then "
+        "reads only the signals' monthly partitions of that window, which bounds its cost as the months accumulate "
+        "(`docs/deploy.md`, about 15 µs a month). 0: all of them.",
+    )
     signal_retention_days: int = Field(
         0,
         ge=0,

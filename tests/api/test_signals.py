@@ -221,3 +221,27 @@ def test_a_batch_repeats_an_event_id_only_for_the_same_shopper(
     batch = [signal_data("e1", customer_id="a"), signal_data("e1", customer_id="b"), signal_data("e1", customer_id="a")]
     body = client.post(SIGNALS, json=batch, headers=service_headers).json()
     assert (body["accepted"], body["duplicates"]) == (2, 1)
+
+
+def test_an_event_is_its_id_and_its_time_for_its_shopper(
+    client: TestClient, service_headers: dict[str, str], db: Database
+) -> None:
+    """A retry (the same id and time, in one batch or another) is a duplicate; the same id at another moment is a
+    new signal: the time is part of the key, as PostgreSQL partitions the signals by it (migration 0013), on both
+    engines alike. Neither a retry nor a signal in a month with no partition of its own is lost."""
+    at = datetime(2026, 11, 1, 10, tzinfo=UTC)
+    later = at + timedelta(seconds=1)
+    long_ago = datetime(2003, 5, 1, tzinfo=UTC)  # older than every monthly partition: the default one holds it
+    retry = signal_data("e1", occurred_at=at.isoformat())
+    batch = [
+        retry,
+        retry,
+        signal_data("e1", occurred_at=later.isoformat()),
+        signal_data("e2", occurred_at=long_ago.isoformat()),
+    ]
+    first = client.post(SIGNALS, json=batch, headers=service_headers).json()
+    assert (first["accepted"], first["duplicates"]) == (3, 1)
+    again = client.post(SIGNALS, json=batch, headers=service_headers).json()
+    assert (again["accepted"], again["duplicates"]) == (0, 4)
+    stored = sorted((s.event_id, s.occurred_at) for s in stored_signals(db))
+    assert stored == [("e1", at), ("e1", later), ("e2", long_ago)]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from optirec.catalog.importer import import_products
 from optirec.settings import BUILTIN_ACTION_TYPES
@@ -120,7 +120,7 @@ def test_jsonl_events_with_their_own_ids_and_unix_times(db: Database, tmp_path: 
             "quantity": 2,
             "session_id": "s-1",
         },
-        {"event_id": "ev-1", "user_id": "u1", "item_id": "P1", "action": "view", "timestamp": "2026-11-01T10:00:00Z"},
+        {"event_id": "ev-1", "user_id": "u1", "item_id": "P1", "action": "view", "timestamp": 1762000000},  # repeat
         {"user_id": "u1", "item_id": "P1", "action": "view"},
     ]
     path = write(tmp_path, "events.jsonl", "\n".join(json.dumps(line) for line in lines))
@@ -142,3 +142,21 @@ def test_first_two_thousand_taobao_events(db: Database) -> None:
     assert set(report.by_action) <= {"view", "add_to_cart", "favorite", "purchase"}
     again = import_events(db, io.BytesIO(head), "csv", action_types=ACTIONS)
     assert (again.created, again.duplicates) == (0, 2000)
+
+
+def test_history_lands_in_its_own_months_partitions_on_postgresql(db: Database, tmp_path: Path) -> None:
+    """An import of last year's signals makes their months' partitions first (PostgreSQL, migration 0013), so that
+    they do not pile up in the default partition, which the retention could then only empty row by row. A signal
+    older than the partitions' two years lands in the default one. SQLite keeps one table and stores them alike."""
+    now = datetime.now(UTC)
+    year_ago = now.replace(year=now.year - 1, day=1, hour=12)
+    ancient = datetime(2005, 1, 1, tzinfo=UTC)
+    rows = [f"u1,P1,view,{year_ago.isoformat()}", f"u1,P1,view,{ancient.isoformat()}"]
+    report = run(db, write(tmp_path, "history.csv", "user_id,item_id,action,timestamp\n" + "\n".join(rows)))
+    assert report.created == 2
+    if db.backend_name != "postgresql":
+        return
+    with db.read() as session:
+        where = select(text("tableoid::regclass::text"), Signal.occurred_at).select_from(Signal)
+        homes = {at.year: home for home, at in session.execute(where)}
+    assert homes == {year_ago.year: f"signals_p{year_ago:%Y%m}", 2005: "signals_default"}

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
@@ -57,12 +58,51 @@ def test_retention_deletes_old_lists_and_archives_old_signals_before_deleting_th
     report = maintain(db, kept, now=NOW)
     assert (report.served_deleted, report.signals_archived, report.signals_deleted) == (5, 3, 3)
     assert _ids(db, ServedRecommendation.id) == ["new"] and _ids(db, Signal.event_id) == ["new"]
-    assert report.archive is not None and report.archive.parent == kept.data_dir / "archive"
-    archived = pq.read_table(report.archive).to_pylist()
+    assert len(report.archives) == 1 and report.archives[0].parent == kept.data_dir / "archive"
+    archived = pq.read_table(report.archives[0]).to_pylist()
     assert sorted(row["event_id"] for row in archived) == ["old-0", "old-1", "old-2"]
     assert archived[0]["occurred_at"] == NOW - timedelta(days=100)
     again = maintain(db, kept, now=NOW)  # nothing left to do, and no empty archive written
-    assert (again.served_deleted, again.signals_deleted, again.archive) == (0, 0, None)
+    assert (again.served_deleted, again.signals_deleted, again.archives) == (0, 0, ())
+
+
+def test_postgresql_archives_and_drops_whole_months_of_signals_past_the_retention(
+    db: Database, settings: Settings, monkeypatch: Any
+) -> None:
+    """On PostgreSQL the signals are partitioned by month (migration 0013): a month whose every signal is past the
+    retention is detached, written whole to its own Parquet file and dropped; an old signal outside every monthly
+    partition (here in the default one) is archived and deleted by rows. An archive that fails leaves the month
+    detached (out of every read) and the next run archives and drops it. SQLite archives and deletes the same
+    signals by rows."""
+    now = datetime.now(UTC)
+    maintain(db, settings, now=now - timedelta(days=150))  # five months ago, the months ahead were made ready
+    with db.write() as session:
+        store_rows(session, [_signal("old", 0) | {"occurred_at": now - timedelta(days=150)},
+                             _signal("edge", 0) | {"occurred_at": now - timedelta(days=35)},
+                             _signal("new", 0) | {"occurred_at": now - timedelta(hours=1)}])  # fmt: skip
+    kept = settings.model_copy(update={"signal_retention_days": 30})
+    if db.backend_name == "postgresql":
+        failing = monkeypatch.setattr  # the first archive of the old month fails (a full disk, say)
+        failing(maintenance, "export_signals", lambda *args, **kwargs: (_ for _ in ()).throw(OSError("disk full")))
+        with pytest.raises(OSError, match="disk full"):
+            maintain(db, kept, now=now)
+        assert _ids(db, Signal.event_id) == ["edge", "new"]  # the old month is detached, its archive missing
+        monkeypatch.undo()
+    report = maintain(db, kept, now=now)
+    assert _ids(db, Signal.event_id) == ["new"] and report.signals_deleted == report.signals_archived
+    files = {path.name: sorted(row["event_id"] for row in pq.read_table(path).to_pylist()) for path in report.archives}
+    if db.backend_name == "sqlite":
+        assert list(files.values()) == [["edge", "old"]] and report.partitions_dropped == ()
+        return
+    old_month = f"{now - timedelta(days=150):%Y%m}"
+    assert f"signals_p{old_month}" in report.partitions_dropped and files[f"signals-{old_month}.parquet"] == ["old"]
+    assert report.signals_archived == 2 and sorted(event for events in files.values() for event in events) == [
+        "edge",
+        "old",
+    ]
+    with db.read() as session:
+        names = set(session.scalars(text("SELECT relname FROM pg_class WHERE relname LIKE 'signals\\_p%'")))
+    assert f"signals_p{old_month}" not in names and f"signals_p{now:%Y%m}" in names
 
 
 def test_zero_keeps_everything(db: Database, settings: Settings) -> None:

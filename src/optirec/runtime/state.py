@@ -28,7 +28,11 @@ def build_state(settings: Settings) -> AppState:
     secret = signing_secret(settings)
     if shared_by_hosts(settings.database_url) and settings.redis_url is None:
         log.warning("OPTIREC_REDIS_URL is unset: rate limits are counted per worker, not across the replicas")
-    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    db = Database(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        shopper_history_days=settings.shopper_history_days,
+    )
     serving_state = ServingState(db, settings.rules)
     serving_state.snapshots.on_build = settle
     console_seconds = settings.console_cache_seconds if settings.admin_console else 0.0

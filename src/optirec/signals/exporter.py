@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import MetaData, Table, func, select
 
 from optirec.store import Database
 from optirec.store.tables import Signal
@@ -28,7 +28,6 @@ SCHEMA = pa.schema(
         ("price", pa.float64()),
     ]
 )
-_COLUMNS = [getattr(Signal, name) for name in SCHEMA.names]
 
 
 def export_signals(
@@ -39,17 +38,24 @@ def export_signals(
     until: datetime | None = None,
     received_before: datetime | None = None,
     on_batch: Callable[[int], None] | None = None,
+    table: str | None = None,
 ) -> int:
     """Write signals (optionally in [since, until), and received before `received_before`) to a Parquet file at
     `path`; returns how many. Signals whose stored time no reader can take (`Signal.stored_in_window`; see
-    `count_unreadable`) are left out."""
-    query = select(*_COLUMNS).where(Signal.stored_in_window()).order_by(Signal.id)
+    `count_unreadable`) are left out. `table`: another table of the signals' columns to read instead (a monthly
+    partition the maintenance detached, `store.partitions`)."""
+    signals = Signal.__table__
+    assert isinstance(signals, Table)
+    source = signals if table is None else signals.to_metadata(MetaData(), name=table)
+    column = source.c
+    query = select(*(column[name] for name in SCHEMA.names)).where(Signal.stored_in_window(column.occurred_at))
+    query = query.order_by(column.id)
     if since is not None:
-        query = query.where(Signal.occurred_at >= since)
+        query = query.where(column.occurred_at >= since)
     if until is not None:
-        query = query.where(Signal.occurred_at < until)
+        query = query.where(column.occurred_at < until)
     if received_before is not None:
-        query = query.where(Signal.received_at < received_before)
+        query = query.where(column.received_at < received_before)
     path.parent.mkdir(parents=True, exist_ok=True)
     total = 0
     with db.read() as session, pq.ParquetWriter(path, SCHEMA) as writer:

@@ -22,6 +22,7 @@ from optirec.signals.intake import ImportTally
 from optirec.signals.schemas import OutsideWindow, SignalReceipt, check_occurred_at
 from optirec.signals.service import store_rows
 from optirec.store import Database, utcnow
+from optirec.store.tables import Signal
 from optirec.tabular import Format, ImportReport, RowError, chunked, read_rows
 
 CHUNK = 5000
@@ -162,6 +163,8 @@ def import_events(
             row["product_known"] = row["product_id"] in known
             row["received_at"] = received_at
             report.by_action[row["action_type"]] = report.by_action.get(row["action_type"], 0) + 1
+        times = [row["occurred_at"] for row in chunk]  # history lands in its months' partitions, not the default
+        db.prepare_partitions(Signal.__tablename__, min(times), max(times))
         with db.write() as session:
             stored, unknown = store_rows(session, chunk)
             counted = SignalReceipt(accepted=stored, duplicates=len(chunk) - stored,

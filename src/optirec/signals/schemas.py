@@ -52,7 +52,8 @@ class SignalContext(Input):
 
 
 class SignalIn(BaseModel):
-    """One behaviour signal. `event_id` is made by the client; sending it again is acknowledged and ignored.
+    """One behaviour signal. `event_id` is made by the client; sending the same event again (the same id and time, for
+    the same shopper) is acknowledged and ignored.
 
     Not an `Input` itself, for speed (a batch validates a thousand): its ids' patterns refuse a NUL character, its
     numbers (a decimal price, a whole quantity) refuse NaN, and `context`, its only free text, is an `Input`."""
@@ -94,7 +95,10 @@ class SignalReceipt(BaseModel):
     """What happened to a request's signals. It is sent only after they are committed."""
 
     accepted: int = Field(description="New signals stored.")
-    duplicates: int = Field(description="Signals whose event_id was already stored: acknowledged, not stored again.")
+    duplicates: int = Field(
+        description="Signals already stored (the same event_id and occurred_at for the same shopper): "
+        "acknowledged, not stored again."
+    )
     rejected: int = Field(description="Signals refused; see errors.")
     unknown_products: int = Field(description="Stored signals about products the catalog does not know (yet).")
     errors: list[SignalError] = Field(default_factory=list)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,7 +35,7 @@ def check_signals(items: Sequence[Any], *, action_types: frozenset[str], princip
     its own `customer_id`, an anonymous shopper's session token its `session_id`."""
     good: list[SignalIn] = []
     errors: list[SignalError] = []
-    seen: set[tuple[str | None, str | None, str]] = set()
+    seen: set[tuple[str | None, str | None, str, datetime]] = set()
     for index, item in enumerate(items):
         event_id = item.get("event_id") if isinstance(item, dict) else None
         try:
@@ -49,8 +50,13 @@ def check_signals(items: Sequence[Any], *, action_types: frozenset[str], princip
             continue
         if principal is not None:
             _act_for(signal, principal)
-        key = (signal.customer_id, signal.session_id if signal.customer_id is None else None, signal.event_id)
-        if key in seen:  # a repeat inside the batch (by the same shopper: `event_scope`) is a duplicate like any other
+        key = (
+            signal.customer_id,
+            signal.session_id if signal.customer_id is None else None,
+            signal.event_id,
+            signal.occurred_at,
+        )
+        if key in seen:  # a repeat inside the batch (same shopper, id and time) is a duplicate like any other
             continue
         seen.add(key)
         good.append(signal)

@@ -4,12 +4,13 @@ the drivers' bulk statements) is in `base`, the tables in `tables`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +31,8 @@ from optirec.store.postgres import PostgresBackend, make_postgres_engine
 from optirec.store.served import Row
 from optirec.store.shopper import Shopper
 from optirec.store.sqlite import SQLiteBackend, WriteLockBusy, make_sqlite_engine
+
+log = logging.getLogger("optirec.store")
 
 __all__ = [
     "NAMING",
@@ -70,11 +73,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
 class Database:
     """The engine and the two ways in: `read()` for queries, `write()` for changes (committed on success)."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, shopper_history_days: int = 0) -> None:
+        """`shopper_history_days`: how far back a list reads its shopper's signals (`Settings.shopper_history_days`);
+        0: all of them."""
         self.url = url
-        self.backend: SQLiteBackend | PostgresBackend = (
-            SQLiteBackend(url, pool_size=pool_size) if _is_sqlite(url) else PostgresBackend(url, pool_size=pool_size)
-        )
+        history = timedelta(days=shopper_history_days) if shopper_history_days > 0 else None
+        backend = SQLiteBackend if _is_sqlite(url) else PostgresBackend
+        self.backend: SQLiteBackend | PostgresBackend = backend(url, pool_size=pool_size, history=history)
         self.engine = self.backend.engine
         self._reader = sessionmaker(self.engine, expire_on_commit=False)
         self._writer = sessionmaker(self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
@@ -119,6 +124,17 @@ class Database:
         with self.engine.begin() as connection:
             return create_partitions(connection, now)
 
+    def prepare_partitions(self, table: str, first: datetime, last: datetime) -> list[str]:
+        """PostgreSQL: `table`'s monthly partitions from the month of `first` to that of `last`, where missing (two
+        years back at most, `store.partitions.create_month_partitions`), so that rows about to be stored (an import
+        of history) land in their months rather than in the default partition; the names created. SQLite: none."""
+        if not isinstance(self.backend, PostgresBackend):
+            return []
+        from optirec.store.partitions import create_month_partitions
+
+        with self.engine.begin() as connection:
+            return create_month_partitions(connection, table, first, last)
+
     def drop_partitions_before(self, table: str, cutoff: datetime) -> list[str]:
         """Drop `table`'s time partitions whose every row is older than `cutoff` (PostgreSQL); the names dropped.
         SQLite: none (its rows are deleted by the caller, as are the rows a partition does not hold whole)."""
@@ -130,6 +146,40 @@ class Database:
             return []
         with self.engine.begin() as connection:
             return drop_partitions_before(connection, table, cutoff)
+
+    def archive_and_drop_partitions(
+        self, table: str, cutoff: datetime, archive: Callable[[str, datetime], int]
+    ) -> list[str]:
+        """PostgreSQL: detach `table`'s monthly partitions whose every row is older than `cutoff`, hand each to
+        `archive` (its name and month; it writes the rows elsewhere and says how many), and drop it once that is
+        every row it holds; the names dropped. One whose archive fails or falls short stays detached, out of every
+        read (its rows are past the retention), and the next run tries it again. SQLite: none."""
+        if not isinstance(self.backend, PostgresBackend):
+            return []
+        from optirec.store.partitions import (
+            detach_partition,
+            detached_months,
+            drop_partition,
+            partitions_before,
+        )
+
+        with self.engine.connect() as connection:
+            due = partitions_before(connection, table, cutoff)
+        for name, _ in due:  # each in its own short transaction: the parent's lock is held for one at a time
+            with self.engine.begin() as connection:
+                detach_partition(connection, table, name)
+        with self.engine.connect() as connection:
+            detached = sorted(detached_months(connection, table).items(), key=lambda item: item[1])
+        dropped = []
+        for name, month in detached:
+            archived = archive(name, month)
+            with self.engine.begin() as connection:
+                held = connection.scalar(text(f"SELECT count(*) FROM {name}"))
+                if archived != held:
+                    log.warning("partition %s kept: %d rows, %d archived", name, held, archived)
+                elif drop_partition(connection, name):
+                    dropped.append(name)
+        return dropped
 
     def settle_after_bulk_load(self) -> None:
         """After a bulk load, what PostgreSQL's autovacuum would do, done at once: the planner's statistics, and the

@@ -53,7 +53,8 @@ class BatchedReads:
     def _read(self, loop: asyncio.AbstractEventLoop) -> None:
         batch, self._waiting = self._waiting[: self.BATCH_MAX], self._waiting[self.BATCH_MAX :]
         self._send_off.started(loop)  # for those left beyond `BATCH_MAX`
-        task = loop.create_task(self._fetch(self._batch, {"ids": [customer for customer, _ in batch]}))
+        ids = [customer for customer, _ in batch]
+        task = loop.create_task(self._fetch(self._batch, {"ids": ids, "since": self._statements.since()}))
         self._reading.add(task)
 
         def finished(task: asyncio.Task[list[Any]]) -> None:

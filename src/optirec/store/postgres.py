@@ -8,7 +8,7 @@ import io
 import weakref
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -159,11 +159,13 @@ class PostgresBackend:
     writes_in_the_loop = False  # every write is a round trip: from the event loop, asynchronous only
     one_writer_at_a_time = False  # row locks: a write reads what it needs inside its own transaction
 
-    def __init__(self, url: str, *, pool_size: int) -> None:
+    def __init__(self, url: str, *, pool_size: int, history: timedelta | None = None) -> None:
         self.engine = make_postgres_engine(url, pool_size=pool_size)
         self._hot_engine = make_postgres_engine(url, pool_size=2, hot=True)
         self.hot = HotPath(self._hot_engine)
-        self.shopper_statements = ShopperStatements.compiled(self.hot.compile, batch=True)
+        self.shopper_statements = ShopperStatements.compiled(
+            self.hot.compile, batch=True, history=history, stored_time=lambda moment: moment
+        )
         self._served_insert = self.hot.compile(POSTGRES_INSERT)
         _args, connect_kwargs = self._hot_engine.dialect.create_connect_args(self._hot_engine.url)
         self.hot_async = AsyncHotPath(self.hot, dict(connect_kwargs))
@@ -228,7 +230,7 @@ class PostgresBackend:
 # ---- operations in a caller's session (`store.sessions`) ----
 
 _POSTGRES_SIGNALS = postgres_bulk_insert(
-    "signals", COLUMNS, "ON CONFLICT (event_id, event_scope) DO NOTHING RETURNING product_known"
+    "signals", COLUMNS, "ON CONFLICT (event_id, event_scope, occurred_at) DO NOTHING RETURNING product_known"
 )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import Any
@@ -38,6 +39,7 @@ from sqlalchemy.sql.expression import ClauseElement
 
 from optirec.errors import NotFound, shown
 from optirec.eyewear.wearer import Wearer
+from optirec.store.base import UTCDateTime
 from optirec.store.driver import Compiled
 from optirec.store.tables import INTENT_CONDITION, STORED_TIMES, Customer, CustomerProfile, Signal
 
@@ -64,12 +66,12 @@ ANY_SIGNAL = select(Signal.id).where(_BY_CUSTOMER).limit(1)
 # request into datetimes cost more than the query.
 _AT = type_coerce(Signal.occurred_at, String).label("at")
 _NO_FLOAT = cast(null(), Float)
-# `Signal.stored_in_window` as literals, which the hot path's driver statements take on both backends: a time stored
+# The shopper's history starts at `since` (`ShopperStatements.since`: `STORED_TIMES`' start, or the window of
+# `shopper_history_days`), which on PostgreSQL also spares the read the monthly partitions before it. The end is
+# `Signal.stored_in_window`'s as a literal, which the hot path's driver statements take on both backends: a time stored
 # before optirec checked times (a year BC on PostgreSQL, which the driver cannot read) must not break a shopper's lists.
-_READABLE_TIME = and_(
-    Signal.occurred_at >= literal_column(f"'{STORED_TIMES[0]:%Y-%m-%d}'"),
-    Signal.occurred_at < literal_column(f"'{STORED_TIMES[1]:%Y-%m-%d}'"),
-)
+_SINCE = Signal.occurred_at >= bindparam("since", type_=UTCDateTime)
+_READABLE_TIME = and_(_SINCE, Signal.occurred_at < literal_column(f"'{STORED_TIMES[1]:%Y-%m-%d}'"))
 
 
 def _latest(who: ColumnElement[bool]) -> Select[Any]:
@@ -93,7 +95,7 @@ def _statement(who: ColumnElement[bool], customer: ColumnElement[Any] | None) ->
     if customer is None:
         return _latest(who)
     intents = select(Signal.product_id, Signal.action_type, literal(INTENT), null(), Signal.id, _NO_FLOAT, _NO_FLOAT)
-    intents = intents.where(Signal.customer_id == customer, text(INTENT_CONDITION))
+    intents = intents.where(Signal.customer_id == customer, text(INTENT_CONDITION), _SINCE)
     profile = (
         select(cast(CustomerProfile.prescription, Text), cast(CustomerProfile.consent, Text), literal(PROFILE),
                null(), null(), CustomerProfile.pd_mm, CustomerProfile.face_width_mm)
@@ -141,16 +143,35 @@ AsyncFetch = Callable[[Compiled, dict[str, Any]], Coroutine[Any, Any, list[Any]]
 
 @dataclass(frozen=True)
 class ShopperStatements:
-    """The shopper statements compiled for one backend's driver (`HotPath.compile`), once, when it starts."""
+    """The shopper statements compiled for one backend's driver (`HotPath.compile`), once, when it starts, and the
+    start of the history they read (`since`)."""
 
     by_which: dict[str, Compiled]  # "customer", "session", "both"
     any_signal: Compiled
     batch: Compiled | None  # PostgreSQL's (`BATCH`)
+    history: timedelta | None  # how far back a shopper's signals are read (`shopper_history_days`); None: all
+    stored_time: Callable[[datetime], Any]  # a time as the driver takes it for a stored one (SQLite's text)
 
     @classmethod
-    def compiled(cls, compile: Callable[[ClauseElement], Compiled], *, batch: bool) -> ShopperStatements:
+    def compiled(
+        cls,
+        compile: Callable[[ClauseElement], Compiled],
+        *,
+        batch: bool,
+        history: timedelta | None,
+        stored_time: Callable[[datetime], Any],
+    ) -> ShopperStatements:
         by_which = {which: compile(statement) for which, statement in STATEMENTS.items()}
-        return cls(by_which, compile(ANY_SIGNAL), compile(BATCH) if batch else None)
+        return cls(by_which, compile(ANY_SIGNAL), compile(BATCH) if batch else None, history, stored_time)
+
+    def since(self) -> Any:
+        """The `since` of a read now: the oldest signal time it takes, as the driver takes it."""
+        if self.history is None:
+            return self.stored_time(STORED_TIMES[0])
+        return self.stored_time(max(STORED_TIMES[0], datetime.now(UTC) - self.history))
+
+    def params(self, customer_id: str | None, session_id: str | None) -> dict[str, Any]:
+        return {"customer_id": customer_id, "session_id": session_id, "since": self.since()}
 
 
 def read_shopper(
@@ -161,7 +182,7 @@ def read_shopper(
     which = _which(customer_id, session_id)
     if which is None:
         return Shopper(None, None, Wearer())
-    rows = fetch(statements.by_which[which], {"customer_id": customer_id, "session_id": session_id})
+    rows = fetch(statements.by_which[which], statements.params(customer_id, session_id))
     if _unprofiled(rows, customer_id) and not fetch(statements.any_signal, {"customer_id": customer_id}):
         raise NotFound(f"No customer with id {shown(customer_id)}.")
     return shopper_of(rows, customer_id, session_id)
@@ -174,7 +195,7 @@ async def read_shopper_async(
     which = _which(customer_id, session_id)
     if which is None:
         return Shopper(None, None, Wearer())
-    rows = await fetch(statements.by_which[which], {"customer_id": customer_id, "session_id": session_id})
+    rows = await fetch(statements.by_which[which], statements.params(customer_id, session_id))
     return await checked_async(fetch, statements, rows, customer_id, session_id)
 
 

@@ -11,7 +11,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -205,10 +205,12 @@ class SQLiteBackend:
     # Writers queue on one lock: what a write needs to read is read before its transaction, to hold the lock less.
     one_writer_at_a_time = True
 
-    def __init__(self, url: str, *, pool_size: int) -> None:
+    def __init__(self, url: str, *, pool_size: int, history: timedelta | None = None) -> None:
         self.engine = make_sqlite_engine(url, pool_size=pool_size)
         self.hot = HotPath(self.engine)
-        self.shopper_statements = ShopperStatements.compiled(self.hot.compile, batch=False)
+        self.shopper_statements = ShopperStatements.compiled(
+            self.hot.compile, batch=False, history=history, stored_time=sqlite_time
+        )
         database = make_url(url).database
         self.write_lock = SQLiteWriteLock(database) if database and database != ":memory:" else None
         self._checkpoints = Checkpointer(self.engine) if self.write_lock is not None else None
@@ -302,25 +304,25 @@ class SQLiteBackend:
 
 # ---- operations in a caller's session (`store.sessions`) ----
 
-_SQLITE_SIGNALS = sqlite_bulk_insert("signals", COLUMNS, "ON CONFLICT (event_id, event_scope) DO NOTHING")
+_SQLITE_SIGNALS = sqlite_bulk_insert("signals", COLUMNS, "ON CONFLICT (event_id, event_scope, occurred_at) DO NOTHING")
 
 
 def insert_signals(session: Session, rows: list[dict[str, Any]]) -> tuple[int, int]:
     """The driver's own executemany: a third of the cost of the ORM's bulk insert. Which rows are new is read
     first, inside the same transaction, which holds SQLite's write lock (so the answer cannot change meanwhile)."""
     connection = session.connection()
-    existing: set[tuple[str, str]] = set()
+    existing: set[tuple[str, str, str]] = set()
     ids = list(dict.fromkeys(row["event_id"] for row in rows))
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
         marks = ", ".join("?" for _ in chunk)
         found = connection.exec_driver_sql(
-            f"SELECT event_id, event_scope FROM signals WHERE event_id IN ({marks})", tuple(chunk)
+            f"SELECT event_id, event_scope, occurred_at FROM signals WHERE event_id IN ({marks})", tuple(chunk)
         )
-        existing.update((event_id, scope) for event_id, scope in found)
+        existing.update(found)
     fresh = []
-    for row in rows:  # the first of repeated ids inside the batch counts, like the first of repeated requests
-        key = (row["event_id"], row["event_scope"])
+    for row in rows:  # the first of repeated events inside the batch counts, like the first of repeated requests
+        key = (row["event_id"], row["event_scope"], sqlite_time(row["occurred_at"]))
         if key not in existing:
             existing.add(key)
             fresh.append(row)

@@ -95,9 +95,11 @@ class Signal(Base):
     context: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     __table_args__ = (
-        # Idempotency: one signal per event id and shopper. The event id leads, so that a batch's ids are found by
-        # their own list (`event_id IN (…)`) and their shoppers compared after.
-        UniqueConstraint("event_id", "event_scope", name="uq_signals_event_id_scope"),
+        # Idempotency: one signal per event id, shopper and time (a retry sends all three again). The time is in the
+        # key because PostgreSQL partitions the table by it (migration 0013), and a partitioned table's unique keys
+        # must hold the partition key. The event id leads, so that a batch's ids are found by their own list
+        # (`event_id IN (…)`) and their shoppers compared after.
+        UniqueConstraint("event_id", "event_scope", "occurred_at", name="uq_signals_event_time"),
         # A shopper's signals in time order, holding what every list reads of its latest ones (the tie-break id, the
         # product, the action): the read is one range of the index, with no lookup in the table per signal.
         Index("ix_signals_customer_latest", "customer_id", *_LATEST),
@@ -129,11 +131,12 @@ class Signal(Base):
     )
 
     @classmethod
-    def stored_in_window(cls) -> ColumnElement[bool]:
-        """Signals whose stored time lies in `STORED_TIMES` (on SQLite too, where times are compared as text: a year
-        not written with four digits sorts outside it)."""
+    def stored_in_window(cls, occurred_at: ColumnElement[datetime] | None = None) -> ColumnElement[bool]:
+        """Signals whose stored time (`occurred_at`: the table's own, or that of a copy of it) lies in `STORED_TIMES`
+        (on SQLite too, where times are compared as text: a year not written with four digits sorts outside it)."""
         earliest, latest = STORED_TIMES
-        return and_(cls.occurred_at >= earliest, cls.occurred_at < latest)
+        moment = cls.occurred_at if occurred_at is None else occurred_at
+        return and_(moment >= earliest, moment < latest)
 
 
 # ---- Customers (accounts, with their role) and their fitting profile, which holds health data. ----

@@ -46,10 +46,10 @@ def maintain() -> None:
     if report is None:
         console.print("[yellow]a training or maintenance is running; nothing done[/yellow]")
         raise typer.Exit(1)
+    files = f" ({', '.join(map(str, report.archives))})" if report.archives else ""
     console.print(
         f"served lists deleted {report.served_deleted}, signals archived {report.signals_archived} and deleted "
-        f"{report.signals_deleted}{f' ({report.archive})' if report.archive else ''}, model artifacts stored "
-        f"{report.artifacts_stored}"
+        f"{report.signals_deleted}{files}, model artifacts stored {report.artifacts_stored}"
     )
     if report.partitions_created or report.partitions_dropped:
         console.print(

@@ -4,9 +4,13 @@
   every list is older than `served_retention_days` are dropped whole.
 - Served lists older than `served_retention_days` are deleted (the rest of them: on SQLite all, on PostgreSQL those
   in a partition that also holds newer lists, or in the default partition).
-- Signals older than `signal_retention_days` are first written to a Parquet file under `<data_dir>/archive` (the
-  format of `optirec export-events`), then deleted: exactly the signals the file holds (those received before the
-  archive began; one received meanwhile waits for the next run).
+- Signals older than `signal_retention_days` are first written to Parquet files under `<data_dir>/archive` (the
+  format of `optirec export-events`), then removed. On PostgreSQL a month whose every signal is past the retention
+  is detached from the signals table, written whole to `signals-YYYYMM.parquet` and dropped once the file holds every
+  row (`Database.archive_and_drop_partitions`). The rest (SQLite's, and on PostgreSQL those of a month only partly
+  past it or in the default partition) go to `signals-before-<cutoff>.parquet` and are then deleted by rows: exactly
+  the signals the file holds (those received before the archive began; one received meanwhile waits for the next
+  run).
 - Model artifacts registered before they were stored in the database, whose folder is on this host, are stored
   there, so that a replica on another host can load them (`training.artifacts`).
 
@@ -41,7 +45,7 @@ class MaintenanceReport:
     served_deleted: int = 0
     signals_archived: int = 0
     signals_deleted: int = 0
-    archive: Path | None = None  # the Parquet file written, if any
+    archives: tuple[Path, ...] = ()  # the Parquet files written
     artifacts_stored: int = 0  # model versions whose artifact was stored in the database now
     partitions_created: tuple[str, ...] = ()  # PostgreSQL's monthly partitions made ready
     partitions_dropped: tuple[str, ...] = ()  # and those dropped whole, past the retention
@@ -56,16 +60,23 @@ def maintain(db: Database, settings: Settings, *, now: datetime | None = None) -
         cutoff = now - timedelta(days=settings.served_retention_days)
         dropped = tuple(db.drop_partitions_before(ServedRecommendation.__tablename__, cutoff))
         served = delete_served_before(db, cutoff)
-    archived, deleted, archive = 0, 0, None
+    archived, deleted, archives = 0, 0, tuple[Path, ...]()
     if settings.signal_retention_days > 0:
         cutoff = now - timedelta(days=settings.signal_retention_days)
-        archive = settings.data_dir / "archive" / f"signals-before-{cutoff:%Y%m%dT%H%M%SZ}.parquet"
-        archived, deleted = archive_and_delete_signals(db, cutoff, archive)
-        if archived == 0:
+        folder = settings.data_dir / "archive"
+        months = archive_and_drop_signal_months(db, cutoff, folder)
+        dropped += tuple(name for name, _, _ in months)
+        archives += tuple(path for _, path, _ in months if path is not None)
+        archived = deleted = sum(rows for _, _, rows in months)
+        archive = folder / f"signals-before-{cutoff:%Y%m%dT%H%M%SZ}.parquet"
+        by_rows, deleted_by_rows = archive_and_delete_signals(db, cutoff, archive)
+        if by_rows == 0:
             archive.unlink(missing_ok=True)
-            archive = None
+        else:
+            archives += (archive,)
+        archived, deleted = archived + by_rows, deleted + deleted_by_rows
     stored = store_local_artifacts(db, settings.models_dir)
-    report = MaintenanceReport(served, archived, deleted, archive, stored, created, dropped)
+    report = MaintenanceReport(served, archived, deleted, archives, stored, created, dropped)
     log.info("maintenance: %s", report)
     return report
 
@@ -74,6 +85,24 @@ def delete_served_before(db: Database, cutoff: datetime) -> int:
     """Delete the served lists served before `cutoff`; how many."""
     old = ServedRecommendation.served_at < cutoff
     return _delete_in_batches(db, ServedRecommendation, ServedRecommendation.id, old)
+
+
+def archive_and_drop_signal_months(db: Database, cutoff: datetime, folder: Path) -> list[tuple[str, Path | None, int]]:
+    """PostgreSQL: each monthly partition of the signals whose every signal is older than `cutoff`, written whole to
+    `folder/signals-YYYYMM.parquet` (no file for an empty one) and then dropped; (partition, file, signals) of each.
+    SQLite: none."""
+    done: dict[str, tuple[Path | None, int]] = {}
+
+    def archive(name: str, month: datetime) -> int:
+        path = folder / f"signals-{month:%Y%m}.parquet"
+        count = export_signals(db, path, table=name)
+        if count == 0:
+            path.unlink()
+        done[name] = (path if count else None), count
+        return count
+
+    dropped = db.archive_and_drop_partitions(Signal.__tablename__, cutoff, archive)
+    return [(name, *done[name]) for name in dropped]
 
 
 def archive_and_delete_signals(db: Database, cutoff: datetime, archive: Path) -> tuple[int, int]:
