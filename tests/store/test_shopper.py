@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -53,6 +54,31 @@ def test_profile_history_and_purchases(client: TestClient, db: Database, service
     assert shopper.personalise
     assert shopper.wearer.rx is not None and shopper.wearer.rx.strongest == pytest.approx(-5.75)
     assert shopper.wearer.pd_mm == 62.5 and shopper.wearer.face_width_mm == 138
+
+
+def test_a_history_window_leaves_older_signals_out_of_the_read(
+    client: TestClient, db: Database, service_headers: dict[str, str]
+) -> None:
+    """`OPTIREC_SHOPPER_HISTORY_DAYS`: a list reads only the window's signals, its latest ones and its purchases
+    (on PostgreSQL only that window's monthly partitions), one at a time and in PostgreSQL's batches alike; older
+    signals stay stored for training."""
+    customer = _customer(client, service_headers, {})
+    now = datetime.now(UTC)
+    old, recent = (now - timedelta(days=400)).isoformat(), (now - timedelta(days=3)).isoformat()
+    _send(client, service_headers,
+          signal_data(customer_id=customer, product_id="OLD", action_type="purchase", occurred_at=old),
+          signal_data(customer_id=customer, product_id="NEW", action_type="purchase", occurred_at=recent))  # fmt: skip
+    assert db.read_shopper_now(customer_id=customer, session_id=None).bought == frozenset({"OLD", "NEW"})
+    windowed = Database(db.url, pool_size=1, shopper_history_days=365)
+    try:
+        shopper = windowed.read_shopper_now(customer_id=customer, session_id=None)
+        assert (shopper.history, shopper.bought) == ([("NEW", "purchase")], frozenset({"NEW"}))
+        if isinstance(windowed.backend, PostgresBackend):
+            reads = BatchedReads(windowed.backend.hot_async.fetch, windowed.backend.shopper_statements)
+            batched = run_closing(windowed, reads.load(customer_id=customer, session_id=None))
+            assert batched.bought == frozenset({"NEW"})
+    finally:
+        windowed.dispose()
 
 
 def test_only_the_latest_signals_count(client: TestClient, db: Database, service_headers: dict[str, str]) -> None:
