@@ -1,15 +1,15 @@
 """`make bench-signal-log`: the signals table on PostgreSQL, one table (revision 0012) against the table partitioned
-by month (revision 0013), in the same run, with the same signals, alternating rounds:
+by quarter (revision 0013), in the same run, with the same signals, alternating rounds:
 
 - the read of a shopper that every list makes (`store.shopper`: profile, latest 50 signals, carts and purchases),
   one customer a statement (`Database.read_shopper_now`) and PostgreSQL's batch of 16 customers a statement (the
-  statement `store.batched.BatchedReads` runs under load). Partitioned, each read probes every month's index;
+  statement `store.batched.BatchedReads` runs under load). Partitioned, each read probes every quarter's indexes;
 - the insert of signals the API makes (`signals.service.store_rows`, batches of 100, this month's);
-- the retention of the oldest month: archiving its signals to Parquet and deleting them by rows, against archiving
+- the retention of the oldest quarter: archiving its signals to Parquet and deleting them by rows, against archiving
   its partition and dropping it (`training.maintain`).
 
 The reads are also timed with a window (`--history-days`, `OPTIREC_SHOPPER_HISTORY_DAYS`), which spares them the
-partitions before it. The signals span `--months` months up to now: the default, 24, is the two years of monthly
+partitions before it. The signals span `--months` months up to now: the default, 24, is the two years of
 partitions the migration and an import of history make, the most a read probes while the retention keeps them
 (fewer with a shorter one).
 """
@@ -30,7 +30,7 @@ from benchmarks.seed import load_large_shop
 from benchmarks.server import bench_database
 from optirec.migrate import downgrade
 from optirec.store import Database, postgres_bulk_insert
-from optirec.store.partitions import month_start, next_month
+from optirec.store.partitions import add_months, month_start, period_end, period_start
 from optirec.store.postgres import PostgresBackend
 from optirec.store.signals import COLUMNS
 from optirec.training.maintain import archive_and_delete_signals, archive_and_drop_signal_months
@@ -91,9 +91,7 @@ def main() -> None:
     parser.add_argument("--history-days", type=int, default=365, help="the window of the third variant's reads")
     args = parser.parse_args()
     now = datetime.now(UTC)
-    first = month_start(now)
-    for _ in range(args.months - 1):
-        first = (first - timedelta(days=1)).replace(day=1)
+    first = period_start("signals", add_months(month_start(now), 1 - args.months))  # a whole first partition
     with bench_database("postgres") as partitioned_url, bench_database("postgres") as plain_url:
         downgrade(plain_url, "0012")
         layouts = {"one table (0012)": Database(plain_url, pool_size=2),
@@ -127,7 +125,7 @@ def main() -> None:
                 _say(f"{what}, {name}: median {statistics.median(values):,.0f} µs "
                      f"(rounds {', '.join(f'{v:,.0f}' for v in values)})")  # fmt: skip
         variants[window].dispose()
-        cutoff = next_month(first)
+        cutoff = period_end("signals", first)
         with tempfile.TemporaryDirectory() as folder:
             plain, partitioned = layouts.values()
             started = time.perf_counter()

@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 
 from optirec.migrate import downgrade, upgrade
 from optirec.store import make_engine
+from optirec.store.partitions import period_start
 from optirec.store.tables import Base
 from tests.conftest import _create_postgres_database, _drop_postgres_database
 
@@ -138,7 +139,7 @@ def test_the_served_list_partitions_revision_keeps_the_rows_on_a_database_with_d
 
 
 def test_the_signal_partitions_revision_keeps_the_rows_on_a_database_with_data(fresh_url: str) -> None:
-    """0013 (signals partitioned by month on PostgreSQL, the event's time in its key on both) up and down with
+    """0013 (signals partitioned by quarter on PostgreSQL, the event's time in its key on both) up and down with
     signals stored, one older than any monthly partition: every row is kept up; down, of two signals that share an
     id and shopper at different times (allowed from 0013 on) the first is kept, as the older key demands."""
     downgrade(fresh_url, "0012")
@@ -156,7 +157,9 @@ def test_the_signal_partitions_revision_keeps_the_rows_on_a_database_with_data(f
             connection.execute(insert, [{"id": "now", "at": "2026-12-06T10:00:00+00:00"}])  # the same id, later
             assert sorted(connection.scalars(text("SELECT event_id FROM signals"))) == ["now", "now", "old"]
         if fresh_url.startswith("postgresql"):
-            assert {"signals_default", f"signals_p{datetime.now(UTC):%Y%m}"} <= partitions(fresh_url)
+            assert {"signals_default", f"signals_p{period_start('signals', datetime.now(UTC)):%Y%m}"} <= partitions(
+                fresh_url
+            )
             with engine.connect() as connection:
                 where = "SELECT tableoid::regclass::text FROM signals WHERE event_id = 'old'"
                 assert connection.scalar(text(where)) == "signals_default"  # older than two years

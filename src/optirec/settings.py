@@ -261,8 +261,8 @@ class Settings(BaseSettings):
         ge=0,
         description="How far back, in days, a list reads its shopper's signals (the latest 50, and the carts and "
         "purchases it keeps from showing again); older signals still train the models. On PostgreSQL each list then "
-        "reads only the signals' monthly partitions of that window, which bounds its cost as the months accumulate "
-        "(`docs/deploy.md`, about 15 µs a month). 0: all of them.",
+        "reads only the signals' partitions (quarters) of that window, which bounds its cost as the quarters "
+        "accumulate (`docs/deploy.md`). 0: all of them.",
     )
     signal_retention_days: int = Field(
         0,

@@ -228,10 +228,10 @@ def test_an_event_is_its_id_and_its_time_for_its_shopper(
 ) -> None:
     """A retry (the same id and time, in one batch or another) is a duplicate; the same id at another moment is a
     new signal: the time is part of the key, as PostgreSQL partitions the signals by it (migration 0013), on both
-    engines alike. Neither a retry nor a signal in a month with no partition of its own is lost."""
+    engines alike. Neither a retry nor a signal in a quarter with no partition of its own is lost."""
     at = datetime(2026, 11, 1, 10, tzinfo=UTC)
     later = at + timedelta(seconds=1)
-    long_ago = datetime(2003, 5, 1, tzinfo=UTC)  # older than every monthly partition: the default one holds it
+    long_ago = datetime(2003, 5, 1, tzinfo=UTC)  # older than every quarter's partition: the default one holds it
     retry = signal_data("e1", occurred_at=at.isoformat())
     batch = [
         retry,

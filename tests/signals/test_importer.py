@@ -15,6 +15,7 @@ from optirec.catalog.importer import import_products
 from optirec.settings import BUILTIN_ACTION_TYPES
 from optirec.signals.importer import import_events
 from optirec.store import Database
+from optirec.store.partitions import period_start
 from optirec.store.tables import Signal
 from tests.conftest import product_data
 
@@ -145,7 +146,7 @@ def test_first_two_thousand_taobao_events(db: Database) -> None:
 
 
 def test_history_lands_in_its_own_months_partitions_on_postgresql(db: Database, tmp_path: Path) -> None:
-    """An import of last year's signals makes their months' partitions first (PostgreSQL, migration 0013), so that
+    """An import of last year's signals makes their quarters' partitions first (PostgreSQL, migration 0013), so that
     they do not pile up in the default partition, which the retention could then only empty row by row. A signal
     older than the partitions' two years lands in the default one. SQLite keeps one table and stores them alike."""
     now = datetime.now(UTC)
@@ -159,4 +160,4 @@ def test_history_lands_in_its_own_months_partitions_on_postgresql(db: Database, 
     with db.read() as session:
         where = select(text("tableoid::regclass::text"), Signal.occurred_at).select_from(Signal)
         homes = {at.year: home for home, at in session.execute(where)}
-    assert homes == {year_ago.year: f"signals_p{year_ago:%Y%m}", 2005: "signals_default"}
+    assert homes == {year_ago.year: f"signals_p{period_start('signals', year_ago):%Y%m}", 2005: "signals_default"}

@@ -60,7 +60,7 @@ def test_a_history_window_leaves_older_signals_out_of_the_read(
     client: TestClient, db: Database, service_headers: dict[str, str]
 ) -> None:
     """`OPTIREC_SHOPPER_HISTORY_DAYS`: a list reads only the window's signals, its latest ones and its purchases
-    (on PostgreSQL only that window's monthly partitions), one at a time and in PostgreSQL's batches alike; older
+    (on PostgreSQL only that window's partitions), one at a time and in PostgreSQL's batches alike; older
     signals stay stored for training."""
     customer = _customer(client, service_headers, {})
     now = datetime.now(UTC)

@@ -19,6 +19,7 @@ from optirec.runtime.cli import app
 from optirec.settings import Settings
 from optirec.signals.service import store_rows
 from optirec.store import Database
+from optirec.store.partitions import add_months, period_start
 from optirec.store.tables import ModelArtifactChunk, ServedRecommendation, Signal
 from optirec.training import maintain as maintenance
 from optirec.training import registry
@@ -69,10 +70,10 @@ def test_retention_deletes_old_lists_and_archives_old_signals_before_deleting_th
 def test_postgresql_archives_and_drops_whole_months_of_signals_past_the_retention(
     db: Database, settings: Settings, monkeypatch: Any
 ) -> None:
-    """On PostgreSQL the signals are partitioned by month (migration 0013): a month whose every signal is past the
-    retention is detached, written whole to its own Parquet file and dropped; an old signal outside every monthly
-    partition (here in the default one) is archived and deleted by rows. An archive that fails leaves the month
-    detached (out of every read) and the next run archives and drops it. SQLite archives and deletes the same
+    """On PostgreSQL the signals are partitioned by quarter (migration 0013): a quarter whose every signal is past the
+    retention is detached, written whole to its own Parquet file and dropped; an old signal of a quarter only partly
+    past it is archived and deleted by rows. An archive that fails leaves the quarter detached (out of every read)
+    and the next run archives and drops it. SQLite archives and deletes the same
     signals by rows."""
     now = datetime.now(UTC)
     maintain(db, settings, now=now - timedelta(days=150))  # five months ago, the months ahead were made ready
@@ -94,15 +95,16 @@ def test_postgresql_archives_and_drops_whole_months_of_signals_past_the_retentio
     if db.backend_name == "sqlite":
         assert list(files.values()) == [["edge", "old"]] and report.partitions_dropped == ()
         return
-    old_month = f"{now - timedelta(days=150):%Y%m}"
-    assert f"signals_p{old_month}" in report.partitions_dropped and files[f"signals-{old_month}.parquet"] == ["old"]
+    old = period_start("signals", now - timedelta(days=150))  # its quarter
+    archive = f"signals-{old:%Y%m}-{add_months(old, 2):%Y%m}.parquet"  # the quarter's first and last months
+    assert f"signals_p{old:%Y%m}" in report.partitions_dropped and files[archive] == ["old"]
     assert report.signals_archived == 2 and sorted(event for events in files.values() for event in events) == [
         "edge",
         "old",
     ]
     with db.read() as session:
         names = set(session.scalars(text("SELECT relname FROM pg_class WHERE relname LIKE 'signals\\_p%'")))
-    assert f"signals_p{old_month}" not in names and f"signals_p{now:%Y%m}" in names
+    assert f"signals_p{old:%Y%m}" not in names and f"signals_p{period_start('signals', now):%Y%m}" in names
 
 
 def test_zero_keeps_everything(db: Database, settings: Settings) -> None:

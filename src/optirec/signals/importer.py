@@ -163,7 +163,7 @@ def import_events(
             row["product_known"] = row["product_id"] in known
             row["received_at"] = received_at
             report.by_action[row["action_type"]] = report.by_action.get(row["action_type"], 0) + 1
-        times = [row["occurred_at"] for row in chunk]  # history lands in its months' partitions, not the default
+        times = [row["occurred_at"] for row in chunk]  # history lands in its own partitions, not the default
         db.prepare_partitions(Signal.__tablename__, min(times), max(times))
         with db.write() as session:
             stored, unknown = store_rows(session, chunk)

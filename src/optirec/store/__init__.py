@@ -125,9 +125,9 @@ class Database:
             return create_partitions(connection, now)
 
     def prepare_partitions(self, table: str, first: datetime, last: datetime) -> list[str]:
-        """PostgreSQL: `table`'s monthly partitions from the month of `first` to that of `last`, where missing (two
+        """PostgreSQL: `table`'s partitions for the months from that of `first` to that of `last`, where missing (two
         years back at most, `store.partitions.create_month_partitions`), so that rows about to be stored (an import
-        of history) land in their months rather than in the default partition; the names created. SQLite: none."""
+        of history) land in their partitions rather than in the default one; the names created. SQLite: none."""
         if not isinstance(self.backend, PostgresBackend):
             return []
         from optirec.store.partitions import create_month_partitions
@@ -150,8 +150,8 @@ class Database:
     def archive_and_drop_partitions(
         self, table: str, cutoff: datetime, archive: Callable[[str, datetime], int]
     ) -> list[str]:
-        """PostgreSQL: detach `table`'s monthly partitions whose every row is older than `cutoff`, hand each to
-        `archive` (its name and month; it writes the rows elsewhere and says how many), and drop it once that is
+        """PostgreSQL: detach `table`'s partitions whose every row is older than `cutoff`, hand each to
+        `archive` (its name and first month; it writes the rows elsewhere and says how many), and drop it once that is
         every row it holds; the names dropped. One whose archive fails or falls short stays detached, out of every
         read (its rows are past the retention), and the next run tries it again. SQLite: none."""
         if not isinstance(self.backend, PostgresBackend):

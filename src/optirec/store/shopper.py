@@ -67,7 +67,7 @@ ANY_SIGNAL = select(Signal.id).where(_BY_CUSTOMER).limit(1)
 _AT = type_coerce(Signal.occurred_at, String).label("at")
 _NO_FLOAT = cast(null(), Float)
 # The shopper's history starts at `since` (`ShopperStatements.since`: `STORED_TIMES`' start, or the window of
-# `shopper_history_days`), which on PostgreSQL also spares the read the monthly partitions before it. The end is
+# `shopper_history_days`), which on PostgreSQL also spares the read the partitions before it. The end is
 # `Signal.stored_in_window`'s as a literal, which the hot path's driver statements take on both backends: a time stored
 # before optirec checked times (a year BC on PostgreSQL, which the driver cannot read) must not break a shopper's lists.
 _SINCE = Signal.occurred_at >= bindparam("since", type_=UTCDateTime)

@@ -5,12 +5,12 @@
 - Served lists older than `served_retention_days` are deleted (the rest of them: on SQLite all, on PostgreSQL those
   in a partition that also holds newer lists, or in the default partition).
 - Signals older than `signal_retention_days` are first written to Parquet files under `<data_dir>/archive` (the
-  format of `optirec export-events`), then removed. On PostgreSQL a month whose every signal is past the retention
-  is detached from the signals table, written whole to `signals-YYYYMM.parquet` and dropped once the file holds every
-  row (`Database.archive_and_drop_partitions`). The rest (SQLite's, and on PostgreSQL those of a month only partly
-  past it or in the default partition) go to `signals-before-<cutoff>.parquet` and are then deleted by rows: exactly
-  the signals the file holds (those received before the archive began; one received meanwhile waits for the next
-  run).
+  format of `optirec export-events`), then removed. On PostgreSQL a quarter whose every signal is past the
+  retention is detached from the signals table, written whole to `signals-YYYYMM-YYYYMM.parquet` (its first and
+  last months) and dropped once the file holds every row (`Database.archive_and_drop_partitions`). The rest
+  (SQLite's, and on PostgreSQL those of a quarter only partly past it or in the default partition) go to
+  `signals-before-<cutoff>.parquet` and are then deleted by rows: exactly the signals the file holds (those
+  received before the archive began; one received meanwhile waits for the next run).
 - Model artifacts registered before they were stored in the database, whose folder is on this host, are stored
   there, so that a replica on another host can load them (`training.artifacts`).
 
@@ -32,6 +32,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from optirec.settings import Settings
 from optirec.signals.exporter import export_signals
 from optirec.store import Base, Database, utcnow
+from optirec.store.partitions import add_months, period_end
 from optirec.store.tables import ModelArtifactChunk, ModelVersion, ServedRecommendation, Signal
 from optirec.training.artifacts import manifest_checksum, store_artifact
 
@@ -88,13 +89,13 @@ def delete_served_before(db: Database, cutoff: datetime) -> int:
 
 
 def archive_and_drop_signal_months(db: Database, cutoff: datetime, folder: Path) -> list[tuple[str, Path | None, int]]:
-    """PostgreSQL: each monthly partition of the signals whose every signal is older than `cutoff`, written whole to
-    `folder/signals-YYYYMM.parquet` (no file for an empty one) and then dropped; (partition, file, signals) of each.
-    SQLite: none."""
+    """PostgreSQL: each partition (a quarter) of the signals whose every signal is older than `cutoff`, written
+    whole to `folder/signals-<first month>-<last month>.parquet` (YYYYMM; no file for an empty one) and then
+    dropped; (partition, file, signals) of each. SQLite: none."""
     done: dict[str, tuple[Path | None, int]] = {}
 
     def archive(name: str, month: datetime) -> int:
-        path = folder / f"signals-{month:%Y%m}.parquet"
+        path = folder / f"signals-{month:%Y%m}-{add_months(period_end(Signal.__tablename__, month), -1):%Y%m}.parquet"
         count = export_signals(db, path, table=name)
         if count == 0:
             path.unlink()

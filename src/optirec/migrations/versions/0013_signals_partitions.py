@@ -1,9 +1,10 @@
-"""signals: partitioned by month on PostgreSQL; an event is its id, its shopper and its time
+"""signals: partitioned by quarter on PostgreSQL; an event is its id, its shopper and its time
 
 The signals table grows with every view. On PostgreSQL it becomes a partitioned table (declarative range
-partitioning on `occurred_at`): a partition per UTC month, from the month of its oldest row (two years back at most)
-to two months ahead, and a default partition for what lies outside them. `optirec maintain` creates the next months'
-partitions, and archives to Parquet and then drops those past `OPTIREC_SIGNAL_RETENTION_DAYS` (`store.partitions`).
+partitioning on `occurred_at`): a partition per UTC quarter (`store.partitions`: fewer partitions for the read every
+list makes of its shopper), from the quarter of its oldest row (two years back at most) to two months ahead, and a
+default partition for what lies outside them. `optirec maintain` creates the next quarters' partitions, and archives
+to Parquet and then drops those past `OPTIREC_SIGNAL_RETENTION_DAYS`.
 
 A unique key on a partitioned table must hold the partition key, so the idempotency key becomes (event id, shopper,
 time) on both engines: a retry (the same event sent again, with its time) is still acknowledged and not stored twice;
@@ -81,7 +82,7 @@ def upgrade() -> None:
     op.execute(f"CREATE TABLE {TABLE}_default PARTITION OF {TABLE} DEFAULT")
     now = datetime.now(UTC)
     oldest = op.get_bind().scalar(text(f"SELECT min(occurred_at) FROM {OLD} WHERE occurred_at >= '2000-01-01'"))
-    # monthly partitions from the oldest signal's month (two years back at most: older ones go to the default)
+    # partitions from the oldest signal's quarter (two years back at most: older ones go to the default)
     create_month_partitions(op.get_bind(), TABLE, min(oldest or now, now), now + timedelta(days=31 * MONTHS_AHEAD))
     _move_rows(f"SELECT * FROM {OLD}")
     _build_keys_and_indexes(partitioned=True)
