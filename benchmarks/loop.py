@@ -135,7 +135,7 @@ def plot(results: list[RunResult], shape: Shape, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     policies = list(dict.fromkeys(r.policy for r in results))
-    figure, (daily, totals, ope) = plt.subplots(1, 3, figsize=(15, 4.2))
+    figure, (daily, totals, cohorts, ope) = plt.subplots(1, 4, figsize=(19, 4.4))
     days = np.arange(1, shape.days + 1)
     for policy in policies:
         runs = np.array([r.daily for r in results if r.policy == policy])
@@ -145,6 +145,11 @@ def plot(results: list[RunResult], shape: Shape, path: Path) -> None:
     means = [mean_interval([sum(r.daily) for r in results if r.policy == p]) for p in policies]
     totals.bar(policies, [m for m, _ in means], yerr=[h for _, h in means], capsize=4, color="#4c72b0")
     totals.set(title=f"Expected purchases over {shape.days} days (95 %)")
+    shares = [mean_interval([float(np.mean(r.new_share)) for r in results if r.policy == p]) for p in policies]
+    cohorts.bar(policies, [m for m, _ in shares], yerr=[h for _, h in shares], capsize=4, color="#55a868")
+    cohorts.axhline(0.5, color="red", linestyle="--", label="half the true share")
+    cohorts.set(title="New products' share of sales ÷ true share (95 %)", ylim=(0, 0.6))
+    cohorts.legend(fontsize=7)
     labels, ratios, errors = [], [], []
     for r in results:
         for candidate, (value, low, high, truth) in r.ope.items():

@@ -81,20 +81,20 @@ def explore(
     total = int(np.count_nonzero(allowed)) + (new_weight - 1.0) * heavy
     total -= head.size + (new_weight - 1.0) * int(np.count_nonzero(new[head]))
     taken = set(head.tolist())
-    close = [] if near is None else [p for p in dict.fromkeys(near.tolist()) if allowed[p] and p not in taken]
-    close_weight = {p: new_weight if new[p] else 1.0 for p in close}
+    close_weight = _near_weights(near, allowed, new, new_weight, taken) if near is not None and near_share > 0 else {}
+    close = list(close_weight)
     boost = near_boost(sum(close_weight.values()), total, near_share)
-    total += (boost - 1.0) * sum(close_weight.values())
+    close_mass = boost * sum(close_weight.values())  # the open near products' weight
+    total += close_mass - sum(close_weight.values())
+    skip = taken.union(close)  # what the draws over the rest pass over
     picks: list[int] = []
     propensities = [1.0] * head.size
     candidates = _candidates(allowed, new, new_weight, rng)
     for _ in range(slots):
-        open_close = [p for p in close if p not in taken]
-        close_mass = boost * sum(close_weight[p] for p in open_close)
-        if open_close and (rng.random() * total < close_mass or total - close_mass < 1e-9):
-            pick = _small_draw(open_close, close_weight, rng)  # one of the ranking's next best
+        if close_mass > 0.5 and (rng.random() * total < close_mass or total - close_mass < 1e-9):  # each weighs ≥ 1
+            pick = _small_draw([p for p in close if p not in taken], close_weight, rng)  # one of the next best
+            close_mass -= boost * close_weight[pick]
         else:  # any other open product: by rejection, else one exact draw over them (a strong prescription)
-            skip = taken.union(close)
             drawn = next((c for c in candidates if c not in skip), None)
             pick = _exact_draw(allowed, new, new_weight, skip, rng) if drawn is None else drawn
         weight = (new_weight if new[pick] else 1.0) * (boost if pick in close_weight else 1.0)
@@ -102,6 +102,7 @@ def explore(
         propensities.append(min(1.0, weight / total))
         total -= weight
         taken.add(pick)
+        skip.add(pick)
     chosen_ = np.array([*head.tolist(), *picks], dtype=np.int64)
     return Explored(chosen_, np.array(propensities), slots, chosen[chosen.size - slots :].copy())
 
@@ -114,6 +115,18 @@ def near_boost(near_weight: float, total: float, near_share: float) -> float:
     if near_share <= 0 or near_weight <= 0 or rest <= 0:
         return 1.0
     return max(1.0, near_share / (1.0 - near_share) * rest / near_weight)
+
+
+def _near_weights(
+    near: IntArray, allowed: BoolArray, new: BoolArray, new_weight: float, taken: set[int]
+) -> dict[int, float]:
+    """The open near products (allowed, not taken), in the ranking's order, and their own weights."""
+    near = near[allowed[near]]
+    weights: dict[int, float] = {}
+    for p, heavy in zip(near.tolist(), new[near].tolist(), strict=True):
+        if p not in taken:
+            weights.setdefault(p, new_weight if heavy else 1.0)
+    return weights
 
 
 def _small_draw(pool: list[int], weights: dict[int, float], rng: random.Random) -> int:
