@@ -162,7 +162,7 @@ def plot(results: list[RunResult], shape: Shape, path: Path) -> None:
         ope.axvline(1.0, color="red", linestyle="--", label="simulated truth")
         ope.set_yticks(y, labels, fontsize=6)
         ope.legend(fontsize=7)
-    ope.set(title="Off-policy estimates ÷ simulated truth (per list)")
+    ope.set(title="Off-policy estimate ÷ simulated truth, per list")
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
