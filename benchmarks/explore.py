@@ -6,7 +6,8 @@ of the catalog (so some products are new). Two list builders share one serving s
 builder's computation of a list (filters, scores, diversity, exploration, reasons), not the shopper's read or the
 log's insert, which exploration does not change. Prints the medians of each and of the paired differences.
 
-    python -m benchmarks.explore [--sizes 1500,50000] [--rounds 3000] [--limit 12] [--share 0.2] [--no-explain]
+    python -m benchmarks.explore [--sizes 1500,50000] [--rounds 3000] [--limit 12] [--share 0.2] [--near-share 0]
+        [--no-explain]
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, floa
     greedy = ListBuilder(shop.db, shop.state, shop.rules, ("accessories",))
     exploring = ListBuilder(
         shop.db, shop.state, shop.rules, ("accessories",),
-        exploration=ExplorationSettings(shares={"home": args.share}, seed=1),
+        exploration=ExplorationSettings(shares={"home": args.share}, near_share=args.near_share, seed=1),
     )  # fmt: skip
     spec = ListSpec("home", None, "bench", args.limit, RecommendationFilters(), explain=args.explain)
     off, on, answers = interleaved(greedy, exploring, [spec], shop, profiled_shopper(shop.db, "bench"), args.rounds)
@@ -115,6 +116,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3000, help="lists built with each builder")
     parser.add_argument("--limit", type=int, default=12, help="products per list")
     parser.add_argument("--share", type=float, default=0.2, help="exploration share of the home lists")
+    parser.add_argument(
+        "--near-share", type=float, default=0.0, help="exploration's weight share of the ranking's next best products"
+    )
     parser.add_argument("--signals-per-product", type=int, default=4)
     parser.add_argument(
         "--explain", action=argparse.BooleanOptionalAction, default=True, help="the lists explain themselves (reasons)"
@@ -127,7 +131,10 @@ def main() -> None:
             rows.append(measure(size, args, Path(folder)))
     slots = int(np.floor(args.share * args.limit + 1e-9))
     reasons = "with reasons" if args.explain else "without reasons"
-    _say(f"\nlists of {args.limit} {reasons}, exploration share {args.share} ({slots} slots); medians in ms per list")
+    _say(
+        f"\nlists of {args.limit} {reasons}, exploration share {args.share} ({slots} slots), near share "
+        f"{args.near_share}; medians in ms per list"
+    )
     _say("| products | greedy | exploring | paired difference | lists that explored |")
     _say("| ---: | ---: | ---: | ---: | ---: |")
     for row in rows:

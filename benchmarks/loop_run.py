@@ -4,8 +4,9 @@ Each visit asks `ListBuilder.build_async` (the code behind `/api/recommendations
 a home list; the ground truth decides what the shopper examines (1 / log2(rank + 1)), opens, carts and buys; the
 day's signals go back through `signals.service.record_signals`, each carrying its list's id. Every 7 days the model
 retrains (`training.pipeline.run_training`, a short budget) and is swapped in, then new products arrive (the catalog
-service's upsert). Popularity serves without a model. The split policy assigns each shopper to greedy or exploring
-by a stable hash and compares them with `loop_stats.Sequential` every day.
+service's upsert). Popularity serves without a model. The split policy assigns each shopper to one of two arms
+(by default popularity, the control, and the model with exploration) by a stable hash, and reads the experiment
+every day with the experiments' always-valid test (`loop_stats.SplitTest`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.loop_stats import Sequential
+from benchmarks.loop_stats import SplitTest
 from benchmarks.loop_world import Shape, World, arrive, open_shop
 from optirec.demo.ground_truth import position_weights
 from optirec.demo.response import p_add_to_cart, p_buy, p_click
@@ -37,6 +38,7 @@ from optirec.store import Database
 from optirec.training.pipeline import run_training
 
 POLICIES = ("popularity", "greedy", "explore", "split")
+GROUP = 64  # visits served at once (their lists' rows committed together)
 
 
 @dataclass
@@ -48,13 +50,15 @@ class RunResult:
     violations: int = 0  # shown products that break a hard rule for their shopper
     halftimes: list[float] = field(default_factory=list)  # per new-product cohort, days to half its true share
     censored: int = 0  # cohorts that had not reached half by the end (counted at the days they had)
+    new_views: list[float] = field(default_factory=list)  # per cohort, views a product in its first week
     new_share: list[float] = field(
         default_factory=list
     )  # per cohort, its share of sales ÷ its true share, after arrival
     ope: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)  # name: (est, low, high, truth)
-    decided_day: int | None = None  # split: the day the sequential test declared a winner
-    winner: str | None = None
-    arms: dict[str, float] = field(default_factory=dict)  # split: mean expected purchases per list per arm
+    # split: its arms (control first), each arm's click-through, add-to-cart rate and conversion, and per rate the
+    # first day (1-based) the experiment's always-valid test declared the treatment better or worse
+    arms: dict[str, list[float]] = field(default_factory=dict)
+    decided: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 def loop_settings(folder: Path, train_seconds: float) -> Settings:
@@ -84,8 +88,9 @@ def prepare(world: World, customers: list[bytes], shape: Shape, seed: int, folde
 
 
 class Loop:
-    def __init__(self, world: World, shape: Shape, policy: str, seed: int, folder: Path, start: Start, share: float,
-                 train_seconds: float) -> None:  # fmt: skip
+    def __init__(self, world: World, shape: Shape, policy: str, seed: int, folder: Path, start: Start,
+                 exploring: ExplorationSettings, train_seconds: float,
+                 split: tuple[str, str] = ("popularity", "explore")) -> None:  # fmt: skip
         self.world, self.shape, self.policy, self.seed = world, shape, policy, seed
         for name in ("loop.db", "loop.db-wal", "loop.db-shm"):
             if (start.folder / name).exists():
@@ -93,11 +98,15 @@ class Loop:
         self.settings = loop_settings(folder, train_seconds)
         self.db = Database(self.settings.database_url)
         rules = RuleSettings()
-        self.state = ServingState(self.db, rules)
-        if policy != "popularity":
+        self.state = ServingState(self.db, rules)  # the model's (greedy and exploring lists)
+        self.plain = ServingState(self.db, rules)  # no model: popularity's
+        self.split = SplitTest(*split)
+        self.modelled = any(arm != "popularity" for arm in (split if policy == "split" else (policy,)))
+        if self.modelled:
             self._serve(load_live_model(start.model, start.version))
-        explore = ExplorationSettings(shares={"home": share}, seed=seed)
+        explore = exploring.model_copy(update={"seed": seed})
         self.builders = {
+            "popularity": ListBuilder(self.db, self.plain, rules, ("accessories",)),
             "greedy": ListBuilder(self.db, self.state, rules, ("accessories",)),
             "explore": ListBuilder(self.db, self.state, rules, ("accessories",), exploration=explore),
         }
@@ -105,15 +114,14 @@ class Loop:
         n_c, n_p = world.ok.shape
         self.bought = np.zeros((n_c, n_p), dtype=np.bool_)
         self.earned = np.zeros((shape.days, n_p))  # expected purchases per day and product, shown lists
+        self.views = np.zeros((shape.days, n_p))  # the shoppers' views per day and product
         self.oracle = np.zeros((shape.days, n_p))  # the same under each visitor's best possible list
         self.index = {pid: i for i, pid in enumerate(world.product_ids)}
         self.result = RunResult(policy, seed)
-        self.test = Sequential()
         # the ground truth's expected purchases and clicks per list: of the shown list, and of the greedy list
         self.truth: dict[tuple[str, str], list[float]] = {
             (c, r): [] for c in ("logged", "greedy") for r in ("purchase", "click")
         }
-        self.arm_values: dict[str, list[float]] = {"greedy": [], "explore": []}
 
     def run(self) -> RunResult:
         """The whole run in one event loop (the served-list log's group commit lives in it)."""
@@ -123,13 +131,15 @@ class Loop:
         activity = self.world.tastes.activity / self.world.tastes.activity.sum()
         for day in range(self.shape.days):
             if day and day % self.shape.week == 0:
-                if self.policy != "popularity":
+                if self.modelled:
                     self._retrain()
                 arrive(
                     self.db, [p for p, d in zip(self.world.products, self.world.arrival_day, strict=True) if d == day]
                 )
-                self.state.snapshots.invalidate()
-            self.state.popularity.refresh()
+                for state in (self.state, self.plain):
+                    state.snapshots.invalidate()
+            for state in (self.state, self.plain):
+                state.popularity.refresh()
             visitors = self.rng.choice(activity.size, size=self.shape.visits, p=activity)
             signals = await self._day(day, visitors)
             self._send(signals)
@@ -147,24 +157,29 @@ class Loop:
         self.state.swap_model(model)
 
     def _arm(self, customer: str) -> str:
-        if self.policy in ("greedy", "popularity"):
-            return "greedy"
-        if self.policy == "explore":
-            return "explore"
+        """The builder that serves this shopper: the policy's, or in the split an arm by a stable hash (half each)."""
+        if self.policy != "split":
+            return self.policy
         digest = hashlib.sha256(f"loop-split:{customer}".encode()).digest()
-        return "explore" if digest[0] % 2 else "greedy"
+        return self.split.treatment if digest[0] % 2 else self.split.control
 
     async def _day(self, day: int, visitors: np.ndarray) -> list[dict[str, object]]:
         signals: list[dict[str, object]] = []
         daily = 0.0
-        for user in visitors.tolist():
-            customer = self.world.customer_ids[user]
-            arm = self._arm(customer)
-            spec = ListSpec("home", customer, None, self.shape.limit, RecommendationFilters(), explain=False)
-            served = await self.builders[arm].build_async(spec)
-            daily += self._visit(day, user, arm, served, signals)
+        users = visitors.tolist()
+        for first in range(0, len(users), GROUP):  # served together, as a busy worker does: one commit a group
+            group = users[first : first + GROUP]
+            arms = [self._arm(self.world.customer_ids[user]) for user in group]
+            served = await asyncio.gather(*(self._build(user, arm) for user, arm in zip(group, arms, strict=True)))
+            for user, arm, answer in zip(group, arms, served, strict=True):
+                daily += self._visit(day, user, arm, answer, signals)
         self.result.daily.append(daily)
         return signals
+
+    async def _build(self, user: int, arm: str) -> ServedList:
+        customer = self.world.customer_ids[user]
+        spec = ListSpec("home", customer, None, self.shape.limit, RecommendationFilters(), explain=False)
+        return await self.builders[arm].build_async(spec)
 
     def _visit(self, day: int, user: int, arm: str, served: ServedList, signals: list[dict[str, object]]) -> float:
         ids = served.snapshot.ids
@@ -184,10 +199,10 @@ class Loop:
         for candidate, items in (("logged", shown), ("greedy", greedy)):
             clicks = p_click(self.world.attract[user, items].astype(np.float64)) * weights
             self.truth[candidate, "click"].append(float(clicks.sum()))
-        self.arm_values[arm].append(0.0)
         a = self.world.attract[user, shown].astype(np.float64)
         examined = self.rng.random(shown.size) < weights
         clicked = examined & (self.rng.random(shown.size) < p_click(a))
+        np.add.at(self.views[day], shown[clicked], 1.0)
         carted = clicked & (self.rng.random(shown.size) < p_add_to_cart(a))
         bought = carted & fresh[shown] & (self.rng.random(shown.size) < p_buy(a, self.world.ok[user, shown]))
         for action, mask in (("view", clicked), ("add_to_cart", carted), ("purchase", bought)):
@@ -195,7 +210,8 @@ class Loop:
                 signals.append(self._signal(user, product, action, served.recommendation_id))
         self.bought[user, shown[bought]] = True
         self.result.realised += int(bought.sum())
-        self.arm_values[arm][-1] = float(bought.sum())
+        if self.policy == "split":
+            self.split.add(arm, bool(clicked.any()), bool(carted.any()), bool(bought.any()))
         return float(value.sum())
 
     def _oracle(self, day: int, user: int, fresh: np.ndarray) -> None:
@@ -216,20 +232,29 @@ class Loop:
             record_signals(db=self.db, checked=check_signals(signals, action_types=self.settings.action_types))
 
     def _decide(self, day: int) -> None:
-        if self.policy != "split" or self.result.decided_day is not None:
-            return
-        if self.test.update(self.arm_values["greedy"], self.arm_values["explore"]):
-            self.result.decided_day = day + 1
-            self.result.winner = "explore" if self.test.difference > 0 else "greedy"
+        if self.policy == "split":
+            self.split.look(day + 1)
 
     def _finish(self) -> None:
         self.result.halftimes, self.result.censored = halftimes(self.earned, self.oracle, self.world.arrival_day)
         self.result.new_share = shares(self.earned, self.oracle, self.world.arrival_day)
-        self.result.arms = {arm: float(np.mean(v)) if v else 0.0 for arm, v in self.arm_values.items()}
-        if self.policy not in ("explore", "split"):
+        arrival = self.world.arrival_day
+        self.result.new_views = [
+            float(self.views[start : start + self.shape.week, arrival == start].sum(axis=0).mean())
+            for start in sorted(set(arrival.tolist()) - {0})
+            if start < self.shape.days
+        ]
+        if self.policy == "split":
+            self.result.arms, self.result.decided = self.split.rates(), dict(self.split.decided)
+        if "explore" not in (self.policy, self.split.treatment if self.policy == "split" else ""):
             return
         impressions = list(iter_impressions(self.db, include_unrendered=True))  # the simulated shoppers see every list
+        # the greedy candidate is read from the exploring lists' greedy products: only where every list is the
+        # model's, greedy or exploring (popularity's lists are neither)
+        greedy_known = self.policy == "explore" or self.split.control == "greedy"
         for candidate, reward in self.truth:
+            if candidate == "greedy" and not greedy_known:
+                continue
             evaluation = evaluate_policy(impressions, candidate=candidate, reward=reward, level="list")
             s = evaluation.snips
             truth = float(np.mean(self.truth[candidate, reward]))

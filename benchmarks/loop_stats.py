@@ -1,20 +1,25 @@
-"""The closed-loop simulation's statistics: a mean with its 95 % interval over seeds, and the simple sequential
-test that compares the split's two arms every simulated day.
+"""The closed-loop simulation's statistics: a mean with its 95 % interval over seeds, and the split's experiment
+read every simulated day with the experiments' own always-valid test.
 
-The test is a mixture sequential probability ratio test (mSPRT, Johari et al. 2017) on the difference of the arms'
-mean purchases per list, with a normal mixing distribution of scale `tau` (relative to the control's mean): its
-p-value is always valid, so it may be read every day without inflating the false-positive rate. It stands in for
-the experiments API of issue 19 (item 3), which will replace it.
+`SplitTest` counts, per arm, the lists served and the lists followed by a view, an add to cart and a purchase (the
+rates `recommend.experiment_results` reports: click-through, add-to-cart rate, conversion), and tests each rate of
+the treatment arm against control's with `recommend.sequential.rate_difference` (the mixture sequential probability
+ratio test of the experiments API): its interval is always valid, so it may be read every day without inflating
+the error. The first day each rate's interval excludes 0 is the day the experiment declares it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from optirec.recommend.sequential import rate_difference
+
 T95 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+RATES = ("click_through", "add_to_cart_rate", "conversion")  # a list followed by a view, an add to cart, a purchase
 
 
 def mean_interval(values: Sequence[float]) -> tuple[float, float]:
@@ -26,25 +31,36 @@ def mean_interval(values: Sequence[float]) -> tuple[float, float]:
     return float(x.mean()), t * float(x.std(ddof=1)) / math.sqrt(x.size)
 
 
-class Sequential:
-    """Always-valid test of mean(B) − mean(A) ≠ 0; `update` with every value so far, True once it rejects."""
+@dataclass
+class SplitTest:
+    """The split's two arms, control first, and the first day each rate was declared (and which way)."""
 
-    def __init__(self, alpha: float = 0.05, tau: float = 0.2) -> None:
-        self.alpha, self.tau = alpha, tau
-        self.difference = 0.0
-        self.p_value = 1.0
+    control: str
+    treatment: str
+    counts: dict[str, list[int]] = field(default_factory=dict)  # arm: [lists, viewed, carted, bought]
+    decided: dict[str, tuple[int, str]] = field(default_factory=dict)  # rate: (day, better | worse)
 
-    def update(self, a: Sequence[float], b: Sequence[float]) -> bool:
-        if len(a) < 30 or len(b) < 30:
-            return False
-        xa, xb = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-        variance = float(xa.var(ddof=1)) / xa.size + float(xb.var(ddof=1)) / xb.size
-        if variance <= 0:
-            return False
-        self.difference = float(xb.mean() - xa.mean())
-        tau2 = (self.tau * max(float(xa.mean()), 1e-9)) ** 2
-        log_ratio = 0.5 * math.log(variance / (variance + tau2)) + tau2 * self.difference**2 / (
-            2 * variance * (variance + tau2)
-        )
-        self.p_value = min(self.p_value, math.exp(-log_ratio) if log_ratio > 0 else 1.0)
-        return self.p_value <= self.alpha
+    def __post_init__(self) -> None:
+        self.counts = {self.control: [0, 0, 0, 0], self.treatment: [0, 0, 0, 0]}
+
+    def add(self, arm: str, viewed: bool, carted: bool, bought: bool) -> None:
+        """One list served to `arm`, and what followed it."""
+        row = self.counts[arm]
+        row[0] += 1
+        row[1] += viewed
+        row[2] += carted
+        row[3] += bought
+
+    def look(self, day: int) -> None:
+        """The day's reading: each rate not yet declared is tested; one whose interval excludes 0 is declared."""
+        (n, *treated), (m, *controlled) = self.counts[self.treatment], self.counts[self.control]
+        for k, rate in enumerate(RATES):
+            if rate in self.decided:
+                continue
+            verdict = rate_difference((treated[k], n), (controlled[k], m)).verdict
+            if verdict != "undecided":
+                self.decided[rate] = (day, verdict)
+
+    def rates(self) -> dict[str, list[float]]:
+        """Per arm, its click-through, add-to-cart rate and conversion."""
+        return {arm: [hits / max(row[0], 1) for hits in row[1:]] for arm, row in self.counts.items()}

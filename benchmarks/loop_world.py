@@ -42,8 +42,8 @@ class Shape:
 
     products: int = 400  # in the catalogue at the start
     arrivals: int = 40  # new products every week
-    customers: int = 1500
-    visits: int = 120  # shopper visits a day, each shown one home list
+    customers: int = 3000
+    visits: int = 2000  # shopper visits a day, each shown one home list
     days: int = 28
     warmup_events: int = 30_000  # organic shopping before the first day (what the first model trains on)
     limit: int = 12  # products per list

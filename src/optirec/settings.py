@@ -41,6 +41,15 @@ class ExplorationSettings(BaseModel):
         description="How many times likelier a product without any signal is drawn into an exploratory slot than "
         "one with signals (new products are shown before they have signals).",
     )
+    near_share: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.9,
+        description="Share of the exploratory draws' weight held by the ranking's next best products (its candidates "
+        "below the list), the rest spread over every allowed product: 0 draws uniformly (new products weighed up); "
+        "0.5 tries what the shop already believes in half the time and keeps reaching every product "
+        "(docs/exploration.md).",
+    )
     seed: int | None = Field(
         None,
         ge=0,

@@ -15,11 +15,13 @@ from optirec.store.tables import ServedRecommendation
 from tests.recommend.test_hard_filters_property import check_no_list_breaks_a_hard_filter, load_random_catalog
 
 
+@pytest.mark.parametrize("near_share", [0.0, 0.8])  # uniform draws; most of the weight near the list
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_no_explored_list_breaks_a_hard_filter(
-    build_client: Callable[..., TestClient], db: Database, service_headers: dict[str, str]
+    build_client: Callable[..., TestClient], db: Database, service_headers: dict[str, str], near_share: float
 ) -> None:
-    client = build_client(exploration=ExplorationSettings(shares={"home": 0.5}, new_product_weight=8.0, seed=19))
+    exploration = ExplorationSettings(shares={"home": 0.5}, new_product_weight=8.0, near_share=near_share, seed=19)
+    client = build_client(exploration=exploration)
     catalog = load_random_catalog(client, service_headers)
     check_no_list_breaks_a_hard_filter(client, service_headers, catalog)
     with db.read() as session:

@@ -5,6 +5,9 @@ exploration share `s` for the list's placement, its last `⌊s × n⌋` slots (o
 random, one after the other and without replacement, from the same allowed products less the greedy head (the
 greedy list's first `n − ⌊s × n⌋`): a product is drawn with probability proportional to its weight, 1 for a product
 with signals and the new products' weight for one without any (a new product gets shown before it has signals).
+Where the shop sets a near share, the ranking's next best products (its candidates below the list) are weighed up
+to hold that share of the draws' weight, so that part of exploration tries what the shop already believes in and the
+rest reaches every allowed product.
 
 Each slot's propensity is the probability with which the policy put that product there, given the products above it:
 1.0 for a greedy slot (deterministic for the shopper's state), `w_i / Σ w` over the products still open for an
@@ -52,11 +55,19 @@ def greedy(chosen: IntArray) -> Explored:
 
 
 def explore(
-    chosen: IntArray, allowed: BoolArray, new: BoolArray, new_weight: float, slots: int, rng: random.Random
+    chosen: IntArray,
+    allowed: BoolArray,
+    new: BoolArray,
+    new_weight: float,
+    slots: int,
+    rng: random.Random,
+    near: IntArray | None = None,
+    near_share: float = 0.0,
 ) -> Explored:
     """Keep the greedy head of `chosen` and draw its last `slots` slots among the `allowed` products not in the head,
     each with probability `w_i / Σ w` over the products still open, `w_i` being `new_weight` for a `new` product
-    and 1 for the others (see the module).
+    and 1 for the others (see the module); the `near` products (the ranking's next best, below the list) weigh
+    `near_boost` times more, so that they hold `near_share` of the first slot's weight.
 
     `chosen` holds allowed positions only (the greedy list), so at least `slots` products are open to the draws.
     The products drawn are allowed ones: exploration never shows a product a hard filter removed. A list costs a
@@ -70,20 +81,62 @@ def explore(
     total = int(np.count_nonzero(allowed)) + (new_weight - 1.0) * heavy
     total -= head.size + (new_weight - 1.0) * int(np.count_nonzero(new[head]))
     taken = set(head.tolist())
+    close_weight = _near_weights(near, allowed, new, new_weight, taken) if near is not None and near_share > 0 else {}
+    close = list(close_weight)
+    boost = near_boost(sum(close_weight.values()), total, near_share)
+    close_mass = boost * sum(close_weight.values())  # the open near products' weight
+    total += close_mass - sum(close_weight.values())
+    skip = taken.union(close)  # what the draws over the rest pass over
     picks: list[int] = []
     propensities = [1.0] * head.size
     candidates = _candidates(allowed, new, new_weight, rng)
     for _ in range(slots):
-        pick = next((c for c in candidates if c not in taken), None)
-        if pick is None:  # few products are open (a strong prescription): one exact draw over them
-            pick = _exact_draw(allowed, new, new_weight, taken, rng)
-        weight = new_weight if new[pick] else 1.0
+        if close_mass > 0.5 and (rng.random() * total < close_mass or total - close_mass < 1e-9):  # each weighs ≥ 1
+            pick = _small_draw([p for p in close if p not in taken], close_weight, rng)  # one of the next best
+            close_mass -= boost * close_weight[pick]
+        else:  # any other open product: by rejection, else one exact draw over them (a strong prescription)
+            drawn = next((c for c in candidates if c not in skip), None)
+            pick = _exact_draw(allowed, new, new_weight, skip, rng) if drawn is None else drawn
+        weight = (new_weight if new[pick] else 1.0) * (boost if pick in close_weight else 1.0)
         picks.append(pick)
         propensities.append(min(1.0, weight / total))
         total -= weight
         taken.add(pick)
+        skip.add(pick)
     chosen_ = np.array([*head.tolist(), *picks], dtype=np.int64)
     return Explored(chosen_, np.array(propensities), slots, chosen[chosen.size - slots :].copy())
+
+
+def near_boost(near_weight: float, total: float, near_share: float) -> float:
+    """How many times its own weight each near product weighs so that, together, they hold `near_share` of the
+    open products' weight `total` (of which they hold `near_weight`); never less than 1 (they are never weighed
+    down), and 1 when there are no others."""
+    rest = total - near_weight
+    if near_share <= 0 or near_weight <= 0 or rest <= 0:
+        return 1.0
+    return max(1.0, near_share / (1.0 - near_share) * rest / near_weight)
+
+
+def _near_weights(
+    near: IntArray, allowed: BoolArray, new: BoolArray, new_weight: float, taken: set[int]
+) -> dict[int, float]:
+    """The open near products (allowed, not taken), in the ranking's order, and their own weights."""
+    near = near[allowed[near]]
+    weights: dict[int, float] = {}
+    for p, heavy in zip(near.tolist(), new[near].tolist(), strict=True):
+        if p not in taken:
+            weights.setdefault(p, new_weight if heavy else 1.0)
+    return weights
+
+
+def _small_draw(pool: list[int], weights: dict[int, float], rng: random.Random) -> int:
+    """One of a few products, with probability proportional to its weight."""
+    point = rng.random() * sum(weights[p] for p in pool)
+    for p in pool:
+        point -= weights[p]
+        if point < 0:
+            return p
+    return pool[-1]
 
 
 TRIES = 256  # positions tried by `_candidates` for one list, before the exact draw over the open products

@@ -250,20 +250,24 @@ class ListBuilder:
         best = top_k(order, allowed, spec.limit * CANDIDATE_FACTOR)
         diversity = spec.diversity if policy.diversity is None else policy.diversity
         ranked = diversify(best, order, snapshot.features, diversity, spec.limit)
-        explored = self._explore(snapshot, allowed, ranked, policy.shares.get(spec.surface, 0.0))
+        explored = self._explore(snapshot, allowed, ranked, best, policy.shares.get(spec.surface, 0.0))
         chosen = explored.chosen
         fallback = ~personal[chosen]
         fallback[chosen.size - explored.drawn :] = False  # a drawn slot is exploration, not a fallback to popularity
         return explored, total[chosen], fallback
 
-    def _explore(self, snapshot: CatalogSnapshot, allowed: BoolArray, chosen: IntArray, share: float) -> Explored:
+    def _explore(
+        self, snapshot: CatalogSnapshot, allowed: BoolArray, chosen: IntArray, near: IntArray, share: float
+    ) -> Explored:
         """The greedy list, its last slots drawn at random among the allowed products where the placement explores
-        (`exploration.explore`, `share` of its slots): after the hard filters, never instead of them."""
+        (`exploration.explore`, `share` of its slots; the ranking's `near` candidates weighed up to the near share):
+        after the hard filters, never instead of them."""
         slots = exploratory_slots(chosen.size, share)
         if slots == 0:
             return greedy(chosen)
         new = self.serving_state.new_products(snapshot)
-        return explore(chosen, allowed, new, self.exploration.new_product_weight, slots, self.rng)
+        settings = self.exploration
+        return explore(chosen, allowed, new, settings.new_product_weight, slots, self.rng, near, settings.near_share)
 
     def _items(
         self,
