@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
+from optirec.ml.metrics import target_ranks, zscore_rows
 from optirec.ml.model.kernels import blend_pair
-from optirec.ml.train.blend import BlendSearch, blend
+from optirec.ml.train.blend import BlendSearch, blend, blend_normalised
 
 
 def test_blend_is_a_weighted_sum_of_z_scores() -> None:
@@ -43,3 +45,27 @@ def test_compiled_pair_blend_matches_blend() -> None:
         got = blend_pair(network, related, *weights)
         assert np.array_equal(np.isfinite(got), np.isfinite(expected))
         assert np.allclose(got[np.isfinite(got)], expected[np.isfinite(expected)], atol=1e-5)
+
+
+def test_the_compiled_search_ranks_as_the_blend_and_target_ranks_do() -> None:
+    """`BlendSearch` scores two sources in one compiled pass: the same ranks as blending each weight vector with
+    `blend_normalised` and ranking with `target_ranks`, ties counting half, excluded items and an excluded target
+    included; the summed gains agree to float rounding."""
+    rng = np.random.default_rng(11)
+    grid = [(1.0, w) for w in (0.0, 0.1, 0.45, 1.0, 2.5)] + [(0.0, 1.0)]
+    network = np.round(rng.normal(size=(40, 200)), 1).astype(np.float32)  # rounded: many ties
+    related = np.round(rng.normal(size=(40, 200)) * 0.3, 1).astype(np.float32)
+    excluded = rng.random((40, 200)) < 0.05
+    network[excluded], related[excluded] = -np.inf, -np.inf
+    targets = rng.integers(0, 200, 40)
+    network[1, targets[1]] = related[1, targets[1]] = -np.inf  # a target in the history never ranks
+    for row in range(2, 40, 3):  # some targets near the top, so that the gains are not all zero
+        network[row, targets[row]] = network[row][np.isfinite(network[row])].max()
+    search = BlendSearch(grid)
+    search.add([network, related], targets)
+    normalised = [zscore_rows(network), zscore_rows(related)]
+    for (weights, got), expected_weights in zip(search.table(), grid, strict=True):
+        ranks = target_ranks(blend_normalised(normalised, expected_weights), targets)
+        expected = np.where(ranks < 10, 1.0 / np.log2(np.floor(ranks) + 2.0), 0.0).sum() / len(targets)
+        assert weights == expected_weights and got == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert max(value for _, value in search.table()) > 0

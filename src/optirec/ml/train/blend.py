@@ -13,6 +13,7 @@ import numpy.typing as npt
 
 from optirec.arrays import Float32Array
 from optirec.ml.metrics import target_ranks, zscore_rows
+from optirec.ml.model.kernels import compiled
 
 
 def blend(sources: Sequence[Float32Array], weights: Sequence[float]) -> Float32Array:
@@ -40,11 +41,21 @@ class BlendSearch:
         self.users = 0
 
     def add(self, sources: Sequence[Float32Array], targets: npt.NDArray[np.int64]) -> None:
-        """Score one batch: sources (n_users, n_items) each with history at -inf, targets (n_users,)."""
+        """Score one batch: sources (n_users, n_items) each with history at -inf, targets (n_users,).
+
+        Two sources (the network and the item-to-item source) go through one compiled pass that reads each score
+        once for every weight vector of the grid (`_two_source_gains`): the same float32 sums and ranks as
+        `blend_normalised` and `target_ranks`, without a full (n_users, n_items) blend per weight vector, which on
+        a catalogue of 85,000 items cost minutes a batch."""
         normalised = [zscore_rows(s) for s in sources]
-        for g, weights in enumerate(self.grid):
-            ranks = target_ranks(blend_normalised(normalised, weights), targets)
-            self.gains[g] += float(np.where(ranks < self.k, 1.0 / np.log2(np.floor(ranks) + 2.0), 0.0).sum())
+        if len(normalised) == 2:
+            grid = np.asarray(self.grid, dtype=np.float32).reshape(len(self.grid), 2)
+            first, second = (np.ascontiguousarray(z) for z in normalised)
+            self.gains += _two_source_gains(first, second, targets.astype(np.int64), grid, self.k)
+        else:
+            for g, weights in enumerate(self.grid):
+                ranks = target_ranks(blend_normalised(normalised, weights), targets)
+                self.gains[g] += float(np.where(ranks < self.k, 1.0 / np.log2(np.floor(ranks) + 2.0), 0.0).sum())
         self.users += len(targets)
 
     def best(self) -> tuple[tuple[float, ...], float]:
@@ -55,3 +66,47 @@ class BlendSearch:
     def table(self) -> list[tuple[tuple[float, ...], float]]:
         """Every weight vector with its mean NDCG@k."""
         return [(w, float(v / max(self.users, 1))) for w, v in zip(self.grid, self.gains, strict=True)]
+
+
+@compiled
+def _two_source_gains(
+    first: Float32Array, second: Float32Array, targets: npt.NDArray[np.int64], weights: Float32Array, k: int
+) -> npt.NDArray[np.float64]:  # pragma: no cover - compiled
+    """For each weight vector (w0, w1): the summed NDCG@k over the rows of the blend w0·first + w1·second (float32,
+    a non-finite second score as 0, a non-finite first score excluding the item), the target's rank counting ties
+    half, as `blend_normalised` then `target_ranks`."""
+    rows, items = first.shape
+    grid = weights.shape[0]
+    gains = np.zeros(grid)
+    target_score = np.empty(grid, dtype=np.float32)
+    greater = np.zeros(grid, dtype=np.int64)
+    ties = np.zeros(grid, dtype=np.int64)
+    for r in range(rows):
+        t = targets[r]
+        a_t = first[r, t]
+        if not np.isfinite(a_t):
+            rank = float(items)
+            if rank < k:
+                gains += 1.0 / np.log2(np.floor(rank) + 2.0)
+            continue
+        b_t = second[r, t] if np.isfinite(second[r, t]) else np.float32(0.0)
+        for g in range(grid):
+            target_score[g] = weights[g, 0] * a_t + weights[g, 1] * b_t
+            greater[g] = 0
+            ties[g] = 0
+        for j in range(items):
+            a = first[r, j]
+            if not np.isfinite(a):
+                continue
+            b = second[r, j] if np.isfinite(second[r, j]) else np.float32(0.0)
+            for g in range(grid):
+                score = weights[g, 0] * a + weights[g, 1] * b
+                if score > target_score[g]:
+                    greater[g] += 1
+                elif score == target_score[g]:
+                    ties[g] += 1
+        for g in range(grid):
+            rank = greater[g] + (ties[g] - 1) / 2.0
+            if rank < k:
+                gains[g] += 1.0 / np.log2(np.floor(rank) + 2.0)
+    return gains
