@@ -68,6 +68,22 @@ def strongest_rows(
 
 
 @compiled
+def summed_lifts(
+    codes: npt.NDArray[np.int32], lifts: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:  # pragma: no cover - compiled
+    """Per product, Σ over columns c of lifts[c, codes[c, product]] (`profile.attribute_profile`): one pass over the
+    catalog, where numpy made a gather and a sum per column."""
+    columns, n = codes.shape
+    out = np.zeros(n)
+    for i in range(n):
+        total = 0.0
+        for c in range(columns):
+            total += lifts[c, codes[c, i]]
+        out[i] = total
+    return out
+
+
+@compiled
 def _add_source(
     total: npt.NDArray[np.float64],
     known: npt.NDArray[np.bool_],
