@@ -36,7 +36,7 @@ def test_signals_on_round_acetate_rank_it_first_and_square_metal_last() -> None:
 
 
 def test_the_lift_of_one_column_by_hand() -> None:
-    codes = np.array([[1, 1, 2, 2]], dtype=np.int32)  # one column: half the catalogue each
+    codes = np.array([[1, 1, 2, 2]], dtype=np.uint16)  # one column: half the catalogue each
     shares = attribute_shares(codes, np.ones(4, dtype=np.bool_))
     score = attribute_profile(codes, shares, np.array([0, 1, 0]), prior=2.0)
     # value 1: (3 signals + 2 × 0.5) / ((3 + 2) × 0.5); value 2: (0 + 1) / 2.5
@@ -44,6 +44,6 @@ def test_the_lift_of_one_column_by_hand() -> None:
 
 
 def test_shares_count_only_the_given_products_and_are_never_zero() -> None:
-    codes = np.array([[1, 1, 2]], dtype=np.int32)
+    codes = np.array([[1, 1, 2]], dtype=np.uint16)
     shares = attribute_shares(codes, np.array([True, True, False]))
     assert shares[0, 1] == 1.0 and shares[0, 2] > 0.0

@@ -2,7 +2,8 @@
 
 Each customer's events are split by time (train on the first `train_days` days); every customer active after
 the split gets a `k`-item list from each model, drawn only from products that pass the hard rules for them
-and that they have not already bought; the ground truth gives the expected purchases of each list.
+and that they have not already bought; the ground truth gives the expected purchases of each list. The project's
+model is also scored as the shop serves it (`demo.served`: the list builder's own lists), beside EASE.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def strongest_rows(
 
 @compiled
 def summed_lifts(
-    codes: npt.NDArray[np.int32], lifts: npt.NDArray[np.float64]
+    codes: npt.NDArray[np.uint16], lifts: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:  # pragma: no cover - compiled
     """Per product, Σ over columns c of lifts[c, codes[c, product]] (`profile.attribute_profile`): one pass over the
     catalog, where numpy made a gather and a sum per column."""
@@ -109,6 +109,15 @@ def _add_source(
         if allowed[i] and not np.isnan(values[i]):
             total[i] += (values[i] - mean) * scale
             known[i] = True
+
+
+@compiled
+def add_standardised(
+    total: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_], values: npt.NDArray[np.float64], weight: float
+) -> None:  # pragma: no cover - compiled
+    """`total += weight × values` standardised over the allowed products (in place; a source every product has, as
+    the attribute profile, so nothing is marked as known to a model)."""
+    _add_source(total, np.zeros(total.size, dtype=np.bool_), allowed, values, weight)
 
 
 @compiled

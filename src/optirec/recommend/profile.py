@@ -21,21 +21,23 @@ from optirec.recommend.kernels import summed_lifts
 PROFILE_COLUMNS = ("category", "brand", "shape", "material", "colour", "rim_type", "audience", "gender")
 PRICE_BANDS = 5  # the catalogue's prices cut at its quintiles: one more attribute
 PROFILE_PRIOR = 10.0  # pseudo-signals at the catalogue's shares: a few signals move the profile only a little
-Codes = npt.NDArray[np.int32]
+MAX_CODE = 65_535  # codes are uint16 (the compiled sum reads half of what int32 would); later values share the last
+Codes = npt.NDArray[np.uint16]
 
 
 def attribute_codes(values: Sequence[Sequence[str | None]], prices: FloatArray) -> Codes:
-    """(n_columns + 1, n_products) codes ≥ 0, one row per column (what the compiled sum reads in order), 0 for a
-    missing value (equal text, equal code); the last row is the price band."""
+    """(n_columns + 1, n_products) codes, one row per column (what the compiled sum reads in order), 0 for a missing
+    value (equal text, equal code; past `MAX_CODE` distinct values, the rest share one); the last row is the price
+    band."""
     n = len(values)
     columns = len(values[0]) if n else 0
-    out = np.zeros((columns + 1, n), dtype=np.int32)  # int32: half the memory the compiled sum reads
+    out = np.zeros((columns + 1, n), dtype=np.uint16)
     for column in range(columns):
         codes: dict[str, int] = {}
         for row, product in enumerate(values):
             value = product[column]
             if value:
-                out[column, row] = codes.setdefault(value.strip().lower(), len(codes) + 1)
+                out[column, row] = codes.setdefault(value.strip().lower(), min(len(codes) + 1, MAX_CODE))
     if n:
         cuts = np.quantile(prices, np.linspace(0.0, 1.0, PRICE_BANDS + 1)[1:-1])
         out[columns] = np.searchsorted(cuts, prices, side="right")

@@ -25,10 +25,10 @@ from optirec.eyewear.wearer import Wearer
 from optirec.recommend.assignment import Book, Policy, load_book
 from optirec.recommend.exploration import Explored, exploratory_slots, explore, greedy
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
-from optirec.recommend.kernels import blend_sources
+from optirec.recommend.kernels import add_standardised, blend_sources
 from optirec.recommend.live import LiveModel, Scored, ServingState
 from optirec.recommend.profile import attribute_profile
-from optirec.recommend.ranking import diversify, standardise, top_k
+from optirec.recommend.ranking import diversify, top_k
 from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
 from optirec.recommend.refresh import Refreshing
 from optirec.recommend.schemas import RecommendationFilters
@@ -251,7 +251,7 @@ class ListBuilder:
         fit_weight = weights["fit"] if policy.fit_weight is None else policy.fit_weight
         base = weights["popularity"] * popularity + fit_weight * view.fit
         if profile is not None:
-            base = base + weights["profile"] * standardise(profile, allowed)
+            add_standardised(base, allowed, profile, weights["profile"])
         # Each model source standardised over the allowed products it knows; products no source knows rank below
         # every one it does (they only fill a short list).
         total, order, personal = blend_sources(

@@ -50,7 +50,7 @@ class CatalogSnapshot:
     content: list[dict[str, str]]  # attribute tokens, as at training (for products the model has not seen)
     # (9, n) codes of `profile.PROFILE_COLUMNS` and the price band, and (9, codes) each code's share of the sellable
     # products: what a shopper's attribute profile is counted on (`profile.attribute_profile`)
-    profile_codes: npt.NDArray[np.int32]
+    profile_codes: npt.NDArray[np.uint16]
     profile_shares: npt.NDArray[np.float64]
     frames: FrameArrays
     frame_objects: list[Frame]
