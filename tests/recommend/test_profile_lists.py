@@ -1,5 +1,6 @@
 """The attribute profile in served lists: a shopper's own signals on an unpopular style put that style above what
-everyone else views, before any model is trained; a shopper without signals still gets the popular products."""
+everyone else views, before any model is trained; a shopper without signals still gets the popular products, and a
+list beside a product is left to that product."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from fastapi.testclient import TestClient
 from tests.conftest import product_data, signal_data
 
 
-def _list(client: TestClient, headers: dict[str, str], customer: str) -> list[str]:
-    body = client.post(
-        "/api/recommendations/personalized", json={"customer_id": customer, "limit": 6, "diversity": 0},
-        headers=headers,
-    ).json()  # fmt: skip
+def _list(client: TestClient, headers: dict[str, str], customer: str, **context: object) -> list[str]:
+    request = {"customer_id": customer, "limit": 6, "diversity": 0, **({"context": context} if context else {})}
+    response = client.post("/api/recommendations/personalized", json=request, headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
     return [item["product"]["id"] for item in body["items"]]
 
 
@@ -35,3 +36,5 @@ def test_a_shoppers_signals_on_a_style_rank_that_style_first(
     assert client.put("/api/customers/newcomer", json={}, headers=service_headers).status_code == 200
     newcomer = _list(client, service_headers, "newcomer")
     assert set(newcomer[:3]) == {"SQ-0", "SQ-1", "SQ-2"}  # no signals, no profile: popularity leads
+    beside = _list(client, service_headers, "fan", page="product", product_id="SQ-0")
+    assert set(beside[:2]) == {"SQ-1", "SQ-2"}  # beside a product the profile stays out: its weight is for home lists

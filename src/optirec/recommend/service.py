@@ -38,9 +38,8 @@ from optirec.recommend.snapshot import CatalogSnapshot
 from optirec.settings import ExplorationSettings
 from optirec.store import Database, Shopper, utcnow
 
-# Blend of the score sources (each standardised over the allowed products); fit is already 0…1. The profile is the
-# shopper's attribute profile (`profile.attribute_profile`); its weight was chosen on the demo shop's validation
-# days (`docs/eyewear.md`, "Ground truth and optirec demo-eval").
+# Blend of the score sources (each standardised over the allowed products); fit is already 0…1. The profile's weight
+# was chosen on the demo shop's validation days (docs/eyewear.md, "Ground truth and optirec demo-eval").
 WEIGHTS = {"personal": 1.0, "related": 1.0, "popularity": 0.25, "fit": 0.5, "profile": 10.0}
 CANDIDATE_FACTOR = 5  # diversity re-ranks among this many × limit of the best candidates
 _NONE = np.zeros(0, dtype=np.float64)  # a score source that is absent, as `blend_sources` takes it
@@ -194,13 +193,7 @@ class ListBuilder:
         # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
         group = segment_of(shopper.wearer, spec.prescription_kind)
         segment = self.serving_state.segment_vector(snapshot, group)
-        profile = (
-            attribute_profile(
-                snapshot.profile_codes, snapshot.profile_shares, snapshot.positions([p for p, _ in history])
-            )
-            if history and self.weights["profile"]
-            else None
-        )
+        profile = self._profile(snapshot, history, spec)
         explored, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, profile, spec, policy)
         chosen = explored.chosen
         # "of your size and prescription" only when something of either is known
@@ -217,6 +210,14 @@ class ListBuilder:
             policy=explored.policy,
             arm=arm,
         )
+
+    def _profile(self, snapshot: CatalogSnapshot, history: list[tuple[str, str]], spec: ListSpec) -> FloatArray | None:
+        """The shopper's attribute profile (`profile.attribute_profile`), only for lists without products in context:
+        its weight was chosen on home lists, and a list beside a product or a cart is about that product first."""
+        if not history or spec.context_items or not self.weights["profile"]:
+            return None
+        positions = snapshot.positions([product for product, _ in history])
+        return attribute_profile(snapshot.profile_codes, snapshot.profile_shares, positions)
 
     def _policy(self, spec: ListSpec) -> tuple[str | None, Policy, LiveModel | None]:
         """The list's experiment arm (or None), its policy, and the model that scores it: the live one, or the arm's
