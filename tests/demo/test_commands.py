@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -40,10 +41,24 @@ def test_demo_data_then_demo_eval(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_demo_eval_trains_and_scores_the_project_model(small_shop: DemoShopFiles) -> None:
+def test_demo_eval_trains_and_scores_the_project_model_raw_and_served(small_shop: DemoShopFiles) -> None:
     args = ["demo-eval", "--data", str(small_shop.out_dir), "--train-days", "24", "--model", "optirec",
-            "--train-seconds", "5"]  # fmt: skip
+            "--train-seconds", "5", "--blend", "profile=4,diversity=0"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "personalised (optirec)" in result.output
+    fields = [re.split(r"\s{2,}", line.strip()) for line in result.output.splitlines() if "× popularity" in line]
+    rows = {row[0]: row[1:] for row in fields}
+    assert {"optirec, raw", "ease (baseline)", "served", "served, profile=4 diversity=0", "oracle"} <= rows.keys()
+    for name in ("optirec, raw", "served", "served, profile=4 diversity=0"):
+        value = float(rows[name][0])
+        assert 0 < value < float(rows["oracle"][0])
+        assert rows[name][-1].endswith("× ease")  # its ratio to EASE, printed beside it
     assert float(result.output.split("personalised ÷ popularity")[1].split("×")[0]) > 0
+
+
+def test_demo_eval_refuses_an_unknown_blend_weight_before_any_work(tmp_path: Path) -> None:
+    missing = tmp_path / "not-generated"
+    result = runner.invoke(app, ["demo-eval", "--data", str(missing), "--blend", "charm=2"])
+    assert result.exit_code != 0
+    assert "unknown weight 'charm'" in result.output
+    assert not missing.exists()  # refused before generating the shop

@@ -43,29 +43,69 @@ def demo_eval(
     ),
     k: Annotated[int, typer.Option(min=1, max=100, help="Length of each recommendation list.")] = 12,
     train_days: Annotated[int, typer.Option(min=1, help="Train on the events of the first N days.")] = 80,
+    eval_days: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Score the customers active in the N days after training (default: all the days "
+            "after). `--train-days 70 --eval-days 10` is the validation split the blend was chosen on.",
+        ),
+    ] = None,
     model: Annotated[
         str, typer.Option(help="Personalised model: 'optirec' (the project's model), 'ease' or 'als' (baselines).")
     ] = "optirec",
     train_seconds: Annotated[float, typer.Option(min=1, help="Training budget of the 'optirec' network.")] = 120.0,
+    blend: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Also score the served lists with these weights of the serving blend, for example "
+            "'profile=2,popularity=0' (names of `recommend.service.WEIGHTS`; repeatable)."
+        ),
+    ] = None,
     verbose: Annotated[bool, typer.Option(help="Print the model's training progress.")] = False,
 ) -> None:
     """Compare popularity with the personalised model on the simulator's ground truth (expected purchases)."""
     from optirec.demo.evaluate import evaluate_world, read_events
     from optirec.demo.shop import generate_demo_shop, load_world
 
+    blends = [parse_blend(b) for b in blend or ()]  # refused before any work
     if not (data / "shop.json").exists():
         generate_demo_shop(data)
     world = load_world(data)
     events = read_events(data / "events.csv", [c.id for c in world.customers], [p.id for p in world.products])
     result = evaluate_world(
-        world, events, k=k, train_days=train_days, personalised=model, train_seconds=train_seconds,
+        world, events, k=k, train_days=train_days, eval_days=eval_days, personalised=model,
+        train_seconds=train_seconds, blends=blends,
         progress=typer.echo if verbose else None,
     )  # fmt: skip
-    typer.echo(f"Expected purchases per {k}-item list, {result.users} customers active after day {train_days}:")
-    labels = {"personalised": f"personalised ({result.personalised_name})"}
-    for name, value in result.expected.items():
-        typer.echo(f"  {labels.get(name, name):<28} {value:.5f}")
+    window = f"in days {train_days}–{train_days + eval_days}" if eval_days else f"after day {train_days}"
+    typer.echo(f"Expected purchases per {k}-item list, {result.users} customers active {window}:")
+    name = result.personalised_name
+    labels = {"personalised": f"{name}, raw" if "served" in result.expected else f"personalised ({name})",
+              "ease": "ease (baseline)"}  # fmt: skip
+    popularity, ease = result.expected["popularity"], result.expected.get("ease")
+    width = max(28, *(len(labels.get(key, key)) for key in result.expected))
+    for key, value in result.expected.items():
+        versus = f"  {value / ease:.3f}× ease" if ease and key not in ("ease", "oracle") else ""
+        typer.echo(f"  {labels.get(key, key):<{width}}  {value:.5f}  {value / popularity:5.2f}× popularity{versus}")
     typer.echo(f"  personalised ÷ popularity    {result.ratio:.2f}×")
+
+
+def parse_blend(text: str) -> dict[str, float]:
+    """'profile=2,diversity=0' as {'profile': 2.0, 'diversity': 0.0}; a `typer.BadParameter` for anything else."""
+    from optirec.recommend.service import WEIGHTS
+
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            raise typer.BadParameter(f"expected name=weight, got {part!r}", param_hint="--blend") from None
+        if name.strip() not in (*WEIGHTS, "diversity"):
+            known = ", ".join((*WEIGHTS, "diversity"))
+            raise typer.BadParameter(f"unknown weight {name!r}; expected one of {known}", param_hint="--blend")
+    return out
 
 
 def demo(

@@ -32,11 +32,18 @@ def personalised_scorer(
     *,
     train_seconds: float = 120.0,
     progress: Callable[[str], None] | None = None,
+    model_dir: Path | None = None,
 ) -> Scorer:
-    """A trained personalised model's scores, popularity breaking ties for customers without history."""
+    """A trained personalised model's scores, popularity breaking ties for customers without history. The project's
+    model is trained once and its artifact written into `model_dir` (a temporary folder when None): the served
+    lists are built from that same artifact."""
     tie = 1e-6 * popularity / max(float(popularity.max()), 1.0)
     if name == "optirec":
-        score = optirec_scorer(train, products, train_seconds=train_seconds, progress=progress)
+        if model_dir is None:
+            with tempfile.TemporaryDirectory() as folder:
+                score = optirec_scorer(train, products, Path(folder), train_seconds=train_seconds, progress=progress)
+        else:
+            score = optirec_scorer(train, products, model_dir, train_seconds=train_seconds, progress=progress)
     elif name in ("ease", "als"):
         score = baseline_scorer(name, train)
     else:
@@ -63,11 +70,13 @@ def baseline_scorer(name: str, train: Interactions) -> Scorer:
 def optirec_scorer(
     train: Interactions,
     products: Sequence[ProductCreate],
+    folder: Path,
     *,
     train_seconds: float,
     progress: Callable[[str], None] | None = None,
 ) -> Scorer:
-    """Train the project's model through its service entry point and score with the served `ServedModel`."""
+    """Train the project's model through its service entry point, save its artifact into `folder/<version>` and
+    score with the served `ServedModel` loaded back from it."""
     from optirec.ml.model.content import build_content
     from optirec.ml.model.served import ServedModel
     from optirec.ml.train.fit import FitConfig, fit_model
@@ -82,10 +91,9 @@ def optirec_scorer(
     items = [ItemInput(p.id, text=f"{p.name}. {p.description or ''}", attributes=_attributes(p)) for p in products]
     config = FitConfig()
     config.model = replace(config.model, max_seconds=train_seconds)
-    with tempfile.TemporaryDirectory() as folder:
-        data = interactions(events, items)
-        fitted = fit_model(data, build_content(data.item_ids, item_content(items)), config, progress)
-        model = ServedModel.load(fitted.model.save(Path(folder) / fitted.model.version))
+    data = interactions(events, items)
+    fitted = fit_model(data, build_content(data.item_ids, item_content(items)), config, progress)
+    model = ServedModel.load(fitted.model.save(folder / fitted.model.version))
     row = {item: k for k, item in enumerate(model.item_ids)}
     order = np.array([row[p.id] for p in products], dtype=np.int64)
     signals = _latest_signals(train, model.encoder.max_len)

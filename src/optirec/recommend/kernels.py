@@ -68,6 +68,22 @@ def strongest_rows(
 
 
 @compiled
+def summed_lifts(
+    codes: npt.NDArray[np.uint16], lifts: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:  # pragma: no cover - compiled
+    """Per product, Σ over columns c of lifts[c, codes[c, product]] (`profile.attribute_profile`): one pass over the
+    catalog, where numpy made a gather and a sum per column."""
+    columns, n = codes.shape
+    out = np.zeros(n)
+    for i in range(n):
+        total = 0.0
+        for c in range(columns):
+            total += lifts[c, codes[c, i]]
+        out[i] = total
+    return out
+
+
+@compiled
 def _add_source(
     total: npt.NDArray[np.float64],
     known: npt.NDArray[np.bool_],
@@ -93,6 +109,15 @@ def _add_source(
         if allowed[i] and not np.isnan(values[i]):
             total[i] += (values[i] - mean) * scale
             known[i] = True
+
+
+@compiled
+def add_standardised(
+    total: npt.NDArray[np.float64], allowed: npt.NDArray[np.bool_], values: npt.NDArray[np.float64], weight: float
+) -> None:  # pragma: no cover - compiled
+    """`total += weight × values` standardised over the allowed products (in place; a source every product has, as
+    the attribute profile, so nothing is marked as known to a model)."""
+    _add_source(total, np.zeros(total.size, dtype=np.bool_), allowed, values, weight)
 
 
 @compiled

@@ -25,8 +25,9 @@ from optirec.eyewear.wearer import Wearer
 from optirec.recommend.assignment import Book, Policy, load_book
 from optirec.recommend.exploration import Explored, exploratory_slots, explore, greedy
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
-from optirec.recommend.kernels import blend_sources
+from optirec.recommend.kernels import add_standardised, blend_sources
 from optirec.recommend.live import LiveModel, Scored, ServingState
+from optirec.recommend.profile import attribute_profile
 from optirec.recommend.ranking import diversify, top_k
 from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
 from optirec.recommend.refresh import Refreshing
@@ -37,8 +38,9 @@ from optirec.recommend.snapshot import CatalogSnapshot
 from optirec.settings import ExplorationSettings
 from optirec.store import Database, Shopper, utcnow
 
-# Blend of the score sources (each standardised over the allowed products); fit is already 0…1.
-WEIGHTS = {"personal": 1.0, "related": 1.0, "popularity": 0.25, "fit": 0.5}
+# Blend of the score sources (each standardised over the allowed products); fit is already 0…1. The profile's weight
+# was chosen on the demo shop's validation days (docs/eyewear.md, "Ground truth and optirec demo-eval").
+WEIGHTS = {"personal": 1.0, "related": 1.0, "popularity": 0.25, "fit": 0.5, "profile": 10.0}
 CANDIDATE_FACTOR = 5  # diversity re-ranks among this many × limit of the best candidates
 _NONE = np.zeros(0, dtype=np.float64)  # a score source that is absent, as `blend_sources` takes it
 
@@ -124,6 +126,7 @@ class ListBuilder:
     exploration: ExplorationSettings = field(default_factory=ExplorationSettings)
     wearers: WearerCache = field(default_factory=WearerCache)
     policy_refresh_seconds: float = 5.0  # how often the running experiments and the shipped policy are read again
+    weights: dict[str, float] = field(default_factory=lambda: dict(WEIGHTS))  # the blend's (keys of `WEIGHTS`)
     # SQLite's group inserts wait here while another process holds the write lock (the loop never waits on it).
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="optirec-served-log")
@@ -190,7 +193,8 @@ class ListBuilder:
         # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
         group = segment_of(shopper.wearer, spec.prescription_kind)
         segment = self.serving_state.segment_vector(snapshot, group)
-        explored, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, spec, policy)
+        profile = self._profile(snapshot, history, spec)
+        explored, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, profile, spec, policy)
         chosen = explored.chosen
         # "of your size and prescription" only when something of either is known
         segmented = segment is not None and group != UNKNOWN_SEGMENT
@@ -206,6 +210,14 @@ class ListBuilder:
             policy=explored.policy,
             arm=arm,
         )
+
+    def _profile(self, snapshot: CatalogSnapshot, history: list[tuple[str, str]], spec: ListSpec) -> FloatArray | None:
+        """The shopper's attribute profile (`profile.attribute_profile`), only for lists without products in context:
+        its weight was chosen on home lists, and a list beside a product or a cart is about that product first."""
+        if not history or spec.context_items or not self.weights["profile"]:
+            return None
+        positions = snapshot.positions([product for product, _ in history])
+        return attribute_profile(snapshot.profile_codes, snapshot.profile_shares, positions)
 
     def _policy(self, spec: ListSpec) -> tuple[str | None, Policy, LiveModel | None]:
         """The list's experiment arm (or None), its policy, and the model that scores it: the live one, or the arm's
@@ -226,6 +238,7 @@ class ListBuilder:
         filtered: Filtered,
         scored: Scored | None,
         segment: FloatArray | None,
+        profile: FloatArray | None,
         spec: ListSpec,
         policy: Policy,
     ) -> tuple[Explored, FloatArray, npt.NDArray[np.bool_]]:
@@ -235,17 +248,20 @@ class ListBuilder:
         popularity = self.serving_state.popularity_vector(snapshot)  # standardised over the sellable products
         if segment is not None:
             popularity = 0.5 * popularity + segment
-        fit_weight = WEIGHTS["fit"] if policy.fit_weight is None else policy.fit_weight
-        base = WEIGHTS["popularity"] * popularity + fit_weight * view.fit
+        weights = self.weights
+        fit_weight = weights["fit"] if policy.fit_weight is None else policy.fit_weight
+        base = weights["popularity"] * popularity + fit_weight * view.fit
+        if profile is not None:
+            add_standardised(base, allowed, profile, weights["profile"])
         # Each model source standardised over the allowed products it knows; products no source knows rank below
         # every one it does (they only fill a short list).
         total, order, personal = blend_sources(
             base,
             allowed,
             scored.personal if scored and scored.personal is not None else _NONE,
-            WEIGHTS["personal"],
+            weights["personal"],
             scored.related if scored and scored.related is not None else _NONE,
-            WEIGHTS["related"],
+            weights["related"],
         )
         best = top_k(order, allowed, spec.limit * CANDIDATE_FACTOR)
         diversity = spec.diversity if policy.diversity is None else policy.diversity

@@ -24,6 +24,7 @@ from optirec.catalog.content import product_attributes
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import FrameArrays
 from optirec.eyewear.wearer import Frame
+from optirec.recommend.profile import PROFILE_COLUMNS, attribute_codes, attribute_shares
 from optirec.recommend.schemas import ProductSummary
 from optirec.store import Database
 from optirec.store.tables import Product
@@ -47,6 +48,10 @@ class CatalogSnapshot:
     attributes: list[dict[str, Any]]
     features: npt.NDArray[np.int64]  # (n, 4) codes of brand, shape, colour, material: what "alike" means
     content: list[dict[str, str]]  # attribute tokens, as at training (for products the model has not seen)
+    # (9, n) codes of `profile.PROFILE_COLUMNS` and the price band, and (9, codes) each code's share of the sellable
+    # products: what a shopper's attribute profile is counted on (`profile.attribute_profile`)
+    profile_codes: npt.NDArray[np.uint16]
+    profile_shares: npt.NDArray[np.float64]
     frames: FrameArrays
     frame_objects: list[Frame]
     summaries: list[ProductSummary]
@@ -124,13 +129,16 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
     products = list(session.scalars(select(Product).order_by(Product.id)))
     ids = [p.id for p in products]
     active = np.array([p.active for p in products], dtype=np.bool_)
+    sellable = active & np.array([p.stock > 0 for p in products], dtype=np.bool_)
+    price = np.array([float(p.price) for p in products], dtype=np.float64)
+    profile_codes = attribute_codes([[getattr(p, c, None) for c in PROFILE_COLUMNS] for p in products], price)
     return CatalogSnapshot(
         version=version,
         ids=ids,
         index={pid: i for i, pid in enumerate(ids)},
-        sellable=active & np.array([p.stock > 0 for p in products], dtype=np.bool_),
+        sellable=sellable,
         active=active,
-        price=np.array([float(p.price) for p in products], dtype=np.float64),
+        price=price,
         category=_text([p.category for p in products]),
         brand=_text([p.brand for p in products]),
         shape=_text([p.shape for p in products]),
@@ -139,6 +147,8 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
         attributes=[p.attributes or {} for p in products],
         features=_codes([[p.brand, p.shape, p.colour, p.material] for p in products]),
         content=[product_attributes(p) for p in products],
+        profile_codes=profile_codes,
+        profile_shares=attribute_shares(profile_codes, sellable),
         frames=FrameArrays.from_products(products, rules),
         frame_objects=[Frame.from_product(p, rules) for p in products],
         summaries=[_summary(p) for p in products],

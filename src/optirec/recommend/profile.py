@@ -1,0 +1,67 @@
+"""The shopper's attribute profile: which shapes, colours, materials, brands, rims, audiences and price bands their
+latest signals lean towards, as a score of every product.
+
+An ID-based model learns a product from the shoppers who met it; a shopper whose taste is "round acetate frames
+under 150 EUR" shows it in their signals long before the model has seen them with each such frame. For every
+attribute, the profile compares the share of the shopper's signals that hold each value with that value's share of
+the catalogue (smoothed towards it by `PROFILE_PRIOR` pseudo-signals): a product scores the sum over its attributes
+of the log of that lift. A shopper without signals gets zero everywhere (no opinion). Pure functions on arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from optirec.arrays import BoolArray, FloatArray, IntArray
+from optirec.recommend.kernels import summed_lifts
+
+PROFILE_COLUMNS = ("category", "brand", "shape", "material", "colour", "rim_type", "audience", "gender")
+PRICE_BANDS = 5  # the catalogue's prices cut at its quintiles: one more attribute
+PROFILE_PRIOR = 10.0  # pseudo-signals at the catalogue's shares: a few signals move the profile only a little
+MAX_CODE = 65_535  # codes are uint16 (the compiled sum reads half of what int32 would); later values share the last
+Codes = npt.NDArray[np.uint16]
+
+
+def attribute_codes(values: Sequence[Sequence[str | None]], prices: FloatArray) -> Codes:
+    """(n_columns + 1, n_products) codes, one row per column (what the compiled sum reads in order), 0 for a missing
+    value (equal text, equal code; past `MAX_CODE` distinct values, the rest share one); the last row is the price
+    band."""
+    n = len(values)
+    columns = len(values[0]) if n else 0
+    out = np.zeros((columns + 1, n), dtype=np.uint16)
+    for column in range(columns):
+        codes: dict[str, int] = {}
+        for row, product in enumerate(values):
+            value = product[column]
+            if value:
+                out[column, row] = codes.setdefault(value.strip().lower(), min(len(codes) + 1, MAX_CODE))
+    if n:
+        cuts = np.quantile(prices, np.linspace(0.0, 1.0, PRICE_BANDS + 1)[1:-1])
+        out[columns] = np.searchsorted(cuts, prices, side="right")
+    return out
+
+
+def attribute_shares(codes: Codes, where: BoolArray) -> FloatArray:
+    """(n_columns, most codes) each code's share among the `where` products, floored at one product (no share is 0;
+    the padding of a column with fewer codes is never read)."""
+    count = max(int(where.sum()), 1)
+    width = int(codes.max(initial=0)) + 1
+    held = np.ones((codes.shape[0], width))
+    for row, column in enumerate(codes):
+        held[row] = np.bincount(column[where], minlength=width)
+    return np.asarray(np.maximum(held, 1.0) / count, dtype=np.float64)
+
+
+def attribute_profile(codes: Codes, shares: FloatArray, history: IntArray, prior: float = PROFILE_PRIOR) -> FloatArray:
+    """Each product's score for a shopper whose signals are on the products `history` (positions, repeats count):
+    Σ over columns of log((signals with its value + prior × share) / ((signals + prior) × share))."""
+    if history.size == 0:
+        return np.zeros(codes.shape[1], dtype=np.float64)
+    held = np.zeros(shares.shape, dtype=np.float64)
+    for column in range(codes.shape[0]):
+        held[column] = np.bincount(codes[column, history], minlength=shares.shape[1])
+    lifts = np.log((held + prior * shares) / ((float(history.size) + prior) * shares))
+    return summed_lifts(codes, lifts)
