@@ -35,12 +35,13 @@ _SCALE = float(2**64)
 
 @dataclass(frozen=True)
 class Policy:
-    """What a list's arm sets: exploration shares per placement, diversity (None: the request's), fit's weight (None:
-    the list builder's)."""
+    """What a list's arm sets: exploration shares per placement, diversity (None: the request's), the weights of fit
+    and of the attribute profile (None: the list builder's)."""
 
     shares: Mapping[str, float] = field(default_factory=dict)
     diversity: float | None = None
     fit_weight: float | None = None
+    profile_weight: float | None = None
     model_version: str | None = None  # None: the live model
 
     def over(self, overrides: Mapping[str, Any]) -> Policy:
@@ -50,10 +51,12 @@ class Policy:
         shares.update(overrides.get("shares") or {})
         diversity = overrides.get("diversity")
         fit_weight = overrides.get("fit_weight")
+        profile_weight = overrides.get("profile_weight")
         return Policy(
             shares=shares,
             diversity=self.diversity if diversity is None else float(diversity),
             fit_weight=self.fit_weight if fit_weight is None else float(fit_weight),
+            profile_weight=self.profile_weight if profile_weight is None else float(profile_weight),
             model_version=overrides.get("model_version") or self.model_version,
         )
 

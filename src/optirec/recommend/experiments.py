@@ -26,6 +26,7 @@ from optirec.training import registry
 
 DRAFT, STOPPED, SHIPPED = "draft", "stopped", "shipped"
 MAX_FIT_WEIGHT = 5.0
+MAX_PROFILE_WEIGHT = 50.0
 
 
 class PolicySettings(BaseModel):
@@ -41,6 +42,12 @@ class PolicySettings(BaseModel):
     )
     fit_weight: float | None = Field(
         None, ge=0, le=MAX_FIT_WEIGHT, description="Weight of fit in the blend of scores (0.5 if unset)."
+    )
+    profile_weight: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_PROFILE_WEIGHT,
+        description="Weight of the shopper's attribute profile in the blend of scores (10 if unset; 0 turns it off).",
     )
     model_version: str | None = Field(
         None,
@@ -191,7 +198,7 @@ def ship(*, session: Session, experiment_id: str, arm: str, **who: Any) -> Exper
     merged = dict(stored.policy) if stored is not None else {}
     settings = chosen.get("policy") or {}
     merged["shares"] = {**(merged.get("shares") or {}), **(settings.get("shares") or {})}
-    for name in ("diversity", "fit_weight"):
+    for name in ("diversity", "fit_weight", "profile_weight"):
         if settings.get(name) is not None:
             merged[name] = settings[name]
     version = settings.get("model_version")

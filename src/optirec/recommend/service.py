@@ -193,7 +193,8 @@ class ListBuilder:
         # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
         group = segment_of(shopper.wearer, spec.prescription_kind)
         segment = self.serving_state.segment_vector(snapshot, group)
-        profile = self._profile(snapshot, history, spec)
+        profile_weight = self.weights["profile"] if policy.profile_weight is None else policy.profile_weight
+        profile = self._profile(snapshot, history, spec) if profile_weight else None
         explored, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, profile, spec, policy)
         chosen = explored.chosen
         # "of your size and prescription" only when something of either is known
@@ -214,7 +215,7 @@ class ListBuilder:
     def _profile(self, snapshot: CatalogSnapshot, history: list[tuple[str, str]], spec: ListSpec) -> FloatArray | None:
         """The shopper's attribute profile (`profile.attribute_profile`), only for lists without products in context:
         its weight was chosen on home lists, and a list beside a product or a cart is about that product first."""
-        if not history or spec.context_items or not self.weights["profile"]:
+        if not history or spec.context_items:
             return None
         positions = snapshot.positions([product for product, _ in history])
         return attribute_profile(snapshot.profile_codes, snapshot.profile_shares, positions)
@@ -252,7 +253,8 @@ class ListBuilder:
         fit_weight = weights["fit"] if policy.fit_weight is None else policy.fit_weight
         base = weights["popularity"] * popularity + fit_weight * view.fit
         if profile is not None:
-            add_standardised(base, allowed, profile, weights["profile"])
+            profile_weight = weights["profile"] if policy.profile_weight is None else policy.profile_weight
+            add_standardised(base, allowed, profile, profile_weight)
         # Each model source standardised over the allowed products it knows; products no source knows rank below
         # every one it does (they only fill a short list).
         total, order, personal = blend_sources(

@@ -266,7 +266,8 @@ class Experiment(Base):
     name: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | running | stopped | shipped
     placements: Mapped[list[str]] = mapped_column(JSONType, default=list)  # where it runs; empty: every placement
-    # [{"name", "share", "control", "policy": {"shares", "diversity", "fit_weight"}, "stopped": reason | None}]
+    # [{"name", "share", "control", "policy": {"shares", "diversity", "fit_weight", "profile_weight"},
+    #   "stopped": reason | None}]
     arms: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -280,7 +281,7 @@ class ServingPolicy(Base):
     __tablename__ = "serving_policies"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    policy: Mapped[dict[str, Any]] = mapped_column(JSONType)  # {"shares", "diversity", "fit_weight"}
+    policy: Mapped[dict[str, Any]] = mapped_column(JSONType)  # {"shares", "diversity", "fit_weight", "profile_weight"}
     source: Mapped[str] = mapped_column(String(64), default="")  # the experiment and arm it was shipped from
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

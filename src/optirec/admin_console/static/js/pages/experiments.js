@@ -21,6 +21,7 @@ function policyText(policy) {
   for (const [placement, share] of Object.entries(policy.shares || {})) parts.push(`explore ${percent(share)} at ${placement}`);
   if (policy.diversity != null) parts.push(`diversity ${policy.diversity}`);
   if (policy.fit_weight != null) parts.push(`fit weight ${policy.fit_weight}`);
+  if (policy.profile_weight != null) parts.push(`profile weight ${policy.profile_weight}`);
   return parts.length ? parts.join(", ") : "the default policy";
 }
 
