@@ -66,14 +66,18 @@ def standardise(scores: FloatArray, where: BoolArray) -> FloatArray:
 
 
 def top_k(scores: FloatArray, allowed: BoolArray, k: int) -> IntArray:
-    """Indices of the k best allowed scores, best first (ties by index)."""
+    """Indices of the k best allowed scores, best first (ties by index, also at the k-th score: the same products
+    as `candidates.blend_best` keeps)."""
     candidates = np.flatnonzero(allowed)
-    if candidates.size <= k:
-        order = np.argsort(-scores[candidates], kind="stable")
-        return candidates[order].astype(np.int64)
-    part = np.argpartition(-scores[candidates], k - 1)[:k]
-    chosen = candidates[part]
-    return chosen[np.argsort(-scores[chosen], kind="stable")].astype(np.int64)
+    values = scores[candidates]
+    if candidates.size > k > 0:
+        threshold = np.partition(values, candidates.size - k)[candidates.size - k]  # the k-th best
+        keep = values > threshold
+        keep[np.flatnonzero(values == threshold)[: k - int(np.count_nonzero(keep))]] = True
+        candidates, values = candidates[keep], values[keep]
+    elif k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    return candidates[np.argsort(-values, kind="stable")].astype(np.int64)
 
 
 def diversify(

@@ -23,12 +23,13 @@ from optirec.errors import NotFound, shown
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.wearer import Wearer
 from optirec.recommend.assignment import Book, Policy, load_book
+from optirec.recommend.candidates import blend_best, blend_catalog
 from optirec.recommend.exploration import Explored, exploratory_slots, explore, greedy
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
-from optirec.recommend.kernels import add_standardised, blend_sources
+from optirec.recommend.kernels import add_standardised
 from optirec.recommend.live import LiveModel, Scored, ServingState
 from optirec.recommend.profile import attribute_profile
-from optirec.recommend.ranking import diversify, top_k
+from optirec.recommend.ranking import diversify
 from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
 from optirec.recommend.refresh import Refreshing
 from optirec.recommend.schemas import RecommendationFilters
@@ -42,7 +43,6 @@ from optirec.store import Database, Shopper, utcnow
 # was chosen on the demo shop's validation days (docs/eyewear.md, "Ground truth and optirec demo-eval").
 WEIGHTS = {"personal": 1.0, "related": 1.0, "popularity": 0.25, "fit": 0.5, "profile": 10.0}
 CANDIDATE_FACTOR = 5  # diversity re-ranks among this many × limit of the best candidates
-_NONE = np.zeros(0, dtype=np.float64)  # a score source that is absent, as `blend_sources` takes it
 
 
 def recommendation_id() -> str:
@@ -125,6 +125,9 @@ class ListBuilder:
     rebuyable: tuple[str, ...]
     exploration: ExplorationSettings = field(default_factory=ExplorationSettings)
     wearers: WearerCache = field(default_factory=WearerCache)
+    # Rank the model's and popularity's best candidates first, the whole catalog only when too few of them pass
+    # (`candidates`); False ranks the whole catalog every time (the benchmarks compare the two).
+    candidates: bool = True
     policy_refresh_seconds: float = 5.0  # how often the running experiments and the shipped policy are read again
     weights: dict[str, float] = field(default_factory=lambda: dict(WEIGHTS))  # the blend's (keys of `WEIGHTS`)
     # SQLite's group inserts wait here while another process holds the write lock (the loop never waits on it).
@@ -246,33 +249,37 @@ class ListBuilder:
         """Score, re-rank and explore among the allowed products only: the policy (an experiment's arm) changes the
         weights, diversity and exploration, never which products are allowed."""
         allowed = filtered.allowed
-        popularity = self.serving_state.popularity_vector(snapshot)  # standardised over the sellable products
-        if segment is not None:
-            popularity = 0.5 * popularity + segment
         weights = self.weights
-        fit_weight = weights["fit"] if policy.fit_weight is None else policy.fit_weight
-        base = weights["popularity"] * popularity + fit_weight * view.fit
+        extra = None  # the attribute profile, standardised over the allowed products and weighted
         if profile is not None:
+            extra = np.zeros(profile.size)
             profile_weight = weights["profile"] if policy.profile_weight is None else policy.profile_weight
-            add_standardised(base, allowed, profile, profile_weight)
+            add_standardised(extra, allowed, profile, profile_weight)
         # Each model source standardised over the allowed products it knows; products no source knows rank below
-        # every one it does (they only fill a short list).
-        total, order, personal = blend_sources(
-            base,
-            allowed,
-            scored.personal if scored and scored.personal is not None else _NONE,
-            weights["personal"],
-            scored.related if scored and scored.related is not None else _NONE,
-            weights["related"],
+        # every one it does (they only fill a short list). Both ways give the same candidates and scores.
+        blend_with = blend_best if self.candidates else blend_catalog
+        best, blend = blend_with(
+            popularity=self.serving_state.popularity_vector(snapshot),  # standardised over the sellable products
+            segment=segment,
+            popularity_weight=weights["popularity"],
+            fit=view.fit,
+            fit_weight=weights["fit"] if policy.fit_weight is None else policy.fit_weight,
+            extra=extra,
+            allowed=allowed,
+            sources=(
+                (scored.personal if scored else None, weights["personal"]),
+                (scored.related if scored else None, weights["related"]),
+            ),
+            k=spec.limit * CANDIDATE_FACTOR,
         )
-        best = top_k(order, allowed, spec.limit * CANDIDATE_FACTOR)
+        _, _, order = blend.at(best)
         diversity = spec.diversity if policy.diversity is None else policy.diversity
-        ranked = diversify(best, order, snapshot.features, diversity, spec.limit)
+        ranked = best[diversify(np.arange(best.size), order, snapshot.features[best], diversity, spec.limit)]
         explored = self._explore(snapshot, allowed, ranked, best, policy.shares.get(spec.surface, 0.0))
-        chosen = explored.chosen
-        fallback = ~personal[chosen]
-        fallback[chosen.size - explored.drawn :] = False  # a drawn slot is exploration, not a fallback to popularity
-        return explored, total[chosen], fallback
+        total, known, _ = blend.at(explored.chosen)
+        fallback = ~known
+        fallback[known.size - explored.drawn :] = False  # a drawn slot is exploration, not a fallback to popularity
+        return explored, total, fallback
 
     def _explore(
         self, snapshot: CatalogSnapshot, allowed: BoolArray, chosen: IntArray, near: IntArray, share: float
