@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, text
@@ -114,13 +115,13 @@ def monthly_partitions(connection: Connection, table: str) -> dict[str, datetime
         ),
         {"table": table},
     )
+    return _first_months(table, names)
+
+
+def _first_months(table: str, names: Iterable[str]) -> dict[str, datetime]:
+    """The names among `names` of `table`'s partitions (`<table>_pYYYYMM`), each with the first month it holds."""
     pattern = re.compile(rf"{re.escape(table)}_p(\d{{4}})(\d{{2}})")
-    months = {}
-    for name in names:
-        found = pattern.fullmatch(name)
-        if found:
-            months[name] = datetime(int(found[1]), int(found[2]), 1, tzinfo=UTC)
-    return months
+    return {name: datetime(int(m[1]), int(m[2]), 1, tzinfo=UTC) for name in names if (m := pattern.fullmatch(name))}
 
 
 def partitions_before(connection: Connection, table: str, cutoff: datetime) -> list[tuple[str, datetime]]:
@@ -132,13 +133,19 @@ def partitions_before(connection: Connection, table: str, cutoff: datetime) -> l
 def drop_partition(connection: Connection, name: str) -> bool:
     """Drop the partition `name` in the connection's transaction, waiting at most `LOCK_TIMEOUT` for its parent's
     readers; False (said in the log) when they held it longer."""
+    return _within_lock_timeout(connection, f"DROP TABLE {name}", f"partition {name} not dropped")
+
+
+def _within_lock_timeout(connection: Connection, statement: str, failure: str) -> bool:
+    """Run `statement` in a savepoint of the connection's transaction, waiting at most `LOCK_TIMEOUT` for its locks;
+    False, and `failure` in the log, when they were held longer (or it failed otherwise)."""
     try:
         with connection.begin_nested():
             connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-            connection.execute(text(f"DROP TABLE {name}"))
+            connection.execute(text(statement))
         return True
     except DBAPIError as error:
-        log.warning("partition %s not dropped, left for the next run: %s", name, type(error.orig).__name__)
+        log.warning("%s, left for the next run: %s", failure, type(error.orig).__name__)
         return False
 
 
@@ -149,22 +156,16 @@ def detached_months(connection: Connection, table: str) -> dict[str, datetime]:
         text("SELECT relname FROM pg_class WHERE relkind = 'r' AND NOT relispartition AND relname LIKE :prefix"),
         {"prefix": f"{table}\\_p%"},
     )
-    pattern = re.compile(rf"{re.escape(table)}_p(\d{{4}})(\d{{2}})")
-    return {name: datetime(int(m[1]), int(m[2]), 1, tzinfo=UTC) for name in names if (m := pattern.fullmatch(name))}
+    return _first_months(table, names)
 
 
 def detach_partition(connection: Connection, table: str, name: str) -> bool:
     """Detach the partition `name` from `table` in the connection's transaction, waiting at most `LOCK_TIMEOUT`;
     False (said in the log) when its readers held it longer. Rows of its months that arrive afterwards go to the
     default partition."""
-    try:
-        with connection.begin_nested():
-            connection.execute(text(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'"))
-            connection.execute(text(f"ALTER TABLE {table} DETACH PARTITION {name}"))
-        return True
-    except DBAPIError as error:
-        log.warning("partition %s not detached, left for the next run: %s", name, type(error.orig).__name__)
-        return False
+    return _within_lock_timeout(
+        connection, f"ALTER TABLE {table} DETACH PARTITION {name}", f"partition {name} not detached"
+    )
 
 
 def drop_partitions_before(connection: Connection, table: str, cutoff: datetime) -> list[str]:
