@@ -11,7 +11,6 @@ exploration draws) from the same statistics.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -20,30 +19,10 @@ import numpy as np
 
 from optirec.arrays import BoolArray, FloatArray, IntArray
 from optirec.ml.model.kernels import compiled
-from optirec.recommend.kernels import blend_sources
+from optirec.recommend.kernels import blend_sources, standardising
 from optirec.recommend.ranking import top_k
 
 KNOWN_BONUS = 1000.0  # products some model source knows rank above all others (`kernels.blend_sources`)
-
-
-@compiled
-def _standardising(allowed: BoolArray, values: FloatArray, weight: float) -> tuple[float, float, bool]:
-    """The mean and the scale (weight / spread) of a source over the allowed products it knows (not NaN), as
-    `kernels._add_source` computes them; False when it knows none of them."""  # pragma: no cover - compiled
-    count, summed = 0, 0.0
-    for i in range(values.size):
-        if allowed[i] and not np.isnan(values[i]):
-            count += 1
-            summed += values[i]
-    if count == 0:
-        return 0.0, 0.0, False
-    mean = summed / count
-    squares = 0.0
-    for i in range(values.size):
-        if allowed[i] and not np.isnan(values[i]):
-            squares += (values[i] - mean) * (values[i] - mean)
-    spread = math.sqrt(squares / count)
-    return mean, weight / (spread if spread > 1e-12 else 1.0), True
 
 
 @compiled
@@ -173,7 +152,7 @@ def blend_best(
     stats = np.zeros((len(values), 3))
     for row, (source, (_, weight)) in enumerate(zip(values, sources, strict=True)):
         if source.size:
-            mean, scale, present = _standardising(allowed, source, float(weight))
+            mean, scale, present = standardising(allowed, source, float(weight))
             stats[row] = (mean, scale, 1.0 if present else 0.0)
     best = _best(popularity, empty if segment is None else segment, float(popularity_weight), fit,
                  float(fit_weight), empty if extra is None else extra, allowed, values, stats, max(k, 1))  # fmt: skip

@@ -84,6 +84,28 @@ def summed_lifts(
 
 
 @compiled
+def standardising(
+    allowed: npt.NDArray[np.bool_], values: npt.NDArray[np.float64], weight: float
+) -> tuple[float, float, bool]:  # pragma: no cover - compiled
+    """The mean and the scale (weight / spread) of a source over the allowed products it knows (not NaN); False when
+    it knows none of them."""
+    count, summed = 0, 0.0
+    for i in range(values.size):
+        if allowed[i] and not np.isnan(values[i]):
+            count += 1
+            summed += values[i]
+    if count == 0:
+        return 0.0, 0.0, False
+    mean = summed / count
+    squares = 0.0
+    for i in range(values.size):
+        if allowed[i] and not np.isnan(values[i]):
+            squares += (values[i] - mean) * (values[i] - mean)
+    spread = math.sqrt(squares / count)
+    return mean, weight / (spread if spread > 1e-12 else 1.0), True
+
+
+@compiled
 def _add_source(
     total: npt.NDArray[np.float64],
     known: npt.NDArray[np.bool_],
@@ -91,20 +113,9 @@ def _add_source(
     values: npt.NDArray[np.float64],
     weight: float,
 ) -> None:  # pragma: no cover - compiled
-    count, summed = 0, 0.0
-    for i in range(values.size):
-        if allowed[i] and not np.isnan(values[i]):
-            count += 1
-            summed += values[i]
-    if count == 0:
+    mean, scale, present = standardising(allowed, values, weight)
+    if not present:
         return
-    mean = summed / count
-    squares = 0.0
-    for i in range(values.size):
-        if allowed[i] and not np.isnan(values[i]):
-            squares += (values[i] - mean) * (values[i] - mean)
-    spread = math.sqrt(squares / count)
-    scale = weight / (spread if spread > 1e-12 else 1.0)
     for i in range(values.size):
         if allowed[i] and not np.isnan(values[i]):
             total[i] += (values[i] - mean) * scale
