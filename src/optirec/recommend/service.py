@@ -196,8 +196,7 @@ class ListBuilder:
         # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
         group = segment_of(shopper.wearer, spec.prescription_kind)
         segment = self.serving_state.segment_vector(snapshot, group)
-        profile_weight = self.weights["profile"] if policy.profile_weight is None else policy.profile_weight
-        profile = self._profile(snapshot, history, spec) if profile_weight else None
+        profile = self._profile(snapshot, history, spec) if self._profile_weight(policy) else None
         explored, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, profile, spec, policy)
         chosen = explored.chosen
         # "of your size and prescription" only when something of either is known
@@ -222,6 +221,11 @@ class ListBuilder:
             return None
         positions = snapshot.positions([product for product, _ in history])
         return attribute_profile(snapshot.profile_codes, snapshot.profile_shares, positions)
+
+    def _profile_weight(self, policy: Policy) -> float:
+        """The attribute profile's weight in this list's blend: the policy's (an arm's, or the shipped one), else the
+        list builder's."""
+        return self.weights["profile"] if policy.profile_weight is None else policy.profile_weight
 
     def _policy(self, spec: ListSpec) -> tuple[str | None, Policy, LiveModel | None]:
         """The list's experiment arm (or None), its policy, and the model that scores it: the live one, or the arm's
@@ -253,8 +257,7 @@ class ListBuilder:
         extra = None  # the attribute profile, standardised over the allowed products and weighted
         if profile is not None:
             extra = np.zeros(profile.size)
-            profile_weight = weights["profile"] if policy.profile_weight is None else policy.profile_weight
-            add_standardised(extra, allowed, profile, profile_weight)
+            add_standardised(extra, allowed, profile, self._profile_weight(policy))
         # Each model source standardised over the allowed products it knows; products no source knows rank below
         # every one it does (they only fill a short list). Both ways give the same candidates and scores.
         blend_with = blend_best if self.candidates else blend_catalog
