@@ -20,7 +20,7 @@ def test_an_experiment_is_started_read_and_shipped_from_the_console(console: Con
     headers = {"Authorization": f"Bearer {token_for(console, console.admin_email)}"}
     arms = [
         {"name": "control", "share": 0.5, "control": True},
-        {"name": "varied", "share": 0.5, "policy": {"diversity": 0.8}},
+        {"name": "varied", "share": 0.5, "policy": {"diversity": 0.8, "profile_weight": 4}},
     ]
     body = {"name": "More varied home lists", "placements": ["home"], "arms": arms}
     experiment = call(console.base, "POST", "/api/admin/experiments", headers, body)["id"]
@@ -30,7 +30,7 @@ def test_an_experiment_is_started_read_and_shipped_from_the_console(console: Con
     page.goto(f"{console.base}/admin/experiments")
     panel = f"section[data-experiment='{experiment}']"
     page.wait_for_selector(f"body[data-ready] {panel}[data-status=draft]")
-    assert "diversity 0.8" in page.inner_text(panel)
+    assert "diversity 0.8" in page.inner_text(panel) and "profile weight 4" in page.inner_text(panel)
     page.click(f"{panel} button[data-action=start]")
     confirm(page)
     page.wait_for_selector(f"{panel}[data-status=running]")
