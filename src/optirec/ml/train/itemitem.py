@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import scipy.linalg
 import scipy.sparse as sp
 
 from optirec.arrays import Float32Array, IntArray
@@ -27,30 +26,15 @@ def ease_weights(matrix: sp.csr_matrix, lam: float) -> npt.NDArray[np.float32]:
 
 
 def spd_inverse(matrix: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """The inverse of a symmetric positive definite matrix through its Cholesky factor, computed in place.
+    """The inverse of a symmetric positive definite matrix through its Cholesky factor (half the arithmetic of a
+    general LU inverse), by torch's LAPACK, which releases the GIL: the fit runs beside the network's training
+    on a second thread (SciPy's LAPACK wrappers hold the GIL and stall it)."""
+    import torch
 
-    Half the arithmetic of a general inverse (LU): LAPACK's potrf then potri fill one triangle, mirrored here."""
-    potrf, potri = scipy.linalg.get_lapack_funcs(("potrf", "potri"), (matrix,))
-    # a C-ordered symmetric matrix is its own transpose: LAPACK gets the Fortran-ordered view, no copy
-    factor, info = potrf(matrix.T, lower=False, clean=False, overwrite_a=True)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"matrix not positive definite (potrf info {info})")
-    inverse, info = potri(factor, lower=False, overwrite_c=True)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"matrix is singular (potri info {info})")
-    result: npt.NDArray[np.float32] = inverse.T  # C order: LAPACK's upper triangle is our lower one
-    _mirror_lower(result)
-    return result
-
-
-def _mirror_lower(matrix: npt.NDArray[np.float32], block: int = 512) -> None:
-    """Copy the lower triangle of a square matrix onto its upper triangle, in place, a band of rows at a time."""
-    n = matrix.shape[0]
-    for start in range(0, n, block):
-        end = min(start + block, n)
-        diagonal = matrix[start:end, start:end]
-        diagonal[np.triu_indices(end - start, 1)] = diagonal.T[np.triu_indices(end - start, 1)]
-        matrix[start:end, end:] = matrix[end:, start:end].T
+    factor = torch.linalg.cholesky(torch.from_numpy(matrix))  # lower; raises when not positive definite
+    inverse: npt.NDArray[np.float32] = torch.cholesky_inverse(factor).numpy()
+    # LAPACK hands back column-major storage; the inverse is symmetric, so its transpose is the same matrix in C order
+    return inverse if inverse.flags.c_contiguous else inverse.T
 
 
 def cooccurrence_neighbours(matrix: sp.csr_matrix, k: int) -> sp.csr_matrix:
