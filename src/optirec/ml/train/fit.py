@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from optirec.arrays import Float32Array, IntArray
+from optirec.ml.metrics import zscore_rows
 from optirec.ml.model.actions import ACTION_CODE, ACTION_TABLE
 from optirec.ml.model.content import ContentFeatures
 from optirec.ml.model.index import UserEncoderNumpy
@@ -111,13 +111,13 @@ class ModelFit:
         """Train the network and choose λ, decay and blend weights on the validation targets.
 
         The item-to-item source does not depend on the network: its λ search, then its sources for `refits` (the
-        events `refit` will be given) at the chosen λ, run in a second thread while the network trains, on one
-        BLAS thread (the network trains on `config.model.threads`)."""
+        events `refit` will be given) at the chosen λ, run in a second thread while the network trains (its inverses
+        release the GIL; the network trains on `config.model.threads`)."""
         from optirec.ml.train.loop import train_sequence_model
 
         events = valid.train
         valid = sample_users(replace(valid, train=self._prepare(valid.train)), self.config.tune_users, seed=0)
-        with ThreadPoolExecutor(1) as pool, threadpool_limits(1, user_api="blas"):
+        with ThreadPoolExecutor(1) as pool:
             search = pool.submit(self._search_lam, events, valid, refits) if self.config.use_item_item else None
             result = train_sequence_model(valid.train, self.content, self.config.model, valid, self._say)
             self.network, self.tuned.best_epoch = result.model, result.best_epoch
@@ -160,10 +160,10 @@ class ModelFit:
         searches = {decay: BlendSearch(grid) for decay in self.config.decays}
         for start in range(0, len(valid.users), BATCH_USERS):
             users = valid.users[start : start + BATCH_USERS]
-            network = mask_history(self.network_scores(users), history[users])
+            network = zscore_rows(mask_history(self.network_scores(users), history[users]))  # once for every decay
             for decay, search in searches.items():
-                items = mask_history(self.item_scores(users, decay), history[users])
-                search.add([network, items], valid.targets[start : start + BATCH_USERS])
+                items = zscore_rows(mask_history(self.item_scores(users, decay), history[users]))
+                search.add_normalised([network, items], valid.targets[start : start + BATCH_USERS])
         results = [(s.best(), decay) for decay, s in searches.items()]
         (weights, ndcg), decay = max(results, key=lambda r: r[0][1])
         self.tuned.decay, self.tuned.weights = decay, (weights[0], weights[1])
