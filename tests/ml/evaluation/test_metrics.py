@@ -39,6 +39,20 @@ def test_top_k_is_best_first() -> None:
     assert metrics.top_k(scores, 3).tolist() == [[3, 1, 2]]
 
 
+def test_zscore_rows_gives_the_straightforward_formula_to_the_bit() -> None:
+    rng = np.random.default_rng(0)
+    scores = (rng.standard_normal((40, 300)) * 3 + 1).astype(np.float32)
+    scores[rng.random(scores.shape) < 0.05] = -np.inf
+    scores[3], scores[4] = -np.inf, 2.0  # a row with nothing rankable, a constant row
+    finite = np.isfinite(scores)
+    safe = np.where(finite, scores, 0.0)
+    count = np.maximum(finite.sum(axis=1, keepdims=True), 1)
+    mean = safe.sum(axis=1, keepdims=True) / count
+    var = (np.where(finite, safe - mean, 0.0) ** 2).sum(axis=1, keepdims=True) / count
+    expected = np.where(finite, (safe - mean) / np.sqrt(var + 1e-12), -np.inf).astype(np.float32)
+    assert np.array_equal(metrics.zscore_rows(scores), expected)
+
+
 def test_zscore_rows_ignores_excluded_items() -> None:
     z = metrics.zscore_rows(np.array([[1.0, 3.0, -np.inf]], dtype=np.float32))
     assert np.allclose(z[0, :2], [-1.0, 1.0]) and z[0, 2] == -np.inf

@@ -94,3 +94,27 @@ def test_fits_sharing_a_source_cache_fit_each_item_to_item_source_once() -> None
     assert alone.item_item is not first.item_item and alone.tuned.lam == first.tuned.lam
     assert alone.item_item is not None and first.item_item is not None
     assert (alone.item_item.neighbours != first.item_item.neighbours).nnz == 0
+
+
+def test_sources_fitted_alongside_the_network_are_the_ones_refit_would_fit() -> None:
+    from optirec.ml.train.fit import ModelFit
+    from optirec.ml.train.splits import leave_one_out
+
+    events = EventsInput(*chain_events())
+    catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
+    data = interactions(events, catalogue)
+    content = build_content(data.item_ids, item_content(catalogue))
+    valid, test = leave_one_out(data)
+    ahead = ModelFit(content, _config())
+    ahead.tune(valid, refits=(test.train, data))
+    prefitted = {id(t): source for t, source in ahead._prefitted.values()}
+    later = ModelFit(content, _config())
+    later.tune(valid)
+    assert ahead.tuned == later.tuned
+    for refit_events in (test.train, data):
+        ahead.refit(refit_events)
+        later.refit(refit_events)
+        assert ahead.item_item is prefitted[id(refit_events)]  # fitted during tune, not again
+        assert ahead.item_item is not None and later.item_item is not None
+        assert (ahead.item_item.neighbours != later.item_item.neighbours).nnz == 0
+    assert not ahead._prefitted  # each used once, then let go

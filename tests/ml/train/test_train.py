@@ -87,3 +87,21 @@ def test_the_compiled_tanh_is_maths_tanh() -> None:
     for value in values + [-v for v in values] + list(np.linspace(-6, 6, 2001)):
         assert math.isclose(_tanh(value), math.tanh(value), rel_tol=4e-16, abs_tol=1e-300), value
     assert math.isnan(_tanh(math.nan))
+
+
+def test_validation_checks_choose_as_checking_in_line(chain_data: Interactions) -> None:
+    """The checks are scored on a second thread: still reported in epoch order, none after the one that exhausts
+    the patience, and the best epoch is the first best of those reported."""
+    valid, _ = leave_one_out(chain_data)
+    config = ModelConfig(dim=16, max_len=10, epochs=60, batch_size=16, negatives=8, lr=3e-2, eval_every=2, patience=2)
+    messages: list[str] = []
+    result = train_sequence_model(valid.train, _content(chain_data), config, valid, messages.append)
+    checks = [(int(m.split()[1][:-1]), float(m.split()[-1])) for m in messages if "valid ndcg@10" in m]
+    assert [epoch for epoch, _ in checks] == list(range(2, 2 * len(checks) + 1, 2))
+    scores = [ndcg for _, ndcg in checks]
+    best = int(np.argmax(scores))
+    assert (result.best_epoch, round(result.best_ndcg, 4)) == (checks[best][0], scores[best])
+    assert checks[-1][0] < config.epochs  # it stopped early
+    assert len(checks) - 1 - best == config.patience  # stopped at the check that ran out
+    trained = [int(m.split()[1][:-1]) for m in messages if "loss" in m]
+    assert trained == list(range(1, len(trained) + 1)) and trained[-1] >= checks[-1][0]

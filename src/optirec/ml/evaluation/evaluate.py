@@ -83,7 +83,7 @@ def run_optirec(model: Optirec, valid: EvalSplit, test: EvalSplit, say: Progress
     item-to-item source" ablation.
     """
     start = time.perf_counter()
-    tuned = model.tune(valid)
+    tuned = model.tune(valid, refits=(valid.train, test.train))
     model.fit(valid.train)
     valid_metrics = evaluate_scorer(model.score, valid)
     say(f"retraining the network on the test split's events for {max(1, tuned.best_epoch)} epochs")

@@ -41,13 +41,16 @@ class BlendSearch:
         self.users = 0
 
     def add(self, sources: Sequence[Float32Array], targets: npt.NDArray[np.int64]) -> None:
-        """Score one batch: sources (n_users, n_items) each with history at -inf, targets (n_users,).
+        """Score one batch: sources (n_users, n_items) each with history at -inf, targets (n_users,)."""
+        self.add_normalised([zscore_rows(s) for s in sources], targets)
+
+    def add_normalised(self, normalised: Sequence[Float32Array], targets: npt.NDArray[np.int64]) -> None:
+        """`add` for sources already through `zscore_rows` (a source shared by several searches is normalised once).
 
         Two sources (the network and the item-to-item source) go through one compiled pass that reads each score
         once for every weight vector of the grid (`_two_source_gains`): the same float32 sums and ranks as
         `blend_normalised` and `target_ranks`, without a full (n_users, n_items) blend per weight vector, which on
         a catalogue of 85,000 items cost minutes a batch."""
-        normalised = [zscore_rows(s) for s in sources]
         if len(normalised) == 2:
             grid = np.asarray(self.grid, dtype=np.float32).reshape(len(self.grid), 2)
             first, second = (np.ascontiguousarray(z) for z in normalised)

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from optirec.arrays import Float32Array, IntArray
+from optirec.ml.metrics import zscore_rows
 from optirec.ml.model.actions import ACTION_CODE, ACTION_TABLE
 from optirec.ml.model.content import ContentFeatures
 from optirec.ml.model.index import UserEncoderNumpy
@@ -65,6 +67,16 @@ class TunedParams:
     valid_ndcg: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class LamSearch:
+    """The item-to-item λ chosen on validation, its validation NDCG@10, its source and the progress messages."""
+
+    lam: float
+    ndcg: float
+    source: ItemItem
+    messages: list[str]
+
+
 class ModelFit:
     """The fit step's state: the sequence network (product + user-preference embeddings) blended with EASE
     item-to-item, tuned on a validation split and refitted on the events the served model reads."""
@@ -88,37 +100,58 @@ class ModelFit:
         self.train: Interactions | None = None
         self._sequences: tuple[list[IntArray], list[IntArray]] = ([], [])
         self._feats: ContentTensors | None = None
+        # item-to-item sources fitted while the network trained, by id of the events `refit` will be given
+        self._prefitted: dict[int, tuple[Interactions, ItemItem]] = {}
 
     def _say(self, message: str) -> None:
         if self.progress is not None:
             self.progress(message)
 
-    def tune(self, valid: EvalSplit) -> TunedParams:
-        """Train the network and choose λ, decay and blend weights on the validation targets."""
+    def tune(self, valid: EvalSplit, refits: Sequence[Interactions] = ()) -> TunedParams:
+        """Train the network and choose λ, decay and blend weights on the validation targets.
+
+        The item-to-item source does not depend on the network: its λ search, then its sources for `refits` (the
+        events `refit` will be given) at the chosen λ, run in a second thread while the network trains (its inverses
+        release the GIL; the network trains on `config.model.threads`)."""
         from optirec.ml.train.loop import train_sequence_model
 
+        events = valid.train
         valid = sample_users(replace(valid, train=self._prepare(valid.train)), self.config.tune_users, seed=0)
-        result = train_sequence_model(valid.train, self.content, self.config.model, valid, self._say)
-        self.network, self.tuned.best_epoch = result.model, result.best_epoch
+        with ThreadPoolExecutor(1) as pool:
+            search = pool.submit(self._search_lam, events, valid, refits) if self.config.use_item_item else None
+            result = train_sequence_model(valid.train, self.content, self.config.model, valid, self._say)
+            self.network, self.tuned.best_epoch = result.model, result.best_epoch
+            self._say(f"network: best epoch {result.best_epoch}, valid ndcg@10 {result.best_ndcg:.4f}")
+            lam_search = search.result() if search is not None else None
         self._use(valid.train)
         self.tuned.valid_ndcg["network"] = result.best_ndcg
-        if self.config.use_item_item:
-            self._tune_item_item(valid)
+        if lam_search is not None:
+            for message in lam_search.messages:
+                self._say(message)
+            self.tuned.lam, self.item_item = lam_search.lam, lam_search.source
+            self.tuned.valid_ndcg["item_item"] = lam_search.ndcg
+            self._search_blend(valid)
         return self.tuned
 
-    def _tune_item_item(self, valid: EvalSplit) -> None:
-        """Pick λ on the item-to-item source alone, then decay and weights of the blend."""
+    def _search_lam(self, events: Interactions, valid: EvalSplit, refits: Sequence[Interactions]) -> LamSearch:
+        """Pick λ on the item-to-item source alone (no recency decay), then fit the sources of `refits` at that λ
+        ahead of `refit`. Reads no state the network's training writes."""
+        messages: list[str] = []
         best: tuple[float, float, ItemItem | None] = (-1.0, 0.0, None)
         for lam in self.config.lam_grid:
-            source = self._item_item(valid.train, lam)
-            self.item_item = source
-            ndcg = ndcg_at_10(lambda u: self.item_scores(u, 1.0), valid)
-            self._say(f"item-to-item λ={lam:g}: valid ndcg@10 {ndcg:.4f}")
+            start = time.perf_counter()
+            source = self._item_item(events, lam)
+            ndcg = _item_item_ndcg(source, valid)
+            messages.append(f"item-to-item λ={lam:g}: valid ndcg@10 {ndcg:.4f} ({time.perf_counter() - start:.1f} s)")
             if ndcg > best[0]:
                 best = (ndcg, lam, source)
-        self.tuned.lam, self.item_item = best[1], best[2]
-        self.tuned.valid_ndcg["item_item"] = best[0]
-        self._search_blend(valid)
+        assert best[2] is not None, "an empty λ grid"
+        start = time.perf_counter()
+        for train in refits:
+            self._prefitted[id(train)] = (train, best[2] if train is events else self._item_item(train, best[1]))
+        if refits:
+            messages.append(f"item-to-item refits: {len(refits)} sources ({time.perf_counter() - start:.1f} s)")
+        return LamSearch(best[1], best[0], best[2], messages)
 
     def _search_blend(self, valid: EvalSplit) -> None:
         """Grid search of (decay, item-to-item weight) on the validation targets."""
@@ -127,10 +160,10 @@ class ModelFit:
         searches = {decay: BlendSearch(grid) for decay in self.config.decays}
         for start in range(0, len(valid.users), BATCH_USERS):
             users = valid.users[start : start + BATCH_USERS]
-            network = mask_history(self.network_scores(users), history[users])
+            network = zscore_rows(mask_history(self.network_scores(users), history[users]))  # once for every decay
             for decay, search in searches.items():
-                items = mask_history(self.item_scores(users, decay), history[users])
-                search.add([network, items], valid.targets[start : start + BATCH_USERS])
+                items = zscore_rows(mask_history(self.item_scores(users, decay), history[users]))
+                search.add_normalised([network, items], valid.targets[start : start + BATCH_USERS])
         results = [(s.best(), decay) for decay, s in searches.items()]
         (weights, ndcg), decay = max(results, key=lambda r: r[0][1])
         self.tuned.decay, self.tuned.weights = decay, (weights[0], weights[1])
@@ -147,10 +180,11 @@ class ModelFit:
 
     def refit(self, train: Interactions) -> None:
         """Read the users' latest signals from `train` and refit the item-to-item source on it."""
-        prepared = self._prepare(train)
-        self._use(prepared)
+        self._use(self._prepare(train))
         if self.config.use_item_item:
-            self.item_item = self._item_item(prepared, self.tuned.lam)
+            # the source reads the binary user-item matrix: the same for the events as given and as prepared
+            prefitted = self._prefitted.pop(id(train), None)  # an entry keeps its events alive: ids are not reused
+            self.item_item = prefitted[1] if prefitted is not None else self._item_item(train, self.tuned.lam)
 
     def _item_item(self, train: Interactions, lam: float) -> ItemItem:
         """The item-to-item source of `train` and `lam`, fitted once per `sources` cache (when there is one)."""
@@ -223,7 +257,7 @@ def fit_model(
     fit = ModelFit(content, config, progress)
     valid, test = leave_one_out(data)
     start = time.perf_counter()
-    tuned = fit.tune(valid)
+    tuned = fit.tune(valid, refits=(test.train, data))
     fit.refit(test.train)
     held_out_model = served_model(fit, data.item_ids, {"valid_ndcg@10": tuned.valid_ndcg})
     fit.refit(data)
@@ -263,6 +297,11 @@ def served_model(model: ModelFit, item_ids: list[str], metrics: dict[str, Any]) 
         text_projection=text,
         metadata={"metrics": metrics, "config": asdict(model.config)},
     )
+
+
+def _item_item_ndcg(source: ItemItem, valid: EvalSplit) -> float:
+    """Validation NDCG@10 of an item-to-item source alone, on histories without recency decay."""
+    return ndcg_at_10(lambda u: source.batch_scores(weighted_history(valid.train, u, 1.0, ACTION_TABLE)), valid)
 
 
 def _no_content(content: ContentFeatures) -> ContentFeatures:

@@ -9,17 +9,18 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import torch
-from torch.nn import functional as F
 
 from optirec.arrays import IntArray
 from optirec.ml.model.content import ContentFeatures
 from optirec.ml.model.network import ModelConfig, SequenceRecommender
 from optirec.ml.train.data import Interactions
+from optirec.ml.train.loss import softmax_loss
 from optirec.ml.train.sequences import left_pad, length_batches, training_windows, user_sequences
 from optirec.ml.train.splits import EvalSplit
 from optirec.ml.train.validation import ndcg_at_10
@@ -93,23 +94,90 @@ def _train(
     model = SequenceRecommender(config, train.n_items, content.n_tokens, content.has_text).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     items, actions = user_sequences(train)
-    best = (-1.0, 0, copy.deepcopy(model.state_dict()))
-    stale, start, epoch = 0, time.monotonic(), 0
-    for epoch in range(1, config.epochs + 1):
-        loss = _run_epoch(model, optimizer, feats, items, actions, rng)
-        message = f"epoch {epoch}: loss {loss:.4f}"
-        if valid is not None and (epoch % config.eval_every == 0 or epoch == config.epochs):
-            ndcg = _validate(model, feats, items, actions, valid)
-            message += f", valid ndcg@10 {ndcg:.4f}"
-            best, stale = ((ndcg, epoch, copy.deepcopy(model.state_dict())), 0) if ndcg > best[0] else (best, stale + 1)
-        if progress is not None:
-            progress(message)
-        if stale >= config.patience or time.monotonic() - start > config.max_seconds:
-            break
-    if valid is not None:
-        model.load_state_dict(best[2])
+    checks = None if valid is None else ValidationChecks(valid, feats, items, actions, config.patience, progress)
+    if checks is not None:
+        checks.best_state = copy.deepcopy(model.state_dict())  # kept if no check is ever scored
+    start, epoch = time.monotonic(), 0
+    try:
+        for epoch in range(1, config.epochs + 1):
+            loss = _run_epoch(model, optimizer, feats, items, actions, rng)
+            if progress is not None:
+                progress(f"epoch {epoch}: loss {loss:.4f}")
+            if checks is not None:
+                if epoch % config.eval_every == 0 or epoch == config.epochs:
+                    checks.submit(epoch, model)
+                checks.collect(wait=False)
+                if checks.stop:
+                    break
+            if time.monotonic() - start > config.max_seconds:
+                break
+        if checks is not None:
+            checks.collect(wait=True)
+    finally:
+        if checks is not None:
+            checks.close()
+    if checks is not None:
+        model.load_state_dict(checks.best_state)
     model.eval()
-    return TrainResult(model.cpu(), best[0], best[1] if valid is not None else epoch, time.monotonic() - start)
+    best = (checks.best_ndcg, checks.best_epoch) if checks is not None else (-1.0, epoch)
+    return TrainResult(model.cpu(), best[0], best[1], time.monotonic() - start)
+
+
+class ValidationChecks:
+    """Early stopping on validation NDCG@10, each check scored on a second thread from a copy of the weights while
+    the next epochs train (on two cores, the checks cost the training no time).
+
+    Results are taken in epoch order and a check after the one that exhausts `patience` is ignored, so the chosen
+    epoch and weights are the ones checking in line would choose; the stop comes as soon as that check is scored
+    (usually one epoch later)."""
+
+    def __init__(
+        self,
+        valid: EvalSplit,
+        feats: ContentTensors,
+        items: list[IntArray],
+        actions: list[IntArray],
+        patience: int,
+        progress: Progress | None,
+    ) -> None:
+        self.valid, self.feats, self.items, self.actions = valid, feats, items, actions
+        self.patience, self.progress = patience, progress
+        self.pool = ThreadPoolExecutor(1)
+        self.pending: list[tuple[int, SequenceRecommender, Future[float]]] = []
+        self.best_ndcg, self.best_epoch, self.best_state = -1.0, 0, dict[str, torch.Tensor]()
+        self.stale = 0
+
+    @property
+    def stop(self) -> bool:
+        return self.stale >= self.patience
+
+    def submit(self, epoch: int, model: SequenceRecommender) -> None:
+        """Score a copy of the weights after `epoch`; the model trains on meanwhile."""
+        snapshot = copy.deepcopy(model)
+        threads = torch.get_num_threads()
+        self.pending.append((epoch, snapshot, self.pool.submit(self._score, snapshot, threads)))
+
+    def _score(self, snapshot: SequenceRecommender, threads: int) -> float:
+        torch.set_num_threads(threads)  # the training's thread count, in this thread too
+        return _validate(snapshot, self.feats, self.items, self.actions, self.valid)
+
+    def collect(self, wait: bool) -> None:
+        """Take the scored checks in epoch order (all of them with `wait`), keeping the best weights."""
+        while self.pending and (wait or self.pending[0][2].done()):
+            epoch, snapshot, result = self.pending.pop(0)
+            ndcg = result.result()
+            if self.stop:
+                continue  # training stopped at an earlier check: this one would not have run
+            if self.progress is not None:
+                self.progress(f"epoch {epoch}: valid ndcg@10 {ndcg:.4f}")
+            if ndcg > self.best_ndcg:
+                self.best_ndcg, self.best_epoch, self.stale = ndcg, epoch, 0
+                self.best_state = copy.deepcopy(snapshot.state_dict())
+            else:
+                self.stale += 1
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_epoch(
@@ -140,24 +208,6 @@ def _run_epoch(
         optimizer.step()
         total, steps = total + float(loss.item()), steps + 1
     return total / max(steps, 1)
-
-
-def softmax_loss(
-    hidden: torch.Tensor, table: torch.Tensor, targets: torch.Tensor, negatives: int, rng: np.random.Generator
-) -> torch.Tensor:
-    """Cross-entropy of the next item: hidden (N, dim), table (n_items + 1, dim), targets (N,) 1-based.
-
-    With `negatives` = 0 (or at least the catalogue size) the softmax runs over the whole catalogue; otherwise
-    over the target plus `negatives` uniformly sampled items shared by the batch (a sampled softmax, for CPUs).
-    """
-    n_items = table.shape[0] - 1
-    if negatives <= 0 or negatives >= n_items:
-        return F.cross_entropy(hidden @ table[1:].T, targets - 1)  # (N, n_items) logits
-    sampled = torch.from_numpy(rng.integers(1, n_items + 1, negatives)).to(hidden.device)  # (negatives,)
-    positive = (hidden * table[targets]).sum(-1, keepdim=True)  # (N, 1)
-    negative = (hidden @ table[sampled].T).masked_fill(sampled[None, :] == targets[:, None], -1e9)
-    logits = torch.cat([positive, negative], dim=1)  # (N, 1 + negatives); the target is column 0
-    return F.cross_entropy(logits, torch.zeros_like(targets))
 
 
 @torch.no_grad()
