@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from optirec.arrays import BoolArray, Float32Array, FloatArray, IntArray
-from optirec.ml.model.query import PersonalQuery
+from optirec.ml.model.query import PersonalQuery, distinct
 from optirec.recommend.candidates import KNOWN_BONUS, blend_best
 from optirec.recommend.kernels import standardising
 from optirec.recommend.ranking import top_k
@@ -172,7 +172,7 @@ def approximate_best(
         return None  # a source that knows none of the sample: its spread cannot be estimated
     base, _ = blend_best(popularity=popularity, segment=segment, popularity_weight=popularity_weight, fit=fit,
                          fit_weight=fit_weight, allowed=allowed, sources=_NONE, k=SEARCH * k, extra=extra)  # fmt: skip
-    candidates = np.unique(np.concatenate([base, *(found for found in searched if found is not None)]))
+    candidates = distinct(np.concatenate([base, *(found for found in searched if found is not None)]))
     candidates = candidates[allowed[candidates]]
     _, _, order = blend.at(candidates)
     return candidates[top_k(order, np.ones(candidates.size, dtype=np.bool_), k)], blend

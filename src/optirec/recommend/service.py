@@ -31,7 +31,7 @@ from optirec.recommend.kernels import add_standardised
 from optirec.recommend.live import LiveModel, ServingState
 from optirec.recommend.profile import attribute_profile
 from optirec.recommend.ranking import diversify
-from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
+from optirec.recommend.reasons import fallback_reason, fallback_text, rule_reasons, sources_in_words
 from optirec.recommend.refresh import Refreshing
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.segments import UNKNOWN_SEGMENT, segment_of
@@ -209,7 +209,9 @@ class ListBuilder:
             items=items,
             filtered=filtered.removed,
             fallback=bool(fallback.any()) if chosen.size else True,
-            fallback_reason=self._fallback_text(shopper, filtered, chosen, fallback, spec, model is not None),
+            fallback_reason=fallback_text(
+                shopper, filtered, chosen, fallback, spec.limit, bool(spec.context_items), model is not None
+            ),
             snapshot=snapshot,
             policy=explored.policy,
             arm=arm,
@@ -345,7 +347,11 @@ class ListBuilder:
         spec: ListSpec,
     ) -> list[ServedItem]:
         chosen = explored.chosen
-        because = self._because(snapshot, shopper, model, chosen, spec) if spec.explain else {}
+        because: dict[int, str] = {}
+        if spec.explain and model is not None:
+            serving, positions = self.serving_state.serving(snapshot, model)
+            history = shopper.history if shopper.personalise and spec.use_history else []
+            because = sources_in_words(snapshot, serving, positions, chosen, history, spec.context_items, spec.surface)
         items = []
         slots = zip(chosen.tolist(), scores.tolist(), explored.propensities.tolist(), strict=True)
         for rank, (position, score, propensity) in enumerate(slots, start=1):
@@ -366,58 +372,6 @@ class ListBuilder:
                 reasons += said
             items.append(ServedItem(position, rank, round(score, 4), reasons, propensity, _greedy_at(explored, rank)))
         return items
-
-    def _because(
-        self,
-        snapshot: CatalogSnapshot,
-        shopper: Shopper,
-        model: LiveModel | None,
-        chosen: IntArray,
-        spec: ListSpec,
-    ) -> dict[int, str]:
-        """For each chosen product, the context or history product that most led to it, in words (from the same
-        model that scored the list)."""
-        out: dict[int, str] = {}
-        if model is None:
-            return out
-        model, positions = self.serving_state.serving(snapshot, model)
-        shown = [p for p in chosen.tolist() if positions[p] >= 0]
-        targets = positions[shown]
-        if spec.context_items:  # the products in context (none the model knows: no source found)
-            page = "cart" if spec.surface in ("cart", "complete_the_look") else spec.surface
-            for position, source in zip(shown, model.strongest_sources(spec.context_items, targets), strict=True):
-                if source >= 0 and spec.context_items[source] in snapshot.index:
-                    name = snapshot.summaries[snapshot.index[spec.context_items[source]]].name
-                    out[position] = because_of(name, None, page)
-        if not shopper.history or not shopper.personalise or not spec.use_history:
-            return out
-        recent = shopper.history[-10:]
-        sources = model.strongest_sources([p for p, _ in recent], targets)
-        for position, source in zip(shown, sources, strict=True):
-            if position in out or source < 0:
-                continue
-            product_id, action = recent[source]
-            if product_id in snapshot.index and product_id != snapshot.ids[position]:
-                out[position] = because_of(snapshot.summaries[snapshot.index[product_id]].name, action, spec.surface)
-        return out
-
-    @staticmethod
-    def _fallback_text(
-        shopper: Shopper, filtered: Filtered, chosen: IntArray, fallback: npt.NDArray[np.bool_], spec: ListSpec,
-        has_model: bool,
-    ) -> str | None:  # fmt: skip
-        available = int(filtered.allowed.sum())
-        if available < spec.limit:
-            return f"Only {available} product(s) pass every filter for this shopper and request."
-        if not fallback.any():
-            return None
-        if not has_model:
-            return "No model has been trained yet: popular products that fit this shopper."
-        if not shopper.personalise:
-            return "The customer has not consented to personalisation: popular products that fit them."
-        if not shopper.history and not spec.context_items:
-            return "No signals from this shopper yet: popular products among those that fit them."
-        return "Too few personal candidates passed the filters: filled with popular products that fit."
 
     @staticmethod
     def _served_row(response: ServedList, spec: ListSpec) -> dict[str, object]:
