@@ -157,7 +157,8 @@ def approximate_best(
     extra = None
     if profile is not None:  # standardised over the allowed products, as `kernels.add_standardised`
         mean, scale, _ = standardising(everywhere, profile[in_sample], profile_weight)
-        extra = (profile - mean) * scale
+        extra = profile - mean
+        extra *= scale
     searched = [_searched(source, allowed, k) for source, _ in sources]
     if any(found is None for found in searched):
         return None

@@ -25,28 +25,29 @@ class PersonalQuery:
     item_table: Float32Array  # (n_items, dim)
     user: Float32Array  # (dim,) the user vector
     related: Float32Array | None  # (n_items,) the item-to-item sum over the history; None when not blended
-    held: IntArray  # the rows where that sum is not 0
+    held: IntArray  # the rows where that sum can be other than 0 (distinct, sorted)
     weights: tuple[float, float]  # network, item-to-item
     network: tuple[float, float]  # the dot products' mean and scale (weight / spread) over every item
     relation: tuple[float, float]  # the same of the item-to-item sum
     index: ItemIndex
 
     @classmethod
-    def of(cls, item_table: Float32Array, user: Float32Array, related: Float32Array | None,
+    def of(cls, item_table: Float32Array, user: Float32Array, related: tuple[Float32Array, IntArray] | None,
            weights: tuple[float, float], moments: Moments, index: ItemIndex) -> PersonalQuery:  # fmt: skip
         """As `kernels.blend_pair` standardises: each source over every item (all finite), its scale the weight over
-        √(variance + 1e-12)."""
+        √(variance + 1e-12). `related`: the item-to-item sum and the rows it can hold other than 0 (the neighbours
+        of the history's items), or None."""
         mean, spread = moments.spread(user)
         network = (mean, weights[0] / math.sqrt(spread * spread + 1e-12))
         relation = (0.0, 0.0)
-        held = np.zeros(0, dtype=np.int64)
-        if related is not None:  # a sparse sum: its mean and spread from the entries it holds
-            held = np.flatnonzero(related)
-            values = related[held].astype(np.float64)
-            r_mean = float(values.sum()) / max(related.size, 1)
-            variance = float(values @ values) / max(related.size, 1) - r_mean * r_mean
+        summed, held = None, np.zeros(0, dtype=np.int64)
+        if related is not None:  # a sparse sum: its mean and spread from the entries it can hold
+            summed, held = related
+            values = summed[held].astype(np.float64)
+            r_mean = float(values.sum()) / max(summed.size, 1)
+            variance = float(values @ values) / max(summed.size, 1) - r_mean * r_mean
             relation = (r_mean, weights[1] / math.sqrt(max(variance, 0.0) + 1e-12))
-        return cls(item_table, user, related, held, weights, network, relation, index)
+        return cls(item_table, user, summed, held, weights, network, relation, index)
 
     def at(self, rows: IntArray) -> FloatArray:
         """The personal score of these items (float64): the network's dot product alone when the model blends no

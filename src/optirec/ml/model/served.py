@@ -114,7 +114,8 @@ class ServedModel:
         user = self.user_vectors.vector(self.encoder, self.item_table, items, actions + 1)
         related = None
         if self.item_item is not None and self.weights[1] != 0.0:
-            related = self.item_item.scores(items, recency_weights(actions, self.decay, ACTION_TABLE))
+            summed = self.item_item.scores(items, recency_weights(actions, self.decay, ACTION_TABLE))
+            related = (summed, self.item_item.reached(items))
         return PersonalQuery.of(self.item_table, user, related, self.weights, self.moments, self.item_index)
 
     @cached_property
