@@ -158,6 +158,7 @@ def test_the_list_builder_answers_the_same_lists_either_way(
         answers = []
         for candidates in (True, False):
             builder.candidates = candidates
+            builder.serving_state.swap_model(model)  # type: ignore[arg-type]  # (the watcher may have swapped it out)
             answers.append(asyncio.run(builder.preview_async(spec)))
         fast, whole = answers
         assert fast.model_version == whole.model_version == model.version

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
 from optirec.recommend.live import _Mapped
 
 
 def _mapping(positions: list[int]) -> _Mapped:
-    return _Mapped.of(None, np.array(positions, dtype=np.int64))  # type: ignore[arg-type]
+    """A model of as many items as the positions name (only its item count is read)."""
+    items = SimpleNamespace(item_ids=range(max(positions) + 1))
+    return _Mapped.of(items, np.array(positions, dtype=np.int64))  # type: ignore[arg-type]
 
 
 def test_scores_land_on_the_catalog_positions_of_their_items() -> None:

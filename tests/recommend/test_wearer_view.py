@@ -54,3 +54,17 @@ def test_each_step_counts_what_it_removed_among_what_the_earlier_ones_let_throug
     assert view.removed == expected
     assert view.allowed.tolist() == left.tolist()
     assert view.fit.tolist() == [v.fit_score for v in verdicts]
+
+
+def test_one_pass_counts_what_first_failures_counts() -> None:
+    """`kernels.passing` (the view's one pass) against `first_failures` and the mask it replaced."""
+    from optirec.eyewear.rules import RULE_NAMES
+    from optirec.recommend.filters import first_failures
+    from optirec.recommend.kernels import passing
+
+    rng = np.random.default_rng(4)
+    failed = np.where(rng.random(5000) < 0.5, 0, rng.integers(0, 256, 5000)).astype(np.uint8)
+    sellable = rng.random(5000) < 0.8
+    allowed, first = passing(failed, sellable)
+    assert np.array_equal(allowed, sellable & (failed == 0))
+    assert dict(zip(RULE_NAMES, first.tolist(), strict=True)) == first_failures(failed, sellable)

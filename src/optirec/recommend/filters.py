@@ -19,6 +19,7 @@ from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.rules import RULE_NAMES
 from optirec.eyewear.vectorized import evaluate
 from optirec.eyewear.wearer import Wearer
+from optirec.recommend.kernels import passing
 from optirec.recommend.ranking import attribute_mask, combine, equals, price_mask
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.snapshot import CatalogSnapshot
@@ -48,10 +49,10 @@ class WearerView:
     def build(cls, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> WearerView:
         failed, fit = evaluate(snapshot.frames, wearer, rules)  # per frame, the rules it fails as bits
         sellable = snapshot.sellable  # active and in stock
-        allowed = sellable & (failed == 0)
+        allowed, first = passing(failed, sellable)  # one pass: what `first_failures` counts, and what passes
         active = int(np.count_nonzero(snapshot.active))
         removed = {"inactive": snapshot.active.size - active, "out_of_stock": active - int(np.count_nonzero(sellable))}
-        removed |= {f"rule:{name}": count for name, count in first_failures(failed, sellable).items()}
+        removed |= {f"rule:{name}": int(first[bit]) for bit, name in enumerate(RULE_NAMES)}
         return cls(allowed, removed, fit, failed)
 
     @property

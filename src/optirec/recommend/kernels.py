@@ -155,3 +155,25 @@ def blend_sources(
         if known[i]:
             order[i] += 1000.0
     return total, order, known
+
+
+@compiled
+def passing(
+    failed: npt.NDArray[np.uint8], sellable: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[np.bool_], IntArray]:  # pragma: no cover - compiled
+    """In one pass over the catalog: which sellable products fail no rule, and per rule bit how many sellable
+    products fail it first (their lowest bit set), as `filters.first_failures` counts them."""
+    allowed = np.zeros(failed.size, dtype=np.bool_)
+    first = np.zeros(8, dtype=np.int64)
+    for i in range(failed.size):
+        if not sellable[i]:
+            continue
+        bits = failed[i]
+        if bits == 0:
+            allowed[i] = True
+            continue
+        bit = 0
+        while not (bits >> bit) & 1:
+            bit += 1
+        first[bit] += 1
+    return allowed, first

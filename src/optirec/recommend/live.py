@@ -19,6 +19,7 @@ from optirec.arrays import BoolArray, FloatArray, IntArray
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import evaluate
 from optirec.eyewear.wearer import Wearer
+from optirec.recommend.approximate import PersonalSource, RelatedSource
 from optirec.recommend.popularity import PopularityCache
 from optirec.recommend.ranking import standardise
 from optirec.recommend.segments import SegmentCache
@@ -59,11 +60,14 @@ class _Mapped:
     positions: IntArray  # the model's item index of each catalog position, −1 where it knows nothing of it
     # The positions it knows and their item indexes; None when it knows them all (the usual case).
     partial: tuple[IntArray, IntArray] | None
+    items: IntArray  # the catalog position of each of the model's items, −1 where the catalog does not hold it
 
     @classmethod
     def of(cls, model: LiveModel, positions: IntArray) -> _Mapped:
         known = np.flatnonzero(positions >= 0)
-        return cls(model, positions, None if known.size == positions.size else (known, positions[known]))
+        items = np.full(len(model.item_ids), -1, dtype=np.int64)
+        items[positions[known]] = known
+        return cls(model, positions, None if known.size == positions.size else (known, positions[known]), items)
 
     def onto(self, scores: npt.NDArray[np.float32] | None) -> FloatArray | None:
         """Scores over the model's items as scores over catalog positions, NaN where the model knows nothing of
@@ -80,6 +84,14 @@ class _Mapped:
 
 
 @dataclass(frozen=True)
+class Queried:
+    """The model's sources asked only where a list needs them (`approximate`); None where absent."""
+
+    personal: PersonalSource | None
+    related: RelatedSource | None
+
+
+@dataclass(frozen=True)
 class Scored:
     """Scores mapped onto catalog positions; NaN where the model does not know the product."""
 
@@ -90,7 +102,10 @@ class Scored:
 class ServingState:
     """One per process: catalog snapshot, popularity, and the live model (swapped atomically)."""
 
-    def __init__(self, db: Database, rules: RuleSettings) -> None:
+    def __init__(self, db: Database, rules: RuleSettings, *, approximate_from: int = 0) -> None:
+        # Catalogs of at least this many products take their lists' candidates from the model's approximate index
+        # (`approximate`); 0: never.
+        self.approximate_from = approximate_from
         self.snapshots = SnapshotCache(db, rules)
         self._rules = rules
         self.popularity = PopularityCache(db)
@@ -162,7 +177,11 @@ class ServingState:
         """Map a model onto the current catalog before it serves, and score once, so the first request after a
         swap does neither (the first scoring of a process compiles the kernels, or loads them from numba's cache
         on disk: seconds, then milliseconds)."""
-        serving, _ = self.serving(self.snapshots.get(), model)
+        snapshot = self.snapshots.get()
+        serving, _ = self.serving(snapshot, model)
+        build_index = getattr(serving, "build_index", None)
+        if build_index is not None and self.approximate(snapshot):
+            build_index()
         if serving.item_ids:
             first = serving.item_ids[0]
             serving.personal_scores([(first, "view")], warm_up=True)
@@ -221,6 +240,25 @@ class ServingState:
                 self._segment_vectors.clear()
             self._segment_vectors[key] = vector
         return self._segment_vectors[key]
+
+    def approximate(self, snapshot: CatalogSnapshot) -> bool:
+        """Whether this catalog's lists take their candidates from the approximate index (`approximate_from`)."""
+        return 0 < self.approximate_from <= len(snapshot)
+
+    def query(
+        self, snapshot: CatalogSnapshot, model: LiveModel, history: Sequence[tuple[str, str]], context: Sequence[str]
+    ) -> Queried | None:
+        """`score` asked only where the list needs it; None for a model that offers no `personal_query`."""
+        mapped = self._mapped(snapshot, model)
+        ask = getattr(mapped.model, "personal_query", None)
+        if ask is None:
+            return None
+        query = ask(history) if history else None
+        related = mapped.model.related_scores(context) if context else None
+        return Queried(
+            None if query is None else PersonalSource(query, mapped.positions, mapped.items),
+            None if related is None else RelatedSource(related, mapped.positions, mapped.items),
+        )
 
     def score(
         self, snapshot: CatalogSnapshot, model: LiveModel, history: Sequence[tuple[str, str]], context: Sequence[str]

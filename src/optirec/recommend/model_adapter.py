@@ -9,6 +9,7 @@ import numpy as np
 from prometheus_client import Counter
 
 from optirec.arrays import Float32Array, IntArray
+from optirec.ml.model.query import PersonalQuery
 from optirec.ml.model.served import ServedModel
 from optirec.recommend.kernels import strongest_rows
 
@@ -47,6 +48,23 @@ class TrainedModel:
         if not warm_up:
             USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
         return scores
+
+    def personal_query(self, history: Sequence[tuple[str, str]]) -> PersonalQuery | None:
+        """`personal_scores` asked only where a list needs them (`query.PersonalQuery`); None when no signal of the
+        history is known."""
+        items, actions = self._model.codes(history, skip_unknown_actions=True)
+        if items.size == 0:
+            return None
+        vectors = self._model.user_vectors
+        hits = vectors.hits
+        query = self._model.query(items, actions)
+        USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
+        return query
+
+    def build_index(self) -> None:
+        """Build the approximate index and the item vectors' moments now (before the model serves a large
+        catalog), not on the first list that needs them."""
+        _ = self._model.item_index, self._model.moments
 
     def related_scores(self, items: Sequence[str]) -> Float32Array | None:
         rows = self._rows(items)

@@ -22,15 +22,16 @@ from optirec.arrays import BoolArray, FloatArray, IntArray
 from optirec.errors import NotFound, shown
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.wearer import Wearer
+from optirec.recommend.approximate import approximate_best
 from optirec.recommend.assignment import Book, Policy, load_book
-from optirec.recommend.candidates import blend_best, blend_catalog
+from optirec.recommend.candidates import Blended, blend_best, blend_catalog
 from optirec.recommend.exploration import Explored, exploratory_slots, explore, greedy
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
 from optirec.recommend.kernels import add_standardised
-from optirec.recommend.live import LiveModel, Scored, ServingState
+from optirec.recommend.live import LiveModel, ServingState
 from optirec.recommend.profile import attribute_profile
 from optirec.recommend.ranking import diversify
-from optirec.recommend.reasons import because_of, fallback_reason, rule_reasons
+from optirec.recommend.reasons import fallback_reason, fallback_text, rule_reasons, sources_in_words
 from optirec.recommend.refresh import Refreshing
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.segments import UNKNOWN_SEGMENT, segment_of
@@ -192,23 +193,25 @@ class ListBuilder:
             rebuyable=self.rebuyable,
         )
         history = shopper.history if (spec.use_history and shopper.personalise) else []
-        scored = self.serving_state.score(snapshot, model, history, spec.context_items) if model is not None else None
         # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
         group = segment_of(shopper.wearer, spec.prescription_kind)
         segment = self.serving_state.segment_vector(snapshot, group)
         profile = self._profile(snapshot, history, spec) if self._profile_weight(policy) else None
-        explored, scores, fallback = self._rank(snapshot, view, filtered, scored, segment, profile, spec, policy)
+        explored, scores, fallback = self._rank(snapshot, view, filtered, model, history, segment, profile, spec,
+                                                policy)  # fmt: skip
         chosen = explored.chosen
         # "of your size and prescription" only when something of either is known
         segmented = segment is not None and group != UNKNOWN_SEGMENT
-        items = self._items(snapshot, shopper, view, model, scored, explored, scores, fallback, segmented, spec)
+        items = self._items(snapshot, shopper, view, model, explored, scores, fallback, segmented, spec)
         return ServedList(
             recommendation_id=recommendation_id(),
             model_version=model.version if model is not None else "popularity",
             items=items,
             filtered=filtered.removed,
             fallback=bool(fallback.any()) if chosen.size else True,
-            fallback_reason=self._fallback_text(shopper, filtered, chosen, fallback, spec, model is not None),
+            fallback_reason=fallback_text(
+                shopper, filtered, chosen, fallback, spec.limit, bool(spec.context_items), model is not None
+            ),
             snapshot=snapshot,
             policy=explored.policy,
             arm=arm,
@@ -244,7 +247,8 @@ class ListBuilder:
         snapshot: CatalogSnapshot,
         view: WearerView,
         filtered: Filtered,
-        scored: Scored | None,
+        model: LiveModel | None,
+        history: list[tuple[str, str]],
         segment: FloatArray | None,
         profile: FloatArray | None,
         spec: ListSpec,
@@ -254,27 +258,22 @@ class ListBuilder:
         weights, diversity and exploration, never which products are allowed."""
         allowed = filtered.allowed
         weights = self.weights
-        extra = None  # the attribute profile, standardised over the allowed products and weighted
-        if profile is not None:
-            extra = np.zeros(profile.size)
-            add_standardised(extra, allowed, profile, self._profile_weight(policy))
-        # Each model source standardised over the allowed products it knows; products no source knows rank below
-        # every one it does (they only fill a short list). Both ways give the same candidates and scores.
-        blend_with = blend_best if self.candidates else blend_catalog
-        best, blend = blend_with(
-            popularity=self.serving_state.popularity_vector(snapshot),  # standardised over the sellable products
-            segment=segment,
-            popularity_weight=weights["popularity"],
-            fit=view.fit,
-            fit_weight=weights["fit"] if policy.fit_weight is None else policy.fit_weight,
-            extra=extra,
-            allowed=allowed,
-            sources=(
-                (scored.personal if scored else None, weights["personal"]),
-                (scored.related if scored else None, weights["related"]),
-            ),
-            k=spec.limit * CANDIDATE_FACTOR,
-        )
+        fit_weight = weights["fit"] if policy.fit_weight is None else policy.fit_weight
+        popularity = self.serving_state.popularity_vector(snapshot)  # standardised over the sellable products
+        k = spec.limit * CANDIDATE_FACTOR
+        found: tuple[IntArray, Blended] | None = None
+        if model is not None and self.serving_state.approximate(snapshot):  # a large catalog (`approximate`)
+            queried = self.serving_state.query(snapshot, model, history, spec.context_items)
+            if queried is not None:
+                sources = ((queried.personal, weights["personal"]), (queried.related, weights["related"]))
+                found = approximate_best(popularity=popularity, segment=segment,
+                                         popularity_weight=weights["popularity"], fit=view.fit, fit_weight=fit_weight,
+                                         profile=profile, profile_weight=self._profile_weight(policy),
+                                         allowed=allowed, sources=sources, k=k)  # fmt: skip
+        if found is None:
+            found = self._blend(snapshot, allowed, popularity, segment, view, fit_weight, model, history, profile,
+                                spec, policy)  # fmt: skip
+        best, blend = found
         _, _, order = blend.at(best)
         diversity = spec.diversity if policy.diversity is None else policy.diversity
         ranked = best[diversify(np.arange(best.size), order, snapshot.features[best], diversity, spec.limit)]
@@ -283,6 +282,44 @@ class ListBuilder:
         fallback = ~known
         fallback[known.size - explored.drawn :] = False  # a drawn slot is exploration, not a fallback to popularity
         return explored, total, fallback
+
+    def _blend(
+        self,
+        snapshot: CatalogSnapshot,
+        allowed: BoolArray,
+        popularity: FloatArray,
+        segment: FloatArray | None,
+        view: WearerView,
+        fit_weight: float,
+        model: LiveModel | None,
+        history: list[tuple[str, str]],
+        profile: FloatArray | None,
+        spec: ListSpec,
+        policy: Policy,
+    ) -> tuple[IntArray, Blended]:
+        """The exact pass: the model's scores of every product, each source standardised over the allowed products
+        it knows; products no source knows rank below every one it does (they only fill a short list). Both ways
+        (`candidates`) give the same candidates and scores."""
+        scored = self.serving_state.score(snapshot, model, history, spec.context_items) if model is not None else None
+        extra = None  # the attribute profile, standardised over the allowed products and weighted
+        if profile is not None:
+            extra = np.zeros(profile.size)
+            add_standardised(extra, allowed, profile, self._profile_weight(policy))
+        blend_with = blend_best if self.candidates else blend_catalog
+        return blend_with(
+            popularity=popularity,
+            segment=segment,
+            popularity_weight=self.weights["popularity"],
+            fit=view.fit,
+            fit_weight=fit_weight,
+            extra=extra,
+            allowed=allowed,
+            sources=(
+                (scored.personal if scored else None, self.weights["personal"]),
+                (scored.related if scored else None, self.weights["related"]),
+            ),
+            k=spec.limit * CANDIDATE_FACTOR,
+        )
 
     def _explore(
         self, snapshot: CatalogSnapshot, allowed: BoolArray, chosen: IntArray, near: IntArray, share: float
@@ -303,7 +340,6 @@ class ListBuilder:
         shopper: Shopper,
         view: WearerView,
         model: LiveModel | None,
-        scored: Scored | None,
         explored: Explored,
         scores: FloatArray,
         fallback: npt.NDArray[np.bool_],
@@ -311,7 +347,11 @@ class ListBuilder:
         spec: ListSpec,
     ) -> list[ServedItem]:
         chosen = explored.chosen
-        because = self._because(snapshot, shopper, model, scored, chosen, spec) if spec.explain else {}
+        because: dict[int, str] = {}
+        if spec.explain and model is not None:
+            serving, positions = self.serving_state.serving(snapshot, model)
+            history = shopper.history if shopper.personalise and spec.use_history else []
+            because = sources_in_words(snapshot, serving, positions, chosen, history, spec.context_items, spec.surface)
         items = []
         slots = zip(chosen.tolist(), scores.tolist(), explored.propensities.tolist(), strict=True)
         for rank, (position, score, propensity) in enumerate(slots, start=1):
@@ -332,59 +372,6 @@ class ListBuilder:
                 reasons += said
             items.append(ServedItem(position, rank, round(score, 4), reasons, propensity, _greedy_at(explored, rank)))
         return items
-
-    def _because(
-        self,
-        snapshot: CatalogSnapshot,
-        shopper: Shopper,
-        model: LiveModel | None,
-        scored: Scored | None,
-        chosen: IntArray,
-        spec: ListSpec,
-    ) -> dict[int, str]:
-        """For each chosen product, the context or history product that most led to it, in words (from the same
-        model that scored the list)."""
-        out: dict[int, str] = {}
-        if model is None:
-            return out
-        model, positions = self.serving_state.serving(snapshot, model)
-        shown = [p for p in chosen.tolist() if positions[p] >= 0]
-        targets = positions[shown]
-        if scored is not None and scored.related is not None:  # the products in context
-            page = "cart" if spec.surface in ("cart", "complete_the_look") else spec.surface
-            for position, source in zip(shown, model.strongest_sources(spec.context_items, targets), strict=True):
-                if source >= 0 and spec.context_items[source] in snapshot.index:
-                    name = snapshot.summaries[snapshot.index[spec.context_items[source]]].name
-                    out[position] = because_of(name, None, page)
-        if not shopper.history or not shopper.personalise or not spec.use_history:
-            return out
-        recent = shopper.history[-10:]
-        sources = model.strongest_sources([p for p, _ in recent], targets)
-        for position, source in zip(shown, sources, strict=True):
-            if position in out or source < 0:
-                continue
-            product_id, action = recent[source]
-            if product_id in snapshot.index and product_id != snapshot.ids[position]:
-                out[position] = because_of(snapshot.summaries[snapshot.index[product_id]].name, action, spec.surface)
-        return out
-
-    @staticmethod
-    def _fallback_text(
-        shopper: Shopper, filtered: Filtered, chosen: IntArray, fallback: npt.NDArray[np.bool_], spec: ListSpec,
-        has_model: bool,
-    ) -> str | None:  # fmt: skip
-        available = int(filtered.allowed.sum())
-        if available < spec.limit:
-            return f"Only {available} product(s) pass every filter for this shopper and request."
-        if not fallback.any():
-            return None
-        if not has_model:
-            return "No model has been trained yet: popular products that fit this shopper."
-        if not shopper.personalise:
-            return "The customer has not consented to personalisation: popular products that fit them."
-        if not shopper.history and not spec.context_items:
-            return "No signals from this shopper yet: popular products among those that fit them."
-        return "Too few personal candidates passed the filters: filled with popular products that fit."
 
     @staticmethod
     def _served_row(response: ServedList, spec: ListSpec) -> dict[str, object]:

@@ -115,3 +115,52 @@ def top_items(scores: Float32Array, k: int, exclude: npt.NDArray[np.int64] | Non
         return np.zeros(0, dtype=np.int64)
     part = np.argpartition(-scores, k - 1)[:k]
     return part[np.argsort(-scores[part], kind="stable")].astype(np.int64)
+
+
+class ItemIndex:
+    """An approximate inner-product index over the item vectors (faiss's inverted lists, `IndexIVFFlat`): the items
+    nearest a user vector without scoring every item. The vectors are split into about √n lists around k-means
+    centres; a search scores the centres, then only the items of the `probes` best lists. Built once per model
+    (well under a second on 50,000 items of 64 dimensions); searched one user at a time on the caller's thread."""
+
+    def __init__(self, item_table: Float32Array) -> None:
+        import faiss  # only a process that serves a large catalog pays for the import
+
+        faiss.omp_set_num_threads(1)  # one request at a time per worker, as BLAS (`runtime.asgi`)
+        vectors = np.ascontiguousarray(item_table, dtype=np.float32)
+        count, dim = vectors.shape
+        self.lists = max(1, min(round(float(np.sqrt(count))), count // 39 or 1))  # faiss wants 39 points per centre
+        quantiser = faiss.IndexFlatIP(dim)
+        self._index = faiss.IndexIVFFlat(quantiser, dim, self.lists, faiss.METRIC_INNER_PRODUCT)
+        self._index.train(vectors)
+        self._index.add(vectors)
+        self._quantiser = quantiser  # the index holds it by reference
+
+    def nearest(self, vector: Float32Array, count: int, probes: int) -> npt.NDArray[np.int64]:
+        """The rows of (about) the `count` items of the largest dot product with `vector`, best first, searched in
+        the `probes` lists whose centres are nearest; fewer where those lists hold fewer items."""
+        query = np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1)
+        self._index.nprobe = min(probes, self.lists)
+        _, rows = self._index.search(query, count)
+        found = rows[0]
+        return np.asarray(found[found >= 0], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Moments:
+    """The item vectors' mean (dim,) and second moment (dim, dim), in float64: the mean and spread of the dot
+    products of any user vector with every item, without computing them (mean u·μ, variance uᵀMu − (u·μ)²)."""
+
+    mean: npt.NDArray[np.float64]
+    second: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, item_table: Float32Array) -> Moments:
+        table = np.asarray(item_table, dtype=np.float64)
+        return cls(table.mean(axis=0), (table.T @ table) / max(table.shape[0], 1))
+
+    def spread(self, vector: Float32Array) -> tuple[float, float]:
+        """The mean and the standard deviation of `item_table @ vector` over every item."""
+        user = np.asarray(vector, dtype=np.float64)
+        mean = float(user @ self.mean)
+        return mean, float(np.sqrt(max(float(user @ self.second @ user) - mean * mean, 0.0)))

@@ -13,6 +13,7 @@ import scipy.sparse as sp
 
 from optirec.arrays import Float32Array, IntArray
 from optirec.ml.model.kernels import weighted_rows
+from optirec.ml.model.query import distinct
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,12 @@ class ItemItem:
         rows = np.ascontiguousarray(items, dtype=np.int64)
         return weighted_rows(matrix.indptr, matrix.indices, matrix.data, rows,
                              np.ascontiguousarray(weights, dtype=np.float32), matrix.shape[0])  # fmt: skip
+
+    def reached(self, items: IntArray) -> IntArray:
+        """The items whose `scores` for `items` can be other than 0: their neighbours (distinct, sorted)."""
+        matrix = self.neighbours
+        parts = [matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]] for row in items.tolist()]
+        return distinct(np.concatenate(parts).astype(np.int64)) if parts else np.zeros(0, dtype=np.int64)
 
     def batch_scores(self, history: sp.csr_matrix) -> Float32Array:
         """Scores of many users at once from weighted histories (n_users, n_items) -> (n_users, n_items)."""

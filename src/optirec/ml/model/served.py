@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ from optirec.arrays import Float32Array
 from optirec.errors import InvalidInput, NotFound
 from optirec.ml.model.actions import ACTION_CODE, ACTION_TABLE, ACTIONS
 from optirec.ml.model.artifact import load_artifact, save_artifact
-from optirec.ml.model.index import UserEncoderNumpy, UserVectorCache, scores_for, top_items
+from optirec.ml.model.index import ItemIndex, Moments, UserEncoderNumpy, UserVectorCache, scores_for, top_items
 from optirec.ml.model.itemitem import ItemItem, recency_weights
 from optirec.ml.model.kernels import blend_pair
+from optirec.ml.model.query import PersonalQuery
 from optirec.ml.model.serialize import served_arrays, served_fields, served_metadata
 
 Signal = tuple[str, str]  # (item_id, action_type)
@@ -105,6 +107,26 @@ class ServedModel:
         if items.size == 0:
             return related
         return blend_pair(network, related, self.weights[0], self.weights[1])  # as `train.blend.blend`, compiled
+
+    def query(self, items: npt.NDArray[np.int64], actions: npt.NDArray[np.int64]) -> PersonalQuery:
+        """`score_codes(items, actions)` (a known, non-empty history; no context) asked only where needed: at some
+        rows, and the rows likely to score best (`query.PersonalQuery`)."""
+        user = self.user_vectors.vector(self.encoder, self.item_table, items, actions + 1)
+        related = None
+        if self.item_item is not None and self.weights[1] != 0.0:
+            summed = self.item_item.scores(items, recency_weights(actions, self.decay, ACTION_TABLE))
+            related = (summed, self.item_item.reached(items))
+        return PersonalQuery.of(self.item_table, user, related, self.weights, self.moments, self.item_index)
+
+    @cached_property
+    def item_index(self) -> ItemIndex:
+        """The approximate index over the item vectors, built on first use (`ServingState.prepare` asks for it on a
+        large catalog before the model serves)."""
+        return ItemIndex(self.item_table)
+
+    @cached_property
+    def moments(self) -> Moments:
+        return Moments.of(self.item_table)
 
     def recommend(
         self, signals: Sequence[Signal], k: int = 10, context: Sequence[str] = (), exclude_seen: bool = True

@@ -1,0 +1,62 @@
+"""A shopper's personal scores asked only where needed (`ServedModel.query`): the same numbers as scoring every
+item, and the approximate index finds the items of the largest dot product."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from optirec.ml.evaluation.train_test import TrainOutput, train
+from optirec.ml.model.index import ItemIndex, Moments
+from optirec.ml.model.network import ModelConfig
+from optirec.ml.model.served import ServedModel
+from optirec.ml.train.fit import FitConfig
+from optirec.ml.train.inputs import EventsInput, ItemInput
+
+from ..conftest import chain_events
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainOutput:
+    users, items, actions, times = chain_events()
+    catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
+    model = ModelConfig(dim=16, max_len=10, epochs=4, batch_size=16, negatives=0, eval_every=2, dropout=0.1)
+    config = FitConfig(model=model, lam_grid=(1.0, 10.0), neighbours=5)
+    return train(EventsInput(users, items, actions, times), catalogue, config, tmp_path_factory.mktemp("models"))
+
+
+@pytest.mark.parametrize("weights", [None, (1.0, 0.0), (0.0, 1.0)])
+def test_the_query_scores_as_scoring_every_item(trained: TrainOutput, weights: tuple[float, float] | None) -> None:
+    model = ServedModel.load(trained.path)
+    if weights is not None:
+        model.weights = weights
+    items, actions = model.codes([("i3", "view"), ("i4", "add_to_cart"), ("i9", "view")])
+    every = model.score_codes(items, actions)
+    rows = np.arange(len(model.item_ids))
+    assert np.allclose(model.query(items, actions).at(rows), every, rtol=1e-4, atol=1e-4)
+
+
+def test_the_moments_give_the_mean_and_spread_of_every_dot_product() -> None:
+    rng = np.random.default_rng(1)
+    table = rng.normal(size=(500, 8)).astype(np.float32)
+    user = rng.normal(size=8).astype(np.float32)
+    mean, spread = Moments.of(table).spread(user)
+    dots = (table @ user).astype(np.float64)
+    assert mean == pytest.approx(dots.mean(), rel=1e-6, abs=1e-9)
+    assert spread == pytest.approx(dots.std(), rel=1e-6)
+
+
+def test_the_index_finds_the_largest_dot_products() -> None:
+    """Clustered vectors, as trained item vectors are: the index searched in a few of its lists finds nearly all of
+    the true best 20 (every list searched: all of them)."""
+    rng = np.random.default_rng(2)
+    centres = rng.normal(size=(40, 16))
+    table = (centres[rng.integers(0, 40, 4000)] + 0.4 * rng.normal(size=(4000, 16))).astype(np.float32)
+    index = ItemIndex(table)
+    found, everywhere = [], []
+    for user in table[:50] + 0.2 * rng.normal(size=(50, 16)).astype(np.float32):
+        best = set(np.argsort(-(table @ user), kind="stable")[:20].tolist())
+        found.append(len(best & set(index.nearest(user, 20, 8).tolist())) / 20)
+        everywhere.append(len(best & set(index.nearest(user, 20, index.lists).tolist())) / 20)
+    assert np.mean(found) >= 0.9
+    assert np.mean(everywhere) == 1.0
