@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from prometheus_client import Counter
@@ -19,6 +20,7 @@ USER_VECTORS = Counter(
     "served lately on the same signals (`ml.model.index.UserVectorCache`).",
     ["result"],
 )
+T = TypeVar("T")
 
 
 class TrainedModel:
@@ -38,28 +40,27 @@ class TrainedModel:
         return self._model.item_ids
 
     def personal_scores(self, history: Sequence[tuple[str, str]], *, warm_up: bool = False) -> Float32Array | None:
-        # The history is read once: a shop's own action types carry no weight in the model.
-        items, actions = self._model.codes(history, skip_unknown_actions=True)
-        if items.size == 0:
-            return None
-        vectors = self._model.user_vectors
-        hits = vectors.hits
-        scores = self._model.score_codes(items, actions)
-        if not warm_up:
-            USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
-        return scores
+        return self._from_history(history, self._model.score_codes, count=not warm_up)
 
     def personal_query(self, history: Sequence[tuple[str, str]]) -> PersonalQuery | None:
         """`personal_scores` asked only where a list needs them (`query.PersonalQuery`); None when no signal of the
         history is known."""
+        return self._from_history(history, self._model.query, count=True)
+
+    def _from_history(
+        self, history: Sequence[tuple[str, str]], answer: Callable[[IntArray, IntArray], T], *, count: bool
+    ) -> T | None:
+        """`answer` of the history's known signals (None when there is none), counting whether the user vector was
+        encoded or reused. The history is read once: a shop's own action types carry no weight in the model."""
         items, actions = self._model.codes(history, skip_unknown_actions=True)
         if items.size == 0:
             return None
         vectors = self._model.user_vectors
         hits = vectors.hits
-        query = self._model.query(items, actions)
-        USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
-        return query
+        result = answer(items, actions)
+        if count:
+            USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
+        return result
 
     def build_index(self) -> None:
         """Build the approximate index and the item vectors' moments now (before the model serves a large
