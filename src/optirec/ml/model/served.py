@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,13 @@ class ServedModel:
         self.user_vectors = UserVectorCache()
         self._index = {item: i for i, item in enumerate(self.item_ids)}
         self._token_index = {t: k + 1 for k, t in enumerate(self.vocabulary)}
+
+    @cached_property
+    def cold(self) -> npt.NDArray[np.bool_]:
+        """Which items have no item-to-item relations (`ItemItem.cold`), empty when none has (or without that source):
+        the blend gives them the network's score, from their content for a new product, instead of one constant."""
+        cold = self.item_item.cold() if self.item_item is not None else np.zeros(0, dtype=np.bool_)
+        return cold if cold.any() else np.zeros(0, dtype=np.bool_)  # empty: none (the blend skips the mask)
 
     @property
     def index(self) -> Mapping[str, int]:
@@ -104,7 +112,8 @@ class ServedModel:
         )
         if items.size == 0:
             return related
-        return blend_pair(network, related, self.weights[0], self.weights[1])  # as `train.blend.blend`, compiled
+        # as `train.blend.blend`, compiled; a product without co-occurrences ranked by its content (`ItemItem.cold`)
+        return blend_pair(network, related, self.weights[0], self.weights[1], self.cold)
 
     def recommend(
         self, signals: Sequence[Signal], k: int = 10, context: Sequence[str] = (), exclude_seen: bool = True

@@ -124,13 +124,14 @@ class ModelFit:
         """Grid search of (decay, item-to-item weight) on the validation targets."""
         grid = [(1.0, w) for w in self.config.item_weights] + [(0.0, 1.0)]
         history = user_item_matrix(valid.train)
+        cold = self.item_item.cold() if self.item_item is not None else None  # as served: ranked by content
         searches = {decay: BlendSearch(grid) for decay in self.config.decays}
         for start in range(0, len(valid.users), BATCH_USERS):
             users = valid.users[start : start + BATCH_USERS]
             network = mask_history(self.network_scores(users), history[users])
             for decay, search in searches.items():
                 items = mask_history(self.item_scores(users, decay), history[users])
-                search.add([network, items], valid.targets[start : start + BATCH_USERS])
+                search.add([network, items], valid.targets[start : start + BATCH_USERS], cold)
         results = [(s.best(), decay) for decay, s in searches.items()]
         (weights, ndcg), decay = max(results, key=lambda r: r[0][1])
         self.tuned.decay, self.tuned.weights = decay, (weights[0], weights[1])
@@ -170,7 +171,7 @@ class ModelFit:
         if not self.config.use_item_item or self.item_item is None:
             return network
         items = self.item_scores(users, self.tuned.decay)
-        return blend([network, items], self.tuned.weights)
+        return blend([network, items], self.tuned.weights, self.item_item.cold())
 
     def _prepare(self, train: Interactions) -> Interactions:
         """The events as the model sees them: all actions alike when action types are ablated."""
