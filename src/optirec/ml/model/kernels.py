@@ -227,18 +227,17 @@ def weighted_rows(
 
 @compiled
 def _standardising(source: Float32Array, cold: npt.NDArray[np.bool_]) -> tuple[float, float]:  # pragma: no cover
-    """The mean and 1 / deviation of `source` over its finite entries, the `cold` ones left out (empty: none)."""
-    count, total = 0, 0.0
+    """The mean and 1 / deviation of `source` over its finite entries, the `cold` ones left out (empty: none); one
+    pass (sums in float64)."""
+    count, total, squares = 0, 0.0, 0.0
     for i in range(source.size):
         if np.isfinite(source[i]) and not (cold.size and cold[i]):
+            value = float(source[i])
             count += 1
-            total += source[i]
+            total += value
+            squares += value * value
     mean = total / max(count, 1)
-    var = 0.0
-    for i in range(source.size):
-        if np.isfinite(source[i]) and not (cold.size and cold[i]):
-            var += (source[i] - mean) * (source[i] - mean)
-    return mean, 1.0 / math.sqrt(var / max(count, 1) + 1e-12)
+    return mean, 1.0 / math.sqrt(max(squares / max(count, 1) - mean * mean, 0.0) + 1e-12)
 
 
 @compiled
