@@ -42,7 +42,9 @@ EVERY = np.arange(SIZE, dtype=np.int64)
 def _arguments(allowed: np.ndarray, user: np.ndarray, profile: bool) -> tuple[dict[str, object], dict[str, object]]:
     """The same list's arguments for `approximate_best` and for the exact pass (`blend_best`)."""
     rng = np.random.default_rng(int(allowed.sum()))
-    query = PersonalQuery.of(TABLE, user.astype(np.float32), None, (1.0, 0.0), MOMENTS, INDEX)
+    query = PersonalQuery.of(
+        TABLE, user.astype(np.float32), None, (1.0, 0.0), MOMENTS, INDEX, np.zeros(0, dtype=np.bool_)
+    )
     shared = {"popularity": rng.normal(size=SIZE), "segment": None, "popularity_weight": 0.25,
               "fit": rng.random(SIZE), "fit_weight": 0.5, "allowed": allowed, "k": 60}  # fmt: skip
     scores = rng.normal(size=SIZE) if profile else None

@@ -22,6 +22,24 @@ def test_the_query_scores_as_scoring_every_item(trained: TrainOutput, weights: t
     assert np.allclose(model.query(items, actions).at(rows), every, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("weights", [(1.0, 0.1), (0.0, 1.0)])
+def test_the_query_scores_new_products_as_scoring_every_item(
+    trained: TrainOutput, weights: tuple[float, float]
+) -> None:
+    """Products without item-to-item relations (new ones here) take the network's standardised score in place of
+    the item-to-item term, in the query as in scoring every item; with the network's weight at 0 the query still
+    looks them up in the index."""
+    model = ServedModel.load(trained.path).add_items([("new0", ["group=0"], None), ("new1", ["group=1"], None)])
+    model.weights = weights
+    assert model.cold.sum() >= 2
+    items, actions = model.codes([("i3", "view"), ("i4", "add_to_cart"), ("i9", "view")])
+    every = model.score_codes(items, actions)
+    query = model.query(items, actions)
+    assert np.allclose(query.at(np.arange(len(model.item_ids))), every, rtol=1e-4, atol=1e-4)
+    new_rows = {model.index["new0"], model.index["new1"]}
+    assert new_rows <= set(query.nearest(len(model.item_ids), query.index.lists).tolist())
+
+
 def test_the_moments_give_the_mean_and_spread_of_every_dot_product() -> None:
     rng = np.random.default_rng(1)
     table = rng.normal(size=(500, 8)).astype(np.float32)

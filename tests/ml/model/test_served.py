@@ -69,6 +69,24 @@ def test_a_new_product_gets_a_content_vector(trained: TrainOutput) -> None:
     assert grown.item_ids[-1] == "new" and grown.score([("i3", "view")]).shape == (25,)
 
 
+def test_new_products_are_ranked_by_their_content_not_one_constant(trained: TrainOutput) -> None:
+    """A product added from its attributes has no item-to-item relations (`cold`): its score is the network's for
+    its content vector, so two new products of different attributes score apart, whatever the blend's weights,
+    where the item-to-item source alone gave both the same constant."""
+    model = ServedModel.load(trained.path)
+    grown = model.add_items([("new0", ["group=0"], None), ("new2", ["group=2"], None)])
+    assert grown.cold[-2:].all() and not grown.cold[: len(model.item_ids)].all()
+    signals = [("i3", "view"), ("i6", "purchase")]
+    rows = [grown.index["new0"], grown.index["new2"]]
+    grown.weights = (1.0, 0.0)
+    network = grown.score(signals)  # the network alone
+    z = (network - network.mean()) / network.std()
+    assert z[rows[0]] != z[rows[1]]
+    for weights in ((0.0, 1.0), (1.0, 0.5)):
+        grown.weights = weights
+        assert np.allclose(grown.score(signals)[rows], (weights[0] + weights[1]) * z[rows], atol=1e-4)
+
+
 def test_a_corrupted_artifact_is_refused(trained: TrainOutput, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
     subprocess.run(["cp", "-r", str(trained.path), str(copy)], check=True)

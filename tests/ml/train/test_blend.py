@@ -41,10 +41,40 @@ def test_compiled_pair_blend_matches_blend() -> None:
         network = rng.normal(size=300).astype(np.float32)
         related = np.where(rng.random(300) < 0.7, 0.0, rng.exponential(size=300)).astype(np.float32)
         network[rng.choice(300, 20, replace=False)] = -np.inf
-        expected = blend([network, related], weights)
-        got = blend_pair(network, related, *weights)
-        assert np.array_equal(np.isfinite(got), np.isfinite(expected))
-        assert np.allclose(got[np.isfinite(got)], expected[np.isfinite(expected)], atol=1e-5)
+        for cold in (None, rng.random(300) < 0.1):
+            expected = blend([network, related], weights, cold)
+            got = blend_pair(network, related, *weights, np.zeros(0, np.bool_) if cold is None else cold)
+            assert np.array_equal(np.isfinite(got), np.isfinite(expected))
+            assert np.allclose(got[np.isfinite(got)], expected[np.isfinite(expected)], atol=1e-5)
+
+
+def test_a_cold_item_is_ranked_by_the_first_source_not_a_constant() -> None:
+    """Items without item-to-item relations (`cold`) take the network's z-score even where the blend weighs the
+    network 0: the one whose content the network likes ranks first among them, above the average related item; the
+    related items keep their order and are standardised among themselves."""
+    network = np.array([0.0, 0.0, 0.0, 0.0, 3.0, -3.0], dtype=np.float32)
+    related = np.array([3.0, 2.0, 1.0, 0.5, 0.0, 0.0], dtype=np.float32)
+    cold = np.array([False, False, False, False, True, True])
+    plain = blend([network, related], (0.0, 1.0))
+    assert plain[4] == plain[5] < plain[3]  # without: both cold items the same constant, below every related one
+    got = blend([network, related], (0.0, 1.0), cold)
+    assert got[4] > got[1] and got[5] < got[3]  # with: the liked one among the best, the other last
+    assert list(np.argsort(-got[:4])) == [0, 1, 2, 3]
+    assert np.isclose(got[:4].mean(), 0.0, atol=1e-6) and np.isclose(got[:4].std(), 1.0, atol=1e-5)
+    served = blend_pair(network, related, 0.0, 1.0, cold)
+    assert np.allclose(served, got, atol=1e-5)
+
+
+def test_the_search_ranks_cold_items_as_served() -> None:
+    """With `cold`, the validation search scores the blend the serving path computes: a target without relations
+    that the network ranks first counts under the item-to-item weights too."""
+    network = np.array([[0.0, 1.0, 2.0, 5.0]], dtype=np.float32)
+    related = np.array([[3.0, 2.0, 1.0, 0.0]], dtype=np.float32)
+    cold = np.array([False, False, False, True])
+    plain, served = BlendSearch([(0.0, 1.0)]), BlendSearch([(0.0, 1.0)])
+    plain.add([network, related], np.array([3]))
+    served.add([network, related], np.array([3]), cold)
+    assert plain.best()[1] < served.best()[1] == 1.0
 
 
 def test_the_compiled_search_ranks_as_the_blend_and_target_ranks_do() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 from optirec.arrays import Float32Array, IntArray
@@ -38,6 +39,13 @@ class ItemItem:
     def batch_scores(self, history: sp.csr_matrix) -> Float32Array:
         """Scores of many users at once from weighted histories (n_users, n_items) -> (n_users, n_items)."""
         return np.asarray((history @ self.neighbours).toarray(), dtype=np.float32)
+
+    def cold(self) -> npt.NDArray[np.bool_]:
+        """(n_items,) True for an item no other item points to: one without co-occurrences (a new product, or one
+        nobody met beside another), whose score from this source is the same constant for every shopper."""
+        matrix = self.neighbours
+        pointed = np.bincount(matrix.indices[matrix.data != 0], minlength=matrix.shape[1])
+        return np.asarray(pointed == 0, dtype=np.bool_)
 
     def similar(self, item: int, k: int) -> IntArray:
         """The k strongest neighbours of one item."""

@@ -226,36 +226,45 @@ def weighted_rows(
 
 
 @compiled
-def _add_standardised(out: Float32Array, source: Float32Array, weight: float) -> None:  # pragma: no cover - compiled
-    """out += weight × source standardised over its finite entries (mean 0, deviation 1; nothing elsewhere)."""
-    count, total = 0, 0.0
-    for v in source:
-        if np.isfinite(v):
-            count += 1
-            total += v
-    mean = total / max(count, 1)
-    var = 0.0
-    for v in source:
-        if np.isfinite(v):
-            var += (v - mean) * (v - mean)
-    scale = weight / math.sqrt(var / max(count, 1) + 1e-12)
+def _standardising(source: Float32Array, cold: npt.NDArray[np.bool_]) -> tuple[float, float]:  # pragma: no cover
+    """The mean and 1 / deviation of `source` over its finite entries, the `cold` ones left out (empty: none); one
+    pass (sums in float64)."""
+    count, total, squares = 0, 0.0, 0.0
     for i in range(source.size):
-        if np.isfinite(source[i]):
-            out[i] += (source[i] - mean) * scale
+        if np.isfinite(source[i]) and not (cold.size and cold[i]):
+            value = float(source[i])
+            count += 1
+            total += value
+            squares += value * value
+    mean = total / max(count, 1)
+    return mean, 1.0 / math.sqrt(max(squares / max(count, 1) - mean * mean, 0.0) + 1e-12)
 
 
 @compiled
 def blend_pair(
-    first: Float32Array, second: Float32Array, first_weight: float, second_weight: float
+    first: Float32Array,
+    second: Float32Array,
+    first_weight: float,
+    second_weight: float,
+    cold: npt.NDArray[np.bool_],
 ) -> Float32Array:  # pragma: no cover
     """`train.blend.blend` of two sources of one user: each standardised over its finite entries, weighted and summed;
-    where `first` is not finite the result is -inf."""
+    where `first` is not finite the result is -inf. A `cold` item (empty: none) takes the first source's standardised
+    score in place of the second's, the second being standardised over the other items: a product without
+    item-to-item relations is ranked by its content (the network's score) instead of a constant."""
     out = np.zeros(first.size, dtype=np.float32)
-    if first_weight != 0.0:
-        _add_standardised(out, first, first_weight)
-    if second_weight != 0.0:
-        _add_standardised(out, second, second_weight)
+    mean1, scale1 = _standardising(first, cold[:0]) if first_weight != 0.0 or cold.size else (0.0, 0.0)
+    mean2, scale2 = _standardising(second, cold) if second_weight != 0.0 else (0.0, 0.0)
     for i in range(first.size):
         if not np.isfinite(first[i]):
             out[i] = -np.inf
+            continue
+        z1 = (first[i] - mean1) * scale1
+        total = first_weight * z1 if first_weight != 0.0 else 0.0
+        if second_weight != 0.0:
+            if cold.size and cold[i]:
+                total += second_weight * z1
+            elif np.isfinite(second[i]):
+                total += second_weight * (second[i] - mean2) * scale2
+        out[i] = total
     return out

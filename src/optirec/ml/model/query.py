@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from optirec.arrays import Float32Array, FloatArray, IntArray
+from optirec.arrays import BoolArray, Float32Array, FloatArray, IntArray
 from optirec.ml.model.index import ItemIndex, Moments
 
 
@@ -28,26 +28,32 @@ class PersonalQuery:
     held: IntArray  # the rows where that sum can be other than 0 (distinct, sorted)
     weights: tuple[float, float]  # network, item-to-item
     network: tuple[float, float]  # the dot products' mean and scale (weight / spread) over every item
-    relation: tuple[float, float]  # the same of the item-to-item sum
+    relation: tuple[float, float]  # the same of the item-to-item sum (over the items that are not cold)
     index: ItemIndex
+    cold: BoolArray  # (n_items,) items without item-to-item relations, scored by the network there; empty: none
+    network_z: float  # 1 / the dot products' spread: a cold item's standardised network score is its second source
 
     @classmethod
     def of(cls, item_table: Float32Array, user: Float32Array, related: tuple[Float32Array, IntArray] | None,
-           weights: tuple[float, float], moments: Moments, index: ItemIndex) -> PersonalQuery:  # fmt: skip
-        """As `kernels.blend_pair` standardises: each source over every item (all finite), its scale the weight over
-        √(variance + 1e-12). `related`: the item-to-item sum and the rows it can hold other than 0 (the neighbours
-        of the history's items), or None."""
+           weights: tuple[float, float], moments: Moments, index: ItemIndex,
+           cold: BoolArray) -> PersonalQuery:  # fmt: skip
+        """As `kernels.blend_pair` standardises: each source over every item (all finite; the item-to-item sum over
+        the items that are not `cold`), its scale the weight over √(variance + 1e-12). `related`: the item-to-item
+        sum and the rows it can hold other than 0 (the neighbours of the history's items: never a cold item), or
+        None."""
         mean, spread = moments.spread(user)
-        network = (mean, weights[0] / math.sqrt(spread * spread + 1e-12))
+        network_z = 1.0 / math.sqrt(spread * spread + 1e-12)
+        network = (mean, weights[0] * network_z)
         relation = (0.0, 0.0)
         summed, held = None, np.zeros(0, dtype=np.int64)
         if related is not None:  # a sparse sum: its mean and spread from the entries it can hold
             summed, held = related
             values = summed[held].astype(np.float64)
-            r_mean = float(values.sum()) / max(summed.size, 1)
-            variance = float(values @ values) / max(summed.size, 1) - r_mean * r_mean
+            warm = max(summed.size - int(cold.sum()), 1)
+            r_mean = float(values.sum()) / warm
+            variance = float(values @ values) / warm - r_mean * r_mean
             relation = (r_mean, weights[1] / math.sqrt(max(variance, 0.0) + 1e-12))
-        return cls(item_table, user, summed, held, weights, network, relation, index)
+        return cls(item_table, user, summed, held, weights, network, relation, index, cold, network_z)
 
     def at(self, rows: IntArray) -> FloatArray:
         """The personal score of these items (float64): the network's dot product alone when the model blends no
@@ -59,14 +65,18 @@ class PersonalQuery:
         if self.weights[0] != 0.0:
             out += (dots - self.network[0]) * self.network[1]
         if self.weights[1] != 0.0:
-            out += (self.related[rows].astype(np.float64) - self.relation[0]) * self.relation[1]
+            second = (self.related[rows].astype(np.float64) - self.relation[0]) * self.relation[1]
+            if self.cold.size:
+                own = (dots - self.network[0]) * (self.weights[1] * self.network_z)
+                second = np.where(self.cold[rows], own, second)
+            out += second
         return out
 
     def nearest(self, count: int, probes: int) -> IntArray:
         """Rows likely among the best `at`: about the `count` of the largest dot product (the approximate index,
         `probes` of its lists) and the `count` strongest of the item-to-item sum."""
         parts = []
-        if self.weights[0] != 0.0 or self.related is None:
+        if self.weights[0] != 0.0 or self.related is None or self.cold.size:
             parts.append(self.index.nearest(self.user, count, probes))
         if self.related is not None and self.weights[1] != 0.0:
             held = self.held[self.related[self.held] > 0]

@@ -51,6 +51,13 @@ class ServedModel:
         self._index = {item: i for i, item in enumerate(self.item_ids)}
         self._token_index = {t: k + 1 for k, t in enumerate(self.vocabulary)}
 
+    @cached_property
+    def cold(self) -> npt.NDArray[np.bool_]:
+        """Which items have no item-to-item relations (`ItemItem.cold`), empty when none has (or without that source):
+        the blend gives them the network's score, from their content for a new product, instead of one constant."""
+        cold = self.item_item.cold() if self.item_item is not None else np.zeros(0, dtype=np.bool_)
+        return cold if cold.any() else np.zeros(0, dtype=np.bool_)  # empty: none (the blend skips the mask)
+
     @property
     def index(self) -> Mapping[str, int]:
         """The row of each item id."""
@@ -106,7 +113,8 @@ class ServedModel:
         )
         if items.size == 0:
             return related
-        return blend_pair(network, related, self.weights[0], self.weights[1])  # as `train.blend.blend`, compiled
+        # as `train.blend.blend`, compiled; a product without co-occurrences ranked by its content (`ItemItem.cold`)
+        return blend_pair(network, related, self.weights[0], self.weights[1], self.cold)
 
     def query(self, items: npt.NDArray[np.int64], actions: npt.NDArray[np.int64]) -> PersonalQuery:
         """`score_codes(items, actions)` (a known, non-empty history; no context) asked only where needed: at some
@@ -116,7 +124,7 @@ class ServedModel:
         if self.item_item is not None and self.weights[1] != 0.0:
             summed = self.item_item.scores(items, recency_weights(actions, self.decay, ACTION_TABLE))
             related = (summed, self.item_item.reached(items))
-        return PersonalQuery.of(self.item_table, user, related, self.weights, self.moments, self.item_index)
+        return PersonalQuery.of(self.item_table, user, related, self.weights, self.moments, self.item_index, self.cold)
 
     @cached_property
     def item_index(self) -> ItemIndex:

@@ -12,14 +12,32 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
-from optirec.arrays import Float32Array
+from optirec.arrays import BoolArray, Float32Array
 from optirec.ml.metrics import target_ranks, zscore_rows
 
 
-def blend(sources: Sequence[Float32Array], weights: Sequence[float]) -> Float32Array:
-    """Weighted sum of per-row z-scores of each source; sources (n_users, n_items) or (n_items,)."""
-    total = blend_normalised([zscore_rows(np.atleast_2d(s)) for s in sources], weights)
+def blend(sources: Sequence[Float32Array], weights: Sequence[float], cold: BoolArray | None = None) -> Float32Array:
+    """Weighted sum of per-row z-scores of each source; sources (n_users, n_items) or (n_items,). The `cold` items
+    (without item-to-item relations) take the first source's z-score in the others (`normalise`)."""
+    total = blend_normalised(normalise([np.atleast_2d(s) for s in sources], cold), weights)
     return total if np.ndim(sources[0]) == 2 else total[0]
+
+
+def normalise(sources: Sequence[Float32Array], cold: BoolArray | None = None) -> list[Float32Array]:
+    """Per-row z-scores of each source (n_users, n_items). Where `cold` (n_items,) is given, each source after the
+    first is standardised over the other items, and a cold item takes the first source's z-score there: an item
+    without co-occurrences gets the network's score (its content, for a new product) rather than the item-to-item
+    source's constant, which would put every such item at the same place for every user."""
+    first = zscore_rows(sources[0])
+    return [first, *(follow(first, s, cold) for s in sources[1:])]
+
+
+def follow(first: Float32Array, source: Float32Array, cold: BoolArray | None) -> Float32Array:
+    """One source after the first, z-scored as `normalise` does, given the first source's z-scores."""
+    if cold is None or not cold.any():
+        return zscore_rows(source)
+    others = zscore_rows(np.where(cold, np.nan, source).astype(np.float32))
+    return np.where(cold, first, others).astype(np.float32)
 
 
 def blend_normalised(normalised: Sequence[Float32Array], weights: Sequence[float]) -> Float32Array:
@@ -40,12 +58,15 @@ class BlendSearch:
         self.gains = np.zeros(len(self.grid), dtype=np.float64)
         self.users = 0
 
-    def add(self, sources: Sequence[Float32Array], targets: npt.NDArray[np.int64]) -> None:
-        """Score one batch: sources (n_users, n_items) each with history at -inf, targets (n_users,)."""
-        self.add_normalised([zscore_rows(s) for s in sources], targets)
+    def add(
+        self, sources: Sequence[Float32Array], targets: npt.NDArray[np.int64], cold: BoolArray | None = None
+    ) -> None:
+        """Score one batch: sources (n_users, n_items) each with history at -inf, targets (n_users,); the `cold`
+        items ranked by the first source in the others (`normalise`), as served."""
+        self.add_normalised(normalise(sources, cold), targets)
 
     def add_normalised(self, normalised: Sequence[Float32Array], targets: npt.NDArray[np.int64]) -> None:
-        """`add` for sources already through `zscore_rows` (a source shared by several searches is normalised once).
+        """`add` for sources already through `normalise` (a source shared by several searches is normalised once).
 
         Two sources (the network and the item-to-item source) go through one compiled pass that reads each score
         once for every weight vector of the grid (`_two_source_gains`): the same float32 sums and ranks as

@@ -27,7 +27,7 @@ from optirec.ml.model.index import UserEncoderNumpy
 from optirec.ml.model.itemitem import ItemItem
 from optirec.ml.model.network import ModelConfig
 from optirec.ml.model.served import ServedModel
-from optirec.ml.train.blend import BlendSearch, blend
+from optirec.ml.train.blend import BlendSearch, blend, follow
 from optirec.ml.train.data import Interactions, user_item_matrix
 from optirec.ml.train.itemitem import fit_item_item, weighted_history
 from optirec.ml.train.splits import EvalSplit, leave_one_out, sample_users
@@ -157,12 +157,13 @@ class ModelFit:
         """Grid search of (decay, item-to-item weight) on the validation targets."""
         grid = [(1.0, w) for w in self.config.item_weights] + [(0.0, 1.0)]
         history = user_item_matrix(valid.train)
+        cold = self.item_item.cold() if self.item_item is not None else None  # as served: ranked by content
         searches = {decay: BlendSearch(grid) for decay in self.config.decays}
         for start in range(0, len(valid.users), BATCH_USERS):
             users = valid.users[start : start + BATCH_USERS]
             network = zscore_rows(mask_history(self.network_scores(users), history[users]))  # once for every decay
             for decay, search in searches.items():
-                items = zscore_rows(mask_history(self.item_scores(users, decay), history[users]))
+                items = follow(network, mask_history(self.item_scores(users, decay), history[users]), cold)
                 search.add_normalised([network, items], valid.targets[start : start + BATCH_USERS])
         results = [(s.best(), decay) for decay, s in searches.items()]
         (weights, ndcg), decay = max(results, key=lambda r: r[0][1])
@@ -204,7 +205,7 @@ class ModelFit:
         if not self.config.use_item_item or self.item_item is None:
             return network
         items = self.item_scores(users, self.tuned.decay)
-        return blend([network, items], self.tuned.weights)
+        return blend([network, items], self.tuned.weights, self.item_item.cold())
 
     def _prepare(self, train: Interactions) -> Interactions:
         """The events as the model sees them: all actions alike when action types are ablated."""
