@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from optirec.ml.evaluation.train_test import train
-from optirec.ml.model.content import build_content
+from optirec.ml.model.content import ContentFeatures, build_content
 from optirec.ml.model.network import ModelConfig
 from optirec.ml.model.served import ServedModel
+from optirec.ml.train.data import Interactions
 from optirec.ml.train.fit import FitConfig, fit_model
 from optirec.ml.train.inputs import EventsInput, ItemInput, interactions, item_content
 
@@ -23,12 +24,18 @@ def _config() -> FitConfig:
     return FitConfig(model=model, lam_grid=(1.0, 10.0), neighbours=5)
 
 
-def test_the_fit_step_serves_what_train_model_saves(tmp_path: Path) -> None:
+def _chain() -> tuple[EventsInput, list[ItemInput], Interactions, ContentFeatures]:
+    """The chain events, their 24-item catalogue, the interactions and the content features the tests fit on."""
     events = EventsInput(*chain_events())
     catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
-    saved = ServedModel.load(train(events, catalogue, _config(), tmp_path).path)
     data = interactions(events, catalogue)
-    fitted = fit_model(data, build_content(data.item_ids, item_content(catalogue)), _config())
+    return events, catalogue, data, build_content(data.item_ids, item_content(catalogue))
+
+
+def test_the_fit_step_serves_what_train_model_saves(tmp_path: Path) -> None:
+    events, catalogue, data, content = _chain()
+    saved = ServedModel.load(train(events, catalogue, _config(), tmp_path).path)
+    fitted = fit_model(data, content, _config())
     served = fitted.model
     assert served.item_ids == saved.item_ids and served.weights == saved.weights and served.decay == saved.decay
     assert np.array_equal(served.item_table, saved.item_table)
@@ -40,10 +47,8 @@ def test_the_fit_step_serves_what_train_model_saves(tmp_path: Path) -> None:
 
 
 def test_the_held_out_model_has_seen_no_test_target() -> None:
-    events = EventsInput(*chain_events())
-    catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
-    data = interactions(events, catalogue)
-    fitted = fit_model(data, build_content(data.item_ids, item_content(catalogue)), _config())
+    _, _, data, content = _chain()
+    fitted = fit_model(data, content, _config())
     # each user's last event (the test target) is out of the held-out model's counts
     assert fitted.held_out_model.popularity.sum() == len(data) - len(data.user_ids)
     assert fitted.model.popularity.sum() == len(data)
@@ -54,11 +59,9 @@ def test_the_network_is_retrained_for_the_epochs_validation_chose() -> None:
     from optirec.ml.train.fit import ModelFit
     from optirec.ml.train.splits import leave_one_out
 
-    events = EventsInput(*chain_events())
-    catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
-    data = interactions(events, catalogue)
+    _, _, data, content = _chain()
     messages: list[str] = []
-    fit = ModelFit(build_content(data.item_ids, item_content(catalogue)), _config(), messages.append)
+    fit = ModelFit(content, _config(), messages.append)
     valid, test = leave_one_out(data)
     tuned = fit.tune(valid)
     tuned_network = fit.network
@@ -74,10 +77,7 @@ def test_fits_sharing_a_source_cache_fit_each_item_to_item_source_once() -> None
     from optirec.ml.train.fit import ModelFit, SourceCache
     from optirec.ml.train.splits import leave_one_out
 
-    events = EventsInput(*chain_events())
-    catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
-    data = interactions(events, catalogue)
-    content = build_content(data.item_ids, item_content(catalogue))
+    _, _, data, content = _chain()
     valid, test = leave_one_out(data)
     sources: SourceCache = {}
     first = ModelFit(content, _config(), sources=sources)
@@ -100,10 +100,7 @@ def test_sources_fitted_alongside_the_network_are_the_ones_refit_would_fit() -> 
     from optirec.ml.train.fit import ModelFit
     from optirec.ml.train.splits import leave_one_out
 
-    events = EventsInput(*chain_events())
-    catalogue = [ItemInput(f"i{k}", attributes={"group": str(k % 3)}) for k in range(24)]
-    data = interactions(events, catalogue)
-    content = build_content(data.item_ids, item_content(catalogue))
+    _, _, data, content = _chain()
     valid, test = leave_one_out(data)
     ahead = ModelFit(content, _config())
     ahead.tune(valid, refits=(test.train, data))
