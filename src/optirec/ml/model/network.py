@@ -14,6 +14,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from optirec.ml.model.content import TEXT_DIM
+from optirec.ml.model.dropout import Dropout, MaskSource
 
 
 @dataclass
@@ -71,7 +72,7 @@ class ItemEncoder(nn.Module):
 class Block(nn.Module):
     """Pre-norm transformer block: causal self-attention then a GELU feed-forward, both residual."""
 
-    def __init__(self, dim: int, heads: int, dropout: float) -> None:
+    def __init__(self, dim: int, heads: int, dropout: float, masks: MaskSource) -> None:
         super().__init__()
         self.heads = heads
         self.norm1 = nn.LayerNorm(dim)
@@ -80,16 +81,18 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.ff1 = nn.Linear(dim, dim)
         self.ff2 = nn.Linear(dim, dim)
-        self.drop = nn.Dropout(dropout)
+        self.drop = Dropout(dropout, masks)
 
     def forward(self, x: Tensor, allowed: Tensor) -> Tensor:
         """x (B, L, dim), allowed (B, 1, L, L) boolean attention mask -> (B, L, dim)."""
         b, length, dim = x.shape
         q, k, v = self.qkv(self.norm1(x)).split(dim, dim=2)  # each (B, L, dim)
         q, k, v = (t.view(b, length, self.heads, dim // self.heads).transpose(1, 2) for t in (q, k, v))
-        attn = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=allowed, dropout_p=self.drop.p if self.training else 0.0
-        )  # (B, heads, L, dim / heads)
+        if self.training and self.drop.p > 0.0:  # the attention weights' dropout masks from our own source
+            scores = (q @ k.transpose(-2, -1)).mul_(q.shape[-1] ** -0.5).masked_fill_(~allowed, -torch.inf)
+            attn = self.drop(scores.softmax(dim=-1)) @ v  # (B, heads, L, dim / heads)
+        else:
+            attn = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
         x = x + self.drop(self.proj(attn.transpose(1, 2).reshape(b, length, dim)))
         out: Tensor = x + self.drop(self.ff2(self.drop(F.gelu(self.ff1(self.norm2(x)), approximate="tanh"))))
         return out
@@ -98,13 +101,16 @@ class Block(nn.Module):
 class UserEncoder(nn.Module):
     """Causal transformer over the latest (item, action) signals; the last position is the user vector."""
 
-    def __init__(self, config: ModelConfig) -> None:
+    def __init__(self, config: ModelConfig, masks: MaskSource | None = None) -> None:
         super().__init__()
+        masks = masks if masks is not None else MaskSource(config.seed)  # every dropout layer draws from one source
         self.scale = math.sqrt(config.dim)
         self.positions = nn.Embedding(config.max_len, config.dim)  # position 0 = oldest slot
         self.actions = nn.Embedding(config.n_actions + 1, config.dim, padding_idx=0)
-        self.drop = nn.Dropout(config.dropout)
-        self.blocks = nn.ModuleList(Block(config.dim, config.heads, config.dropout) for _ in range(config.layers))
+        self.drop = Dropout(config.dropout, masks)
+        self.blocks = nn.ModuleList(
+            Block(config.dim, config.heads, config.dropout, masks) for _ in range(config.layers)
+        )
         self.norm = nn.LayerNorm(config.dim)
 
     def forward(self, item_vectors: Tensor, actions: Tensor) -> Tensor:
