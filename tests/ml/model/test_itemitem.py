@@ -59,3 +59,21 @@ def test_strongest_rows_matches_the_dense_definition() -> None:
         parts = dense[rows][:, targets]
         expected = np.where(parts.max(axis=0) > 0, parts.argmax(axis=0), -1)
         assert got.tolist() == expected.tolist()
+
+
+def test_a_small_catalogue_keeps_every_ease_weight_and_a_large_one_its_strongest() -> None:
+    """Up to `dense_items` the source is the whole EASE model (negative weights too, as the recency-weighted EASE
+    baseline scores); above it, the `top_k` strongest positive weights per item."""
+    from optirec.ml.train.data import from_arrays, user_item_matrix
+    from optirec.ml.train.itemitem import ease_weights, fit_item_item
+
+    rng = np.random.default_rng(0)
+    users = [f"u{k}" for k in rng.integers(0, 40, 400)]
+    items = [f"i{k}" for k in rng.integers(0, 30, 400)]
+    train = from_arrays(users, items, ["purchase"] * 400, list(range(400)))
+    full = ease_weights(user_item_matrix(train), 10.0)
+    dense = fit_item_item(train, 10.0, top_k=3, dense_items=30).neighbours.toarray()
+    assert np.allclose(dense, full) and (dense < 0).any()
+    pruned = fit_item_item(train, 10.0, top_k=3, dense_items=29).neighbours
+    assert np.diff(pruned.indptr).max() <= 3 and (pruned.data > 0).all()
+    assert np.allclose(pruned.toarray(), keep_top_neighbours(full, 3).toarray())

@@ -115,3 +115,44 @@ def test_sources_fitted_alongside_the_network_are_the_ones_refit_would_fit() -> 
         assert ahead.item_item is not None and later.item_item is not None
         assert (ahead.item_item.neighbours != later.item_item.neighbours).nnz == 0
     assert not ahead._prefitted  # each used once, then let go
+
+
+def test_the_lambda_search_scores_each_lambda_at_its_best_decay_and_stops_past_the_best() -> None:
+    """λ and the recency decay are tuned together on the item-to-item source alone; the grid is walked upwards and
+    the walk stops at the first λ that scores below the best before it."""
+    import re
+
+    from optirec.ml.model.content import ItemContent
+    from optirec.ml.train.data import from_arrays
+    from optirec.ml.train.fit import ModelFit, _item_item_ndcg
+    from optirec.ml.train.itemitem import fit_item_item
+    from optirec.ml.train.splits import leave_one_out
+
+    rng = np.random.default_rng(0)  # noisy walks along a ring of 40 items: harder than the chain
+    users, items, times = [], [], []
+    for u in range(80):
+        start = rng.integers(0, 40)
+        for t in range(rng.integers(4, 12)):
+            users.append(f"u{u}")
+            items.append(f"i{(start + t + (rng.integers(0, 8) if rng.random() < 0.4 else 0)) % 40}")
+            times.append(t)
+    data = from_arrays(users, items, ["purchase"] * len(users), times)
+    valid, _ = leave_one_out(data)
+    grid = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
+    config = FitConfig(lam_grid=grid)
+    search = ModelFit(build_content(data.item_ids, ItemContent(text={}, tokens={})), config)._search_lam(
+        valid.train, valid, ()
+    )
+    found = [re.match(r"item-to-item λ=([0-9.e+]+): valid ndcg@10 ([0-9.]+) at decay ([0-9.]+)", m)
+             for m in search.messages]  # fmt: skip
+    walked = [(float(m[1]), float(m[2]), float(m[3])) for m in found if m is not None]
+    scores = [score for _, score, _ in walked]
+    assert 2 < len(walked) < len(grid)  # this data peaks inside the grid: the walk stopped early
+    assert all(scores[k] > max(scores[:k], default=-1.0) for k in range(len(walked) - 1))  # climbing until…
+    assert scores[-1] < max(scores)  # … the first drop
+    assert search.lam == walked[scores.index(max(scores))][0]
+    assert len({decay for _, _, decay in walked}) > 1  # the best decay moves with λ: tuning them apart would miss it
+    for lam, score, decay in walked:  # each λ at its best decay
+        source = fit_item_item(valid.train, lam, config.neighbours, config.dense_items)
+        by_decay = {d: _item_item_ndcg(source, valid, d) for d in config.decays}
+        assert abs(by_decay[decay] - max(by_decay.values())) < 1e-12 and abs(by_decay[decay] - score) < 1e-4

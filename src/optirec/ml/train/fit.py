@@ -29,7 +29,7 @@ from optirec.ml.model.network import ModelConfig
 from optirec.ml.model.served import ServedModel
 from optirec.ml.train.blend import BlendSearch, blend, follow
 from optirec.ml.train.data import Interactions, user_item_matrix
-from optirec.ml.train.itemitem import fit_item_item, weighted_history
+from optirec.ml.train.itemitem import EASE_MAX_ITEMS, fit_item_item, weighted_history
 from optirec.ml.train.splits import EvalSplit, leave_one_out, sample_users
 from optirec.ml.train.validation import BATCH_USERS, mask_history, ndcg_at_10
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from optirec.ml.train.loop import ContentTensors
 
 Progress = Callable[[str], None]
-SourceCache = dict[tuple[int, float, int], tuple[Interactions, ItemItem]]
+SourceCache = dict[tuple[int, float, int, int], tuple[Interactions, ItemItem]]
 
 
 @dataclass
@@ -46,8 +46,10 @@ class FitConfig:
     """Our model's settings: the network's plus the item-to-item source and the blend search."""
 
     model: ModelConfig = field(default_factory=ModelConfig)
-    lam_grid: tuple[float, ...] = (50.0, 150.0, 500.0)  # EASE regularisation tried on validation
+    # EASE regularisation tried on validation, in this order, until one scores below the best before it
+    lam_grid: tuple[float, ...] = (50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0)
     neighbours: int = 200  # item-to-item weights kept per item (sparse, for serving)
+    dense_items: int = 2000  # a catalogue up to this size keeps every EASE weight (n² floats: 32 MB at 2,000)
     decays: tuple[float, ...] = (1.0, 0.8, 0.6, 0.4)  # recency decay of history weights per older signal
     item_weights: tuple[float, ...] = (0.0, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0, 1.5, 2.5, 5.0)  # item-to-item weight
     use_content: bool = True  # ablation switch: attribute tokens and text in the item vectors
@@ -89,8 +91,8 @@ class ModelFit:
         sources: SourceCache | None = None,
     ) -> None:
         self.config = config
-        # item-to-item sources by (events, λ, neighbours), when given: they do not depend on the seed, so the fits of
-        # several seeds (and a refit on the tuning events) can share them; None fits each one afresh
+        # item-to-item sources by (events, λ, neighbours, dense size), when given: they do not depend on the seed, so
+        # the fits of several seeds (and a refit on the tuning events) can share them; None fits each one afresh
         self.sources = sources
         self.content = content if config.use_content else _no_content(content)
         self.progress = progress
@@ -134,17 +136,23 @@ class ModelFit:
         return self.tuned
 
     def _search_lam(self, events: Interactions, valid: EvalSplit, refits: Sequence[Interactions]) -> LamSearch:
-        """Pick λ on the item-to-item source alone (no recency decay), then fit the sources of `refits` at that λ
-        ahead of `refit`. Reads no state the network's training writes."""
+        """Pick λ on the item-to-item source alone, each λ scored at its best recency decay (λ and decay together,
+        as the recency-weighted EASE baseline is tuned); the grid is walked upwards and stops at the first λ that
+        scores below the best so far. Then fit the sources of `refits` at that λ ahead of `refit`. Reads no state
+        the network's training writes."""
         messages: list[str] = []
         best: tuple[float, float, ItemItem | None] = (-1.0, 0.0, None)
-        for lam in self.config.lam_grid:
+        # co-occurrence (a catalogue too large for EASE) has no λ: one fit
+        grid = self.config.lam_grid if events.n_items <= EASE_MAX_ITEMS else self.config.lam_grid[:1]
+        for lam in grid:
             start = time.perf_counter()
             source = self._item_item(events, lam)
-            ndcg = _item_item_ndcg(source, valid)
-            messages.append(f"item-to-item λ={lam:g}: valid ndcg@10 {ndcg:.4f} ({time.perf_counter() - start:.1f} s)")
-            if ndcg > best[0]:
-                best = (ndcg, lam, source)
+            ndcg, decay = max((_item_item_ndcg(source, valid, decay), decay) for decay in self.config.decays)
+            messages.append(f"item-to-item λ={lam:g}: valid ndcg@10 {ndcg:.4f} at decay {decay:g} "
+                            f"({time.perf_counter() - start:.1f} s)")  # fmt: skip
+            if ndcg <= best[0]:
+                break
+            best = (ndcg, lam, source)
         assert best[2] is not None, "an empty λ grid"
         start = time.perf_counter()
         for train in refits:
@@ -190,12 +198,13 @@ class ModelFit:
     def _item_item(self, train: Interactions, lam: float) -> ItemItem:
         """The item-to-item source of `train` and `lam`, fitted once per `sources` cache (when there is one)."""
         if self.sources is None:
-            return fit_item_item(train, lam, self.config.neighbours)
-        key = (id(train), lam, self.config.neighbours)  # the entry keeps `train` alive: its id is not reused
+            return fit_item_item(train, lam, self.config.neighbours, self.config.dense_items)
+        # the entry keeps `train` alive: its id is not reused
+        key = (id(train), lam, self.config.neighbours, self.config.dense_items)
         cached = self.sources.get(key)
         if cached is not None and cached[0] is train:
             return cached[1]
-        source = fit_item_item(train, lam, self.config.neighbours)
+        source = fit_item_item(train, lam, self.config.neighbours, self.config.dense_items)
         self.sources[key] = (train, source)
         return source
 
@@ -300,9 +309,9 @@ def served_model(model: ModelFit, item_ids: list[str], metrics: dict[str, Any]) 
     )
 
 
-def _item_item_ndcg(source: ItemItem, valid: EvalSplit) -> float:
-    """Validation NDCG@10 of an item-to-item source alone, on histories without recency decay."""
-    return ndcg_at_10(lambda u: source.batch_scores(weighted_history(valid.train, u, 1.0, ACTION_TABLE)), valid)
+def _item_item_ndcg(source: ItemItem, valid: EvalSplit, decay: float) -> float:
+    """Validation NDCG@10 of an item-to-item source alone, on histories with recency decay `decay`."""
+    return ndcg_at_10(lambda u: source.batch_scores(weighted_history(valid.train, u, decay, ACTION_TABLE)), valid)
 
 
 def _no_content(content: ContentFeatures) -> ContentFeatures:

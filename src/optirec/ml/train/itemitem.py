@@ -69,15 +69,19 @@ def keep_top_neighbours(weights: Float32Array, k: int) -> sp.csr_matrix:
     return matrix
 
 
-def fit_item_item(train: Interactions, lam: float, top_k: int) -> ItemItem:
-    """EASE with regularisation `lam` on the binary user-item matrix, pruned to `top_k` per item.
+def fit_item_item(train: Interactions, lam: float, top_k: int, dense_items: int = 0) -> ItemItem:
+    """EASE with regularisation `lam` on the binary user-item matrix, pruned to the `top_k` largest positive weights
+    per item; a catalogue of at most `dense_items` keeps every weight, negative ones too (the whole EASE model).
 
     Catalogues too large for a dense inverse fall back to cosine co-occurrence (sparse throughout).
     """
     matrix = user_item_matrix(train)
     if train.n_items > EASE_MAX_ITEMS:
         return ItemItem(cooccurrence_neighbours(matrix, top_k))
-    return ItemItem(keep_top_neighbours(ease_weights(matrix, lam), top_k))
+    weights = ease_weights(matrix, lam)
+    if train.n_items <= dense_items:
+        return ItemItem(sp.csr_matrix(weights))  # the zero diagonal is left out
+    return ItemItem(keep_top_neighbours(weights, top_k))
 
 
 def weighted_history(train: Interactions, users: IntArray, decay: float, action_table: Float32Array) -> sp.csr_matrix:

@@ -18,7 +18,7 @@ from optirec.ml.train.data import Interactions, user_item_matrix
 from optirec.ml.train.fit import FitConfig
 from optirec.ml.train.itemitem import EASE_MAX_ITEMS, ease_weights, weighted_history
 
-LAMBDAS = (20.0, 50.0, 100.0, 250.0, 500.0)
+LAMBDAS = (20.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0)  # our model's reach and below
 
 
 class Ease(ItemScorer):
