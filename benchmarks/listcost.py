@@ -6,11 +6,11 @@ a history (12 products, reasons on, no exploration), built both ways on one list
 (`recommend.candidates`, every product scored) and the approximate candidates (`recommend.approximate`, forced at any
 size). Each round builds the same list both ways, in alternating order. Prints the median ms per list of each, the
 share of the exact list's 12 products the approximate one also shows, and the recall of the best 60 (lists of 60
-without diversity, the exact pass's against the approximate path's); `--profile` also prints where the approximate
-path's time goes (cProfile). `--blend-only` times the compiled pass against the whole catalog's blend.
+without diversity, the exact pass's against the approximate path's); `--profile WAY` also prints where that way's
+time goes (cProfile). `--blend-only` times the compiled pass against the whole catalog's blend.
 
     python -m benchmarks.listcost [--sizes 1500,50000] [--rounds 2000] [--train-seconds 20] [--folder DIR]
-        [--profile] [--blend-only]
+        [--profile exact|approximate] [--blend-only]
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, floa
         for s, p in zip(best, shoppers, strict=True)
     ]
     if args.profile:
-        shop.state.approximate_from = 1
+        shop.state.approximate_from = ways[args.profile]
         profile = cProfile.Profile()
         profile.enable()
         for round_ in range(args.rounds):
@@ -164,7 +164,7 @@ def main() -> None:
     parser.add_argument("--train-seconds", type=float, default=20.0, help="the model's training budget")
     parser.add_argument("--folder", help="keep the shops and models here, and reuse those of an earlier run")
     parser.add_argument("--blend-only", action="store_true", help="time the ranking step alone, on synthetic arrays")
-    parser.add_argument("--profile", action="store_true", help="print where the candidate builder's time goes")
+    parser.add_argument("--profile", choices=("exact", "approximate"), help="print where that way's time goes")
     args = parser.parse_args()
     if args.blend_only:
         rows = [blend_only(int(size), args.rounds) for size in args.sizes.split(",")]
