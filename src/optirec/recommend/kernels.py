@@ -49,21 +49,19 @@ def strongest_rows(
     indptr: npt.NDArray[np.int32], indices: npt.NDArray[np.int32], data: Float32Array, rows: IntArray, targets: IntArray
 ) -> IntArray:  # pragma: no cover - compiled
     """For each target column, which of the CSR rows `rows` holds the largest positive entry in it (an index into
-    `rows`, the first on ties), or -1 where none of them has a positive entry there."""
-    order = np.argsort(targets, kind="mergesort")
-    ordered = targets[order]
+    `rows`, the first on ties), or -1 where none of them has a positive entry there. Each row's column indices must
+    be sorted (`ItemItem` sorts them): a binary search per row and target, so a dense row costs no more than a
+    sparse one."""
     best = np.zeros(targets.size)
     strongest = np.full(targets.size, -1, dtype=np.int64)
-    for r in range(rows.size):
-        row = rows[r]
-        for e in range(indptr[row], indptr[row + 1]):
-            at = np.searchsorted(ordered, indices[e])
-            while at < ordered.size and ordered[at] == indices[e]:
-                target = order[at]
-                if data[e] > best[target]:
-                    best[target] = data[e]
-                    strongest[target] = r
-                at += 1
+    for t in range(targets.size):
+        target = targets[t]
+        for r in range(rows.size):
+            start, end = indptr[rows[r]], indptr[rows[r] + 1]
+            at = start + np.searchsorted(indices[start:end], target)
+            if at < end and indices[at] == target and data[at] > best[t]:
+                best[t] = data[at]
+                strongest[t] = r
     return strongest
 
 

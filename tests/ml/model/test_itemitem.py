@@ -77,3 +77,19 @@ def test_a_small_catalogue_keeps_every_ease_weight_and_a_large_one_its_strongest
     pruned = fit_item_item(train, 10.0, top_k=3, dense_items=29).neighbours
     assert np.diff(pruned.indptr).max() <= 3 and (pruned.data > 0).all()
     assert np.allclose(pruned.toarray(), keep_top_neighbours(full, 3).toarray())
+
+
+def test_the_source_sorts_each_rows_columns_for_the_strongest_rows_search() -> None:
+    """`strongest_rows` binary-searches each row: a matrix handed over with unsorted columns is sorted first."""
+    import scipy.sparse as sp
+
+    unsorted = sp.csr_matrix(
+        (np.array([0.5, 0.9, 0.2], dtype=np.float32), np.array([2, 0, 1]), np.array([0, 3, 3, 3])), shape=(3, 3)
+    )
+    assert not unsorted.has_sorted_indices
+    source = ItemItem(unsorted)
+    matrix = source.neighbours
+    assert matrix.has_sorted_indices
+    found = strongest_rows(matrix.indptr, matrix.indices, matrix.data, np.array([1, 0]), np.array([0, 1, 2]))
+    assert found.tolist() == [1, 1, 1]  # row 0 (second in `rows`) holds every positive entry
+    assert source.reached(np.array([0])).tolist() == [0, 1, 2] and source.reached(np.array([1])).size == 0

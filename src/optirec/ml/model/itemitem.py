@@ -14,7 +14,6 @@ import scipy.sparse as sp
 
 from optirec.arrays import Float32Array, IntArray
 from optirec.ml.model.kernels import weighted_rows
-from optirec.ml.model.query import distinct
 
 
 @dataclass(frozen=True)
@@ -22,6 +21,10 @@ class ItemItem:
     """Sparse item-to-item weights (n_items, n_items): row j says how much item j points to each item."""
 
     neighbours: sp.csr_matrix
+
+    def __post_init__(self) -> None:
+        if not self.neighbours.has_sorted_indices:  # `recommend.kernels.strongest_rows` searches each row
+            self.neighbours.sort_indices()
 
     def scores(self, items: IntArray, weights: Float32Array) -> Float32Array:
         """Sum of the neighbour rows of `items`, each scaled by its weight -> (n_items,)."""
@@ -33,8 +36,10 @@ class ItemItem:
     def reached(self, items: IntArray) -> IntArray:
         """The items whose `scores` for `items` can be other than 0: their neighbours (distinct, sorted)."""
         matrix = self.neighbours
-        parts = [matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]] for row in items.tolist()]
-        return distinct(np.concatenate(parts).astype(np.int64)) if parts else np.zeros(0, dtype=np.int64)
+        hit = np.zeros(matrix.shape[1], dtype=np.bool_)  # a mask, not a sort: a dense row is 2,000 entries
+        for row in items.tolist():
+            hit[matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]]] = True
+        return np.flatnonzero(hit).astype(np.int64)
 
     def batch_scores(self, history: sp.csr_matrix) -> Float32Array:
         """Scores of many users at once from weighted histories (n_users, n_items) -> (n_users, n_items)."""
