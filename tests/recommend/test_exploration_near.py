@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optirec.recommend.exploration import EXPLORE, exploratory_slots, explore, near_boost, with_best_new
+from optirec.recommend.exploration import EXPLORE, exploratory_slots, explore, near_boost
 
 
 def test_the_near_products_are_weighed_up_to_their_share_and_never_down() -> None:
@@ -73,30 +73,3 @@ def test_exploration_near_the_list_only_draws_allowed_products(
     assert len(set(explored.chosen.tolist())) == chosen.size
     assert explored.chosen[: chosen.size - slots].tolist() == chosen[: chosen.size - slots].tolist()
     assert ((explored.propensities > 0) & (explored.propensities <= 1)).all()
-
-
-def test_the_new_products_the_ranking_likes_best_join_the_near_ones() -> None:
-    near = np.array([7, 8])
-    fresh = np.array([2, 4, 5, 9])  # allowed new products
-    values = np.array([0.1, 3.0, -1.0, 2.0])  # the ranking's values at them
-    assert with_best_new(near, fresh, values, 2).tolist()[:2] == [7, 8]
-    assert sorted(with_best_new(near, fresh, values, 2).tolist()[2:]) == [4, 9]  # the two best, not the others
-    assert with_best_new(near, fresh, values, 10).tolist() == [7, 8, 2, 4, 5, 9]  # fewer than k: all of them
-    assert with_best_new(near, fresh[:0], values[:0], 2).tolist() == [7, 8]  # no new product: the near ones alone
-    assert with_best_new(near, fresh, values, 0).tolist() == [7, 8]
-
-
-def test_a_best_new_product_is_drawn_as_often_as_its_near_weight_says() -> None:
-    """With the best new products among the near ones, a new product the ranking puts first among the new is drawn
-    near-share times more often than one it puts last, whatever the new products' own weight."""
-    allowed = np.ones(40, dtype=bool)
-    new = np.zeros(40, dtype=bool)
-    new[30:] = True  # ten new products; the ranking puts 39 first among them and 30 last
-    near = with_best_new(np.array([12, 13]), np.arange(30, 40), np.arange(10, dtype=float), 1)
-    assert near.tolist() == [12, 13, 39]
-    rng = random.Random(1)
-    counts = np.zeros(40)
-    for _ in range(6000):
-        counts[explore(np.arange(12), allowed, new, 4.0, 1, rng, near, 0.5).chosen[-1]] += 1
-    # open: 28 old (weight 1), 10 new (weight 4); the near three hold half the weight: 39 weighs 4 × boost, 30 just 4
-    assert counts[39] > 5 * counts[30] and counts[:11].sum() == 0

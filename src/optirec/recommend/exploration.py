@@ -5,10 +5,9 @@ exploration share `s` for the list's placement, its last `⌊s × n⌋` slots (o
 random, one after the other and without replacement, from the same allowed products less the greedy head (the
 greedy list's first `n − ⌊s × n⌋`): a product is drawn with probability proportional to its weight, 1 for a product
 with signals and the new products' weight for one without any (a new product gets shown before it has signals).
-Where the shop sets a near share, the ranking's next best products (its candidates below the list) and the new
-products it ranks highest (as many as the list holds, `with_best_new`) are weighed up to hold that share of the
-draws' weight, so that part of exploration tries what the shop already believes in, a new product first on the
-shoppers it suits, and the rest reaches every allowed product.
+Where the shop sets a near share, the ranking's next best products (its candidates below the list) are weighed up
+to hold that share of the draws' weight, so that part of exploration tries what the shop already believes in and the
+rest reaches every allowed product.
 
 Each slot's propensity is the probability with which the policy put that product there, given the products above it:
 1.0 for a greedy slot (deterministic for the shopper's state), `w_i / Σ w` over the products still open for an
@@ -106,18 +105,6 @@ def explore(
         skip.add(pick)
     chosen_ = np.array([*head.tolist(), *picks], dtype=np.int64)
     return Explored(chosen_, np.array(propensities), slots, chosen[chosen.size - slots :].copy())
-
-
-def with_best_new(near: IntArray, fresh: IntArray, values: FloatArray, k: int) -> IntArray:
-    """`near` (the ranking's next best) followed by the `k` of the `fresh` positions (allowed new products) with the
-    highest ranking `values`: they are weighed up with the near products, so a product without signals is tried
-    first on the shoppers whose ranking (its content through the model, their attribute profile, fit) puts it
-    highest among the new ones, and the rest of the draws still reach every allowed product."""
-    if fresh.size == 0 or k <= 0:
-        return near
-    if fresh.size > k:
-        fresh = fresh[np.argpartition(-values, k - 1)[:k]]
-    return np.concatenate([near, fresh]).astype(np.int64)
 
 
 def near_boost(near_weight: float, total: float, near_share: float) -> float:

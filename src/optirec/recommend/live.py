@@ -115,7 +115,7 @@ class ServingState:
         # (catalog version, model version) -> serving model and positions; the live one and the one being swapped in
         self._serving: dict[tuple[object, str], _Mapped] = {}
         self._popularity: tuple[tuple[object, int], FloatArray] | None = None
-        self._new: tuple[tuple[object, int], BoolArray, IntArray] | None = None
+        self._new: tuple[tuple[object, int], BoolArray] | None = None
         self.segments = SegmentCache(db)
         self._segment_vectors: dict[tuple[object, int, tuple[str, str]], FloatArray | None] = {}
         self._lock = threading.Lock()
@@ -217,22 +217,14 @@ class ServingState:
     def new_products(self, snapshot: CatalogSnapshot) -> BoolArray:
         """Which catalog positions hold a product without any signal in the popularity window (exploration weighs
         them up); cached per catalog and popularity refresh."""
-        return self._new_products(snapshot)[0]
-
-    def new_positions(self, snapshot: CatalogSnapshot) -> IntArray:
-        """The positions `new_products` marks, in order (cached with it)."""
-        return self._new_products(snapshot)[1]
-
-    def _new_products(self, snapshot: CatalogSnapshot) -> tuple[BoolArray, IntArray]:
         key = (snapshot.version, self.popularity.generation)
         cached = self._new
         if cached is not None and cached[0] == key:
-            return cached[1], cached[2]
+            return cached[1]
         counts = self.popularity.get()
         new = np.array([counts.get(pid, 0.0) <= 0 for pid in snapshot.ids], dtype=np.bool_)
-        positions = np.flatnonzero(new).astype(np.int64)
-        self._new = (key, new, positions)
-        return new, positions
+        self._new = (key, new)
+        return new
 
     def segment_vector(self, snapshot: CatalogSnapshot, segment: tuple[str, str]) -> FloatArray | None:
         """log(1 + intent count) per catalog position among shoppers of this segment, standardised over the

@@ -25,7 +25,7 @@ from optirec.eyewear.wearer import Wearer
 from optirec.recommend.approximate import approximate_best
 from optirec.recommend.assignment import Book, Policy, load_book
 from optirec.recommend.candidates import Blended, blend_best, blend_catalog
-from optirec.recommend.exploration import Explored, exploratory_slots, explore, greedy, with_best_new
+from optirec.recommend.exploration import Explored, exploratory_slots, explore, greedy
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
 from optirec.recommend.kernels import add_standardised
 from optirec.recommend.live import LiveModel, ServingState
@@ -277,7 +277,7 @@ class ListBuilder:
         _, _, order = blend.at(best)
         diversity = spec.diversity if policy.diversity is None else policy.diversity
         ranked = best[diversify(np.arange(best.size), order, snapshot.features[best], diversity, spec.limit)]
-        explored = self._explore(snapshot, allowed, ranked, best, blend, policy.shares.get(spec.surface, 0.0))
+        explored = self._explore(snapshot, allowed, ranked, best, policy.shares.get(spec.surface, 0.0))
         total, known, _ = blend.at(explored.chosen)
         fallback = ~known
         fallback[known.size - explored.drawn :] = False  # a drawn slot is exploration, not a fallback to popularity
@@ -322,26 +322,16 @@ class ListBuilder:
         )
 
     def _explore(
-        self,
-        snapshot: CatalogSnapshot,
-        allowed: BoolArray,
-        chosen: IntArray,
-        near: IntArray,
-        blend: Blended,
-        share: float,
+        self, snapshot: CatalogSnapshot, allowed: BoolArray, chosen: IntArray, near: IntArray, share: float
     ) -> Explored:
         """The greedy list, its last slots drawn at random among the allowed products where the placement explores
-        (`exploration.explore`, `share` of its slots; the ranking's `near` candidates and the new products it ranks
-        highest weighed up to the near share): after the hard filters, never instead of them."""
+        (`exploration.explore`, `share` of its slots; the ranking's `near` candidates weighed up to the near share):
+        after the hard filters, never instead of them."""
         slots = exploratory_slots(chosen.size, share)
         if slots == 0:
             return greedy(chosen)
         new = self.serving_state.new_products(snapshot)
         settings = self.exploration
-        if settings.near_share > 0:
-            fresh = self.serving_state.new_positions(snapshot)
-            fresh = fresh[allowed[fresh]]
-            near = with_best_new(near, fresh, blend.at(fresh)[2], chosen.size)
         return explore(chosen, allowed, new, settings.new_product_weight, slots, self.rng, near, settings.near_share)
 
     def _items(
