@@ -25,8 +25,8 @@ from typing import Protocol
 import numpy as np
 
 from optirec.arrays import BoolArray, Float32Array, FloatArray, IntArray
-from optirec.ml.model.query import PersonalQuery, distinct
-from optirec.recommend.candidates import KNOWN_BONUS, blend_best
+from optirec.ml.model.query import PersonalQuery, distinct, strongest
+from optirec.recommend.candidates import blend_at, blend_best
 from optirec.recommend.kernels import standardising
 from optirec.recommend.ranking import top_k
 
@@ -81,10 +81,7 @@ class RelatedSource:
         return np.where(rows >= 0, self.scores[np.maximum(rows, 0)].astype(np.float64), np.nan)
 
     def nearest(self, count: int, probes: int) -> IntArray:
-        held = np.flatnonzero(self.scores > 0)
-        if held.size > count:
-            held = held[np.argpartition(-self.scores[held], count - 1)[:count]]
-        found = self.positions[held]
+        found = self.positions[strongest(self.scores, count)]
         return found[found >= 0]
 
 
@@ -102,26 +99,12 @@ class SourceBlend:
     sources: tuple[Source | None, ...]
     stats: FloatArray  # (sources, 3): mean, scale, takes part
 
-    def base(self, positions: IntArray) -> FloatArray:
-        popularity = self.popularity[positions]
-        if self.segment is not None:
-            popularity = 0.5 * popularity + self.segment[positions]
-        total: FloatArray = self.popularity_weight * popularity + self.fit_weight * self.fit[positions]
-        if self.extra is not None:
-            total += self.extra[positions]
-        return total
-
     def at(self, positions: IntArray) -> tuple[FloatArray, BoolArray, FloatArray]:
-        total = self.base(positions)
-        known = np.zeros(positions.size, dtype=np.bool_)
-        for source, (mean, scale, present) in zip(self.sources, self.stats, strict=True):
-            if source is None or not present:
-                continue
-            values = source.at(positions)
-            knows = self.allowed[positions] & ~np.isnan(values)
-            total[knows] += (values[knows] - mean) * scale
-            known |= knows
-        return total, known, np.where(known, total + KNOWN_BONUS, total)
+        def values(row: int) -> FloatArray | None:
+            source = self.sources[row]
+            return None if source is None else source.at(positions)
+
+        return blend_at(self, positions, values)
 
 
 @lru_cache(maxsize=8)

@@ -11,7 +11,7 @@ exploration draws) from the same statistics.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -100,21 +100,50 @@ class Blend:
     stats: FloatArray  # (sources, 3): mean, scale, takes part
 
     def at(self, positions: IntArray) -> tuple[FloatArray, BoolArray, FloatArray]:
-        popularity = self.popularity[positions]
-        if self.segment is not None:
-            popularity = 0.5 * popularity + self.segment[positions]
-        total = self.popularity_weight * popularity + self.fit_weight * self.fit[positions]
-        if self.extra is not None:
-            total += self.extra[positions]
-        known = np.zeros(positions.size, dtype=np.bool_)
-        for source, (mean, scale, present) in zip(self.sources, self.stats, strict=True):
-            if not present:
-                continue
-            values = source[positions]
-            knows = self.allowed[positions] & ~np.isnan(values)
-            total[knows] += (values[knows] - mean) * scale
-            known |= knows
-        return total, known, np.where(known, total + KNOWN_BONUS, total)
+        return blend_at(self, positions, lambda row: self.sources[row][positions])
+
+
+class Terms(Protocol):
+    """What a blend holds besides its model sources (`Blend`, `approximate.SourceBlend`)."""
+
+    @property
+    def popularity(self) -> FloatArray: ...
+    @property
+    def segment(self) -> FloatArray | None: ...
+    @property
+    def popularity_weight(self) -> float: ...
+    @property
+    def fit(self) -> FloatArray: ...
+    @property
+    def fit_weight(self) -> float: ...
+    @property
+    def extra(self) -> FloatArray | None: ...
+    @property
+    def allowed(self) -> BoolArray: ...
+    @property
+    def stats(self) -> FloatArray: ...
+
+
+def blend_at(
+    blend: Terms, positions: IntArray, values: Callable[[int], FloatArray | None]
+) -> tuple[FloatArray, BoolArray, FloatArray]:
+    """`Blended.at` of a blend whose model source `row` gives `values(row)` at `positions` (NaN where it knows
+    nothing of a product; None: no such source), asked only for the sources that take part."""
+    popularity = blend.popularity[positions]
+    if blend.segment is not None:
+        popularity = 0.5 * popularity + blend.segment[positions]
+    total: FloatArray = blend.popularity_weight * popularity + blend.fit_weight * blend.fit[positions]
+    if blend.extra is not None:
+        total += blend.extra[positions]
+    known = np.zeros(positions.size, dtype=np.bool_)
+    for row, (mean, scale, present) in enumerate(blend.stats):
+        found = values(row) if present else None
+        if found is None:
+            continue
+        knows = blend.allowed[positions] & ~np.isnan(found)
+        total[knows] += (found[knows] - mean) * scale
+        known |= knows
+    return total, known, np.where(known, total + KNOWN_BONUS, total)
 
 
 @dataclass(frozen=True)

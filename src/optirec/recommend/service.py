@@ -202,7 +202,7 @@ class ListBuilder:
         chosen = explored.chosen
         # "of your size and prescription" only when something of either is known
         segmented = segment is not None and group != UNKNOWN_SEGMENT
-        items = self._items(snapshot, shopper, view, model, explored, scores, fallback, segmented, spec)
+        items = self._items(snapshot, shopper, view, model, history, explored, scores, fallback, segmented, spec)
         return ServedList(
             recommendation_id=recommendation_id(),
             model_version=model.version if model is not None else "popularity",
@@ -272,7 +272,7 @@ class ListBuilder:
                                          allowed=allowed, sources=sources, k=k)  # fmt: skip
         if found is None:
             found = self._blend(snapshot, allowed, popularity, segment, view, fit_weight, model, history, profile,
-                                spec, policy)  # fmt: skip
+                                spec, policy, k)  # fmt: skip
         best, blend = found
         _, _, order = blend.at(best)
         diversity = spec.diversity if policy.diversity is None else policy.diversity
@@ -296,6 +296,7 @@ class ListBuilder:
         profile: FloatArray | None,
         spec: ListSpec,
         policy: Policy,
+        k: int,
     ) -> tuple[IntArray, Blended]:
         """The exact pass: the model's scores of every product, each source standardised over the allowed products
         it knows; products no source knows rank below every one it does (they only fill a short list). Both ways
@@ -318,7 +319,7 @@ class ListBuilder:
                 (scored.personal if scored else None, self.weights["personal"]),
                 (scored.related if scored else None, self.weights["related"]),
             ),
-            k=spec.limit * CANDIDATE_FACTOR,
+            k=k,
         )
 
     def _explore(
@@ -340,6 +341,7 @@ class ListBuilder:
         shopper: Shopper,
         view: WearerView,
         model: LiveModel | None,
+        history: list[tuple[str, str]],
         explored: Explored,
         scores: FloatArray,
         fallback: npt.NDArray[np.bool_],
@@ -350,7 +352,6 @@ class ListBuilder:
         because: dict[int, str] = {}
         if spec.explain and model is not None:
             serving, positions = self.serving_state.serving(snapshot, model)
-            history = shopper.history if shopper.personalise and spec.use_history else []
             because = sources_in_words(snapshot, serving, positions, chosen, history, spec.context_items, spec.surface)
         items = []
         slots = zip(chosen.tolist(), scores.tolist(), explored.propensities.tolist(), strict=True)

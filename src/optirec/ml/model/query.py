@@ -79,11 +79,16 @@ class PersonalQuery:
         if self.weights[0] != 0.0 or self.related is None or self.cold.size:
             parts.append(self.index.nearest(self.user, count, probes))
         if self.related is not None and self.weights[1] != 0.0:
-            held = self.held[self.related[self.held] > 0]
-            if held.size > count:
-                held = held[np.argpartition(-self.related[held], count - 1)[:count]]
-            parts.append(held.astype(np.int64))
+            parts.append(strongest(self.related, count, self.held))
         return distinct(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+
+
+def strongest(values: Float32Array, count: int, held: IntArray | None = None) -> IntArray:
+    """The rows of at most `count` of the largest positive `values`, among the rows `held` (None: every row)."""
+    rows = np.flatnonzero(values > 0) if held is None else held[values[held] > 0]
+    if rows.size > count:
+        rows = rows[np.argpartition(-values[rows], count - 1)[:count]]
+    return rows.astype(np.int64)
 
 
 def distinct(rows: IntArray) -> IntArray:
