@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from optirec.catalog.schemas import ProductCreate
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.rules import RULE_NAMES, check_frame
-from optirec.eyewear.vectorized import FrameArrays, fit_scores, hard_filter_mask, rule_failures
+from optirec.eyewear.vectorized import FrameArrays, fit_scores, frame_classes, hard_filter_mask, rule_failures
 from optirec.eyewear.wearer import Eye, Frame, Wearer
 
 from .strategies import frames, wearers
@@ -33,6 +33,39 @@ def test_vectorised_equals_scalar(catalogue: list[Frame], wearer: Wearer) -> Non
         assert bool(mask[k]) == verdict.passed
         assert scores[k] == verdict.fit_score
     assert counts == {name: int(failures[name].sum()) for name in RULE_NAMES}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    models=st.lists(frames(), min_size=1, max_size=8),
+    picks=st.lists(st.integers(0, 7), min_size=1, max_size=30),
+    wearer=wearers(),
+)
+def test_frames_of_one_model_share_a_class_and_each_reads_its_own_answer(
+    models: list[Frame], picks: list[int], wearer: Wearer
+) -> None:
+    """Colour variants (the same frame listed again) fall in one class, so the rules run once for them; every frame
+    still gets exactly the scalar rules' answer for itself."""
+    catalogue = [models[k % len(models)] for k in picks]
+    arrays = FrameArrays.from_frames(catalogue)
+    classes = frame_classes(arrays, RULES)
+    assert len(classes) <= len(set(catalogue))
+    for k, j in ((k, j) for k in range(len(catalogue)) for j in range(len(catalogue))):
+        if catalogue[k] == catalogue[j]:
+            assert classes.class_of[k] == classes.class_of[j]
+    failures = rule_failures(arrays, wearer, RULES)
+    scores = fit_scores(arrays, wearer, RULES)
+    for k, frame in enumerate(catalogue):
+        verdict = check_frame(frame, wearer, RULES)
+        assert all(bool(failures[r.rule][k]) == (not r.passed) for r in verdict.results)
+        assert scores[k] == verdict.fit_score
+
+
+def test_frames_that_differ_in_a_measurement_are_classes_apart() -> None:
+    base = Frame(category="eyeglasses", lens_width_mm=52, bridge_mm=18, frame_width_mm=138, rx_capable=True)
+    other = Frame(category="eyeglasses", lens_width_mm=52, bridge_mm=18, frame_width_mm=139, rx_capable=True)
+    classes = frame_classes(FrameArrays.from_frames([base, other, base]), RULES)
+    assert len(classes) == 2 and classes.class_of[0] == classes.class_of[2] != classes.class_of[1]
 
 
 def test_from_products_reads_catalog_products() -> None:

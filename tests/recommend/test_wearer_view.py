@@ -65,6 +65,6 @@ def test_one_pass_counts_what_first_failures_counts() -> None:
     rng = np.random.default_rng(4)
     failed = np.where(rng.random(5000) < 0.5, 0, rng.integers(0, 256, 5000)).astype(np.uint8)
     sellable = rng.random(5000) < 0.8
-    allowed, first = passing(failed, sellable)
+    allowed, first = passing(np.arange(failed.size, dtype=np.int32), failed, sellable)
     assert np.array_equal(allowed, sellable & (failed == 0))
     assert dict(zip(RULE_NAMES, first.tolist(), strict=True)) == first_failures(failed, sellable)

@@ -41,6 +41,8 @@ class FrameArrays:
     progressive: BoolArray
     # What the rules derive from the frames alone, per rule settings (see `_static`): filled on first use.
     memo: dict[int, tuple[RuleSettings, _Static]] = field(default_factory=dict, compare=False, repr=False)
+    # The frames grouped by what the rules read (see `frame_classes`), per rule settings: filled on first use.
+    grouped: dict[int, tuple[RuleSettings, FrameClasses]] = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return int(self.category_codes.shape[0])
@@ -99,6 +101,9 @@ class _Static:
     effective_diameter: FloatArray
     width_known: BoolArray
     span_known: BoolArray
+    rx_capable: BoolArray
+    lens_width: FloatArray
+    frame_width: FloatArray
 
 
 def _static(frames: FrameArrays, settings: RuleSettings) -> _Static:
@@ -119,9 +124,46 @@ def _static(frames: FrameArrays, settings: RuleSettings) -> _Static:
         effective_diameter=frames.lens_width + settings.effective_diameter_extra_mm,
         width_known=~np.isnan(frames.frame_width),
         span_known=~np.isnan(span),
+        rx_capable=frames.rx_capable,
+        lens_width=frames.lens_width,
+        frame_width=frames.frame_width,
     )
     frames.memo[id(settings)] = (settings, static)
     return static
+
+
+@dataclass(frozen=True)
+class FrameClasses:
+    """The catalogue's frames grouped by every value the rules and the fit score read (category kind, Rx range,
+    rim, lens and frame measurements): frames of one class fail the same rules and score the same fit for any
+    wearer. A catalogue lists each frame model in several colours, and measurements in whole millimetres and
+    quarter dioptres, so there are far fewer classes than frames (7,043 of 50,000 on the large demo catalogue): the
+    rules run once per class (`evaluate_classes`) and each frame reads its class's answer."""
+
+    class_of: npt.NDArray[np.int32]  # (n,) each frame's class
+    static: _Static  # the columns of one frame of each class, shape (classes,) each
+
+    def __len__(self) -> int:
+        return int(self.static.is_frame.shape[0])
+
+
+def frame_classes(frames: FrameArrays, settings: RuleSettings) -> FrameClasses:
+    """The catalogue's classes under these rule settings, computed once."""
+    found = frames.grouped.get(id(settings))
+    if found is not None and found[0] is settings:
+        return found[1]
+    static = _static(frames, settings)
+    columns = (static.is_frame, static.sun, static.rx_capable, static.sphere_lo, static.sphere_hi,
+               static.cylinder_limit, static.rim_limit, static.not_multifocal, static.lens_width, static.span,
+               static.effective_diameter, static.frame_width)  # fmt: skip
+    # One row of bytes per frame: equal bytes, equal values (NaN included, as every NaN here is numpy's).
+    rows = np.ascontiguousarray(np.column_stack([np.asarray(c, dtype=np.float64) for c in columns]))
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, class_of = np.unique(keys, return_index=True, return_inverse=True)
+    picked = _Static(**{name: getattr(static, name)[first] for name in _Static.__dataclass_fields__})
+    classes = FrameClasses(class_of.astype(np.int32).ravel(), picked)
+    frames.grouped[id(settings)] = (settings, classes)
+    return classes
 
 
 def rule_failures(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -> dict[str, BoolArray]:
@@ -131,18 +173,28 @@ def rule_failures(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -
 
 
 def evaluate(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -> tuple[npt.NDArray[np.uint8], FloatArray]:
-    """Every rule and the fit score over the catalogue, in two compiled passes (`_failures`, `_fit_scores`): per
-    frame, the rules it fails as bits (bit k for `RULE_NAMES[k]`) and its fit score. In numpy this was some forty array
-    operations a wearer, each a pass over the catalogue; a shop's shoppers are mostly each their own wearer, so a list
-    builds it on almost every first visit."""
-    static = _static(frames, settings)
+    """Every rule and the fit score over the catalogue: per frame, the rules it fails as bits (bit k for
+    `RULE_NAMES[k]`) and its fit score, each frame reading its class's answer (`evaluate_classes`)."""
+    classes, failed, fit = evaluate_classes(frames, wearer, settings)
+    return failed[classes.class_of], fit[classes.class_of]
+
+
+def evaluate_classes(
+    frames: FrameArrays, wearer: Wearer, settings: RuleSettings
+) -> tuple[FrameClasses, npt.NDArray[np.uint8], FloatArray]:
+    """Every rule and the fit score once per class of frames (`FrameClasses`), in two compiled passes (`_failures`,
+    `_fit_scores`): the classes, and per class the rules it fails as bits and its fit score. In numpy this was some
+    forty array operations a wearer, each a pass over the catalogue; a shop's shoppers are mostly each their own
+    wearer, so a list builds it on almost every first visit."""
+    classes = frame_classes(frames, settings)
+    static = classes.static
     rx, pd, face = wearer.rx, wearer.pd_mm, wearer.face_width_mm
     has_rx, has_pd, has_face = rx is not None, pd is not None, face is not None
     pd_mm, face_mm = pd if pd is not None else 0.0, face if face is not None else 0.0
     failed = _failures(
-        static.is_frame, static.sun, frames.rx_capable, static.sphere_lo, static.sphere_hi, static.cylinder_limit,
-        static.rim_limit, static.not_multifocal, frames.lens_width, static.span, static.effective_diameter,
-        frames.frame_width,
+        static.is_frame, static.sun, static.rx_capable, static.sphere_lo, static.sphere_hi, static.cylinder_limit,
+        static.rim_limit, static.not_multifocal, static.lens_width, static.span, static.effective_diameter,
+        static.frame_width,
         has_rx, wearer.rx_sunglasses,
         rx.lowest if rx else 0.0, rx.highest if rx else 0.0, rx.cylinder if rx else 0.0, rx.max_power if rx else 0.0,
         rx is not None and rx.add is not None,
@@ -152,11 +204,11 @@ def evaluate(frames: FrameArrays, wearer: Wearer, settings: RuleSettings) -> tup
         has_face, face_mm, settings.face_narrower_tolerance_mm, settings.face_wider_tolerance_mm,
     )  # fmt: skip
     fit = _fit_scores(
-        static.is_frame, frames.frame_width, static.width_known, static.span, static.span_known,
+        static.is_frame, static.frame_width, static.width_known, static.span, static.span_known,
         has_face, face_mm, has_pd, pd_mm, settings.face_ideal_offset_mm, settings.fit_score_face_scale_mm,
         settings.fit_score_pd_scale_mm, NEUTRAL_SCORE,
     )  # fmt: skip
-    return failed, fit
+    return classes, failed, fit
 
 
 # fmt: off

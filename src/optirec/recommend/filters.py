@@ -10,14 +10,15 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
 
-from optirec.arrays import BoolArray
+from optirec.arrays import BoolArray, IntArray
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.rules import RULE_NAMES
-from optirec.eyewear.vectorized import evaluate
+from optirec.eyewear.vectorized import evaluate_classes
 from optirec.eyewear.wearer import Wearer
 from optirec.recommend.kernels import passing
 from optirec.recommend.ranking import attribute_mask, combine, equals, price_mask
@@ -35,29 +36,51 @@ class Filtered:
 class WearerView:
     """What the catalog looks like to one wearer: what the catalog and the rules let through (and how many each
     step removed: inactive, out of stock, each rule), the fit score of every product, and (filled as lists show
-    them) what the rules say about a product in words. The request's own filters come after, per request."""
+    them) what the rules say about a product in words. The request's own filters come after, per request.
+
+    The rules and the fit are answered once per class of frames (`vectorized.FrameClasses`); a product's failed
+    rules and fit score are its class's, read for the whole catalog only when a caller asks for every product
+    (`failed`, `fit`), else at the positions it needs (`fit_at`)."""
 
     allowed: BoolArray
     removed: dict[str, int]
-    fit: npt.NDArray[np.float64]
-    failed: npt.NDArray[np.uint8]  # per product, the rules it fails as bits (bit k for `RULE_NAMES[k]`)
+    class_of: npt.NDArray[np.int32]  # (n,) each product's class (the catalog's, shared by every view)
+    class_failed: npt.NDArray[np.uint8]  # per class, the rules it fails as bits (bit k for `RULE_NAMES[k]`)
+    class_fit: npt.NDArray[np.float64]  # per class, the fit score
     # Tuples of strings, which the garbage collector does not track: a worker holds thousands of views, and lists
     # here made every full collection walk them.
     reasons: dict[int, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> WearerView:
-        failed, fit = evaluate(snapshot.frames, wearer, rules)  # per frame, the rules it fails as bits
+        classes, failed, fit = evaluate_classes(snapshot.frames, wearer, rules)  # per class of frames
         sellable = snapshot.sellable  # active and in stock
-        allowed, first = passing(failed, sellable)  # one pass: what `first_failures` counts, and what passes
+        # one pass: what `first_failures` counts, and what passes
+        allowed, first = passing(classes.class_of, failed, sellable)
         active = int(np.count_nonzero(snapshot.active))
         removed = {"inactive": snapshot.active.size - active, "out_of_stock": active - int(np.count_nonzero(sellable))}
         removed |= {f"rule:{name}": int(first[bit]) for bit, name in enumerate(RULE_NAMES)}
-        return cls(allowed, removed, fit, failed)
+        return cls(allowed, removed, classes.class_of, failed, fit)
+
+    @cached_property
+    def failed(self) -> npt.NDArray[np.uint8]:
+        """Per product, the rules it fails as bits."""
+        return self.class_failed[self.class_of]
+
+    @cached_property
+    def fit(self) -> npt.NDArray[np.float64]:
+        """Per product, its fit score."""
+        return self.class_fit[self.class_of]
+
+    def fit_at(self, positions: IntArray) -> npt.NDArray[np.float64]:
+        """The fit score of the products at these positions."""
+        return self.class_fit[self.class_of[positions]]
 
     @property
     def nbytes(self) -> int:
-        return self.fit.nbytes + self.allowed.nbytes + self.failed.nbytes
+        """What the view holds, counting its per-product arrays as if both were read (9 bytes a product)."""
+        n = self.allowed.size
+        return n * (1 + 1 + 8) + self.class_failed.nbytes + self.class_fit.nbytes
 
 
 def first_failures(failed: npt.NDArray[np.uint8], within: BoolArray) -> dict[str, int]:

@@ -157,21 +157,25 @@ def blend_sources(
 
 @compiled
 def passing(
-    failed: npt.NDArray[np.uint8], sellable: npt.NDArray[np.bool_]
+    class_of: npt.NDArray[np.int32], failed: npt.NDArray[np.uint8], sellable: npt.NDArray[np.bool_]
 ) -> tuple[npt.NDArray[np.bool_], IntArray]:  # pragma: no cover - compiled
-    """In one pass over the catalog: which sellable products fail no rule, and per rule bit how many sellable
-    products fail it first (their lowest bit set), as `filters.first_failures` counts them."""
-    allowed = np.zeros(failed.size, dtype=np.bool_)
-    first = np.zeros(8, dtype=np.int64)
-    for i in range(failed.size):
-        if not sellable[i]:
-            continue
-        bits = failed[i]
-        if bits == 0:
-            allowed[i] = True
-            continue
-        bit = 0
-        while not (bits >> bit) & 1:
-            bit += 1
-        first[bit] += 1
-    return allowed, first
+    """In one pass over the catalog, where product i fails the rules `failed[class_of[i]]` (its class's,
+    `vectorized.FrameClasses`): which sellable products fail no rule, and per rule bit how many sellable products
+    fail it first (their lowest bit set), as `filters.first_failures` counts them. The lowest bit is found once per
+    class, so the pass over the products is a lookup and a count."""
+    first_bit = np.full(failed.size, 8, dtype=np.int64)  # 8: fails no rule
+    for c in range(failed.size):
+        bits = failed[c]
+        if bits:
+            bit = 0
+            while not (bits >> bit) & 1:
+                bit += 1
+            first_bit[c] = bit
+    allowed = np.zeros(sellable.size, dtype=np.bool_)
+    counts = np.zeros(9, dtype=np.int64)
+    for i in range(sellable.size):
+        code = first_bit[class_of[i]]
+        if sellable[i]:
+            counts[code] += 1
+            allowed[i] = code == 8
+    return allowed, counts[:8]
