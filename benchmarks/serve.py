@@ -218,7 +218,10 @@ def serve_and_measure(url: str, data: Path, backend: str, shop: str, version: st
     key = _service_key(url)
     customers = _customer_ids(url)
     rate = args.demo_rate if shop == "demo" else args.large_rate
-    env = server_env(url, data, OPTIREC_MODEL_POLL_SECONDS="2")
+    extra = {"OPTIREC_MODEL_POLL_SECONDS": "2"}
+    if args.approximate_from is not None:
+        extra["OPTIREC_APPROXIMATE_FROM_PRODUCTS"] = str(args.approximate_from)
+    env = server_env(url, data, **extra)
     with running_server(env, workers=args.workers) as server:
         steadiness = probe(5.0)
         fixed, saturation, healthz = measure(server, key, customers, rate, args)
@@ -314,6 +317,11 @@ def main() -> None:
         help="measure a shop already loaded (and trained) in this database instead of loading one; give exactly one "
         "backend and one shop, to label the row",
     )
+    parser.add_argument(
+        "--approximate-from", type=int,
+        help="the server's OPTIREC_APPROXIMATE_FROM_PRODUCTS (default: the setting's own): 1 takes every list's "
+        "candidates from the approximate index, 0 scores every product",
+    )  # fmt: skip
     args = parser.parse_args()
     if args.database_url and ("," in args.backends or "," in args.shops):
         parser.error("--database-url measures one database: give exactly one --backends and one --shops")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +21,10 @@ from optirec.ml.model.network import ModelConfig
 from optirec.ml.model.query import PersonalQuery
 from optirec.ml.train.fit import FitConfig
 from optirec.ml.train.inputs import EventsInput, ItemInput
-from optirec.recommend.approximate import PersonalSource, approximate_best
+from optirec.recommend.approximate import PersonalSource, SourceBlend, Standardised, _base, approximate_best
 from optirec.recommend.candidates import blend_best
 from optirec.recommend.model_adapter import load_live_model
+from optirec.recommend.profile import ProfileGroups, ShopperProfile, attribute_shares
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.service import ListSpec
 from optirec.runtime.state import AppState
@@ -39,22 +41,44 @@ MOMENTS = Moments.of(TABLE)
 EVERY = np.arange(SIZE, dtype=np.int64)
 
 
+CODES = np.stack([RNG.integers(0, width, SIZE) for width in (4, 18, 12, 7, 14, 4, 3, 4, 5)]).astype(np.uint16)
+GROUPS = ProfileGroups.of(CODES)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """Fit scores by class (`approximate.FitScores`): here, 40 classes of frames."""
+
+    class_fit: np.ndarray
+    class_of: np.ndarray
+
+    @classmethod
+    def random(cls, rng: np.random.Generator) -> Fit:
+        return cls(rng.random(40), rng.integers(0, 40, SIZE).astype(np.int32))
+
+    def fit_at(self, positions: np.ndarray) -> np.ndarray:
+        return self.class_fit[self.class_of[positions]]
+
+
 def _arguments(allowed: np.ndarray, user: np.ndarray, profile: bool) -> tuple[dict[str, object], dict[str, object]]:
     """The same list's arguments for `approximate_best` and for the exact pass (`blend_best`)."""
     rng = np.random.default_rng(int(allowed.sum()))
     query = PersonalQuery.of(
         TABLE, user.astype(np.float32), None, (1.0, 0.0), MOMENTS, INDEX, np.zeros(0, dtype=np.bool_)
     )
-    shared = {"popularity": rng.normal(size=SIZE), "segment": None, "popularity_weight": 0.25,
-              "fit": rng.random(SIZE), "fit_weight": 0.5, "allowed": allowed, "k": 60}  # fmt: skip
-    scores = rng.normal(size=SIZE) if profile else None
+    popularity, fit = rng.normal(size=SIZE), Fit.random(rng)
+    shared = {"popularity": popularity, "segment": None, "popularity_weight": 0.25, "fit_weight": 0.5,
+              "allowed": allowed, "k": 60}  # fmt: skip
+    shopper = None
     extra = None
-    if scores is not None:
-        values = scores[allowed]
-        extra = (scores - values.mean()) / values.std() * 2.0
-    approximate = shared | {"profile": scores, "profile_weight": 2.0,
+    if profile:
+        shares = attribute_shares(CODES, np.ones(SIZE, dtype=np.bool_))
+        shopper = ShopperProfile.of(GROUPS, CODES, shares, rng.integers(0, SIZE, 30))
+        values = shopper.everywhere()[allowed]
+        extra = (shopper.everywhere() - values.mean()) / values.std() * 2.0
+    approximate = shared | {"profile": shopper, "profile_weight": 2.0, "fit": fit,
                             "sources": ((PersonalSource(query, EVERY, EVERY), 1.0), (None, 1.0))}  # fmt: skip
-    exact = shared | {"extra": extra, "sources": ((query.at(EVERY), 1.0), (None, 1.0))}
+    exact = shared | {"fit": fit.fit_at(EVERY), "extra": extra, "sources": ((query.at(EVERY), 1.0), (None, 1.0))}
     return approximate, exact
 
 
@@ -72,6 +96,34 @@ def test_the_candidates_are_allowed_and_nearly_the_exact_ones(share: float, seed
     truth, _ = blend_best(**exact)  # type: ignore[arg-type]
     assert best.size == 60 and allowed[best].all()
     assert len(set(best.tolist()) & set(truth.tolist())) >= 54
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    share=st.floats(0.0, 1.0), seed=st.integers(0, 10_000), count=st.integers(1, 300), segment=st.booleans(),
+    profile=st.booleans(),
+)  # fmt: skip
+def test_the_best_without_the_model_are_exactly_the_whole_catalogs(
+    share: float, seed: int, count: int, segment: bool, profile: bool
+) -> None:
+    """`_base` (one pass, a heap, the profile and fit read by code and class) finds exactly the products, in the same
+    order, that the whole catalog's pass without model sources finds from the profile and fit written out."""
+    rng = np.random.default_rng(seed)
+    allowed = rng.random(SIZE) < share
+    popularity, fit = rng.normal(size=SIZE), Fit.random(rng)
+    segments = rng.normal(size=SIZE) if segment else None
+    extra, written = None, None
+    if profile:
+        shares = attribute_shares(CODES, np.ones(SIZE, dtype=np.bool_))
+        shopper = ShopperProfile.of(GROUPS, CODES, shares, rng.integers(0, SIZE, 20))
+        everywhere = shopper.everywhere()
+        mean, scale = float(everywhere.mean()), 10.0 / float(everywhere.std())
+        extra, written = Standardised(shopper, mean, scale), (everywhere - mean) * scale
+    blend = SourceBlend(popularity, segments, 0.25, fit, 0.5, extra, allowed, (), np.zeros((0, 3)))
+    found = _base(blend, count)
+    truth, _ = blend_best(popularity=popularity, segment=segments, popularity_weight=0.25, fit=fit.fit_at(EVERY),
+                          fit_weight=0.5, allowed=allowed, sources=((None, 0.0),), k=count, extra=written)  # fmt: skip
+    assert found.tolist() == truth.tolist()
 
 
 def test_too_few_allowed_products_take_the_exact_pass() -> None:

@@ -1,19 +1,21 @@
-"""A list's candidates on a large catalog: the model's own nearest products and the blend's best without the model,
-then the exact blend on those candidates only.
+"""A list's candidates on a large catalog: the model's own nearest products and the best products by the blend's other
+terms, then the exact blend on those candidates only; no pass over the whole catalog.
 
 The exact pass (`candidates.blend_best`) needs every model score of the catalog: a dot product with each of its item
-vectors, the item-to-item sum, and each source standardised over every item and again over the allowed products. Here
-the candidates are the union of
+vectors, the item-to-item sum, and each source standardised over every item and again over the allowed products; and
+the attribute profile of every product. Here the candidates are the union of
 - the products of the largest dot product with the shopper's vector, from the model's approximate index
   (`ml.model.index.ItemIndex`), and of the strongest item-to-item relations (`query.PersonalQuery.nearest`);
 - the strongest item-to-item relations of the products in context;
-- the best allowed products by the blend's other terms (popularity, the segment's, fit and the attribute profile:
-  arrays kept per catalog, wearer or shopper, one compiled pass, `candidates.blend_best` without sources),
+- the best allowed products by the blend's other terms (popularity and the segment's, fit, the attribute profile),
+  in one compiled pass that reads each product's codes, its fit class and popularity and keeps the best in a heap
+  (`best_base`): the profile and the fit are never written out for the whole catalog;
 and the blend is computed exactly at them, each source's mean and spread over the allowed products estimated on a
-fixed sample of the catalog (`SAMPLE` positions). The hard filters are the exact masks of the whole catalog (and so
-are their counts): only allowed candidates are ranked. When fewer than the list's `k` of a source's candidates pass
-the filters, its search is widened (`WIDEN` × more products and lists) and tried again, up to `MOST_WIDENED` of the
-catalog; then `approximate_best` answers None and the list takes the exact pass.
+fixed sample of the catalog (`SAMPLE` positions).
+The hard filters are the exact masks of the whole catalog (and so are their counts): only allowed candidates are
+ranked. When fewer than the list's `k` of a source's candidates pass the filters, its search is widened (`WIDEN` ×
+more products and lists) and tried again, up to `MOST_WIDENED` of the catalog; then `approximate_best` answers None
+and the list takes the exact pass.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from optirec.arrays import BoolArray, Float32Array, FloatArray, IntArray
+from optirec.ml.model.kernels import compiled
 from optirec.ml.model.query import PersonalQuery, distinct, strongest
-from optirec.recommend.candidates import blend_at, blend_best
+from optirec.recommend.candidates import blend_at
 from optirec.recommend.kernels import standardising
+from optirec.recommend.profile import ShopperProfile
 from optirec.recommend.ranking import top_k
 
 SAMPLE = 2048  # catalog positions each source's mean and spread over the allowed products is estimated on
@@ -46,6 +51,27 @@ class Source(Protocol):
     def nearest(self, count: int, probes: int) -> IntArray:
         """Positions likely to score best (about `count`)."""
 
+    def at_sample(self, keep: BoolArray) -> FloatArray:
+        """`at` the catalog's sample positions (`sample_of`) where `keep` (a mask over the sample)."""
+
+
+@dataclass(frozen=True)
+class SampleTable:
+    """The model's item vectors at the catalog's sample (`sample_of`), contiguous and in sample order: the sample's
+    dot products then read half a megabyte in order, where 2,048 rows scattered over the whole table (12.8 MB on the
+    large shop) missed the cache row by row. Made once per catalog and model (`live.ServingState.query`)."""
+
+    rows: IntArray  # (sample,) the model's row of each sample position, −1 where it knows nothing of the product
+    table: Float32Array  # (sample, dim) those rows' vectors (zeros where unknown)
+
+    @classmethod
+    def of(cls, item_table: Float32Array, rows: IntArray) -> SampleTable:
+        """`rows`: the model's row of each catalog position."""
+        sampled = rows[sample_of(rows.size)]
+        table = np.ascontiguousarray(item_table[np.maximum(sampled, 0)], dtype=np.float32)
+        table[sampled < 0] = 0.0
+        return cls(sampled, table)
+
 
 @dataclass(frozen=True)
 class PersonalSource:
@@ -54,12 +80,24 @@ class PersonalSource:
     query: PersonalQuery
     rows: IntArray  # the model's row of each catalog position, −1 where it knows nothing of the product
     positions: IntArray  # the catalog position of each model row, −1 where the catalog does not hold it
+    sample: SampleTable | None = None  # the item vectors at the catalog's sample, where made
 
     def at(self, positions: IntArray) -> FloatArray:
         rows = self.rows[positions]
         out = np.full(positions.size, np.nan)
         known = rows >= 0
         out[known] = self.query.at(rows[known])
+        return out
+
+    def at_sample(self, keep: BoolArray) -> FloatArray:
+        """`at` the catalog's sample positions where `keep` (a mask over the sample)."""
+        if self.sample is None:
+            return self.at(sample_of(self.rows.size)[keep])
+        rows = self.sample.rows[keep]
+        known = rows >= 0
+        dots = (self.sample.table @ self.query.user)[keep][known].astype(np.float64)
+        out = np.full(rows.size, np.nan)
+        out[known] = self.query.at(rows[known], dots)
         return out
 
     def nearest(self, count: int, probes: int) -> IntArray:
@@ -84,17 +122,44 @@ class RelatedSource:
         found = self.positions[strongest(self.scores, count)]
         return found[found >= 0]
 
+    def at_sample(self, keep: BoolArray) -> FloatArray:
+        return self.at(sample_of(self.rows.size)[keep])
+
+
+@dataclass(frozen=True)
+class Standardised:
+    """The attribute profile as the blend adds it: standardised over the allowed products (mean and scale estimated
+    on the sample) and weighted, at the positions asked."""
+
+    profile: ShopperProfile
+    mean: float
+    scale: float  # weight / spread
+
+    def at(self, positions: IntArray) -> FloatArray:
+        return (self.profile.at(positions) - self.mean) * self.scale
+
+
+class FitScores(Protocol):
+    """The wearer's fit score by class of frames (`filters.WearerView`)."""
+
+    @property
+    def class_of(self) -> npt.NDArray[np.int32]: ...
+    @property
+    def class_fit(self) -> FloatArray: ...
+    def fit_at(self, positions: IntArray) -> FloatArray:
+        """The fit score of the products at these positions."""
+
 
 @dataclass(frozen=True)
 class SourceBlend:
-    """The blend of `candidates.Blend`, its model sources asked at the positions wanted."""
+    """The blend of `candidates.Blend`, its model sources, fit and profile asked at the positions wanted."""
 
     popularity: FloatArray
     segment: FloatArray | None
     popularity_weight: float
-    fit: FloatArray
+    fit: FitScores
     fit_weight: float
-    extra: FloatArray | None
+    extra: Standardised | None
     allowed: BoolArray
     sources: tuple[Source | None, ...]
     stats: FloatArray  # (sources, 3): mean, scale, takes part
@@ -105,6 +170,12 @@ class SourceBlend:
             return None if source is None else source.at(positions)
 
         return blend_at(self, positions, values)
+
+    def fit_at(self, positions: IntArray) -> FloatArray:
+        return self.fit.fit_at(positions)
+
+    def extra_at(self, positions: IntArray) -> FloatArray | None:
+        return None if self.extra is None else self.extra.at(positions)
 
 
 @lru_cache(maxsize=8)
@@ -121,45 +192,126 @@ def approximate_best(
     popularity: FloatArray,
     segment: FloatArray | None,
     popularity_weight: float,
-    fit: FloatArray,
+    fit: FitScores,
     fit_weight: float,
-    profile: FloatArray | None,
+    profile: ShopperProfile | None,
     profile_weight: float,
     allowed: BoolArray,
     sources: tuple[tuple[Source | None, float], ...],
     k: int,
 ) -> tuple[IntArray, SourceBlend] | None:
     """`candidates.blend_best` on the candidates above: the k best allowed products (best first, ties to the lower
-    position) and the blend, or None where the candidates cannot answer (too few pass the filters even widened, or
-    the sample holds no allowed product a source knows)."""
+    position) and the blend, or None where the candidates cannot answer (too few pass the filters even widened, the
+    sample holds no allowed product a source knows). `fit`: the wearer's fit scores (`filters.WearerView`)."""
     sample = sample_of(allowed.size)
-    in_sample = sample[allowed[sample]]
+    keep = allowed[sample]
+    in_sample = sample[keep]
     if in_sample.size == 0 or int(np.count_nonzero(allowed)) < k:
         return None
     everywhere = np.ones(in_sample.size, dtype=np.bool_)
     extra = None
     if profile is not None:  # standardised over the allowed products, as `kernels.add_standardised`
-        mean, scale, _ = standardising(everywhere, profile[in_sample], profile_weight)
-        extra = profile - mean
-        extra *= scale
+        mean, scale, _ = standardising(everywhere, profile.at(in_sample), profile_weight)
+        extra = Standardised(profile, mean, scale)
     searched = [_searched(source, allowed, k) for source, _ in sources]
     if any(found is None for found in searched):
         return None
     stats = np.zeros((len(sources), 3))
     for row, (source, weight) in enumerate(sources):
         if source is not None:
-            mean, scale, present = standardising(everywhere, source.at(in_sample), float(weight))
+            mean, scale, present = standardising(everywhere, source.at_sample(keep), float(weight))
             stats[row] = (mean, scale, 1.0 if present else 0.0)
     blend = SourceBlend(popularity, segment, popularity_weight, fit, fit_weight, extra, allowed,
                         tuple(source for source, _ in sources), stats)  # fmt: skip
     if any(source is not None and not stats[row, 2] for row, (source, _) in enumerate(sources)):
         return None  # a source that knows none of the sample: its spread cannot be estimated
-    base, _ = blend_best(popularity=popularity, segment=segment, popularity_weight=popularity_weight, fit=fit,
-                         fit_weight=fit_weight, allowed=allowed, sources=_NONE, k=SEARCH * k, extra=extra)  # fmt: skip
+    base = _base(blend, SEARCH * k)
     candidates = distinct(np.concatenate([base, *(found for found in searched if found is not None)]))
     candidates = candidates[allowed[candidates]]
     _, _, order = blend.at(candidates)
     return candidates[top_k(order, np.ones(candidates.size, dtype=np.bool_), k)], blend
+
+
+def _base(blend: SourceBlend, count: int) -> IntArray:
+    """The `count` allowed products of the best blend without its model sources (popularity with the segment's, fit,
+    the profile), best first, ties to the lower position: those `blend_best` without sources finds, to the bit."""
+    empty = np.zeros(0, dtype=np.float64)
+    extra = blend.extra
+    codes = extra.profile.codes if extra is not None else np.zeros((0, blend.allowed.size), dtype=np.uint16)
+    tables = extra.profile.tables if extra is not None else np.zeros((0, 1))
+    segment = empty if blend.segment is None else blend.segment
+    mean, scale = (extra.mean, extra.scale) if extra is not None else (0.0, 0.0)
+    return best_base(blend.popularity, segment, float(blend.popularity_weight), blend.fit.class_of,
+                     blend.fit.class_fit, float(blend.fit_weight), codes, tables, mean, scale, blend.allowed,
+                     max(count, 1))  # fmt: skip
+
+
+@compiled
+def best_base(
+    popularity: FloatArray,
+    segment: FloatArray,
+    popularity_weight: float,
+    class_of: npt.NDArray[np.int32],
+    class_fit: FloatArray,
+    fit_weight: float,
+    codes: npt.NDArray[np.uint16],
+    tables: FloatArray,
+    mean: float,
+    scale: float,
+    allowed: BoolArray,
+    k: int,
+) -> IntArray:  # pragma: no cover - compiled
+    """The k allowed positions of the best popularity term (`segment` empty: none), fit (its class's) and profile
+    (its groups' table entries summed, `profile.ShopperProfile`, then standardised: `(profile - mean) × scale`; no
+    groups: none), best first, ties to the lower position; each product's value in the float operations
+    `candidates._best` makes. The best are kept in a heap whose root is the worst kept (lowest value, the later
+    position on ties)."""
+    kept = np.empty(k, dtype=np.int64)
+    value = np.empty(k)
+    size = 0
+    columns = codes.shape[0]
+    for i in range(allowed.size):
+        if not allowed[i]:
+            continue
+        if segment.size:
+            total = popularity_weight * (0.5 * popularity[i] + segment[i]) + fit_weight * class_fit[class_of[i]]
+        else:
+            total = popularity_weight * popularity[i] + fit_weight * class_fit[class_of[i]]
+        if columns:
+            summed = 0.0
+            for c in range(columns):
+                summed += tables[c, codes[c, i]]
+            total += (summed - mean) * scale
+        if size < k:  # sift up
+            at = size
+            size += 1
+            while at > 0:
+                parent = (at - 1) // 2
+                if value[parent] < total or (value[parent] == total and kept[parent] > i):
+                    break
+                kept[at], value[at] = kept[parent], value[parent]
+                at = parent
+            kept[at], value[at] = i, total
+        elif total > value[0]:  # replaces the worst kept (a tie keeps the earlier position), then sift down
+            at = 0
+            while True:
+                child = 2 * at + 1
+                if child >= size:
+                    break
+                right = child + 1
+                if right < size and (
+                    value[right] < value[child] or (value[right] == value[child] and kept[right] > kept[child])
+                ):
+                    child = right
+                if total < value[child] or (total == value[child] and i > kept[child]):
+                    break
+                kept[at], value[at] = kept[child], value[child]
+                at = child
+            kept[at], value[at] = i, total
+    kept, value = kept[:size], value[:size]
+    by_position = np.argsort(kept)
+    kept, value = kept[by_position], value[by_position]
+    return kept[np.argsort(-value, kind="mergesort")]  # stable: ties stay in position order
 
 
 def _searched(source: Source | None, allowed: BoolArray, k: int) -> IntArray | None:
@@ -175,6 +327,3 @@ def _searched(source: Source | None, allowed: BoolArray, k: int) -> IntArray | N
         if count * WIDEN > MOST_WIDENED * allowed.size:
             return None
         count, probes = count * WIDEN, probes * WIDEN
-
-
-_NONE = ((None, 0.0),)  # `blend_best` without a model source

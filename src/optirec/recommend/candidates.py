@@ -102,6 +102,12 @@ class Blend:
     def at(self, positions: IntArray) -> tuple[FloatArray, BoolArray, FloatArray]:
         return blend_at(self, positions, lambda row: self.sources[row][positions])
 
+    def fit_at(self, positions: IntArray) -> FloatArray:
+        return self.fit[positions]
+
+    def extra_at(self, positions: IntArray) -> FloatArray | None:
+        return None if self.extra is None else self.extra[positions]
+
 
 class Terms(Protocol):
     """What a blend holds besides its model sources (`Blend`, `approximate.SourceBlend`)."""
@@ -113,15 +119,17 @@ class Terms(Protocol):
     @property
     def popularity_weight(self) -> float: ...
     @property
-    def fit(self) -> FloatArray: ...
-    @property
     def fit_weight(self) -> float: ...
-    @property
-    def extra(self) -> FloatArray | None: ...
     @property
     def allowed(self) -> BoolArray: ...
     @property
     def stats(self) -> FloatArray: ...
+    def fit_at(self, positions: IntArray) -> FloatArray:
+        """The fit score at these positions."""
+
+    def extra_at(self, positions: IntArray) -> FloatArray | None:
+        """The term added to every product (the attribute profile, standardised and weighted) at these positions;
+        None without one."""
 
 
 def blend_at(
@@ -132,9 +140,10 @@ def blend_at(
     popularity = blend.popularity[positions]
     if blend.segment is not None:
         popularity = 0.5 * popularity + blend.segment[positions]
-    total: FloatArray = blend.popularity_weight * popularity + blend.fit_weight * blend.fit[positions]
-    if blend.extra is not None:
-        total += blend.extra[positions]
+    total: FloatArray = blend.popularity_weight * popularity + blend.fit_weight * blend.fit_at(positions)
+    extra = blend.extra_at(positions)
+    if extra is not None:
+        total += extra
     known = np.zeros(positions.size, dtype=np.bool_)
     for row, (mean, scale, present) in enumerate(blend.stats):
         found = values(row) if present else None

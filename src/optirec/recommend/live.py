@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -19,7 +19,7 @@ from optirec.arrays import BoolArray, FloatArray, IntArray
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import evaluate
 from optirec.eyewear.wearer import Wearer
-from optirec.recommend.approximate import PersonalSource, RelatedSource
+from optirec.recommend.approximate import PersonalSource, RelatedSource, SampleTable
 from optirec.recommend.popularity import PopularityCache
 from optirec.recommend.ranking import standardise
 from optirec.recommend.segments import SegmentCache
@@ -61,6 +61,8 @@ class _Mapped:
     # The positions it knows and their item indexes; None when it knows them all (the usual case).
     partial: tuple[IntArray, IntArray] | None
     items: IntArray  # the catalog position of each of the model's items, −1 where the catalog does not hold it
+    # The model's item vectors at the catalog's sample (`approximate.SampleTable`), made on first use.
+    _sample: list[SampleTable] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def of(cls, model: LiveModel, positions: IntArray) -> _Mapped:
@@ -68,6 +70,12 @@ class _Mapped:
         items = np.full(len(model.item_ids), -1, dtype=np.int64)
         items[positions[known]] = known
         return cls(model, positions, None if known.size == positions.size else (known, positions[known]), items)
+
+    def sample_table(self, item_table: npt.NDArray[np.float32]) -> SampleTable:
+        """The item vectors at the catalog's sample, made once per catalog and model."""
+        if not self._sample:
+            self._sample.append(SampleTable.of(item_table, self.positions))
+        return self._sample[0]
 
     def onto(self, scores: npt.NDArray[np.float32] | None) -> FloatArray | None:
         """Scores over the model's items as scores over catalog positions, NaN where the model knows nothing of
@@ -255,10 +263,10 @@ class ServingState:
             return None
         query = ask(history) if history else None
         related = mapped.model.related_scores(context) if context else None
-        return Queried(
-            None if query is None else PersonalSource(query, mapped.positions, mapped.items),
-            None if related is None else RelatedSource(related, mapped.positions, mapped.items),
-        )
+        personal = None
+        if query is not None:
+            personal = PersonalSource(query, mapped.positions, mapped.items, mapped.sample_table(query.item_table))
+        return Queried(personal, None if related is None else RelatedSource(related, mapped.positions, mapped.items))
 
     def score(
         self, snapshot: CatalogSnapshot, model: LiveModel, history: Sequence[tuple[str, str]], context: Sequence[str]

@@ -11,6 +11,7 @@ of the log of that lift. A shopper without signals gets zero everywhere (no opin
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +23,7 @@ PROFILE_COLUMNS = ("category", "brand", "shape", "material", "colour", "rim_type
 PRICE_BANDS = 5  # the catalogue's prices cut at its quintiles: one more attribute
 PROFILE_PRIOR = 10.0  # pseudo-signals at the catalogue's shares: a few signals move the profile only a little
 MAX_CODE = 65_535  # codes are uint16 (the compiled sum reads half of what int32 would); later values share the last
+TABLE_MOST = 4096  # a group of columns: at most this many combinations of values (a table of 32 kB per shopper)
 Codes = npt.NDArray[np.uint16]
 
 
@@ -60,8 +62,74 @@ def attribute_profile(codes: Codes, shares: FloatArray, history: IntArray, prior
     Σ over columns of log((signals with its value + prior × share) / ((signals + prior) × share))."""
     if history.size == 0:
         return np.zeros(codes.shape[1], dtype=np.float64)
-    held = np.zeros(shares.shape, dtype=np.float64)
-    for column in range(codes.shape[0]):
-        held[column] = np.bincount(codes[column, history], minlength=shares.shape[1])
-    lifts = np.log((held + prior * shares) / ((float(history.size) + prior) * shares))
-    return summed_lifts(codes, lifts)
+    return ShopperProfile.of(ProfileGroups.of(codes), codes, shares, history, prior).everywhere()
+
+
+@dataclass(frozen=True)
+class ProfileGroups:
+    """The profile's columns packed, in order, into groups of at most `TABLE_MOST` combinations of values, and each
+    product's combination in each group: a shopper's profile is then a sum of a few lookups per product (one per
+    group, in a table of the group's summed lifts) instead of one per column. Built once per catalogue snapshot."""
+
+    columns: tuple[tuple[int, ...], ...]  # the columns of each group
+    widths: tuple[int, ...]  # per column, its codes (the largest + 1)
+    codes: Codes  # (groups, n) each product's combination: its codes in the group's columns, read as digits
+
+    @classmethod
+    def of(cls, codes: Codes) -> ProfileGroups:
+        widths = tuple(int(column.max(initial=0)) + 1 for column in codes)
+        groups: list[tuple[int, ...]] = []
+        current: list[int] = []
+        combinations = 1
+        for column, width in enumerate(widths):
+            if current and combinations * width > TABLE_MOST:
+                groups.append(tuple(current))
+                current, combinations = [], 1
+            current.append(column)
+            combinations *= width
+        if current:
+            groups.append(tuple(current))
+        combined = np.zeros((len(groups), codes.shape[1]), dtype=np.uint16)
+        for row, group in enumerate(groups):
+            digits = np.zeros(codes.shape[1], dtype=np.int64)
+            for column in group:
+                digits = digits * widths[column] + codes[column]
+            combined[row] = digits
+        return cls(tuple(groups), widths, combined)
+
+
+@dataclass(frozen=True)
+class ShopperProfile:
+    """One shopper's attribute profile, asked where it is needed: over the whole catalogue (`everywhere`) or at some
+    positions (`at`); `approximate.best_base` reads its codes and tables in its own pass. Each product's score is
+    the sum, group by group (`ProfileGroups`), of its combination's summed lifts."""
+
+    codes: Codes  # (groups, n) the catalogue's combinations (`ProfileGroups.codes`)
+    tables: FloatArray  # (groups, most combinations) each combination's summed log-lifts for this shopper
+
+    @classmethod
+    def of(cls, groups: ProfileGroups, codes: Codes, shares: FloatArray, history: IntArray,
+           prior: float = PROFILE_PRIOR) -> ShopperProfile:  # fmt: skip
+        """The profile of a shopper whose signals are on the products `history` (positions, repeats count; not
+        empty); `codes` and `shares` per column, as `attribute_codes` and `attribute_shares` give them."""
+        held = np.zeros(shares.shape, dtype=np.float64)
+        for column in range(codes.shape[0]):
+            held[column] = np.bincount(codes[column, history], minlength=shares.shape[1])
+        lifts = np.log((held + prior * shares) / ((float(history.size) + prior) * shares))
+        tables = np.zeros((len(groups.columns), TABLE_MOST if groups.columns else 0))
+        for row, group in enumerate(groups.columns):
+            table = lifts[group[0], : groups.widths[group[0]]]
+            for column in group[1:]:
+                table = (table[:, None] + lifts[column, : groups.widths[column]][None, :]).ravel()
+            if table.size > tables.shape[1]:  # one column of more codes than a table holds
+                tables = np.pad(tables, ((0, 0), (0, table.size - tables.shape[1])))
+            tables[row, : table.size] = table
+        return cls(groups.codes, tables)
+
+    def everywhere(self) -> FloatArray:
+        """Every product's score (one compiled pass over the catalogue)."""
+        return summed_lifts(self.codes, self.tables)
+
+    def at(self, positions: IntArray) -> FloatArray:
+        """The score of the products at these positions."""
+        return summed_lifts(np.ascontiguousarray(self.codes[:, positions]), self.tables)

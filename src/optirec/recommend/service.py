@@ -29,7 +29,7 @@ from optirec.recommend.exploration import Explored, exploratory_slots, explore, 
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
 from optirec.recommend.kernels import add_standardised
 from optirec.recommend.live import LiveModel, ServingState
-from optirec.recommend.profile import attribute_profile
+from optirec.recommend.profile import ShopperProfile
 from optirec.recommend.ranking import diversify
 from optirec.recommend.reasons import fallback_reason, fallback_text, rule_reasons, sources_in_words
 from optirec.recommend.refresh import Refreshing
@@ -217,13 +217,18 @@ class ListBuilder:
             arm=arm,
         )
 
-    def _profile(self, snapshot: CatalogSnapshot, history: list[tuple[str, str]], spec: ListSpec) -> FloatArray | None:
-        """The shopper's attribute profile (`profile.attribute_profile`), only for lists without products in context:
+    def _profile(
+        self, snapshot: CatalogSnapshot, history: list[tuple[str, str]], spec: ListSpec
+    ) -> ShopperProfile | None:
+        """The shopper's attribute profile (`profile.ShopperProfile`), only for lists without products in context:
         its weight was chosen on home lists, and a list beside a product or a cart is about that product first."""
         if not history or spec.context_items:
             return None
         positions = snapshot.positions([product for product, _ in history])
-        return attribute_profile(snapshot.profile_codes, snapshot.profile_shares, positions)
+        if positions.size == 0:
+            return None  # (every product of the history has left the catalog: no opinion, as a profile of zeros)
+        codes, shares = snapshot.profile_codes, snapshot.profile_shares
+        return ShopperProfile.of(snapshot.profile_groups, codes, shares, positions)
 
     def _profile_weight(self, policy: Policy) -> float:
         """The attribute profile's weight in this list's blend: the policy's (an arm's, or the shipped one), else the
@@ -250,7 +255,7 @@ class ListBuilder:
         model: LiveModel | None,
         history: list[tuple[str, str]],
         segment: FloatArray | None,
-        profile: FloatArray | None,
+        profile: ShopperProfile | None,
         spec: ListSpec,
         policy: Policy,
     ) -> tuple[Explored, FloatArray, npt.NDArray[np.bool_]]:
@@ -267,7 +272,7 @@ class ListBuilder:
             if queried is not None:
                 sources = ((queried.personal, weights["personal"]), (queried.related, weights["related"]))
                 found = approximate_best(popularity=popularity, segment=segment,
-                                         popularity_weight=weights["popularity"], fit=view.fit, fit_weight=fit_weight,
+                                         popularity_weight=weights["popularity"], fit=view, fit_weight=fit_weight,
                                          profile=profile, profile_weight=self._profile_weight(policy),
                                          allowed=allowed, sources=sources, k=k)  # fmt: skip
         if found is None:
@@ -293,7 +298,7 @@ class ListBuilder:
         fit_weight: float,
         model: LiveModel | None,
         history: list[tuple[str, str]],
-        profile: FloatArray | None,
+        profile: ShopperProfile | None,
         spec: ListSpec,
         policy: Policy,
         k: int,
@@ -304,8 +309,8 @@ class ListBuilder:
         scored = self.serving_state.score(snapshot, model, history, spec.context_items) if model is not None else None
         extra = None  # the attribute profile, standardised over the allowed products and weighted
         if profile is not None:
-            extra = np.zeros(profile.size)
-            add_standardised(extra, allowed, profile, self._profile_weight(policy))
+            extra = np.zeros(allowed.size)
+            add_standardised(extra, allowed, profile.everywhere(), self._profile_weight(policy))
         blend_with = blend_best if self.candidates else blend_catalog
         return blend_with(
             popularity=popularity,

@@ -24,7 +24,7 @@ from optirec.catalog.content import product_attributes
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import FrameArrays
 from optirec.eyewear.wearer import Frame
-from optirec.recommend.profile import PROFILE_COLUMNS, attribute_codes, attribute_shares
+from optirec.recommend.profile import PROFILE_COLUMNS, ProfileGroups, attribute_codes, attribute_shares
 from optirec.recommend.schemas import ProductSummary
 from optirec.store import Database
 from optirec.store.tables import Product
@@ -52,6 +52,7 @@ class CatalogSnapshot:
     # products: what a shopper's attribute profile is counted on (`profile.attribute_profile`)
     profile_codes: npt.NDArray[np.uint16]
     profile_shares: npt.NDArray[np.float64]
+    profile_groups: ProfileGroups  # the same codes combined, a few columns a group (what a profile is summed on)
     frames: FrameArrays
     frame_objects: list[Frame]
     summaries: list[ProductSummary]
@@ -149,6 +150,7 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
         content=[product_attributes(p) for p in products],
         profile_codes=profile_codes,
         profile_shares=attribute_shares(profile_codes, sellable),
+        profile_groups=ProfileGroups.of(profile_codes),
         frames=FrameArrays.from_products(products, rules),
         frame_objects=[Frame.from_product(p, rules) for p in products],
         summaries=[_summary(p) for p in products],

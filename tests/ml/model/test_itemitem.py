@@ -92,4 +92,7 @@ def test_the_source_sorts_each_rows_columns_for_the_strongest_rows_search() -> N
     assert matrix.has_sorted_indices
     found = strongest_rows(matrix.indptr, matrix.indices, matrix.data, np.array([1, 0]), np.array([0, 1, 2]))
     assert found.tolist() == [1, 1, 1]  # row 0 (second in `rows`) holds every positive entry
-    assert source.reached(np.array([0])).tolist() == [0, 1, 2] and source.reached(np.array([1])).size == 0
+    weight = np.ones(1, dtype=np.float32)
+    summed, reached = source.scores_reached(np.array([0]), weight)
+    assert reached.tolist() == [0, 1, 2] and summed.tolist() == source.scores(np.array([0]), weight).tolist()
+    assert source.scores_reached(np.array([1]), weight)[1].size == 0

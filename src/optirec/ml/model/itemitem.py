@@ -13,7 +13,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from optirec.arrays import Float32Array, IntArray
-from optirec.ml.model.kernels import weighted_rows
+from optirec.ml.model.kernels import weighted_rows, weighted_rows_reached
 
 
 @dataclass(frozen=True)
@@ -33,13 +33,13 @@ class ItemItem:
         return weighted_rows(matrix.indptr, matrix.indices, matrix.data, rows,
                              np.ascontiguousarray(weights, dtype=np.float32), matrix.shape[0])  # fmt: skip
 
-    def reached(self, items: IntArray) -> IntArray:
-        """The items whose `scores` for `items` can be other than 0: their neighbours (distinct, sorted)."""
+    def scores_reached(self, items: IntArray, weights: Float32Array) -> tuple[Float32Array, IntArray]:
+        """`scores`, and the items whose score can be other than 0 (the neighbours of `items`: distinct, sorted),
+        in the same compiled passes."""
         matrix = self.neighbours
-        hit = np.zeros(matrix.shape[1], dtype=np.bool_)  # a mask, not a sort: a dense row is 2,000 entries
-        for row in items.tolist():
-            hit[matrix.indices[matrix.indptr[row] : matrix.indptr[row + 1]]] = True
-        return np.flatnonzero(hit).astype(np.int64)
+        rows = np.ascontiguousarray(items, dtype=np.int64)
+        return weighted_rows_reached(matrix.indptr, matrix.indices, matrix.data, rows,
+                                     np.ascontiguousarray(weights, dtype=np.float32), matrix.shape[0])  # fmt: skip
 
     def batch_scores(self, history: sp.csr_matrix) -> Float32Array:
         """Scores of many users at once from weighted histories (n_users, n_items) -> (n_users, n_items)."""

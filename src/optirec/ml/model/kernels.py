@@ -226,6 +226,54 @@ def weighted_rows(
 
 
 @compiled
+def weighted_rows_reached(
+    indptr: npt.NDArray[np.int32],
+    indices: npt.NDArray[np.int32],
+    data: Float32Array,
+    rows: IntArray,
+    weights: Float32Array,
+    size: int,
+) -> tuple[Float32Array, IntArray]:  # pragma: no cover - compiled
+    """`weighted_rows`, and the columns its rows hold (distinct, sorted: where the sum can be other than 0), found in
+    the same passes."""
+    out = np.zeros(size, dtype=np.float64)
+    hit = np.zeros(size, dtype=np.bool_)
+    count = 0
+    for r in range(rows.size):
+        row, weight = rows[r], weights[r]
+        for e in range(indptr[row], indptr[row + 1]):
+            column = indices[e]
+            out[column] += data[e] * weight
+            if not hit[column]:
+                hit[column] = True
+                count += 1
+    summed = np.empty(size, dtype=np.float32)
+    reached = np.empty(count, dtype=np.int64)
+    k = 0
+    for i in range(size):
+        summed[i] = out[i]
+        if hit[i]:
+            reached[k] = i
+            k += 1
+    return summed, reached
+
+
+@compiled
+def dots_at(table: Float32Array, rows: IntArray, vector: Float32Array) -> npt.NDArray[np.float64]:  # pragma: no cover
+    """The dot product of `vector` with each of the `rows` of `table`, read in place (a gather of the rows first
+    copied them: on a sample of 2,048 rows, half a megabyte a list)."""
+    out = np.empty(rows.size, dtype=np.float64)
+    dim = vector.size
+    for r in range(rows.size):
+        row = rows[r]
+        total = np.float32(0.0)
+        for d in range(dim):
+            total += table[row, d] * vector[d]
+        out[r] = total
+    return out
+
+
+@compiled
 def _standardising(source: Float32Array, cold: npt.NDArray[np.bool_]) -> tuple[float, float]:  # pragma: no cover
     """The mean and 1 / deviation of `source` over its finite entries, the `cold` ones left out (empty: none); one
     pass (sums in float64)."""

@@ -16,6 +16,7 @@ import numpy as np
 
 from optirec.arrays import BoolArray, Float32Array, FloatArray, IntArray
 from optirec.ml.model.index import ItemIndex, Moments
+from optirec.ml.model.kernels import dots_at
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,12 @@ class PersonalQuery:
             relation = (r_mean, weights[1] / math.sqrt(max(variance, 0.0) + 1e-12))
         return cls(item_table, user, summed, held, weights, network, relation, index, cold, network_z)
 
-    def at(self, rows: IntArray) -> FloatArray:
+    def at(self, rows: IntArray, dots: FloatArray | None = None) -> FloatArray:
         """The personal score of these items (float64): the network's dot product alone when the model blends no
-        item-to-item source, else both standardised and weighted."""
-        dots = (self.item_table[rows] @ self.user).astype(np.float64)
+        item-to-item source, else both standardised and weighted. `dots`: their dot products with the user vector,
+        where the caller has them."""
+        if dots is None:
+            dots = dots_at(self.item_table, np.ascontiguousarray(rows, dtype=np.int64), self.user)
         if self.related is None:
             return dots
         out = np.zeros(rows.size)

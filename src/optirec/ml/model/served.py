@@ -122,8 +122,7 @@ class ServedModel:
         user = self.user_vectors.vector(self.encoder, self.item_table, items, actions + 1)
         related = None
         if self.item_item is not None and self.weights[1] != 0.0:
-            summed = self.item_item.scores(items, recency_weights(actions, self.decay, ACTION_TABLE))
-            related = (summed, self.item_item.reached(items))
+            related = self.item_item.scores_reached(items, recency_weights(actions, self.decay, ACTION_TABLE))
         return PersonalQuery.of(self.item_table, user, related, self.weights, self.moments, self.item_index, self.cold)
 
     @cached_property
