@@ -137,8 +137,8 @@ class FrameClasses:
     """The catalogue's frames grouped by every value the rules and the fit score read (category kind, Rx range,
     rim, lens and frame measurements): frames of one class fail the same rules and score the same fit for any
     wearer. A catalogue lists each frame model in several colours, and measurements in whole millimetres and
-    quarter dioptres, so there are far fewer classes than frames (7,043 of 50,000 on the large demo catalogue): the
-    rules run once per class (`evaluate_classes`) and each frame reads its class's answer."""
+    quarter dioptres, so there are far fewer classes than frames (5,560 on a 50,000-product demo catalogue): the rules
+    run once per class (`evaluate_classes`) and each frame reads its class's answer."""
 
     class_of: npt.NDArray[np.int32]  # (n,) each frame's class
     static: _Static  # the columns of one frame of each class, shape (classes,) each

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from optirec.arrays import BoolArray
 from optirec.catalog.content import product_attributes
 from optirec.eyewear.config import RuleSettings
-from optirec.eyewear.vectorized import FrameArrays
+from optirec.eyewear.vectorized import FrameArrays, frame_classes
 from optirec.eyewear.wearer import Frame
 from optirec.recommend.profile import PROFILE_COLUMNS, ProfileGroups, attribute_codes, attribute_shares
 from optirec.recommend.schemas import ProductSummary
@@ -133,6 +133,8 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
     sellable = active & np.array([p.stock > 0 for p in products], dtype=np.bool_)
     price = np.array([float(p.price) for p in products], dtype=np.float64)
     profile_codes = attribute_codes([[getattr(p, c, None) for c in PROFILE_COLUMNS] for p in products], price)
+    frames = FrameArrays.from_products(products, rules)
+    frame_classes(frames, rules)  # grouped here, beside the rest of the build, not in the first list that needs it
     return CatalogSnapshot(
         version=version,
         ids=ids,
@@ -151,7 +153,7 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
         profile_codes=profile_codes,
         profile_shares=attribute_shares(profile_codes, sellable),
         profile_groups=ProfileGroups.of(profile_codes),
-        frames=FrameArrays.from_products(products, rules),
+        frames=frames,
         frame_objects=[Frame.from_product(p, rules) for p in products],
         summaries=[_summary(p) for p in products],
     )
