@@ -38,8 +38,10 @@ class ExplorationSettings(BaseModel):
         4.0,
         ge=1.0,
         le=100.0,
-        description="How many times likelier a product without any signal is drawn into an exploratory slot than "
-        "one with signals (new products are shown before they have signals).",
+        description="How many times likelier a new product is drawn into an exploratory slot than one the model "
+        "was trained on and with signals; new: without any signal in the popularity window, or not yet in the live "
+        "model's training (new products are shown before they have signals, and until the model has learnt from "
+        "them).",
     )
     near_share: float = Field(
         0.0,

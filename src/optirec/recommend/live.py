@@ -63,13 +63,21 @@ class _Mapped:
     items: IntArray  # the catalog position of each of the model's items, −1 where the catalog does not hold it
     # The model's item vectors at the catalog's sample (`approximate.SampleTable`), made on first use.
     _sample: list[SampleTable] = field(default_factory=list, compare=False, repr=False)
+    # Which catalog positions the model was not trained on (known from their content alone, or not at all); None:
+    # it was trained on every one.
+    untrained: BoolArray | None = None
 
     @classmethod
-    def of(cls, model: LiveModel, positions: IntArray) -> _Mapped:
+    def of(cls, model: LiveModel, positions: IntArray, trained: int | None = None) -> _Mapped:
+        """`trained`: how many of the model's items (its first ones) it was trained on; None: all of them."""
         known = np.flatnonzero(positions >= 0)
         items = np.full(len(model.item_ids), -1, dtype=np.int64)
         items[positions[known]] = known
-        return cls(model, positions, None if known.size == positions.size else (known, positions[known]), items)
+        untrained = None
+        if (trained is not None and trained < len(model.item_ids)) or known.size < positions.size:
+            untrained = (positions < 0) | (positions >= (len(model.item_ids) if trained is None else trained))
+        partial = None if known.size == positions.size else (known, positions[known])
+        return cls(model, positions, partial, items, untrained=untrained)
 
     def sample_table(self, item_table: npt.NDArray[np.float32]) -> SampleTable:
         """The item vectors at the catalog's sample, made once per catalog and model."""
@@ -123,7 +131,7 @@ class ServingState:
         # (catalog version, model version) -> serving model and positions; the live one and the one being swapped in
         self._serving: dict[tuple[object, str], _Mapped] = {}
         self._popularity: tuple[tuple[object, int], FloatArray] | None = None
-        self._new: tuple[tuple[object, int], BoolArray] | None = None
+        self._new: tuple[tuple[object, int, str | None], BoolArray] | None = None
         self.segments = SegmentCache(db)
         self._segment_vectors: dict[tuple[object, int, tuple[str, str]], FloatArray | None] = {}
         self._lock = threading.Lock()
@@ -169,12 +177,13 @@ class ServingState:
         cached = self._serving.get(key)
         if cached is not None:
             return cached
+        trained = len(model.item_ids)  # `with_products` appends the products it adds after these
         extend = getattr(model, "with_products", None)
         if extend is not None:
             model = extend(list(zip(snapshot.ids, snapshot.content, strict=True)))
         index = {item: i for i, item in enumerate(model.item_ids)}
         positions = np.array([index.get(pid, -1) for pid in snapshot.ids], dtype=np.int64)
-        mapped = _Mapped.of(model, positions)
+        mapped = _Mapped.of(model, positions, trained)
         with self._lock:
             while len(self._serving) >= 2 + len(self._experiment_models):
                 self._serving.pop(next(iter(self._serving)))
@@ -222,15 +231,20 @@ class ServingState:
         self._popularity = ((snapshot.version, self.popularity.generation), vector)
         return vector
 
-    def new_products(self, snapshot: CatalogSnapshot) -> BoolArray:
-        """Which catalog positions hold a product without any signal in the popularity window (exploration weighs
-        them up); cached per catalog and popularity refresh."""
-        key = (snapshot.version, self.popularity.generation)
+    def new_products(self, snapshot: CatalogSnapshot, model: LiveModel | None = None) -> BoolArray:
+        """Which catalog positions hold a new product (exploration weighs them up): one without any signal in the
+        popularity window, or, with a model, one the model was not trained on (it scores it from its content alone
+        until the next training, however many signals it has had since); cached per catalog, popularity refresh and
+        model."""
+        key = (snapshot.version, self.popularity.generation, model.version if model is not None else None)
         cached = self._new
         if cached is not None and cached[0] == key:
             return cached[1]
         counts = self.popularity.get()
         new = np.array([counts.get(pid, 0.0) <= 0 for pid in snapshot.ids], dtype=np.bool_)
+        untrained = self._mapped(snapshot, model).untrained if model is not None else None
+        if untrained is not None:
+            new |= untrained
         self._new = (key, new)
         return new
 

@@ -282,7 +282,7 @@ class ListBuilder:
         _, _, order = blend.at(best)
         diversity = spec.diversity if policy.diversity is None else policy.diversity
         ranked = best[diversify(np.arange(best.size), order, snapshot.features[best], diversity, spec.limit)]
-        explored = self._explore(snapshot, allowed, ranked, best, policy.shares.get(spec.surface, 0.0))
+        explored = self._explore(snapshot, model, allowed, ranked, best, policy.shares.get(spec.surface, 0.0))
         total, known, _ = blend.at(explored.chosen)
         fallback = ~known
         fallback[known.size - explored.drawn :] = False  # a drawn slot is exploration, not a fallback to popularity
@@ -328,7 +328,13 @@ class ListBuilder:
         )
 
     def _explore(
-        self, snapshot: CatalogSnapshot, allowed: BoolArray, chosen: IntArray, near: IntArray, share: float
+        self,
+        snapshot: CatalogSnapshot,
+        model: LiveModel | None,
+        allowed: BoolArray,
+        chosen: IntArray,
+        near: IntArray,
+        share: float,
     ) -> Explored:
         """The greedy list, its last slots drawn at random among the allowed products where the placement explores
         (`exploration.explore`, `share` of its slots; the ranking's `near` candidates weighed up to the near share):
@@ -336,7 +342,7 @@ class ListBuilder:
         slots = exploratory_slots(chosen.size, share)
         if slots == 0:
             return greedy(chosen)
-        new = self.serving_state.new_products(snapshot)
+        new = self.serving_state.new_products(snapshot, model)
         settings = self.exploration
         return explore(chosen, allowed, new, settings.new_product_weight, slots, self.rng, near, settings.near_share)
 

@@ -1,0 +1,55 @@
+"""Which products exploration treats as new (`ServingState.new_products`): without a signal in the popularity window,
+or, with a model, not yet trained on (the model knows them from their content alone until its next training)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from optirec.ml.evaluation.train_test import train
+from optirec.ml.model.network import ModelConfig
+from optirec.ml.train.fit import FitConfig
+from optirec.ml.train.inputs import EventsInput, ItemInput
+from optirec.recommend.model_adapter import TrainedModel, load_live_model
+from optirec.runtime.state import AppState
+from tests.conftest import signal_data
+from tests.recommend.test_hard_filters_property import load_random_catalog
+
+
+@pytest.fixture
+def model_of_the_first_forty(tmp_path: Path) -> TrainedModel:
+    """A small model trained on 40 of the random catalog's 60 products (shoppers walk a chain of them)."""
+    ids = [f"P{i:03d}" for i in range(40)]
+    users, items, actions, times = [], [], [], []
+    for user in range(60):
+        for step in range(5):
+            users.append(f"u{user}")
+            items.append(ids[(user + step) % 40])
+            actions.append("view")
+            times.append(1_700_000_000 + step * 86_400 + user)
+    config = FitConfig(model=ModelConfig(dim=16, max_len=10, epochs=2, batch_size=32, negatives=0, eval_every=2),
+                       lam_grid=(10.0,), neighbours=5)  # fmt: skip
+    output = train(EventsInput(users, items, actions, times), [ItemInput(i) for i in ids], config, tmp_path)
+    return load_live_model(output.path, output.version)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_product_the_model_was_not_trained_on_stays_new_after_its_first_signals(
+    client: TestClient, state: AppState, service_headers: dict[str, str], model_of_the_first_forty: TrainedModel
+) -> None:
+    load_random_catalog(client, service_headers)
+    signals = [signal_data(customer_id="c1", product_id=p) for p in ("P005", "P050")]
+    assert client.post("/api/recommendations/signals", json=signals, headers=service_headers).status_code < 300
+    serving = state.list_builder.serving_state
+    serving.popularity.refresh()
+    snapshot = serving.snapshots.get()
+    trained, untrained, silent = (snapshot.index[p] for p in ("P005", "P050", "P051"))
+    without_model = serving.new_products(snapshot)
+    assert not without_model[trained] and not without_model[untrained] and without_model[silent]
+    with_model = serving.new_products(snapshot, model_of_the_first_forty)
+    assert not with_model[trained]  # trained on, and a signal since
+    assert with_model[untrained] and with_model[silent]  # known from their content alone, signal or not
+    assert with_model.sum() == np.count_nonzero(np.arange(60) >= 40) + np.count_nonzero(without_model[:40])
