@@ -131,7 +131,7 @@ class ServingState:
         # (catalog version, model version) -> serving model and positions; the live one and the one being swapped in
         self._serving: dict[tuple[object, str], _Mapped] = {}
         self._popularity: tuple[tuple[object, int], FloatArray] | None = None
-        self._new: tuple[tuple[object, int, str | None], BoolArray] | None = None
+        self._new: tuple[tuple[object, int], BoolArray] | None = None
         self.segments = SegmentCache(db)
         self._segment_vectors: dict[tuple[object, int, tuple[str, str]], FloatArray | None] = {}
         self._lock = threading.Lock()
@@ -236,17 +236,16 @@ class ServingState:
         popularity window, or, with a model, one the model was not trained on (it scores it from its content alone
         until the next training, however many signals it has had since); cached per catalog, popularity refresh and
         model."""
-        key = (snapshot.version, self.popularity.generation, model.version if model is not None else None)
+        untrained = self._mapped(snapshot, model).untrained if model is not None else None
+        key = (snapshot.version, self.popularity.generation)
         cached = self._new
         if cached is not None and cached[0] == key:
-            return cached[1]
-        counts = self.popularity.get()
-        new = np.array([counts.get(pid, 0.0) <= 0 for pid in snapshot.ids], dtype=np.bool_)
-        untrained = self._mapped(snapshot, model).untrained if model is not None else None
-        if untrained is not None:
-            new |= untrained
-        self._new = (key, new)
-        return new
+            new = cached[1]
+        else:
+            counts = self.popularity.get()
+            new = np.array([counts.get(pid, 0.0) <= 0 for pid in snapshot.ids], dtype=np.bool_)
+            self._new = (key, new)
+        return new if untrained is None else new | untrained  # (an experiment's model has its own)
 
     def segment_vector(self, snapshot: CatalogSnapshot, segment: tuple[str, str]) -> FloatArray | None:
         """log(1 + intent count) per catalog position among shoppers of this segment, standardised over the
