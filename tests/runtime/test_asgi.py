@@ -18,7 +18,7 @@ from optirec.ml.model.kernels import weighted_rows
 
 create()
 weighted_rows(np.array([0, 1], np.int32), np.array([0], np.int32), np.ones(1, np.float32), np.zeros(1, np.int64),
-              np.ones(1, np.float32), 1)  # the kernels are compiled: every BLAS library they call is loaded
+              np.ones(1, np.float32), 1, False)  # the kernels are compiled: every BLAS library they call is loaded
 print(json.dumps([pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]))
 """
 

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from optirec.arrays import Float32Array, IntArray
-from optirec.ml.model.kernels import weighted_rows, weighted_rows_reached
+from optirec.ml.model.kernels import weighted_rows
 
 
 @dataclass(frozen=True)
@@ -30,16 +30,17 @@ class ItemItem:
         """Sum of the neighbour rows of `items`, each scaled by its weight -> (n_items,)."""
         matrix = self.neighbours
         rows = np.ascontiguousarray(items, dtype=np.int64)
-        return weighted_rows(matrix.indptr, matrix.indices, matrix.data, rows,
-                             np.ascontiguousarray(weights, dtype=np.float32), matrix.shape[0])  # fmt: skip
+        summed, _ = weighted_rows(matrix.indptr, matrix.indices, matrix.data, rows,
+                                  np.ascontiguousarray(weights, dtype=np.float32), matrix.shape[0], False)  # fmt: skip
+        return summed
 
     def scores_reached(self, items: IntArray, weights: Float32Array) -> tuple[Float32Array, IntArray]:
         """`scores`, and the items whose score can be other than 0 (the neighbours of `items`: distinct, sorted),
         in the same compiled passes."""
         matrix = self.neighbours
         rows = np.ascontiguousarray(items, dtype=np.int64)
-        return weighted_rows_reached(matrix.indptr, matrix.indices, matrix.data, rows,
-                                     np.ascontiguousarray(weights, dtype=np.float32), matrix.shape[0])  # fmt: skip
+        return weighted_rows(matrix.indptr, matrix.indices, matrix.data, rows,
+                             np.ascontiguousarray(weights, dtype=np.float32), matrix.shape[0], True)  # fmt: skip
 
     def batch_scores(self, history: sp.csr_matrix) -> Float32Array:
         """Scores of many users at once from weighted histories (n_users, n_items) -> (n_users, n_items)."""

@@ -214,47 +214,29 @@ def weighted_rows(
     rows: IntArray,
     weights: Float32Array,
     size: int,
-) -> Float32Array:  # pragma: no cover - compiled
-    """Sum of the CSR rows `rows`, each scaled by its weight -> (size,)."""
-    out = np.zeros(size, dtype=np.float64)
-    for r in range(rows.size):
-        row, weight = rows[r], weights[r]
-        for e in range(indptr[row], indptr[row + 1]):
-            out[indices[e]] += data[e] * weight
-    summed: Float32Array = out.astype(np.float32)
-    return summed
-
-
-@compiled
-def weighted_rows_reached(
-    indptr: npt.NDArray[np.int32],
-    indices: npt.NDArray[np.int32],
-    data: Float32Array,
-    rows: IntArray,
-    weights: Float32Array,
-    size: int,
+    reach: bool,
 ) -> tuple[Float32Array, IntArray]:  # pragma: no cover - compiled
-    """`weighted_rows`, and the columns its rows hold (distinct, sorted: where the sum can be other than 0), found in
-    the same passes."""
+    """Sum of the CSR rows `rows`, each scaled by its weight -> (size,); with `reach`, also the columns those rows
+    hold (distinct, sorted: where the sum can be other than 0), found in the same passes (else an empty array)."""
     out = np.zeros(size, dtype=np.float64)
-    hit = np.zeros(size, dtype=np.bool_)
+    hit = np.zeros(size if reach else 0, dtype=np.bool_)
     count = 0
     for r in range(rows.size):
         row, weight = rows[r], weights[r]
         for e in range(indptr[row], indptr[row + 1]):
             column = indices[e]
             out[column] += data[e] * weight
-            if not hit[column]:
+            if reach and not hit[column]:
                 hit[column] = True
                 count += 1
-    summed = np.empty(size, dtype=np.float32)
+    summed = out.astype(np.float32)
     reached = np.empty(count, dtype=np.int64)
-    k = 0
-    for i in range(size):
-        summed[i] = out[i]
-        if hit[i]:
-            reached[k] = i
-            k += 1
+    if reach:
+        k = 0
+        for i in range(size):
+            if hit[i]:
+                reached[k] = i
+                k += 1
     return summed, reached
 
 
