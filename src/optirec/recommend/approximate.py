@@ -10,12 +10,11 @@ the attribute profile of every product. Here the candidates are the union of
 - the best allowed products by the blend's other terms (popularity and the segment's, fit, the attribute profile),
   in one compiled pass that reads each product's codes, its fit class and popularity and keeps the best in a heap
   (`best_base`): the profile and the fit are never written out for the whole catalog;
-and the blend is computed exactly at them, each source's mean and spread over the allowed products estimated on a
-fixed sample of the catalog (`SAMPLE` positions).
-The hard filters are the exact masks of the whole catalog (and so are their counts): only allowed candidates are
-ranked. When fewer than the list's `k` of a source's candidates pass the filters, its search is widened (`WIDEN` ×
-more products and lists) and tried again, up to `MOST_WIDENED` of the catalog; then `approximate_best` answers None
-and the list takes the exact pass.
+and the blend is computed exactly at them, each source's mean and spread over the allowed products estimated on a fixed
+sample of the catalog (`SAMPLE` positions). The hard filters are the exact masks of the whole catalog (and so are their
+counts): only allowed candidates are ranked. When fewer than the list's `k` of a source's candidates pass the filters,
+its search is widened (`WIDEN` × more products and lists) and tried again, up to `MOST_WIDENED` of the catalog; then
+`approximate_best` answers None and the list takes the exact pass.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class WearerView:
 
     @property
     def nbytes(self) -> int:
-        """What the view holds, counting its per-product arrays as if both were read (9 bytes a product)."""
+        """What the view holds, counting its per-product arrays as if both were read (10 bytes a product)."""
         n = self.allowed.size
         return n * (1 + 1 + 8) + self.class_failed.nbytes + self.class_fit.nbytes
 

@@ -234,8 +234,8 @@ class ServingState:
     def new_products(self, snapshot: CatalogSnapshot, model: LiveModel | None = None) -> BoolArray:
         """Which catalog positions hold a new product (exploration weighs them up): one without any signal in the
         popularity window, or, with a model, one the model was not trained on (it scores it from its content alone
-        until the next training, however many signals it has had since); cached per catalog, popularity refresh and
-        model."""
+        until the next training, however many signals it has had since). The first are cached per catalog and
+        popularity refresh, the model's per catalog and model (`_Mapped.untrained`)."""
         untrained = self._mapped(snapshot, model).untrained if model is not None else None
         key = (snapshot.version, self.popularity.generation)
         cached = self._new
@@ -245,7 +245,7 @@ class ServingState:
             counts = self.popularity.get()
             new = np.array([counts.get(pid, 0.0) <= 0 for pid in snapshot.ids], dtype=np.bool_)
             self._new = (key, new)
-        return new if untrained is None else new | untrained  # (an experiment's model has its own)
+        return new if untrained is None else new | untrained
 
     def segment_vector(self, snapshot: CatalogSnapshot, segment: tuple[str, str]) -> FloatArray | None:
         """log(1 + intent count) per catalog position among shoppers of this segment, standardised over the

@@ -10,6 +10,7 @@ of the log of that lift. A shopper without signals gets zero everywhere (no opin
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -116,13 +117,12 @@ class ShopperProfile:
         for column in range(codes.shape[0]):
             held[column] = np.bincount(codes[column, history], minlength=shares.shape[1])
         lifts = np.log((held + prior * shares) / ((float(history.size) + prior) * shares))
-        tables = np.zeros((len(groups.columns), TABLE_MOST if groups.columns else 0))
+        sizes = [math.prod(groups.widths[column] for column in group) for group in groups.columns]
+        tables = np.zeros((len(sizes), max(sizes, default=0)))
         for row, group in enumerate(groups.columns):
             table = lifts[group[0], : groups.widths[group[0]]]
             for column in group[1:]:
                 table = (table[:, None] + lifts[column, : groups.widths[column]][None, :]).ravel()
-            if table.size > tables.shape[1]:  # one column of more codes than a table holds
-                tables = np.pad(tables, ((0, 0), (0, table.size - tables.shape[1])))
             tables[row, : table.size] = table
         return cls(groups.codes, tables)
 
