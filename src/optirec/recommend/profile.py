@@ -113,9 +113,9 @@ class ShopperProfile:
            prior: float = PROFILE_PRIOR) -> ShopperProfile:  # fmt: skip
         """The profile of a shopper whose signals are on the products `history` (positions, repeats count; not
         empty); `codes` and `shares` per column, as `attribute_codes` and `attribute_shares` give them."""
-        held = np.zeros(shares.shape, dtype=np.float64)
-        for column in range(codes.shape[0]):
-            held[column] = np.bincount(codes[column, history], minlength=shares.shape[1])
+        columns, width = shares.shape  # one count of every column's codes: column c's code v at c × width + v
+        at = codes[:, history].astype(np.int64) + (np.arange(columns, dtype=np.int64) * width)[:, None]
+        held = np.bincount(at.ravel(), minlength=columns * width).reshape(columns, width)
         lifts = np.log((held + prior * shares) / ((float(history.size) + prior) * shares))
         sizes = [math.prod(groups.widths[column] for column in group) for group in groups.columns]
         tables = np.zeros((len(sizes), max(sizes, default=0)))

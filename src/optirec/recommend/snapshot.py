@@ -80,7 +80,8 @@ class CatalogSnapshot:
 
     def positions(self, product_ids: list[str]) -> npt.NDArray[np.int64]:
         """Catalog positions of the ids it knows, in order; unknown ids are skipped."""
-        return np.array([self.index[p] for p in product_ids if p in self.index], dtype=np.int64)
+        index = self.index
+        return np.array([i for p in product_ids if (i := index.get(p)) is not None], dtype=np.int64)
 
 
 _SUMMARY_JSON = ProductSummary.__pydantic_serializer__
