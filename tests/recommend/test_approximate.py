@@ -98,24 +98,45 @@ def test_the_candidates_are_allowed_and_nearly_the_exact_ones(share: float, seed
     assert len(set(best.tolist()) & set(truth.tolist())) >= 54
 
 
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), profile=st.booleans())
+def test_the_blend_asked_again_reads_the_candidates_values(seed: int, profile: bool) -> None:
+    """The blend `approximate_best` answers with gives, at its best products and at any other products (exploration
+    draws outside the candidates), exactly what the blend itself computes there."""
+    rng = np.random.default_rng(seed)
+    allowed = rng.random(SIZE) < 0.6
+    approximate, _ = _arguments(allowed, TABLE[seed % SIZE], profile)
+    found = approximate_best(**approximate)  # type: ignore[arg-type]
+    assert found is not None
+    best, computed = found
+    outside = np.setdiff1d(np.flatnonzero(allowed), computed.positions)[:5]
+    for positions in (best, best[::-1][:12], np.concatenate([best[:7], outside]), outside, best[:0]):
+        for mine, truth in zip(computed.at(positions), computed.blend.at(positions), strict=True):
+            assert np.array_equal(mine, truth)
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     share=st.floats(0.0, 1.0), seed=st.integers(0, 10_000), count=st.integers(1, 300), segment=st.booleans(),
-    profile=st.booleans(),
+    profile=st.booleans(), columns=st.sampled_from([9, 5, 2]),
 )  # fmt: skip
 def test_the_best_without_the_model_are_exactly_the_whole_catalogs(
-    share: float, seed: int, count: int, segment: bool, profile: bool
+    share: float, seed: int, count: int, segment: bool, profile: bool, columns: int
 ) -> None:
     """`_base` (one pass, a heap, the profile and fit read by code and class) finds exactly the products, in the same
-    order, that the whole catalog's pass without model sources finds from the profile and fit written out."""
+    order, that the whole catalog's pass without model sources finds from the profile and fit written out; with the
+    profile's columns in three groups, two or one (padded to three)."""
+    codes = CODES[:columns]
+    groups = ProfileGroups.of(codes)
+    assert len(groups.columns) == {9: 3, 5: 2, 2: 1}[columns]
     rng = np.random.default_rng(seed)
     allowed = rng.random(SIZE) < share
     popularity, fit = rng.normal(size=SIZE), Fit.random(rng)
     segments = rng.normal(size=SIZE) if segment else None
     extra, written = None, None
     if profile:
-        shares = attribute_shares(CODES, np.ones(SIZE, dtype=np.bool_))
-        shopper = ShopperProfile.of(GROUPS, CODES, shares, rng.integers(0, SIZE, 20))
+        shares = attribute_shares(codes, np.ones(SIZE, dtype=np.bool_))
+        shopper = ShopperProfile.of(groups, codes, shares, rng.integers(0, SIZE, 20))
         everywhere = shopper.everywhere()
         mean, scale = float(everywhere.mean()), 10.0 / float(everywhere.std())
         extra, written = Standardised(shopper, mean, scale), (everywhere - mean) * scale

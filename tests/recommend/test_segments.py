@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 from fastapi.testclient import TestClient
 
 from optirec.eyewear.wearer import Eye, Wearer
 from optirec.recommend.segments import segment_of
+from optirec.runtime.state import AppState
 from tests.conftest import product_data, signal_data
 
 MYOPE = {"prescription": {"right": {"sph": -4.0}, "left": {"sph": -4.0}}, "face_width_mm": 128}
@@ -18,9 +20,7 @@ def test_segments_by_prescription_and_face() -> None:
     assert segment_of(Wearer(Eye(1.0, 0.0, None, 2.0), None, None, 138.0)) == ("multifocal", "medium")
 
 
-def test_a_first_time_visitor_sees_what_shoppers_like_them_bought(
-    client: TestClient, service_headers: dict[str, str]
-) -> None:
+def _myopes_and_readers(client: TestClient, service_headers: dict[str, str]) -> None:
     for k in range(6):
         product = product_data(f"F{k}", name=f"Frame {k}", frame_width_mm=130 + k * 3, sphere_min=-8, sphere_max=6)
         client.post("/api/catalog/products", json=product, headers=service_headers)
@@ -34,6 +34,12 @@ def test_a_first_time_visitor_sees_what_shoppers_like_them_bought(
             *[signal_data(customer_id=f"crowd-{n}-{v}", product_id="F5") for v in range(8)],
         ]
         client.post("/api/recommendations/signals", json=signals, headers=service_headers)
+
+
+def test_a_first_time_visitor_sees_what_shoppers_like_them_bought(
+    client: TestClient, service_headers: dict[str, str]
+) -> None:
+    _myopes_and_readers(client, service_headers)
     client.put("/api/customers/new-myope", json=MYOPE, headers=service_headers)
     body = client.post(
         "/api/recommendations/personalized", json={"customer_id": "new-myope", "limit": 3, "diversity": 0},
@@ -41,3 +47,26 @@ def test_a_first_time_visitor_sees_what_shoppers_like_them_bought(
     ).json()  # fmt: skip
     assert body["items"][0]["product"]["id"] == "F1", body
     assert "Popular with shoppers of your size and prescription" in body["items"][0]["reasons"]
+
+
+def test_the_warm_up_builds_every_segments_vector_and_its_mix_with_popularity(
+    client: TestClient, state: AppState, service_headers: dict[str, str]
+) -> None:
+    """A worker's warm-up builds each segment's vector (a pass over the catalog's ids each, otherwise in the first
+    list of each segment), and on a catalog the approximate path serves, its popularity mix (`mixed_popularity`):
+    the same floats the blend adds, made once."""
+    _myopes_and_readers(client, service_headers)
+    serving = state.list_builder.serving_state
+    serving.segments.refresh()
+    serving.approximate_from = 1
+    serving.warm()
+    snapshot = serving.snapshots.get()
+    assert set(serving.segments.known()) == {("myopia", "narrow"), ("multifocal", "wide")}
+    popularity = serving.popularity_vector(snapshot)
+    for group in serving.segments.known():
+        segment = serving.segment_vector(snapshot, group)
+        assert segment is not None
+        mixed = serving.mixed_popularity(popularity, segment)
+        assert mixed is serving.mixed_popularity(popularity, segment)  # made at the warm-up, not again
+        assert np.array_equal(mixed, 0.5 * popularity + segment)
+    assert serving.mixed_popularity(popularity, None) is popularity

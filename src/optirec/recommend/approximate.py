@@ -177,6 +177,24 @@ class SourceBlend:
         return None if self.extra is None else self.extra.at(positions)
 
 
+@dataclass(frozen=True)
+class Computed:
+    """A blend already computed at the candidates: asked again at some of them (the list's best, then the products
+    it shows), it reads them there instead of asking every source again; elsewhere (a product exploration drew from
+    outside the candidates) it asks the blend."""
+
+    blend: SourceBlend
+    positions: IntArray  # the candidates, sorted and distinct
+    values: tuple[FloatArray, BoolArray, FloatArray]  # `SourceBlend.at` of them
+
+    def at(self, positions: IntArray) -> tuple[FloatArray, BoolArray, FloatArray]:
+        where = np.minimum(np.searchsorted(self.positions, positions), max(self.positions.size - 1, 0))
+        if self.positions.size == 0 or not np.array_equal(self.positions[where], positions):
+            return self.blend.at(positions)
+        total, known, order = self.values
+        return total[where], known[where], order[where]
+
+
 @lru_cache(maxsize=8)
 def sample_of(size: int) -> IntArray:
     """`SAMPLE` positions of a catalog of `size` products, the same on every call (sorted)."""
@@ -198,10 +216,11 @@ def approximate_best(
     allowed: BoolArray,
     sources: tuple[tuple[Source | None, float], ...],
     k: int,
-) -> tuple[IntArray, SourceBlend] | None:
+) -> tuple[IntArray, Computed] | None:
     """`candidates.blend_best` on the candidates above: the k best allowed products (best first, ties to the lower
-    position) and the blend, or None where the candidates cannot answer (too few pass the filters even widened, the
-    sample holds no allowed product a source knows). `fit`: the wearer's fit scores (`filters.WearerView`)."""
+    position) and the blend (computed at the candidates), or None where the candidates cannot answer (too few pass
+    the filters even widened, the sample holds no allowed product a source knows). `fit`: the wearer's fit scores
+    (`filters.WearerView`)."""
     sample = sample_of(allowed.size)
     keep = allowed[sample]
     in_sample = sample[keep]
@@ -227,8 +246,9 @@ def approximate_best(
     base = _base(blend, SEARCH * k)
     candidates = distinct(np.concatenate([base, *(found for found in searched if found is not None)]))
     candidates = candidates[allowed[candidates]]
-    _, _, order = blend.at(candidates)
-    return candidates[top_k(order, np.ones(candidates.size, dtype=np.bool_), k)], blend
+    values = blend.at(candidates)
+    best = candidates[top_k(values[2], np.ones(candidates.size, dtype=np.bool_), k)]
+    return best, Computed(blend, candidates, values)
 
 
 def _base(blend: SourceBlend, count: int) -> IntArray:
@@ -238,11 +258,20 @@ def _base(blend: SourceBlend, count: int) -> IntArray:
     extra = blend.extra
     codes = extra.profile.codes if extra is not None else np.zeros((0, blend.allowed.size), dtype=np.uint16)
     tables = extra.profile.tables if extra is not None else np.zeros((0, 1))
+    if 0 < codes.shape[0] < 3:  # `best_base` reads three groups: the missing ones add 0 (code 0 of a zero table)
+        codes, tables = _three_groups(codes, tables)
     segment = empty if blend.segment is None else blend.segment
     mean, scale = (extra.mean, extra.scale) if extra is not None else (0.0, 0.0)
     return best_base(blend.popularity, segment, float(blend.popularity_weight), blend.fit.class_of,
                      blend.fit.class_fit, float(blend.fit_weight), codes, tables, mean, scale, blend.allowed,
                      max(count, 1))  # fmt: skip
+
+
+def _three_groups(codes: npt.NDArray[np.uint16], tables: FloatArray) -> tuple[npt.NDArray[np.uint16], FloatArray]:
+    """A profile of one or two groups (a small catalogue's) padded to three, the added ones all 0."""
+    missing = 3 - codes.shape[0]
+    padded_codes = np.concatenate([codes, np.zeros((missing, codes.shape[1]), dtype=np.uint16)])
+    return padded_codes, np.concatenate([tables, np.zeros((missing, tables.shape[1]))])
 
 
 @compiled
@@ -262,25 +291,34 @@ def best_base(
 ) -> IntArray:  # pragma: no cover - compiled
     """The k allowed positions of the best popularity term (`segment` empty: none), fit (its class's) and profile
     (its groups' table entries summed, `profile.ShopperProfile`, then standardised: `(profile - mean) × scale`; no
-    groups: none), best first, ties to the lower position; each product's value in the float operations
-    `candidates._best` makes. The best are kept in a heap whose root is the worst kept (lowest value, the later
-    position on ties)."""
+    groups: none; else three or more, `_base` pads), best first, ties to the lower position; each product's value
+    in the float operations `candidates._best` makes. The best are kept in a heap whose root is the worst kept
+    (lowest value, the later position on ties)."""
     kept = np.empty(k, dtype=np.int64)
     value = np.empty(k)
     size = 0
     columns = codes.shape[0]
+    # The first three groups' codes and tables as rows read directly, and a product's filter read only when its
+    # value would enter the heap: a loop over the groups' 2-D rows, behind a branch on the filter (taken at random,
+    # mispredicted for a third to a half of the products), took twice as long.
+    c0 = c1 = c2 = np.zeros(0, dtype=np.uint16)
+    t0 = t1 = t2 = np.zeros(0)
+    if columns:
+        c0, c1, c2, t0, t1, t2 = codes[0], codes[1], codes[2], tables[0], tables[1], tables[2]
+    with_segment = segment.size > 0
+    worst = -np.inf  # the worst value kept, once k are (a product no better cannot enter)
     for i in range(allowed.size):
-        if not allowed[i]:
-            continue
-        if segment.size:
+        if with_segment:
             total = popularity_weight * (0.5 * popularity[i] + segment[i]) + fit_weight * class_fit[class_of[i]]
         else:
             total = popularity_weight * popularity[i] + fit_weight * class_fit[class_of[i]]
         if columns:
-            summed = 0.0
-            for c in range(columns):
+            summed = t0[c0[i]] + t1[c1[i]] + t2[c2[i]]
+            for c in range(3, columns):
                 summed += tables[c, codes[c, i]]
             total += (summed - mean) * scale
+        if not total > worst or not allowed[i]:  # (NaN never enters)
+            continue
         if size < k:  # sift up
             at = size
             size += 1
@@ -291,7 +329,9 @@ def best_base(
                 kept[at], value[at] = kept[parent], value[parent]
                 at = parent
             kept[at], value[at] = i, total
-        elif total > value[0]:  # replaces the worst kept (a tie keeps the earlier position), then sift down
+            if size == k:
+                worst = value[0]
+        else:  # replaces the worst kept (above it: a tie keeps the earlier position), then sift down
             at = 0
             while True:
                 child = 2 * at + 1
@@ -307,6 +347,7 @@ def best_base(
                 kept[at], value[at] = kept[child], value[child]
                 at = child
             kept[at], value[at] = i, total
+            worst = value[0]
     kept, value = kept[:size], value[:size]
     by_position = np.argsort(kept)
     kept, value = kept[by_position], value[by_position]

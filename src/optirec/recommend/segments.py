@@ -87,6 +87,14 @@ class SegmentCache:
         """Compute the counts now if they never were (at start-up, beside the serving path)."""
         self._value.get()
 
+    def refresh(self) -> None:
+        """Count again now, in the caller."""
+        self._value.refresh()
+
+    def known(self) -> list[tuple[str, str]]:
+        """The segments with counts enough to trust (as last counted)."""
+        return list(self._value.get())
+
     def get(self, segment: tuple[str, str]) -> dict[str, float] | None:
         """The segment's counts, or None when the segment is too thin to trust (checked once per recomputation)."""
         return self._value.get().get(segment)

@@ -271,7 +271,8 @@ class ListBuilder:
             queried = self.serving_state.query(snapshot, model, history, spec.context_items)
             if queried is not None:
                 sources = ((queried.personal, weights["personal"]), (queried.related, weights["related"]))
-                found = approximate_best(popularity=popularity, segment=segment,
+                mixed = self.serving_state.mixed_popularity(popularity, segment)  # one array, not two
+                found = approximate_best(popularity=mixed, segment=None,
                                          popularity_weight=weights["popularity"], fit=view, fit_weight=fit_weight,
                                          profile=profile, profile_weight=self._profile_weight(policy),
                                          allowed=allowed, sources=sources, k=k)  # fmt: skip
