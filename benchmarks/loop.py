@@ -11,7 +11,7 @@ simulation (asserted to be 0). Plots a PNG.
 
     python -m benchmarks.loop [--seeds 3] [--days 28] [--products 400] [--arrivals 40] [--customers 3000]
         [--visits 2000] [--share 0.2] [--near-share 0.5] [--new-weight 4] [--split popularity,explore]
-        [--train-seconds 3] [--png docs/results/bench-loop.png]
+        [--train-epochs 6] [--train-seconds 120] [--png docs/results/bench-loop.png]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.loop_run import POLICIES, Loop, RunResult, Start, prepare
+from benchmarks.loop_run import POLICIES, Budget, Loop, RunResult, Start, prepare
 from benchmarks.loop_stats import RATES, mean_interval
 from benchmarks.loop_world import Shape, World, make_world
 from optirec.settings import ExplorationSettings
@@ -36,23 +36,23 @@ def _say(line: str) -> None:
 
 
 def simulate_all(shape: Shape, seeds: list[int], policies: list[str], exploring: ExplorationSettings,
-                 train_seconds: float, split: tuple[str, str]) -> list[RunResult]:  # fmt: skip
+                 budget: Budget, split: tuple[str, str]) -> list[RunResult]:  # fmt: skip
     results = []
     weeks = (shape.days - 1) // shape.week
     for seed in seeds:
         world, customers = make_world(seed, shape, weeks)
         with tempfile.TemporaryDirectory(prefix="optirec-bench-loop-") as template:
-            start = prepare(world, customers, shape, seed, Path(template), train_seconds)
+            start = prepare(world, customers, shape, seed, Path(template), budget)
             for policy in policies:
-                results.append(run_one(world, shape, policy, seed, start, exploring, train_seconds, split))
+                results.append(run_one(world, shape, policy, seed, start, exploring, budget, split))
     return results
 
 
 def run_one(world: World, shape: Shape, policy: str, seed: int, start: Start, exploring: ExplorationSettings,
-            train_seconds: float, split: tuple[str, str]) -> RunResult:  # fmt: skip
+            budget: Budget, split: tuple[str, str]) -> RunResult:  # fmt: skip
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="optirec-bench-loop-") as folder:
-        result = Loop(world, shape, policy, seed, Path(folder), start, exploring, train_seconds, split).run()
+        result = Loop(world, shape, policy, seed, Path(folder), start, exploring, budget, split).run()
     _say(
         f"seed {seed} {policy:<10} {sum(result.daily):8.2f} expected purchases, {result.realised} bought, "
         f"{result.violations} hard-filter violations ({time.perf_counter() - started:.0f} s)"
@@ -185,7 +185,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--near-share", type=float, default=0.5, help="exploration's weight share of the ranking's next best products"
     )
-    parser.add_argument("--train-seconds", type=float, default=3.0, help="network training budget a week")
+    parser.add_argument(
+        "--train-epochs", type=int, default=Budget.epochs,
+        help="the network's epochs a training (a fixed number: the same seed gives the same run); 0: early stopping",
+    )  # fmt: skip
+    parser.add_argument(
+        "--train-seconds", type=float, default=Budget.seconds, help="a training's wall-clock safety net"
+    )
     parser.add_argument("--policies", default=",".join(POLICIES))
     parser.add_argument("--split", default="popularity,explore", help="the split's control and treatment arms")
     parser.add_argument("--first-seed", type=int, default=1, help="the seeds are first-seed … first-seed + seeds − 1")
@@ -212,7 +218,8 @@ def main(argv: list[str] | None = None) -> list[RunResult]:
         )
         control, treatment = args.split.split(",")
         policies = args.policies.split(",")
-        results = simulate_all(shape, seeds, policies, exploring, args.train_seconds, (control, treatment))
+        budget = Budget(args.train_epochs or None, args.train_seconds)
+        results = simulate_all(shape, seeds, policies, exploring, budget, (control, treatment))
     if args.save is not None:
         args.save.write_text(json.dumps([dataclasses.asdict(r) for r in results]))
     report(results, shape)

@@ -61,12 +61,22 @@ class RunResult:
     decided: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
-def loop_settings(folder: Path, train_seconds: float) -> Settings:
+@dataclass(frozen=True)
+class Budget:
+    """A training's budget in the simulation: its epochs (None: early stopping decides) and a wall-clock safety net.
+    Bounded by epochs, a run is repeatable: the same seed gives the same numbers on any machine, at any load (a time
+    budget that runs out first trains more or fewer epochs as the machine is faster or busier)."""
+
+    epochs: int | None = 6
+    seconds: float = 120.0
+
+
+def loop_settings(folder: Path, budget: Budget) -> Settings:
     """The settings of a run whose database and models live in `folder`."""
     url = f"sqlite:///{folder / 'loop.db'}"
     settings = Settings(_env_file=None, database_url=url, data_dir=folder / "data", training_min_signals=100)
     # the setting's floor (10 s) is for a shop; the simulation retrains many times on a small one
-    return settings.model_copy(update={"training_max_seconds": train_seconds})
+    return settings.model_copy(update={"training_max_seconds": budget.seconds, "training_max_epochs": budget.epochs})
 
 
 @dataclass(frozen=True)
@@ -79,8 +89,8 @@ class Start:
     version: str
 
 
-def prepare(world: World, customers: list[bytes], shape: Shape, seed: int, folder: Path, train_seconds: float) -> Start:
-    settings = loop_settings(folder, train_seconds)
+def prepare(world: World, customers: list[bytes], shape: Shape, seed: int, folder: Path, budget: Budget) -> Start:
+    settings = loop_settings(folder, budget)
     db = open_shop(world, customers, shape, folder, seed, settings.database_url, settings.action_types)
     outcome = run_training(settings, db, force=True, progress=lambda _m: None)
     db.dispose()
@@ -89,13 +99,13 @@ def prepare(world: World, customers: list[bytes], shape: Shape, seed: int, folde
 
 class Loop:
     def __init__(self, world: World, shape: Shape, policy: str, seed: int, folder: Path, start: Start,
-                 exploring: ExplorationSettings, train_seconds: float,
+                 exploring: ExplorationSettings, budget: Budget,
                  split: tuple[str, str] = ("popularity", "explore")) -> None:  # fmt: skip
         self.world, self.shape, self.policy, self.seed = world, shape, policy, seed
         for name in ("loop.db", "loop.db-wal", "loop.db-shm"):
             if (start.folder / name).exists():
                 shutil.copy(start.folder / name, folder / name)
-        self.settings = loop_settings(folder, train_seconds)
+        self.settings = loop_settings(folder, budget)
         self.db = Database(self.settings.database_url)
         rules = RuleSettings()
         self.state = ServingState(self.db, rules)  # the model's (greedy and exploring lists)

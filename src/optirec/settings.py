@@ -265,6 +265,14 @@ class Settings(BaseSettings):
         description="Wall-clock budget of the network's training loop in one training, in seconds "
         "(early stopping usually ends it sooner; the item-to-item source and evaluation come on top).",
     )
+    training_max_epochs: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="Most epochs of the network's training loop in one training; unset: the model's own bound (200), "
+        "early stopping on validation ending it sooner. A number makes a retraining repeatable: the same signals "
+        "give the same model, where a time budget that runs out first depends on the machine's speed.",
+    )
     training_min_signals: int = Field(
         1000, ge=10, description="Signals needed before a model is trained; fewer, and popularity keeps serving."
     )

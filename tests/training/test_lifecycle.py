@@ -304,3 +304,18 @@ def test_a_replica_on_a_new_host_serves_the_live_model_from_the_database(
         assert (new_host.models_dir / version / "manifest.json").is_file()  # kept on this host for the next start
     finally:
         elsewhere.rename(trainer_folder)
+
+
+def test_a_training_bounded_by_epochs_is_repeatable(tmp_path: Path) -> None:
+    """`training_max_epochs`: the network stops after that many epochs, whatever the machine's speed, and the same
+    signals train the same model twice (a time budget that runs out first would not: `make bench-loop` relies on
+    this to compare policies on the same simulated shop)."""
+    settings, state = seeded_shop(tmp_path, training_max_epochs=2)
+    tables = []
+    for _ in range(2):
+        said: list[str] = []
+        outcome = run_training(settings, state.db, force=True, progress=said.append)
+        assert [m.split(":")[0] for m in said if m.startswith("epoch") and "loss" in m] == ["epoch 1", "epoch 2"]
+        tables.append(load_live_model(settings.models_dir / outcome.version, outcome.version)._model.item_table)
+    state.db.dispose()
+    assert tables[0].shape == tables[1].shape and (tables[0] == tables[1]).all()

@@ -79,7 +79,8 @@ def _train_and_register(
     items = [ItemInput(p.id, product_text(p), product_attributes(p)) for p in products]
     started = time.perf_counter()
     config = FitConfig()
-    config.model = replace(config.model, max_seconds=settings.training_max_seconds)
+    config.model = replace(config.model, max_seconds=settings.training_max_seconds,
+                           epochs=settings.training_max_epochs or config.model.epochs)  # fmt: skip
     data = interactions(EventsInput(events["users"], events["items"], events["actions"], events["timestamps"]), items)
     fitted = fit_model(data, build_content(data.item_ids, item_content(items)), config, say)
     candidate = _held_out_metrics(fitted.held_out_model, data)
