@@ -70,3 +70,9 @@ def test_the_warm_up_builds_every_segments_vector_and_its_mix_with_popularity(
         assert mixed is serving.mixed_popularity(popularity, segment)  # made at the warm-up, not again
         assert np.array_equal(mixed, 0.5 * popularity + segment)
     assert serving.mixed_popularity(popularity, None) is popularity
+    # Mixes of a segment vector no longer cached (an older count's) or of an older popularity go at the next mix.
+    stale = np.zeros_like(popularity)
+    serving.mixed_popularity(popularity, stale)
+    myopes = serving.segment_vector(snapshot, ("myopia", "narrow"))
+    serving.mixed_popularity(popularity.copy(), myopes)  # popularity counted again
+    assert list(serving._mixed) == [id(myopes)]

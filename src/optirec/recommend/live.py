@@ -278,9 +278,11 @@ class ServingState:
         if found is not None and found[0] is segment and found[1] is popularity:
             return found[2]
         mixed = 0.5 * popularity + segment
-        if len(self._mixed) > 64:
-            self._mixed.clear()
-        self._mixed[id(segment)] = (segment, popularity, mixed)  # (holding the segment keeps its id unique)
+        # Only the segment vectors still cached, with today's popularity: an older one's mix would hold its arrays.
+        live = {id(vector) for vector in self._segment_vectors.values() if vector is not None}
+        kept = {key: found for key, found in self._mixed.items() if key in live and found[1] is popularity}
+        kept[id(segment)] = (segment, popularity, mixed)  # (holding the segment keeps its id unique)
+        self._mixed = kept
         return mixed
 
     def approximate(self, snapshot: CatalogSnapshot) -> bool:
