@@ -258,20 +258,11 @@ def _base(blend: SourceBlend, count: int) -> IntArray:
     extra = blend.extra
     codes = extra.profile.codes if extra is not None else np.zeros((0, blend.allowed.size), dtype=np.uint16)
     tables = extra.profile.tables if extra is not None else np.zeros((0, 1))
-    if 0 < codes.shape[0] < 3:  # `best_base` reads three groups: the missing ones add 0 (code 0 of a zero table)
-        codes, tables = _three_groups(codes, tables)
     segment = empty if blend.segment is None else blend.segment
     mean, scale = (extra.mean, extra.scale) if extra is not None else (0.0, 0.0)
     return best_base(blend.popularity, segment, float(blend.popularity_weight), blend.fit.class_of,
                      blend.fit.class_fit, float(blend.fit_weight), codes, tables, mean, scale, blend.allowed,
                      max(count, 1))  # fmt: skip
-
-
-def _three_groups(codes: npt.NDArray[np.uint16], tables: FloatArray) -> tuple[npt.NDArray[np.uint16], FloatArray]:
-    """A profile of one or two groups (a small catalogue's) padded to three, the added ones all 0."""
-    missing = 3 - codes.shape[0]
-    padded_codes = np.concatenate([codes, np.zeros((missing, codes.shape[1]), dtype=np.uint16)])
-    return padded_codes, np.concatenate([tables, np.zeros((missing, tables.shape[1]))])
 
 
 @compiled
@@ -291,7 +282,7 @@ def best_base(
 ) -> IntArray:  # pragma: no cover - compiled
     """The k allowed positions of the best popularity term (`segment` empty: none), fit (its class's) and profile
     (its groups' table entries summed, `profile.ShopperProfile`, then standardised: `(profile - mean) × scale`; no
-    groups: none; else three or more, `_base` pads), best first, ties to the lower position; each product's value
+    groups: none), best first, ties to the lower position; each product's value
     in the float operations `candidates._best` makes. The best are kept in a heap whose root is the worst kept
     (lowest value, the later position on ties)."""
     kept = np.empty(k, dtype=np.int64)
@@ -301,10 +292,17 @@ def best_base(
     # The first three groups' codes and tables as rows read directly, and a product's filter read only when its
     # value would enter the heap: a loop over the groups' 2-D rows, behind a branch on the filter (taken at random,
     # mispredicted for a fifth to a third of the products), took twice as long on synthetic arrays.
+    # Fewer than three groups (a small catalogue's): the missing ones read the first group's codes in a table of 0.
     c0 = c1 = c2 = np.zeros(0, dtype=np.uint16)
     t0 = t1 = t2 = np.zeros(0)
     if columns:
-        c0, c1, c2, t0, t1, t2 = codes[0], codes[1], codes[2], tables[0], tables[1], tables[2]
+        c0 = c1 = c2 = codes[0]
+        t0 = tables[0]
+        t1 = t2 = np.zeros(tables.shape[1])
+    if columns > 1:
+        c1, t1 = codes[1], tables[1]
+    if columns > 2:
+        c2, t2 = codes[2], tables[2]
     with_segment = segment.size > 0
     worst = -np.inf  # the worst value kept, once k are (a product no better cannot enter)
     for i in range(allowed.size):
