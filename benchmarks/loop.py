@@ -187,7 +187,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--train-epochs", type=int, default=Budget.epochs,
-        help="the network's epochs a training (a fixed number: the same seed gives the same run); 0: early stopping",
+        help="the network's epochs a training (a fixed number: the same data, the same model); 0: early stopping",
     )  # fmt: skip
     parser.add_argument(
         "--train-seconds", type=float, default=Budget.seconds, help="a training's wall-clock safety net"

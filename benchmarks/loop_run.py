@@ -64,8 +64,8 @@ class RunResult:
 @dataclass(frozen=True)
 class Budget:
     """A training's budget in the simulation: its epochs (None: early stopping decides) and a wall-clock safety net.
-    Bounded by epochs, a run is repeatable: the same seed gives the same numbers on any machine, at any load (a time
-    budget that runs out first trains more or fewer epochs as the machine is faster or busier)."""
+    Bounded by epochs, the same data train the same model on any machine, at any load (a time budget that runs out
+    first trains more or fewer epochs as the machine is faster or busier)."""
 
     epochs: int | None = 6
     seconds: float = 120.0
