@@ -30,4 +30,3 @@ def test_a_small_closed_loop_runs_every_policy(tmp_path: Path) -> None:
         assert len(rates) == 3 and all(0.0 <= r <= 1.0 for r in rates) and rates[0] >= rates[1] >= rates[2]
     assert set(split.ope) == {"logged, purchases", "logged, clicks"}  # popularity's lists say nothing of greedy's
     assert png.stat().st_size > 10_000
-
