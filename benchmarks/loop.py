@@ -28,7 +28,7 @@ import numpy as np
 from benchmarks.loop_run import POLICIES, Budget, Loop, RunResult, Start, prepare
 from benchmarks.loop_stats import RATES, mean_interval
 from benchmarks.loop_world import Shape, World, make_world
-from optirec.settings import ExplorationSettings
+from optirec.settings import EngagementSettings, ExplorationSettings
 
 
 def _say(line: str) -> None:
@@ -36,7 +36,8 @@ def _say(line: str) -> None:
 
 
 def simulate_all(shape: Shape, seeds: list[int], policies: list[str], exploring: ExplorationSettings,
-                 budget: Budget, split: tuple[str, str]) -> list[RunResult]:  # fmt: skip
+                 budget: Budget, split: tuple[str, str],
+                 engagement: EngagementSettings | None = None) -> list[RunResult]:  # fmt: skip
     results = []
     weeks = (shape.days - 1) // shape.week
     for seed in seeds:
@@ -44,15 +45,16 @@ def simulate_all(shape: Shape, seeds: list[int], policies: list[str], exploring:
         with tempfile.TemporaryDirectory(prefix="optirec-bench-loop-") as template:
             start = prepare(world, customers, shape, seed, Path(template), budget)
             for policy in policies:
-                results.append(run_one(world, shape, policy, seed, start, exploring, budget, split))
+                results.append(run_one(world, shape, policy, seed, start, exploring, budget, split, engagement))
     return results
 
 
 def run_one(world: World, shape: Shape, policy: str, seed: int, start: Start, exploring: ExplorationSettings,
-            budget: Budget, split: tuple[str, str]) -> RunResult:  # fmt: skip
+            budget: Budget, split: tuple[str, str],
+            engagement: EngagementSettings | None = None) -> RunResult:  # fmt: skip
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="optirec-bench-loop-") as folder:
-        result = Loop(world, shape, policy, seed, Path(folder), start, exploring, budget, split).run()
+        result = Loop(world, shape, policy, seed, Path(folder), start, exploring, budget, split, engagement).run()
     _say(
         f"seed {seed} {policy:<10} {sum(result.daily):8.2f} expected purchases, {result.realised} bought, "
         f"{result.violations} hard-filter violations ({time.perf_counter() - started:.0f} s)"
@@ -192,6 +194,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--train-seconds", type=float, default=Budget.seconds, help="a training's wall-clock safety net"
     )
+    parser.add_argument(
+        "--engagement-weight", type=float, default=0.0,
+        help="the live engagement lift's weight (OPTIREC_ENGAGEMENT__WEIGHT; 0: off), every policy",
+    )  # fmt: skip
     parser.add_argument("--policies", default=",".join(POLICIES))
     parser.add_argument("--split", default="popularity,explore", help="the split's control and treatment arms")
     parser.add_argument("--first-seed", type=int, default=1, help="the seeds are first-seed … first-seed + seeds − 1")
@@ -219,7 +225,8 @@ def main(argv: list[str] | None = None) -> list[RunResult]:
         control, treatment = args.split.split(",")
         policies = args.policies.split(",")
         budget = Budget(args.train_epochs or None, args.train_seconds)
-        results = simulate_all(shape, seeds, policies, exploring, budget, (control, treatment))
+        engagement = EngagementSettings(weight=args.engagement_weight)
+        results = simulate_all(shape, seeds, policies, exploring, budget, (control, treatment), engagement)
     if args.save is not None:
         args.save.write_text(json.dumps([dataclasses.asdict(r) for r in results]))
     report(results, shape)

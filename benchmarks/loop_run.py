@@ -32,7 +32,7 @@ from optirec.recommend.model_adapter import TrainedModel, load_live_model
 from optirec.recommend.policy_eval import evaluate_policy
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.service import ListBuilder, ListSpec, ServedList
-from optirec.settings import ExplorationSettings, Settings
+from optirec.settings import EngagementSettings, ExplorationSettings, Settings
 from optirec.signals.service import check_signals, record_signals
 from optirec.store import Database
 from optirec.training.pipeline import run_training
@@ -100,7 +100,8 @@ def prepare(world: World, customers: list[bytes], shape: Shape, seed: int, folde
 class Loop:
     def __init__(self, world: World, shape: Shape, policy: str, seed: int, folder: Path, start: Start,
                  exploring: ExplorationSettings, budget: Budget,
-                 split: tuple[str, str] = ("popularity", "explore")) -> None:  # fmt: skip
+                 split: tuple[str, str] = ("popularity", "explore"),
+                 engagement: EngagementSettings | None = None) -> None:  # fmt: skip
         self.world, self.shape, self.policy, self.seed = world, shape, policy, seed
         for name in ("loop.db", "loop.db-wal", "loop.db-shm"):
             if (start.folder / name).exists():
@@ -108,8 +109,8 @@ class Loop:
         self.settings = loop_settings(folder, budget)
         self.db = Database(self.settings.database_url)
         rules = RuleSettings()
-        self.state = ServingState(self.db, rules)  # the model's (greedy and exploring lists)
-        self.plain = ServingState(self.db, rules)  # no model: popularity's
+        self.state = ServingState(self.db, rules, engagement=engagement)  # the model's (greedy and exploring lists)
+        self.plain = ServingState(self.db, rules, engagement=engagement)  # no model: popularity's
         self.split = SplitTest(*split)
         self.modelled = any(arm != "popularity" for arm in (split if policy == "split" else (policy,)))
         if self.modelled:
@@ -150,6 +151,8 @@ class Loop:
                     state.snapshots.invalidate()
             for state in (self.state, self.plain):
                 state.popularity.refresh()
+                if state.engagement is not None:  # what yesterday's lists showed and what was opened
+                    state.engagement.refresh()
             visitors = self.rng.choice(activity.size, size=self.shape.visits, p=activity)
             signals = await self._day(day, visitors)
             self._send(signals)

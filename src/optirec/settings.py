@@ -22,6 +22,34 @@ PLACEMENTS = ("home", "product", "cart", "checkout", "search", "category", "simi
 MAX_EXPLORATION_SHARE = 0.5  # exploration never takes more than half of a list
 
 
+class EngagementSettings(BaseModel):
+    """The live engagement lift (`docs/exploration.md#engagement`): off unless a shop gives it a weight."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weight: float = Field(
+        0.0,
+        ge=0.0,
+        le=10.0,
+        description="How much a product's engagement lift (ln of its views over the views expected where it was "
+        "shown) adds to its standardised popularity, whose blend weight then applies: at 2, a product opened twice as "
+        "often as expected gains 2 × ln 2 ≈ 1.4 popularity deviations. 0: off (popularity alone).",
+    )
+    prior_views: float = Field(
+        5.0,
+        gt=0.0,
+        le=1000.0,
+        description="Views of prior belief that a product is opened as often as expected: a product's lift grows "
+        "only once its expected views are several of these.",
+    )
+    half_life_days: float = Field(
+        7.0,
+        gt=0.0,
+        le=365.0,
+        description="Half-life of the impression and view counts, in days of the served lists' own time.",
+    )
+
+
 class ExplorationSettings(BaseModel):
     """Exploration per placement (`docs/exploration.md`): off unless a shop gives a placement a share."""
 
@@ -215,6 +243,11 @@ class Settings(BaseSettings):
     exploration: ExplorationSettings = Field(
         default_factory=ExplorationSettings,
         description="Exploration per placement; see docs/exploration.md.",
+    )
+
+    engagement: EngagementSettings = Field(
+        default_factory=EngagementSettings,
+        description="The live engagement lift of each product between trainings; see docs/exploration.md.",
     )
 
     approximate_from_products: int = Field(

@@ -64,7 +64,9 @@ def open_served_shop(world: World, train: Interactions, model_dir: Path, folder:
     customers = b"".join(c.model_dump_json(exclude_none=True).encode() + b"\n" for c in world.customers)
     import_customers(db, io.BytesIO(customers))
     import_events(db, io.BytesIO(events_csv(train)), "csv", action_types=settings.action_types)
-    state = ServingState(db, settings.rules, approximate_from=settings.approximate_from_products)
+    state = ServingState(
+        db, settings.rules, approximate_from=settings.approximate_from_products, engagement=settings.engagement
+    )
     model = load_live_model(model_dir, model_dir.name)
     state.prepare(model)
     state.swap_model(model)

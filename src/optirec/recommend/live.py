@@ -20,10 +20,12 @@ from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import evaluate
 from optirec.eyewear.wearer import Wearer
 from optirec.recommend.approximate import PersonalSource, RelatedSource, SampleTable
+from optirec.recommend.engagement import EngagementCache
 from optirec.recommend.popularity import PopularityCache
 from optirec.recommend.ranking import standardise
 from optirec.recommend.segments import SegmentCache
 from optirec.recommend.snapshot import CatalogSnapshot, SnapshotCache
+from optirec.settings import EngagementSettings
 from optirec.store import Database
 
 POPULARITY_VERSION = "popularity"
@@ -118,19 +120,30 @@ class Scored:
 class ServingState:
     """One per process: catalog snapshot, popularity, and the live model (swapped atomically)."""
 
-    def __init__(self, db: Database, rules: RuleSettings, *, approximate_from: int = 0) -> None:
+    def __init__(
+        self, db: Database, rules: RuleSettings, *, approximate_from: int = 0,
+        engagement: EngagementSettings | None = None,
+    ) -> None:  # fmt: skip
         # Catalogs of at least this many products take their lists' candidates from the model's approximate index
         # (`approximate`); 0: never.
         self.approximate_from = approximate_from
         self.snapshots = SnapshotCache(db, rules)
         self._rules = rules
         self.popularity = PopularityCache(db)
+        # The live engagement lift added to popularity (`recommend.engagement`); None: off (weight 0)
+        self.engagement: EngagementCache | None = None
+        self._engagement_weight = 0.0
+        if engagement is not None and engagement.weight > 0:
+            self.engagement = EngagementCache(
+                db, prior_views=engagement.prior_views, half_life_days=engagement.half_life_days
+            )
+            self._engagement_weight = engagement.weight
         self._model: LiveModel | None = None
         # The running experiments' other model versions, by version (`ModelWatcher` loads and drops them)
         self._experiment_models: dict[str, LiveModel] = {}
         # (catalog version, model version) -> serving model and positions; the live one and the one being swapped in
         self._serving: dict[tuple[object, str], _Mapped] = {}
-        self._popularity: tuple[tuple[object, int], FloatArray] | None = None
+        self._popularity: tuple[tuple[object, int, int], FloatArray] | None = None
         self._new: tuple[tuple[object, int], BoolArray] | None = None
         self.segments = SegmentCache(db)
         self._segment_vectors: dict[tuple[object, int, tuple[str, str]], FloatArray | None] = {}
@@ -226,15 +239,20 @@ class ServingState:
             self.prepare(model)
 
     def popularity_vector(self, snapshot: CatalogSnapshot) -> FloatArray:
-        """log(1 + weighted signal count) per catalog position, standardised over the sellable products; cached
-        per catalog and per popularity refresh."""
+        """log(1 + weighted signal count) per catalog position, standardised over the sellable products, plus the
+        engagement weight times each product's engagement lift where the shop set one (`recommend.engagement`);
+        cached per catalog and per popularity and engagement count."""
         counts = self.popularity.get()
+        lifts = self.engagement.get() if self.engagement is not None else None
+        key = (snapshot.version, self.popularity.generation, self.engagement.generation if self.engagement else 0)
         cached = self._popularity
-        if cached is not None and cached[0] == (snapshot.version, self.popularity.generation):
+        if cached is not None and cached[0] == key:
             return cached[1]
         vector = np.log1p(np.array([counts.get(pid, 0.0) for pid in snapshot.ids], dtype=np.float64))
         vector = standardise(vector, snapshot.sellable)
-        self._popularity = ((snapshot.version, self.popularity.generation), vector)
+        if lifts:
+            vector += self._engagement_weight * np.array([lifts.get(pid, 0.0) for pid in snapshot.ids])
+        self._popularity = (key, vector)
         return vector
 
     def new_products(self, snapshot: CatalogSnapshot, model: LiveModel | None = None) -> BoolArray:

@@ -33,7 +33,9 @@ def build_state(settings: Settings) -> AppState:
         pool_size=settings.database_pool_size,
         shopper_history_days=settings.shopper_history_days,
     )
-    serving_state = ServingState(db, settings.rules, approximate_from=settings.approximate_from_products)
+    serving_state = ServingState(
+        db, settings.rules, approximate_from=settings.approximate_from_products, engagement=settings.engagement
+    )
     serving_state.snapshots.on_build = settle
     console_seconds = settings.console_cache_seconds if settings.admin_console else 0.0
     list_builder = ListBuilder(

@@ -1,0 +1,196 @@
+"""Engagement per impression: how much more (or less) often than expected each product is opened where it is shown.
+
+Popularity counts signals, and signals follow exposure: a product the lists show often collects views whatever its
+appeal, and a new one, shown rarely, stays at the bottom of the counts however well it does when shown. This counts
+each product's impressions (every item of every served list, at its rank) and the views that came from them (a
+`view` signal carrying the list's `recommendation_id`), and compares them: a product's **expected** views are the
+sum, over its impressions, of the click-through rate of the rank it was shown at (all products together, from the
+same counts: the rate falls with the rank, as attention and the ranking's confidence do), and its **lift** is
+
+    lift = ln((views + prior) / (expected views + prior))
+
+0 for a product never shown, positive for one opened more often than products usually are where it was shown. The
+prior (`OPTIREC_ENGAGEMENT__PRIOR_VIEWS` views) shrinks a few impressions' luck towards 0: a product must earn its
+lift over several expected views. This is the live, between-trainings half of the loop: what exploration learns of a
+new product's appeal reaches every list at the next count, not at the next training.
+
+Counted incrementally, as popularity is (`popularity.PopularityCounter`): the lists served since the last count (their
+id starts with their serving time, so they are read in order, the last two minutes again for lists whose insert
+committed late, each counted once) and the views stored since the last count (by signal id; the rank of each from its
+list's row). Counts decay with the data's own time (the newest list's serving time), a half-life of
+`OPTIREC_ENGAGEMENT__HALF_LIFE_DAYS`, applied in whole hours, so that a product's lift follows what it does now.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from optirec.arrays import FloatArray
+from optirec.recommend.refresh import Refreshing
+from optirec.store import Database
+from optirec.store.tables import ServedRecommendation, Signal
+
+RANKS = 24  # ranks counted apart; a deeper one counts as the last
+OVERLAP_MS = 120_000  # lists read again at each count, in case an insert committed after a later one was counted
+PAGE = 2000  # lists or views read at once
+LOOKUP = 500  # lists looked up at once for the ranks of their views
+HOUR_MS = 3_600_000
+
+
+@dataclass
+class EngagementCounts:
+    """Impressions per product and rank, and views per product and rank (decayed)."""
+
+    impressions: dict[str, FloatArray] = field(default_factory=dict)  # product -> (RANKS,)
+    views: dict[str, float] = field(default_factory=dict)
+    rank_impressions: FloatArray = field(default_factory=lambda: np.zeros(RANKS))
+    rank_views: FloatArray = field(default_factory=lambda: np.zeros(RANKS))
+
+    def shown(self, product_id: str, rank: int) -> None:
+        row = self.impressions.get(product_id)
+        if row is None:
+            row = self.impressions[product_id] = np.zeros(RANKS)
+        r = min(max(rank, 1), RANKS) - 1
+        row[r] += 1.0
+        self.rank_impressions[r] += 1.0
+
+    def viewed(self, product_id: str, rank: int) -> None:
+        self.views[product_id] = self.views.get(product_id, 0.0) + 1.0
+        self.rank_views[min(max(rank, 1), RANKS) - 1] += 1.0
+
+    def decay(self, factor: float) -> None:
+        for row in self.impressions.values():
+            row *= factor
+        self.views = {p: v * factor for p, v in self.views.items()}
+        self.rank_impressions *= factor
+        self.rank_views *= factor
+
+    def lifts(self, prior_views: float) -> dict[str, float]:
+        """Each shown product's lift (the module's formula); products never shown are left out (their lift is 0)."""
+        if not self.impressions:
+            return {}
+        rate = np.divide(self.rank_views, self.rank_impressions, out=np.zeros(RANKS), where=self.rank_impressions > 0)
+        products = list(self.impressions)
+        expected = np.stack([self.impressions[p] for p in products]) @ rate
+        views = np.array([self.views.get(p, 0.0) for p in products])
+        lift = np.log((views + prior_views) / (expected + prior_views))
+        return dict(zip(products, lift.tolist(), strict=True))
+
+
+class EngagementCounter:
+    """Brings `EngagementCounts` up to date from the served-list log and the signals; `update()` gives the lifts.
+
+    Not thread-safe: `EngagementCache` calls it under its own lock."""
+
+    def __init__(self, db: Database, *, prior_views: float = 5.0, half_life_days: float = 7.0) -> None:
+        self._db, self._prior, self._half_life_hours = db, prior_views, half_life_days * 24.0
+        self.counts = EngagementCounts()
+        self._lists_upto_ms = 0  # the newest list counted: its serving time (its id's first 12 hex digits)
+        self._recent: set[str] = set()  # the lists counted in the last OVERLAP_MS before it
+        self._views_after = 0  # the highest signal id read for views
+        self._decayed_at_ms: int | None = None
+
+    def update(self) -> dict[str, float]:
+        with self._db.read() as session:
+            self._count_lists(session)
+            self._count_views(session)
+        return self.counts.lifts(self._prior)
+
+    def _count_lists(self, session: Session) -> None:
+        after = f"{max(self._lists_upto_ms - OVERLAP_MS, 0):012x}"
+        while True:
+            query = (
+                select(ServedRecommendation.id, ServedRecommendation.items)
+                .where(ServedRecommendation.id > after)
+                .order_by(ServedRecommendation.id)
+                .limit(PAGE)
+            )
+            rows = list(session.execute(query))
+            for list_id, items in rows:
+                if list_id in self._recent:
+                    continue
+                self._decay_to(_served_ms(list_id))
+                for item in items:
+                    self.counts.shown(item["product_id"], int(item["rank"]))
+                self._recent.add(list_id)
+                self._lists_upto_ms = max(self._lists_upto_ms, _served_ms(list_id))
+            if len(rows) < PAGE:
+                break
+            after = rows[-1][0]
+        floor = self._lists_upto_ms - OVERLAP_MS
+        self._recent = {i for i in self._recent if _served_ms(i) >= floor}
+
+    def _count_views(self, session: Session) -> None:
+        upto = session.scalar(select(func.max(Signal.id)))
+        if upto is None or upto <= self._views_after:
+            return
+        query = (
+            select(Signal.recommendation_id, Signal.product_id)
+            .where(Signal.id > self._views_after, Signal.id <= upto)
+            .where(Signal.action_type == "view", Signal.recommendation_id.is_not(None))
+            .order_by(Signal.id)
+        )
+        views = [(str(list_id), str(product)) for list_id, product in session.execute(query)]
+        for first in range(0, len(views), LOOKUP):
+            part = views[first : first + LOOKUP]
+            ranks = _ranks(session, {list_id for list_id, _ in part})
+            for list_id, product in part:
+                rank = ranks.get(list_id, {}).get(product)
+                if rank is not None:  # a view of a product its list did not show is no view of that list
+                    self.counts.viewed(product, rank)
+        self._views_after = upto
+
+    def _decay_to(self, moment_ms: int) -> None:
+        """Decay the counts to `moment_ms` in whole hours of the data's time (so a replayed log decays as it did)."""
+        if self._decayed_at_ms is None:
+            self._decayed_at_ms = moment_ms
+            return
+        hours = (moment_ms - self._decayed_at_ms) // HOUR_MS
+        if hours >= 1:
+            self.counts.decay(math.pow(0.5, hours / self._half_life_hours))
+            self._decayed_at_ms += hours * HOUR_MS
+
+
+def _served_ms(list_id: str) -> int:
+    """A list's serving time in milliseconds, from its id (`service.recommendation_id`); 0 for another id."""
+    try:
+        return int(list_id[:12], 16)
+    except ValueError:
+        return 0
+
+
+def _ranks(session: Session, list_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Per list, the rank of each product it showed."""
+    query = select(ServedRecommendation.id, ServedRecommendation.items).where(
+        ServedRecommendation.id.in_(list(list_ids))
+    )
+    return {
+        list_id: {item["product_id"]: int(item["rank"]) for item in items} for list_id, items in session.execute(query)
+    }
+
+
+class EngagementCache:
+    """The lifts, brought up to date in the background every `ttl_seconds` (the first read counts them)."""
+
+    def __init__(
+        self, db: Database, *, prior_views: float = 5.0, half_life_days: float = 7.0, ttl_seconds: float = 600.0
+    ) -> None:
+        counter = EngagementCounter(db, prior_views=prior_views, half_life_days=half_life_days)
+        self._value = Refreshing(counter.update, ttl_seconds=ttl_seconds, name="engagement")
+
+    @property
+    def generation(self) -> int:
+        return self._value.generation
+
+    def get(self) -> Mapping[str, float]:
+        return self._value.get()
+
+    def refresh(self) -> None:
+        """Count what was served and viewed since the last count now, in the caller (the closed-loop simulation)."""
+        self._value.refresh()

@@ -1,0 +1,120 @@
+"""The live engagement lift (`recommend.engagement`): impressions by rank from the served-list log, views from the
+signals that carry a list's id, counted incrementally and decayed with the log's own time; and how it moves the
+popularity term of the lists (`ServingState.popularity_vector`)."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from optirec.catalog.schemas import ProductCreate
+from optirec.catalog.service import create_product
+from optirec.eyewear.config import RuleSettings
+from optirec.recommend.engagement import HOUR_MS, EngagementCounter
+from optirec.recommend.live import ServingState
+from optirec.settings import EngagementSettings
+from optirec.signals.service import check_signals, record_signals
+from optirec.store import Database
+from optirec.store.tables import ServedRecommendation
+from tests.conftest import product_data, signal_data
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+ACTIONS = frozenset({"view", "favorite", "add_to_cart", "remove_from_cart", "purchase"})
+
+
+def _list_id(moment: datetime, n: int) -> str:
+    """An id as `service.recommendation_id` makes them: the serving time in milliseconds, then 80 bits."""
+    return f"{int(moment.timestamp() * 1000):012x}{n:020x}"
+
+
+def _serve(db: Database, moment: datetime, n: int, products: list[str]) -> str:
+    list_id = _list_id(moment, n)
+    items = [{"product_id": p, "rank": r, "score": 0.0, "propensity": 1.0} for r, p in enumerate(products, 1)]
+    with db.write() as session:
+        session.add(ServedRecommendation(id=list_id, customer_id="cust-1", surface="home", model_version="m",
+                                         items=items, served_at=moment))  # fmt: skip
+    return list_id
+
+
+def _send(db: Database, *signals: tuple[str, str, str]) -> None:
+    """(list id, product, action) each."""
+    rows = [
+        signal_data(product_id=p, action_type=a, recommendation_id=list_id, occurred_at=START.isoformat())
+        for list_id, p, a in signals
+    ]
+    record_signals(db=db, checked=check_signals(rows, action_types=ACTIONS))
+
+
+def _two_layouts(db: Database) -> None:
+    """4 lists show A above B, 4 show B above A; A is opened in all 8, B in none."""
+    for n in range(8):
+        list_id = _serve(db, START + timedelta(seconds=n), n, ["A", "B"] if n < 4 else ["B", "A"])
+        _send(db, (list_id, "A", "view"))
+
+
+def test_a_product_opened_more_often_than_its_ranks_usually_are_gets_a_positive_lift(db: Database) -> None:
+    _two_layouts(db)
+    lifts = EngagementCounter(db, prior_views=5.0).update()
+    # each rank was opened in 4 of its 8 impressions (A's), so each product expects 4 × 0.5 + 4 × 0.5 = 4 views
+    assert lifts["A"] == pytest.approx(math.log((8 + 5) / (4 + 5)))
+    assert lifts["B"] == pytest.approx(math.log((0 + 5) / (4 + 5)))
+    assert "C" not in lifts  # never shown: no lift (0)
+
+
+def test_only_views_of_a_product_its_list_showed_count(db: Database) -> None:
+    _two_layouts(db)
+    first = _list_id(START, 0)
+    _send(db, (first, "C", "view"), (first, "B", "purchase"), (first, "B", "add_to_cart"))
+    lifts = EngagementCounter(db, prior_views=5.0).update()
+    assert lifts["B"] == pytest.approx(math.log(5 / 9)) and "C" not in lifts
+
+
+def test_counted_step_by_step_as_from_scratch_each_list_once(db: Database) -> None:
+    counter = EngagementCounter(db, prior_views=2.0)
+    early = _serve(db, START, 0, ["A", "B", "C"])
+    _send(db, (early, "B", "view"))
+    counter.update()
+    # served a second later (inside the overlap read again at each count), and a view of the first list arriving late
+    late = _serve(db, START + timedelta(seconds=1), 1, ["C", "A"])
+    _send(db, (late, "C", "view"), (early, "C", "view"))
+    assert counter.update() == pytest.approx(EngagementCounter(db, prior_views=2.0).update())
+    assert counter.counts.rank_impressions[:3].tolist() == [2.0, 2.0, 1.0]  # five impressions, none twice
+
+
+def test_counts_halve_over_the_half_life_of_the_logs_own_time(db: Database) -> None:
+    counter = EngagementCounter(db, prior_views=1.0, half_life_days=1.0)
+    old = _serve(db, START, 0, ["A"])
+    _send(db, (old, "A", "view"))
+    counter.update()
+    _serve(db, START + timedelta(days=1, minutes=30), 1, ["B"])  # a day and a half hour later: decayed a whole day
+    counter.update()
+    assert counter.counts.impressions["A"][0] == pytest.approx(0.5)
+    assert counter.counts.views["A"] == pytest.approx(0.5)
+    assert counter.counts.impressions["B"][0] == pytest.approx(1.0)
+    assert counter._decayed_at_ms == int(START.timestamp() * 1000) + 24 * HOUR_MS
+
+
+def test_the_lift_moves_the_popularity_term_by_its_weight(db: Database) -> None:
+    with db.write() as session:
+        for pid in ("A", "B", "C"):
+            create_product(session=session, data=ProductCreate(**product_data(pid)))
+    _two_layouts(db)
+    rules = RuleSettings()
+    plain = ServingState(db, rules)
+    lifted = ServingState(db, rules, engagement=EngagementSettings(weight=2.0))
+    assert plain.engagement is None  # weight 0: nothing counted, nothing added
+    snapshot = lifted.snapshots.get()
+    lifts = EngagementCounter(db).update()
+    expected = plain.popularity_vector(snapshot) + 2.0 * np.array([lifts.get(p, 0.0) for p in snapshot.ids])
+    assert lifted.popularity_vector(snapshot) == pytest.approx(expected)
+    assert lifted.popularity_vector(snapshot) is lifted.popularity_vector(snapshot)  # cached until a count
+    generation = lifted.engagement.generation if lifted.engagement else -1
+    _send(db, (_list_id(START + timedelta(seconds=4), 4), "B", "view"))  # B opened where it was first
+    assert lifted.engagement is not None
+    lifted.engagement.refresh()
+    assert lifted.engagement.generation == generation + 1
+    b = snapshot.ids.index("B")
+    assert lifted.popularity_vector(snapshot)[b] > expected[b]
