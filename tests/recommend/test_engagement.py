@@ -118,3 +118,19 @@ def test_the_lift_moves_the_popularity_term_by_its_weight(db: Database) -> None:
     assert lifted.engagement.generation == generation + 1
     b = snapshot.ids.index("B")
     assert lifted.popularity_vector(snapshot)[b] > expected[b]
+
+
+def test_a_logs_older_rows_with_random_ids_are_counted_once(db: Database) -> None:
+    """Lists logged before ids began with their serving time have random ids, which may sort after today's."""
+    items = [{"product_id": "A", "rank": 1, "score": 0.0, "propensity": 1.0}]
+    with db.write() as session:
+        session.add(ServedRecommendation(id="f" * 32, customer_id="cust-1", surface="home", model_version="m",
+                                         items=items, served_at=START - timedelta(days=30)))  # fmt: skip
+    counter = EngagementCounter(db)
+    _serve(db, START, 0, ["B"])
+    counter.update()
+    _serve(db, START + timedelta(minutes=5), 1, ["B"])
+    counter.update()
+    # read after today's first list (its id sorts last), undecayed (it is older), and not read again
+    assert counter.counts.impressions["A"].sum() == 1.0
+    assert counter.counts.rank_impressions[0] == 3.0

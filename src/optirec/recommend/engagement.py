@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
 from sqlalchemy import func, select
@@ -91,8 +92,8 @@ class EngagementCounter:
     def __init__(self, db: Database, *, prior_views: float = 5.0, half_life_days: float = 7.0) -> None:
         self._db, self._prior, self._half_life_hours = db, prior_views, half_life_days * 24.0
         self.counts = EngagementCounts()
-        self._lists_upto_ms = 0  # the newest list counted: its serving time (its id's first 12 hex digits)
-        self._recent: set[str] = set()  # the lists counted in the last OVERLAP_MS before it
+        self._lists_upto_ms = 0  # the newest list counted: its serving time, in milliseconds
+        self._recent: dict[str, int] = {}  # the lists counted in the last OVERLAP_MS before it, and their times
         self._views_after = 0  # the highest signal id read for views
         self._decayed_at_ms: int | None = None
 
@@ -103,28 +104,35 @@ class EngagementCounter:
         return self.counts.lifts(self._prior)
 
     def _count_lists(self, session: Session) -> None:
-        after = f"{max(self._lists_upto_ms - OVERLAP_MS, 0):012x}"
+        """The lists served since the last count, each once. Paged by id (a list's id starts with its serving time,
+        `service.recommendation_id`), and kept to the serving times from the overlap on, so that a log's older rows
+        with other ids (random ones, from before that scheme) are read at the first count only."""
+        since_ms = max(self._lists_upto_ms - OVERLAP_MS, 0)
+        after = f"{since_ms:012x}" if self._lists_upto_ms else ""
         while True:
             query = (
-                select(ServedRecommendation.id, ServedRecommendation.items)
+                select(ServedRecommendation.id, ServedRecommendation.items, ServedRecommendation.served_at)
                 .where(ServedRecommendation.id > after)
                 .order_by(ServedRecommendation.id)
                 .limit(PAGE)
             )
+            if self._lists_upto_ms:
+                query = query.where(ServedRecommendation.served_at >= datetime.fromtimestamp(since_ms / 1000, UTC))
             rows = list(session.execute(query))
-            for list_id, items in rows:
+            for list_id, items, served_at in rows:
                 if list_id in self._recent:
                     continue
-                self._decay_to(_served_ms(list_id))
+                moment = int(served_at.timestamp() * 1000)
+                self._decay_to(moment)
                 for item in items:
                     self.counts.shown(item["product_id"], int(item["rank"]))
-                self._recent.add(list_id)
-                self._lists_upto_ms = max(self._lists_upto_ms, _served_ms(list_id))
+                self._recent[list_id] = moment
+                self._lists_upto_ms = max(self._lists_upto_ms, moment)
             if len(rows) < PAGE:
                 break
             after = rows[-1][0]
         floor = self._lists_upto_ms - OVERLAP_MS
-        self._recent = {i for i in self._recent if _served_ms(i) >= floor}
+        self._recent = {i: ms for i, ms in self._recent.items() if ms >= floor}
 
     def _count_views(self, session: Session) -> None:
         upto = session.scalar(select(func.max(Signal.id)))
@@ -155,14 +163,6 @@ class EngagementCounter:
         if hours >= 1:
             self.counts.decay(math.pow(0.5, hours / self._half_life_hours))
             self._decayed_at_ms += hours * HOUR_MS
-
-
-def _served_ms(list_id: str) -> int:
-    """A list's serving time in milliseconds, from its id (`service.recommendation_id`); 0 for another id."""
-    try:
-        return int(list_id[:12], 16)
-    except ValueError:
-        return 0
 
 
 def _ranks(session: Session, list_ids: Iterable[str]) -> dict[str, dict[str, int]]:
