@@ -57,7 +57,7 @@ def _two_layouts(db: Database) -> None:
 
 def test_a_product_opened_more_often_than_its_ranks_usually_are_gets_a_positive_lift(db: Database) -> None:
     _two_layouts(db)
-    lifts = EngagementCounter(db, prior_views=5.0).update()
+    lifts = EngagementCounter(db, prior_views=5.0).update().lifts
     # each rank was opened in 4 of its 8 impressions (A's), so each product expects 4 × 0.5 + 4 × 0.5 = 4 views
     assert lifts["A"] == pytest.approx(math.log((8 + 5) / (4 + 5)))
     assert lifts["B"] == pytest.approx(math.log((0 + 5) / (4 + 5)))
@@ -68,7 +68,7 @@ def test_only_views_of_a_product_its_list_showed_count(db: Database) -> None:
     _two_layouts(db)
     first = _list_id(START, 0)
     _send(db, (first, "C", "view"), (first, "B", "purchase"), (first, "B", "add_to_cart"))
-    lifts = EngagementCounter(db, prior_views=5.0).update()
+    lifts = EngagementCounter(db, prior_views=5.0).update().lifts
     assert lifts["B"] == pytest.approx(math.log(5 / 9)) and "C" not in lifts
 
 
@@ -80,7 +80,8 @@ def test_counted_step_by_step_as_from_scratch_each_list_once(db: Database) -> No
     # served a second later (inside the overlap read again at each count), and a view of the first list arriving late
     late = _serve(db, START + timedelta(seconds=1), 1, ["C", "A"])
     _send(db, (late, "C", "view"), (early, "C", "view"))
-    assert counter.update() == pytest.approx(EngagementCounter(db, prior_views=2.0).update())
+    stepwise, scratch = counter.update(), EngagementCounter(db, prior_views=2.0).update()
+    assert stepwise.lifts == pytest.approx(scratch.lifts) and stepwise.expected == pytest.approx(scratch.expected)
     assert counter.counts.rank_impressions[:3].tolist() == [2.0, 2.0, 1.0]  # five impressions, none twice
 
 
@@ -107,7 +108,7 @@ def test_the_lift_moves_the_popularity_term_by_its_weight(db: Database) -> None:
     lifted = ServingState(db, rules, engagement=EngagementSettings(weight=2.0))
     assert plain.engagement is None  # weight 0: nothing counted, nothing added
     snapshot = lifted.snapshots.get()
-    lifts = EngagementCounter(db).update()
+    lifts = EngagementCounter(db).update().lifts
     expected = plain.popularity_vector(snapshot) + 2.0 * np.array([lifts.get(p, 0.0) for p in snapshot.ids])
     assert lifted.popularity_vector(snapshot) == pytest.approx(expected)
     assert lifted.popularity_vector(snapshot) is lifted.popularity_vector(snapshot)  # cached until a count

@@ -3,18 +3,23 @@ or, with a model, not yet trained on (the model knows them from their content al
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from optirec.eyewear.config import RuleSettings
 from optirec.ml.evaluation.train_test import train
 from optirec.ml.model.network import ModelConfig
 from optirec.ml.train.fit import FitConfig
 from optirec.ml.train.inputs import EventsInput, ItemInput
+from optirec.recommend.live import ServingState
 from optirec.recommend.model_adapter import TrainedModel, load_live_model
 from optirec.runtime.state import AppState
+from optirec.settings import EngagementSettings
+from optirec.store.tables import ServedRecommendation
 from tests.conftest import signal_data
 from tests.recommend.test_hard_filters_property import load_random_catalog
 
@@ -53,3 +58,34 @@ def test_a_product_the_model_was_not_trained_on_stays_new_after_its_first_signal
     assert not with_model[trained]  # trained on, and a signal since
     assert with_model[untrained] and with_model[silent]  # known from their content alone, signal or not
     assert with_model.sum() == np.count_nonzero(np.arange(60) >= 40) + np.count_nonzero(without_model[:40])
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_with_the_engagement_lift_an_untrained_product_stops_being_new_once_its_impressions_are_enough(
+    client: TestClient, state: AppState, service_headers: dict[str, str], model_of_the_first_forty: TrainedModel
+) -> None:
+    """Exploration stops weighing up a product the ranking has learnt live: its lift rests on `KNOWN_PRIORS` times
+    the prior's views expected (here: a prior of 1 view, so 4 expected views)."""
+    load_random_catalog(client, service_headers)
+    serving = ServingState(state.db, RuleSettings(), engagement=EngagementSettings(weight=1.0, prior_views=1.0))
+    snapshot = serving.snapshots.get()
+    often, once = snapshot.index["P050"], snapshot.index["P051"]
+    signals = []
+    for n in range(12):  # P050 shown first in 12 lists, P051 second in one; P050 opened in half of them
+        products = ["P050", "P051"] if n == 0 else ["P050"]
+        items = [{"product_id": p, "rank": r, "score": 0.0, "propensity": 1.0} for r, p in enumerate(products, 1)]
+        with state.db.write() as session:
+            session.add(ServedRecommendation(id=f"{n:032x}", surface="home", model_version="m", items=items,
+                                             served_at=datetime.now(UTC)))  # fmt: skip
+        if n % 2 == 0:
+            signals.append(signal_data(customer_id="c1", product_id="P050", recommendation_id=f"{n:032x}"))
+    assert client.post("/api/recommendations/signals", json=signals, headers=service_headers).status_code < 300
+    serving.popularity.refresh()
+    assert serving.engagement is not None
+    serving.engagement.refresh()
+    assert serving.engagement.get().expected["P050"] == pytest.approx(6.0)  # 12 impressions at rank 1's 6 / 12
+    new = serving.new_products(snapshot, model_of_the_first_forty)
+    assert not new[often]  # untrained, but learnt live: 6 expected views ≥ 4
+    assert new[once]  # one impression at rank 2 (never opened there): still new
+    plain = ServingState(state.db, RuleSettings()).new_products(snapshot, model_of_the_first_forty)
+    assert plain[often] and plain[once]  # without the lift: new until the next training

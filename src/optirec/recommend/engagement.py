@@ -24,7 +24,7 @@ list's row). Counts decay with the data's own time (the newest list's serving ti
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -72,16 +72,29 @@ class EngagementCounts:
         self.rank_impressions *= factor
         self.rank_views *= factor
 
-    def lifts(self, prior_views: float) -> dict[str, float]:
-        """Each shown product's lift (the module's formula); products never shown are left out (their lift is 0)."""
+    def measured(self, prior_views: float) -> Engagement:
+        """Each shown product's lift (the module's formula) and expected views; products never shown are left out
+        (their lift is 0, their expected views 0)."""
         if not self.impressions:
-            return {}
+            return Engagement({}, {})
         rate = np.divide(self.rank_views, self.rank_impressions, out=np.zeros(RANKS), where=self.rank_impressions > 0)
         products = list(self.impressions)
         expected = np.stack([self.impressions[p] for p in products]) @ rate
         views = np.array([self.views.get(p, 0.0) for p in products])
         lift = np.log((views + prior_views) / (expected + prior_views))
-        return dict(zip(products, lift.tolist(), strict=True))
+        return Engagement(dict(zip(products, lift.tolist(), strict=True)),
+                          dict(zip(products, expected.tolist(), strict=True)))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Engagement:
+    """What the counts say, per product id: its lift, and its expected views (how much evidence the lift rests on)."""
+
+    lifts: dict[str, float]
+    expected: dict[str, float]
+
+    def __bool__(self) -> bool:  # nothing shown yet: `Refreshing` counts again at the next read
+        return bool(self.lifts)
 
 
 class EngagementCounter:
@@ -97,11 +110,11 @@ class EngagementCounter:
         self._views_after = 0  # the highest signal id read for views
         self._decayed_at_ms: int | None = None
 
-    def update(self) -> dict[str, float]:
+    def update(self) -> Engagement:
         with self._db.read() as session:
             self._count_lists(session)
             self._count_views(session)
-        return self.counts.lifts(self._prior)
+        return self.counts.measured(self._prior)
 
     def _count_lists(self, session: Session) -> None:
         """The lists served since the last count, each once. Paged by id (a list's id starts with its serving time,
@@ -188,7 +201,7 @@ class EngagementCache:
     def generation(self) -> int:
         return self._value.generation
 
-    def get(self) -> Mapping[str, float]:
+    def get(self) -> Engagement:
         return self._value.get()
 
     def refresh(self) -> None:

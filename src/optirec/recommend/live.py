@@ -29,6 +29,9 @@ from optirec.settings import EngagementSettings
 from optirec.store import Database
 
 POPULARITY_VERSION = "popularity"
+# An untrained product stops counting as new for exploration once its engagement lift rests on this many times the
+# prior's views expected (the prior then weighs a fifth): the ranking has learnt it live.
+KNOWN_PRIORS = 4.0
 
 
 class LiveModel(Protocol):
@@ -133,11 +136,13 @@ class ServingState:
         # The live engagement lift added to popularity (`recommend.engagement`); None: off (weight 0)
         self.engagement: EngagementCache | None = None
         self._engagement_weight = 0.0
+        self._engagement_settings: EngagementSettings | None = None
+        self._known: tuple[tuple[object, int], BoolArray] | None = None  # `_known_live`'s
         if engagement is not None and engagement.weight > 0:
             self.engagement = EngagementCache(
                 db, prior_views=engagement.prior_views, half_life_days=engagement.half_life_days
             )
-            self._engagement_weight = engagement.weight
+            self._engagement_weight, self._engagement_settings = engagement.weight, engagement
         self._model: LiveModel | None = None
         # The running experiments' other model versions, by version (`ModelWatcher` loads and drops them)
         self._experiment_models: dict[str, LiveModel] = {}
@@ -243,7 +248,7 @@ class ServingState:
         engagement weight times each product's engagement lift where the shop set one (`recommend.engagement`);
         cached per catalog and per popularity and engagement count."""
         counts = self.popularity.get()
-        lifts = self.engagement.get() if self.engagement is not None else None
+        lifts = self.engagement.get().lifts if self.engagement is not None else None
         key = (snapshot.version, self.popularity.generation, self.engagement.generation if self.engagement else 0)
         cached = self._popularity
         if cached is not None and cached[0] == key:
@@ -258,8 +263,10 @@ class ServingState:
     def new_products(self, snapshot: CatalogSnapshot, model: LiveModel | None = None) -> BoolArray:
         """Which catalog positions hold a new product (exploration weighs them up): one without any signal in the
         popularity window, or, with a model, one the model was not trained on (it scores it from its content alone
-        until the next training, however many signals it has had since). The first are cached per catalog and
-        popularity refresh, the model's per catalog and model (`_Mapped.untrained`)."""
+        until the next training, however many signals it has had since) unless the engagement lift already rests on
+        enough of its impressions (`KNOWN_PRIORS` times the prior's views expected: the ranking has learnt it
+        live). The first are cached per catalog and popularity refresh, the model's per catalog and model
+        (`_Mapped.untrained`), the engagement's per catalog and count."""
         untrained = self._mapped(snapshot, model).untrained if model is not None else None
         key = (snapshot.version, self.popularity.generation)
         cached = self._new
@@ -269,7 +276,25 @@ class ServingState:
             counts = self.popularity.get()
             new = np.array([counts.get(pid, 0.0) <= 0 for pid in snapshot.ids], dtype=np.bool_)
             self._new = (key, new)
-        return new if untrained is None else new | untrained
+        if untrained is None:
+            return new
+        known = self._known_live(snapshot)
+        return new | (untrained if known is None else untrained & ~known)
+
+    def _known_live(self, snapshot: CatalogSnapshot) -> BoolArray | None:
+        """The products whose engagement lift rests on at least `KNOWN_PRIORS` × the prior's views expected; None
+        without the engagement lift."""
+        if self.engagement is None or self._engagement_settings is None:
+            return None
+        key = (snapshot.version, self.engagement.generation)
+        cached = self._known
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        expected = self.engagement.get().expected
+        enough = KNOWN_PRIORS * self._engagement_settings.prior_views
+        known = np.array([expected.get(pid, 0.0) >= enough for pid in snapshot.ids], dtype=np.bool_)
+        self._known = (key, known)
+        return known
 
     def segment_vector(self, snapshot: CatalogSnapshot, segment: tuple[str, str]) -> FloatArray | None:
         """log(1 + intent count) per catalog position among shoppers of this segment, standardised over the
