@@ -21,7 +21,8 @@ from optirec.store import Database
 from optirec.store.tables import ServedRecommendation
 from tests.conftest import product_data, signal_data
 
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+START = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)  # a worker's first count
+# reads the last two half-lives of the log
 ACTIONS = frozenset({"view", "favorite", "add_to_cart", "remove_from_cart", "purchase"})
 
 
@@ -122,11 +123,13 @@ def test_the_lift_moves_the_popularity_term_by_its_weight(db: Database) -> None:
 
 
 def test_a_logs_older_rows_with_random_ids_are_counted_once(db: Database) -> None:
-    """Lists logged before ids began with their serving time have random ids, which may sort after today's."""
+    """Lists logged before ids began with their serving time have random ids, which may sort after today's; a first
+    count reads the last two half-lives only."""
     items = [{"product_id": "A", "rank": 1, "score": 0.0, "propensity": 1.0}]
     with db.write() as session:
-        session.add(ServedRecommendation(id="f" * 32, customer_id="cust-1", surface="home", model_version="m",
-                                         items=items, served_at=START - timedelta(days=30)))  # fmt: skip
+        for list_id, age in (("f" * 32, 2), ("e" * 32, 15)):  # two days old, and older than two half-lives (14 days)
+            session.add(ServedRecommendation(id=list_id, customer_id="cust-1", surface="home", model_version="m",
+                                             items=items, served_at=START - timedelta(days=age)))  # fmt: skip
     counter = EngagementCounter(db)
     _serve(db, START, 0, ["B"])
     counter.update()

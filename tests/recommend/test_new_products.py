@@ -17,6 +17,7 @@ from optirec.ml.train.fit import FitConfig
 from optirec.ml.train.inputs import EventsInput, ItemInput
 from optirec.recommend.live import ServingState
 from optirec.recommend.model_adapter import TrainedModel, load_live_model
+from optirec.recommend.service import recommendation_id
 from optirec.runtime.state import AppState
 from optirec.settings import EngagementSettings
 from optirec.store.tables import ServedRecommendation
@@ -74,11 +75,12 @@ def test_with_the_engagement_lift_an_untrained_product_stops_being_new_once_its_
     for n in range(12):  # P050 shown first in 12 lists, P051 second in one; P050 opened in half of them
         products = ["P050", "P051"] if n == 0 else ["P050"]
         items = [{"product_id": p, "rank": r, "score": 0.0, "propensity": 1.0} for r, p in enumerate(products, 1)]
+        list_id = recommendation_id()
         with state.db.write() as session:
-            session.add(ServedRecommendation(id=f"{n:032x}", surface="home", model_version="m", items=items,
+            session.add(ServedRecommendation(id=list_id, surface="home", model_version="m", items=items,
                                              served_at=datetime.now(UTC)))  # fmt: skip
         if n % 2 == 0:
-            signals.append(signal_data(customer_id="c1", product_id="P050", recommendation_id=f"{n:032x}"))
+            signals.append(signal_data(customer_id="c1", product_id="P050", recommendation_id=list_id))
     assert client.post("/api/recommendations/signals", json=signals, headers=service_headers).status_code < 300
     serving.popularity.refresh()
     assert serving.engagement is not None

@@ -14,7 +14,8 @@ prior (`OPTIREC_ENGAGEMENT__PRIOR_VIEWS` views) shrinks a few impressions' luck 
 lift over several expected views. This is the live, between-trainings half of the loop: what exploration learns of a
 new product's appeal reaches every list at the next count, not at the next training.
 
-Counted incrementally, as popularity is (`popularity.PopularityCounter`): the lists served since the last count (their
+Counted incrementally, as popularity is (`popularity.PopularityCounter`): at a worker's first count the lists of the
+last two half-lives, then the lists served since the last count (their
 id starts with their serving time, so they are read in order, the last two minutes again for lists whose insert
 committed late, each counted once) and the views stored since the last count (by signal id; the rank of each from its
 list's row). Counts decay with the data's own time (the newest list's serving time), a half-life of
@@ -24,6 +25,7 @@ list's row). Counts decay with the data's own time (the newest list's serving ti
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -117,11 +119,16 @@ class EngagementCounter:
         return self.counts.measured(self._prior)
 
     def _count_lists(self, session: Session) -> None:
-        """The lists served since the last count, each once. Paged by id (a list's id starts with its serving time,
-        `service.recommendation_id`), and kept to the serving times from the overlap on, so that a log's older rows
+        """The lists served since the last count, each once; at the first count, those of the last two half-lives
+        (a worker's start does not read a long log whole). Paged by id (a list's id starts with its serving time,
+        `service.recommendation_id`) and kept to the serving times from the overlap on, so that a log's older rows
         with other ids (random ones, from before that scheme) are read at the first count only."""
-        since_ms = max(self._lists_upto_ms - OVERLAP_MS, 0)
-        after = f"{since_ms:012x}" if self._lists_upto_ms else ""
+        if self._lists_upto_ms:
+            since_ms = self._lists_upto_ms - OVERLAP_MS
+        else:  # the first count: the last two half-lives (older lists would weigh a quarter or less)
+            since_ms = int(time.time() * 1000 - 2 * self._half_life_hours * HOUR_MS)
+        since = datetime.fromtimestamp(max(since_ms, 0) / 1000, UTC)
+        after = f"{max(since_ms, 0):012x}"
         while True:
             query = (
                 select(ServedRecommendation.id, ServedRecommendation.items, ServedRecommendation.served_at)
@@ -129,8 +136,7 @@ class EngagementCounter:
                 .order_by(ServedRecommendation.id)
                 .limit(PAGE)
             )
-            if self._lists_upto_ms:
-                query = query.where(ServedRecommendation.served_at >= datetime.fromtimestamp(since_ms / 1000, UTC))
+            query = query.where(ServedRecommendation.served_at >= since)
             rows = list(session.execute(query))
             for list_id, items, served_at in rows:
                 if list_id in self._recent:
