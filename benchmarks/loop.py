@@ -10,7 +10,7 @@ split's experiment read daily with the experiments' always-valid test, and the h
 simulation (asserted to be 0). Plots a PNG.
 
     python -m benchmarks.loop [--seeds 3] [--days 28] [--products 400] [--arrivals 40] [--customers 3000]
-        [--visits 2000] [--share 0.2] [--near-share 0.5] [--new-weight 4] [--split popularity,explore]
+        [--visits 2000] [--share 0.2] [--near-share 0.9] [--new-weight 16] [--engagement-weight 4] [--split popularity,explore]
         [--train-epochs 6] [--train-seconds 120] [--png docs/results/bench-loop.png]
 """
 
@@ -183,9 +183,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup-events", type=int, default=defaults.warmup_events)
     parser.add_argument("--week", type=int, default=defaults.week, help="days between retrainings and arrivals")
     parser.add_argument("--share", type=float, default=0.2, help="exploration share of the home lists")
-    parser.add_argument("--new-weight", type=float, default=4.0, help="exploration's weight of a new product")
+    parser.add_argument("--new-weight", type=float, default=16.0, help="exploration's weight of a new product")
     parser.add_argument(
-        "--near-share", type=float, default=0.5, help="exploration's weight share of the ranking's next best products"
+        "--near-share", type=float, default=0.9, help="exploration's weight share of the ranking's next best products"
     )
     parser.add_argument(
         "--train-epochs", type=int, default=Budget.epochs,
@@ -195,7 +195,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--train-seconds", type=float, default=Budget.seconds, help="a training's wall-clock safety net"
     )
     parser.add_argument(
-        "--engagement-weight", type=float, default=0.0,
+        "--engagement-weight", type=float, default=4.0,
         help="the live engagement lift's weight (OPTIREC_ENGAGEMENT__WEIGHT; 0: off), every policy",
     )  # fmt: skip
     parser.add_argument("--policies", default=",".join(POLICIES))
