@@ -13,6 +13,7 @@ import pytest
 from optirec.catalog.schemas import ProductCreate
 from optirec.catalog.service import create_product
 from optirec.eyewear.config import RuleSettings
+from optirec.recommend import engagement
 from optirec.recommend.engagement import HOUR_MS, EngagementCounter
 from optirec.recommend.live import ServingState
 from optirec.settings import EngagementSettings
@@ -138,3 +139,15 @@ def test_a_logs_older_rows_with_random_ids_are_counted_once(db: Database) -> Non
     # read after today's first list (its id sorts last), undecayed (it is older), and not read again
     assert counter.counts.impressions["A"].sum() == 1.0
     assert counter.counts.rank_impressions[0] == 3.0
+
+
+def test_a_first_count_reads_the_newest_lists_only_and_no_view_of_an_older_one(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engagement, "FIRST_LISTS", 2)
+    ids = [_serve(db, START + timedelta(minutes=n), n, ["A", "B"]) for n in range(4)]
+    _send(db, (ids[0], "A", "view"), (ids[3], "B", "view"))
+    counter = EngagementCounter(db)
+    counter.update()
+    assert counter.counts.rank_impressions[:2].tolist() == [2.0, 2.0]  # the newest two lists
+    assert counter.counts.views == {"B": 1.0}  # the oldest list's view is not counted: its impressions were not

@@ -15,7 +15,7 @@ lift over several expected views. This is the live, between-trainings half of th
 new product's appeal reaches every list at the next count, not at the next training.
 
 Counted incrementally, as popularity is (`popularity.PopularityCounter`): at a worker's first count the lists of the
-last two half-lives, then the lists served since the last count (their
+last two half-lives (at most the newest `FIRST_LISTS`), then the lists served since the last count (their
 id starts with their serving time, so they are read in order, the last two minutes again for lists whose insert
 committed late, each counted once) and the views stored since the last count (by signal id; the rank of each from its
 list's row). Counts decay with the data's own time (the newest list's serving time), a half-life of
@@ -44,6 +44,7 @@ OVERLAP_MS = 120_000  # lists read again at each count, in case an insert commit
 PAGE = 2000  # lists or views read at once
 LOOKUP = 500  # lists looked up at once for the ranks of their views
 HOUR_MS = 3_600_000
+FIRST_LISTS = 200_000  # a worker's first count reads at most this many lists (the newest), a few seconds
 
 
 @dataclass
@@ -111,6 +112,7 @@ class EngagementCounter:
         self._recent: dict[str, int] = {}  # the lists counted in the last OVERLAP_MS before it, and their times
         self._views_after = 0  # the highest signal id read for views
         self._decayed_at_ms: int | None = None
+        self._window: datetime | None = None  # the first count's start: views of older lists are not counted
 
     def update(self) -> Engagement:
         with self._db.read() as session:
@@ -129,6 +131,12 @@ class EngagementCounter:
             since_ms = int(time.time() * 1000 - 2 * self._half_life_hours * HOUR_MS)
         since = datetime.fromtimestamp(max(since_ms, 0) / 1000, UTC)
         after = f"{max(since_ms, 0):012x}"
+        if not self._lists_upto_ms:  # and at most the newest FIRST_LISTS of them (the index's last entries)
+            newest = select(ServedRecommendation.id).order_by(ServedRecommendation.id.desc())
+            bound = session.scalar(newest.offset(FIRST_LISTS).limit(1))
+            after = max(after, bound or "")
+        first = not self._lists_upto_ms
+        earliest: int | None = None
         while True:
             query = (
                 select(ServedRecommendation.id, ServedRecommendation.items, ServedRecommendation.served_at)
@@ -146,10 +154,13 @@ class EngagementCounter:
                 for item in items:
                     self.counts.shown(item["product_id"], int(item["rank"]))
                 self._recent[list_id] = moment
+                earliest = moment if earliest is None else min(earliest, moment)
                 self._lists_upto_ms = max(self._lists_upto_ms, moment)
             if len(rows) < PAGE:
                 break
             after = rows[-1][0]
+        if first:  # views of lists older than the first count's are not counted (their impressions were not)
+            self._window = since if earliest is None else datetime.fromtimestamp(earliest / 1000, UTC)
         floor = self._lists_upto_ms - OVERLAP_MS
         self._recent = {i: ms for i, ms in self._recent.items() if ms >= floor}
 
@@ -166,10 +177,12 @@ class EngagementCounter:
         views = [(str(list_id), str(product)) for list_id, product in session.execute(query)]
         for first in range(0, len(views), LOOKUP):
             part = views[first : first + LOOKUP]
-            ranks = _ranks(session, {list_id for list_id, _ in part})
+            ranks = _ranks(session, {list_id for list_id, _ in part}, self._window)
             for list_id, product in part:
                 rank = ranks.get(list_id, {}).get(product)
-                if rank is not None:  # a view of a product its list did not show is no view of that list
+                # a view of a product its list did not show is no view of that list; one of a list older than the
+                # first count's (whose impressions were not counted) is left out too
+                if rank is not None:
                     self.counts.viewed(product, rank)
         self._views_after = upto
 
@@ -184,11 +197,13 @@ class EngagementCounter:
             self._decayed_at_ms += hours * HOUR_MS
 
 
-def _ranks(session: Session, list_ids: Iterable[str]) -> dict[str, dict[str, int]]:
-    """Per list, the rank of each product it showed."""
+def _ranks(session: Session, list_ids: Iterable[str], since: datetime | None) -> dict[str, dict[str, int]]:
+    """Per list served from `since` on, the rank of each product it showed."""
     query = select(ServedRecommendation.id, ServedRecommendation.items).where(
         ServedRecommendation.id.in_(list(list_ids))
     )
+    if since is not None:
+        query = query.where(ServedRecommendation.served_at >= since)
     return {
         list_id: {item["product_id"]: int(item["rank"]) for item in items} for list_id, items in session.execute(query)
     }
