@@ -44,7 +44,7 @@ OVERLAP_MS = 120_000  # lists read again at each count, in case an insert commit
 PAGE = 2000  # lists or views read at once
 LOOKUP = 500  # lists looked up at once for the ranks of their views
 HOUR_MS = 3_600_000
-FIRST_LISTS = 200_000  # a worker's first count reads at most this many lists (the newest), a few seconds
+FIRST_LISTS = 200_000  # a worker's first count reads at most this many lists (the newest): about 10 s
 
 
 @dataclass
