@@ -94,9 +94,9 @@ def test_counts_halve_over_the_half_life_of_the_logs_own_time(db: Database) -> N
     counter.update()
     _serve(db, START + timedelta(days=1, minutes=30), 1, ["B"])  # a day and a half hour later: decayed a whole day
     counter.update()
-    assert counter.counts.impressions["A"][0] == pytest.approx(0.5)
-    assert counter.counts.views["A"] == pytest.approx(0.5)
-    assert counter.counts.impressions["B"][0] == pytest.approx(1.0)
+    assert counter.counts.impressions_of("A")[0] == pytest.approx(0.5)
+    assert counter.counts.views_of("A") == pytest.approx(0.5)
+    assert counter.counts.impressions_of("B")[0] == pytest.approx(1.0)
     assert counter._decayed_at_ms == int(START.timestamp() * 1000) + 24 * HOUR_MS
 
 
@@ -137,7 +137,7 @@ def test_a_logs_older_rows_with_random_ids_are_counted_once(db: Database) -> Non
     _serve(db, START + timedelta(minutes=5), 1, ["B"])
     counter.update()
     # read after today's first list (its id sorts last), undecayed (it is older), and not read again
-    assert counter.counts.impressions["A"].sum() == 1.0
+    assert counter.counts.impressions_of("A").sum() == 1.0
     assert counter.counts.rank_impressions[0] == 3.0
 
 
@@ -150,4 +150,5 @@ def test_a_first_count_reads_the_newest_lists_only_and_no_view_of_an_older_one(
     counter = EngagementCounter(db)
     counter.update()
     assert counter.counts.rank_impressions[:2].tolist() == [2.0, 2.0]  # the newest two lists
-    assert counter.counts.views == {"B": 1.0}  # the oldest list's view is not counted: its impressions were not
+    # the oldest list's view is not counted: its impressions were not
+    assert counter.counts.views_of("B") == 1.0 and counter.counts.views_of("A") == 0.0

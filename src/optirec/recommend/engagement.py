@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -47,44 +47,64 @@ HOUR_MS = 3_600_000
 FIRST_LISTS = 200_000  # a worker's first count reads at most this many lists (the newest): about 10 s
 
 
-@dataclass
 class EngagementCounts:
-    """Impressions per product and rank, and views per product and rank (decayed)."""
+    """Impressions per product and rank, views per product, and both per rank (decayed): one row a product."""
 
-    impressions: dict[str, FloatArray] = field(default_factory=dict)  # product -> (RANKS,)
-    views: dict[str, float] = field(default_factory=dict)
-    rank_impressions: FloatArray = field(default_factory=lambda: np.zeros(RANKS))
-    rank_views: FloatArray = field(default_factory=lambda: np.zeros(RANKS))
+    def __init__(self) -> None:
+        self.rows: dict[str, int] = {}  # product -> its row
+        self._shown = np.zeros((1024, RANKS))
+        self._views = np.zeros(1024)
+        self.rank_impressions = np.zeros(RANKS)
+        self.rank_views = np.zeros(RANKS)
 
-    def shown(self, product_id: str, rank: int) -> None:
-        row = self.impressions.get(product_id)
+    def _row(self, product_id: str) -> int:
+        row = self.rows.get(product_id)
         if row is None:
-            row = self.impressions[product_id] = np.zeros(RANKS)
-        r = min(max(rank, 1), RANKS) - 1
-        row[r] += 1.0
-        self.rank_impressions[r] += 1.0
+            row = self.rows[product_id] = len(self.rows)
+            if row == self._views.size:  # full: twice the room
+                self._shown = np.concatenate([self._shown, np.zeros_like(self._shown)])
+                self._views = np.concatenate([self._views, np.zeros_like(self._views)])
+        return row
+
+    def shown(self, products: list[str], ranks: list[int]) -> None:
+        """Impressions of `products[i]` at `ranks[i]` (1 first; deeper than `RANKS` counts as the last)."""
+        if not products:
+            return
+        rows = np.fromiter((self._row(p) for p in products), dtype=np.int64, count=len(products))
+        at = np.clip(np.asarray(ranks, dtype=np.int64), 1, RANKS) - 1
+        np.add.at(self._shown, (rows, at), 1.0)
+        self.rank_impressions += np.bincount(at, minlength=RANKS)
 
     def viewed(self, product_id: str, rank: int) -> None:
-        self.views[product_id] = self.views.get(product_id, 0.0) + 1.0
+        self._views[self._row(product_id)] += 1.0
         self.rank_views[min(max(rank, 1), RANKS) - 1] += 1.0
 
+    def impressions_of(self, product_id: str) -> FloatArray:
+        """The product's impressions by rank (zeros for one never shown)."""
+        row = self.rows.get(product_id)
+        return self._shown[row].copy() if row is not None else np.zeros(RANKS)
+
+    def views_of(self, product_id: str) -> float:
+        row = self.rows.get(product_id)
+        return float(self._views[row]) if row is not None else 0.0
+
     def decay(self, factor: float) -> None:
-        for row in self.impressions.values():
-            row *= factor
-        self.views = {p: v * factor for p, v in self.views.items()}
+        n = len(self.rows)
+        self._shown[:n] *= factor
+        self._views[:n] *= factor
         self.rank_impressions *= factor
         self.rank_views *= factor
 
     def measured(self, prior_views: float) -> Engagement:
         """Each shown product's lift (the module's formula) and expected views; products never shown are left out
         (their lift is 0, their expected views 0)."""
-        if not self.impressions:
+        if not self.rows:
             return Engagement({}, {})
         rate = np.divide(self.rank_views, self.rank_impressions, out=np.zeros(RANKS), where=self.rank_impressions > 0)
-        products = list(self.impressions)
-        expected = np.stack([self.impressions[p] for p in products]) @ rate
-        views = np.array([self.views.get(p, 0.0) for p in products])
-        lift = np.log((views + prior_views) / (expected + prior_views))
+        n = len(self.rows)
+        expected = self._shown[:n] @ rate
+        lift = np.log((self._views[:n] + prior_views) / (expected + prior_views))
+        products = list(self.rows)  # in row order
         return Engagement(dict(zip(products, lift.tolist(), strict=True)),
                           dict(zip(products, expected.tolist(), strict=True)))  # fmt: skip
 
@@ -146,16 +166,23 @@ class EngagementCounter:
             )
             query = query.where(ServedRecommendation.served_at >= since)
             rows = list(session.execute(query))
+            products: list[str] = []  # the page's impressions, counted together (and before any decay)
+            ranks: list[int] = []
             for list_id, items, served_at in rows:
                 if list_id in self._recent:
                     continue
                 moment = int(served_at.timestamp() * 1000)
-                self._decay_to(moment)
+                if self._decay_due(moment):
+                    self.counts.shown(products, ranks)
+                    products, ranks = [], []
+                    self._decay_to(moment)
                 for item in items:
-                    self.counts.shown(item["product_id"], int(item["rank"]))
+                    products.append(item["product_id"])
+                    ranks.append(int(item["rank"]))
                 self._recent[list_id] = moment
                 earliest = moment if earliest is None else min(earliest, moment)
                 self._lists_upto_ms = max(self._lists_upto_ms, moment)
+            self.counts.shown(products, ranks)
             if len(rows) < PAGE:
                 break
             after = rows[-1][0]
@@ -185,6 +212,10 @@ class EngagementCounter:
                 if rank is not None:
                     self.counts.viewed(product, rank)
         self._views_after = upto
+
+    def _decay_due(self, moment_ms: int) -> bool:
+        """Whether `_decay_to(moment_ms)` would decay (or start) the counts."""
+        return self._decayed_at_ms is None or moment_ms - self._decayed_at_ms >= HOUR_MS
 
     def _decay_to(self, moment_ms: int) -> None:
         """Decay the counts to `moment_ms` in whole hours of the data's time (so a replayed log decays as it did)."""
