@@ -10,8 +10,8 @@ split's experiment read daily with the experiments' always-valid test, and the h
 simulation (asserted to be 0). Plots a PNG.
 
     python -m benchmarks.loop [--seeds 3] [--days 28] [--products 400] [--arrivals 40] [--customers 3000]
-        [--visits 2000] [--share 0.2] [--near-share 0.9] [--new-weight 16] [--engagement-weight 4] [--split popularity,explore]
-        [--train-epochs 6] [--train-seconds 120] [--png docs/results/bench-loop.png]
+        [--visits 2000] [--share 0.2] [--near-share 0.9] [--new-weight 16] [--engagement-weight 4]
+        [--split popularity,explore] [--train-epochs 6] [--train-seconds 120] [--png docs/results/bench-loop.png]
 """
 
 from __future__ import annotations
