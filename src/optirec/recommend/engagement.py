@@ -35,7 +35,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from optirec.arrays import FloatArray
-from optirec.recommend.refresh import Refreshing
 from optirec.store import Database
 from optirec.store.tables import ServedRecommendation, Signal
 
@@ -123,7 +122,7 @@ class Engagement:
 class EngagementCounter:
     """Brings `EngagementCounts` up to date from the served-list log and the signals; `update()` gives the lifts.
 
-    Not thread-safe: `EngagementCache` calls it under its own lock."""
+    Not thread-safe: `ServingState` calls it through `Refreshing`, one computation at a time."""
 
     def __init__(self, db: Database, *, prior_views: float = 5.0, half_life_days: float = 7.0) -> None:
         self._db, self._prior, self._half_life_hours = db, prior_views, half_life_days * 24.0
@@ -145,26 +144,24 @@ class EngagementCounter:
         (a worker's start does not read a long log whole). Paged by id (a list's id starts with its serving time,
         `service.recommendation_id`) and kept to the serving times from the overlap on, so that a log's older rows
         with other ids (random ones, from before that scheme) are read at the first count only."""
-        if self._lists_upto_ms:
-            since_ms = self._lists_upto_ms - OVERLAP_MS
-        else:  # the first count: the last two half-lives (older lists would weigh a quarter or less)
+        first = not self._lists_upto_ms
+        if first:  # the last two half-lives (older lists would weigh a quarter or less)
             since_ms = int(time.time() * 1000 - 2 * self._half_life_hours * HOUR_MS)
+        else:
+            since_ms = self._lists_upto_ms - OVERLAP_MS
         since = datetime.fromtimestamp(max(since_ms, 0) / 1000, UTC)
         after = f"{max(since_ms, 0):012x}"
-        if not self._lists_upto_ms:  # and at most the newest FIRST_LISTS of them (the index's last entries)
+        if first:  # and at most the newest FIRST_LISTS of them (the index's last entries)
             newest = select(ServedRecommendation.id).order_by(ServedRecommendation.id.desc())
-            bound = session.scalar(newest.offset(FIRST_LISTS).limit(1))
-            after = max(after, bound or "")
-        first = not self._lists_upto_ms
+            after = max(after, session.scalar(newest.offset(FIRST_LISTS).limit(1)) or "")
         earliest: int | None = None
         while True:
             query = (
                 select(ServedRecommendation.id, ServedRecommendation.items, ServedRecommendation.served_at)
-                .where(ServedRecommendation.id > after)
+                .where(ServedRecommendation.id > after, ServedRecommendation.served_at >= since)
                 .order_by(ServedRecommendation.id)
                 .limit(PAGE)
             )
-            query = query.where(ServedRecommendation.served_at >= since)
             rows = list(session.execute(query))
             products: list[str] = []  # the page's impressions, counted together (and before any decay)
             ranks: list[int] = []
@@ -238,24 +235,3 @@ def _ranks(session: Session, list_ids: Iterable[str], since: datetime | None) ->
     return {
         list_id: {item["product_id"]: int(item["rank"]) for item in items} for list_id, items in session.execute(query)
     }
-
-
-class EngagementCache:
-    """The lifts, brought up to date in the background every `ttl_seconds` (the first read counts them)."""
-
-    def __init__(
-        self, db: Database, *, prior_views: float = 5.0, half_life_days: float = 7.0, ttl_seconds: float = 600.0
-    ) -> None:
-        counter = EngagementCounter(db, prior_views=prior_views, half_life_days=half_life_days)
-        self._value = Refreshing(counter.update, ttl_seconds=ttl_seconds, name="engagement")
-
-    @property
-    def generation(self) -> int:
-        return self._value.generation
-
-    def get(self) -> Engagement:
-        return self._value.get()
-
-    def refresh(self) -> None:
-        """Count what was served and viewed since the last count now, in the caller (the closed-loop simulation)."""
-        self._value.refresh()

@@ -20,9 +20,10 @@ from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import evaluate
 from optirec.eyewear.wearer import Wearer
 from optirec.recommend.approximate import PersonalSource, RelatedSource, SampleTable
-from optirec.recommend.engagement import EngagementCache
+from optirec.recommend.engagement import Engagement, EngagementCounter
 from optirec.recommend.popularity import PopularityCache
 from optirec.recommend.ranking import standardise
+from optirec.recommend.refresh import Refreshing
 from optirec.recommend.segments import SegmentCache
 from optirec.recommend.snapshot import CatalogSnapshot, SnapshotCache
 from optirec.settings import EngagementSettings
@@ -134,15 +135,15 @@ class ServingState:
         self._rules = rules
         self.popularity = PopularityCache(db)
         # The live engagement lift added to popularity (`recommend.engagement`); None: off (weight 0)
-        self.engagement: EngagementCache | None = None
-        self._engagement_weight = 0.0
-        self._engagement_settings: EngagementSettings | None = None
+        # (counted in the background every 10 minutes, like popularity)
+        self.engagement: Refreshing[Engagement] | None = None
+        self._engagement = engagement if engagement is not None and engagement.weight > 0 else None
         self._known: tuple[tuple[object, int], BoolArray] | None = None  # `_known_live`'s
-        if engagement is not None and engagement.weight > 0:
-            self.engagement = EngagementCache(
-                db, prior_views=engagement.prior_views, half_life_days=engagement.half_life_days
+        if self._engagement is not None:
+            counter = EngagementCounter(
+                db, prior_views=self._engagement.prior_views, half_life_days=self._engagement.half_life_days
             )
-            self._engagement_weight, self._engagement_settings = engagement.weight, engagement
+            self.engagement = Refreshing(counter.update, ttl_seconds=600.0, name="engagement")
         self._model: LiveModel | None = None
         # The running experiments' other model versions, by version (`ModelWatcher` loads and drops them)
         self._experiment_models: dict[str, LiveModel] = {}
@@ -255,8 +256,8 @@ class ServingState:
             return cached[1]
         vector = np.log1p(np.array([counts.get(pid, 0.0) for pid in snapshot.ids], dtype=np.float64))
         vector = standardise(vector, snapshot.sellable)
-        if lifts:
-            vector += self._engagement_weight * np.array([lifts.get(pid, 0.0) for pid in snapshot.ids])
+        if lifts and self._engagement is not None:
+            vector += self._engagement.weight * np.array([lifts.get(pid, 0.0) for pid in snapshot.ids])
         self._popularity = (key, vector)
         return vector
 
@@ -284,14 +285,14 @@ class ServingState:
     def _known_live(self, snapshot: CatalogSnapshot) -> BoolArray | None:
         """The products whose engagement lift rests on at least `KNOWN_PRIORS` × the prior's views expected; None
         without the engagement lift."""
-        if self.engagement is None or self._engagement_settings is None:
+        if self.engagement is None or self._engagement is None:
             return None
         key = (snapshot.version, self.engagement.generation)
         cached = self._known
         if cached is not None and cached[0] == key:
             return cached[1]
         expected = self.engagement.get().expected
-        enough = KNOWN_PRIORS * self._engagement_settings.prior_views
+        enough = KNOWN_PRIORS * self._engagement.prior_views
         known = np.array([expected.get(pid, 0.0) >= enough for pid in snapshot.ids], dtype=np.bool_)
         self._known = (key, known)
         return known
