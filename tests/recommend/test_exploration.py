@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from optirec.recommend import exploration
 from optirec.recommend.exploration import EXPLORE, GREEDY, exploratory_slots, explore, greedy
 
 
@@ -107,3 +108,24 @@ def test_exploration_only_draws_allowed_products(
     assert ((explored.propensities > 0) & (explored.propensities <= 1)).all()
     assert (explored.propensities[: chosen.size - slots] == 1.0).all()
     assert explored.policy == (EXPLORE if slots else GREEDY)
+
+
+def test_without_new_products_the_draws_need_no_pass_over_the_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a heavy new products' weight and none of them allowed, every allowed product weighs the same: the
+    rejection draws keep each one they reach instead of one in `new_weight`, so the exact draw (a pass over the
+    catalogue) is not needed."""
+    exact_draws = []
+    exact_draw = exploration._exact_draw
+
+    def counted(*args: object) -> int:
+        exact_draws.append(args)
+        return exact_draw(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(exploration, "_exact_draw", counted)
+    allowed = np.ones(5_000, dtype=bool)
+    allowed[::2] = False
+    for seed in range(200):
+        explored = explore(np.arange(1, 25, 2), allowed, np.zeros(5_000, dtype=bool), 64.0, 2, random.Random(seed))
+        assert allowed[explored.chosen].all()
+        assert explored.propensities[-2:].tolist() == [pytest.approx(1 / 2490), pytest.approx(1 / 2489)]
+    assert exact_draws == []

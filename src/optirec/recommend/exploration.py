@@ -89,7 +89,8 @@ def explore(
     skip = taken.union(close)  # what the draws over the rest pass over
     picks: list[int] = []
     propensities = [1.0] * head.size
-    candidates = _candidates(allowed, new, new_weight, rng)
+    # with no new product allowed every open product weighs 1: rejecting by the new weight would only waste tries
+    candidates = _candidates(allowed, new, new_weight if heavy else 1.0, rng)
     for _ in range(slots):
         if close_mass > 0.5 and (rng.random() * total < close_mass or total - close_mass < 1e-9):  # each weighs ≥ 1
             pick = _small_draw([p for p in close if p not in taken], close_weight, rng)  # one of the next best
