@@ -10,7 +10,7 @@ split's experiment read daily with the experiments' always-valid test, and the h
 simulation (asserted to be 0). Plots a PNG.
 
     python -m benchmarks.loop [--seeds 3] [--days 28] [--products 400] [--arrivals 40] [--customers 3000]
-        [--visits 2000] [--share 0.2] [--near-share 0.9] [--new-weight 16] [--engagement-weight 4]
+        [--visits 2000] [--share 0.25] [--near-share 0.9] [--new-weight 64] [--engagement-weight 4]
         [--split popularity,explore] [--train-epochs 6] [--train-seconds 120] [--png docs/results/bench-loop.png]
 """
 
@@ -189,8 +189,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--visits", type=int, default=defaults.visits, help="visits (lists shown) a day")
     parser.add_argument("--warmup-events", type=int, default=defaults.warmup_events)
     parser.add_argument("--week", type=int, default=defaults.week, help="days between retrainings and arrivals")
-    parser.add_argument("--share", type=float, default=0.2, help="exploration share of the home lists")
-    parser.add_argument("--new-weight", type=float, default=16.0, help="exploration's weight of a new product")
+    parser.add_argument("--share", type=float, default=0.25, help="exploration share of the home lists (0.25: 3 of 12)")
+    parser.add_argument("--new-weight", type=float, default=64.0, help="exploration's weight of a new product")
     parser.add_argument(
         "--near-share", type=float, default=0.9, help="exploration's weight share of the ranking's next best products"
     )

@@ -65,7 +65,7 @@ class ExplorationSettings(BaseModel):
     new_product_weight: float = Field(
         4.0,
         ge=1.0,
-        le=100.0,
+        le=1000.0,
         description="How many times likelier a new product is drawn into an exploratory slot than one the model "
         "was trained on and with signals; new: without any signal in the popularity window, or not yet in the live "
         "model's training (new products are shown before they have signals, and until the model has learnt from "
