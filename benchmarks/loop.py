@@ -195,6 +195,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--near-share", type=float, default=0.9, help="exploration's weight share of the ranking's next best products"
     )
     parser.add_argument(
+        "--only-with-new", action="store_true",
+        help="explore a list only when a new product is open to its draws (OPTIREC_EXPLORATION__ONLY_WITH_NEW)",
+    )  # fmt: skip
+    parser.add_argument(
         "--train-epochs", type=int, default=Budget.epochs,
         help="the network's epochs a training (a fixed number: the same data, the same model); 0: early stopping",
     )  # fmt: skip
@@ -227,8 +231,9 @@ def main(argv: list[str] | None = None) -> list[RunResult]:
     else:
         seeds = list(range(args.first_seed, args.first_seed + args.seeds))
         exploring = ExplorationSettings(
-            shares={"home": args.share}, new_product_weight=args.new_weight, near_share=args.near_share
-        )
+            shares={"home": args.share}, new_product_weight=args.new_weight, near_share=args.near_share,
+            only_with_new=args.only_with_new,
+        )  # fmt: skip
         control, treatment = args.split.split(",")
         policies = args.policies.split(",")
         budget = Budget(args.train_epochs or None, args.train_seconds)

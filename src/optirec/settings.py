@@ -80,6 +80,11 @@ class ExplorationSettings(BaseModel):
         "0.5 tries what the shop already believes in half the time and keeps reaching every product "
         "(docs/exploration.md).",
     )
+    only_with_new: bool = Field(
+        False,
+        description="Explore a list only when a new product is open to its draws (allowed, not in its greedy head); a "
+        "list with nothing new to show stays greedy. Off: every list at an exploring placement explores.",
+    )
     seed: int | None = Field(
         None,
         ge=0,

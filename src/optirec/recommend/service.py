@@ -339,12 +339,15 @@ class ListBuilder:
     ) -> Explored:
         """The greedy list, its last slots drawn at random among the allowed products where the placement explores
         (`exploration.explore`, `share` of its slots; the ranking's `near` candidates weighed up to the near share):
-        after the hard filters, never instead of them."""
+        after the hard filters, never instead of them. With `only_with_new`, a list none of whose open products is
+        new stays greedy."""
         slots = exploratory_slots(chosen.size, share)
         if slots == 0:
             return greedy(chosen)
         new = self.serving_state.new_products(snapshot, model)
         settings = self.exploration
+        if settings.only_with_new and np.count_nonzero(allowed & new) <= np.count_nonzero(new[chosen[:-slots]]):
+            return greedy(chosen)  # nothing new open to the draws: the same answer in this state, propensities 1
         return explore(chosen, allowed, new, settings.new_product_weight, slots, self.rng, near, settings.near_share)
 
     def _items(

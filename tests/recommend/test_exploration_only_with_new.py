@@ -1,0 +1,60 @@
+"""`OPTIREC_EXPLORATION__ONLY_WITH_NEW`: a list explores only while a new product is open to its draws."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from optirec.settings import ExplorationSettings
+from optirec.store import Database
+from optirec.store.tables import ServedRecommendation
+from tests.conftest import product_data, signal_data
+
+
+def _policies(client: TestClient, headers: dict[str, str], db: Database, lists: int) -> list[str | None]:
+    """Serve `lists` home lists of 4 to one shopper (each answered once its row is written); the policies the
+    served-list log recorded, newest first."""
+    for _ in range(lists):
+        body = {"customer_id": "cust-1", "limit": 4}
+        assert client.post("/api/recommendations/personalized", json=body, headers=headers).status_code == 200
+    with db.read() as session:
+        rows = session.scalars(select(ServedRecommendation).order_by(ServedRecommendation.id.desc()).limit(lists))
+        return [row.policy for row in rows]
+
+
+def _shop(client: TestClient, headers: dict[str, str]) -> None:
+    for i in range(1, 9):
+        assert client.post("/api/catalog/products", json=product_data(f"FR-{i}"), headers=headers).status_code == 201
+    assert client.put("/api/customers/cust-1", json={}, headers=headers).status_code == 200
+
+
+def _every_product_seen(client: TestClient, headers: dict[str, str]) -> None:
+    """A signal for each of the shop's products, from another shopper, counted by popularity: none is new."""
+    signals = [signal_data(customer_id="cust-2", product_id=f"FR-{i}", action_type="view") for i in range(1, 9)]
+    assert client.post("/api/recommendations/signals", json=signals, headers=headers).status_code < 300
+    client.app.state.optirec.list_builder.serving_state.popularity.refresh()  # type: ignore[attr-defined]
+
+
+def test_a_list_with_nothing_new_to_show_stays_greedy(
+    build_client: Callable[..., TestClient], db: Database, service_headers: dict[str, str]
+) -> None:
+    exploring = ExplorationSettings(shares={"home": 0.5}, only_with_new=True, seed=5)
+    client = build_client(exploration=exploring)
+    _shop(client, service_headers)
+    assert _policies(client, service_headers, db, 3) == ["explore"] * 3  # no product has a signal: all are new
+    _every_product_seen(client, service_headers)
+    assert _policies(client, service_headers, db, 3) == ["greedy"] * 3
+    # a new product arrives: the lists explore again
+    assert client.post("/api/catalog/products", json=product_data("FR-9"), headers=service_headers).status_code == 201
+    assert _policies(client, service_headers, db, 3) == ["explore"] * 3
+
+
+def test_without_the_setting_a_list_explores_whatever_is_new(
+    build_client: Callable[..., TestClient], db: Database, service_headers: dict[str, str]
+) -> None:
+    client = build_client(exploration=ExplorationSettings(shares={"home": 0.5}, seed=5))
+    _shop(client, service_headers)
+    _every_product_seen(client, service_headers)
+    assert _policies(client, service_headers, db, 3) == ["explore"] * 3
