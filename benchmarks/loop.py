@@ -10,8 +10,9 @@ split's experiment read daily with the experiments' always-valid test, and the h
 simulation (asserted to be 0). Plots a PNG.
 
     python -m benchmarks.loop [--seeds 3] [--days 28] [--products 400] [--arrivals 40] [--customers 3000]
-        [--visits 2000] [--share 0.25] [--near-share 0.9] [--new-weight 64] [--engagement-weight 4]
-        [--split popularity,explore] [--train-epochs 6] [--train-seconds 120] [--png docs/results/bench-loop.png]
+        [--visits 2000] [--share 0.25] [--near-share 0.9] [--new-weight 64] [--[no-]only-with-new]
+        [--engagement-weight 4] [--split popularity,explore] [--train-epochs 6] [--train-seconds 120]
+        [--png docs/results/bench-loop.png]
 """
 
 from __future__ import annotations
@@ -195,7 +196,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--near-share", type=float, default=0.9, help="exploration's weight share of the ranking's next best products"
     )
     parser.add_argument(
-        "--only-with-new", action="store_true",
+        "--only-with-new", action=argparse.BooleanOptionalAction, default=True,
         help="explore a list only when a new product is open to its draws (OPTIREC_EXPLORATION__ONLY_WITH_NEW)",
     )  # fmt: skip
     parser.add_argument(
