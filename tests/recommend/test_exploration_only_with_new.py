@@ -51,7 +51,7 @@ def test_a_list_with_nothing_new_to_show_stays_greedy(
     assert _policies(client, service_headers, db, 3) == ["explore"] * 3
 
 
-def test_without_the_setting_a_list_explores_whatever_is_new(
+def test_without_the_setting_a_list_explores_with_nothing_new(
     build_client: Callable[..., TestClient], db: Database, service_headers: dict[str, str]
 ) -> None:
     client = build_client(exploration=ExplorationSettings(shares={"home": 0.5}, seed=5))
