@@ -129,3 +129,16 @@ def test_without_new_products_the_draws_need_no_pass_over_the_catalog(monkeypatc
         assert allowed[explored.chosen].all()
         assert explored.propensities[-2:].tolist() == [pytest.approx(1 / 2490), pytest.approx(1 / 2489)]
     assert exact_draws == []
+
+
+def test_only_with_new_a_list_with_nothing_new_open_stays_greedy() -> None:
+    allowed = np.array([True, True, True, True, True, False])
+    new = np.array([True, False, False, False, False, True])  # the one allowed new product is in the head
+    explored = explore(np.array([0, 1, 2]), allowed, new, 16.0, 1, random.Random(2), only_with_new=True)
+    assert explored.chosen.tolist() == [0, 1, 2] and explored.propensities.tolist() == [1.0, 1.0, 1.0]
+    assert explored.policy == GREEDY
+    new[4] = True  # one new product open to the draw: it weighs 16 of the 18 open
+    explored = explore(np.array([0, 1, 2]), allowed, new, 16.0, 1, random.Random(2), only_with_new=True)
+    assert explored.policy == EXPLORE and explored.chosen[:2].tolist() == [0, 1]
+    drawn = int(explored.chosen[2])
+    assert explored.propensities[2] == pytest.approx(16 / 18 if drawn == 4 else 1 / 18)

@@ -63,11 +63,14 @@ def explore(
     rng: random.Random,
     near: IntArray | None = None,
     near_share: float = 0.0,
+    *,
+    only_with_new: bool = False,
 ) -> Explored:
     """Keep the greedy head of `chosen` and draw its last `slots` slots among the `allowed` products not in the head,
     each with probability `w_i / Σ w` over the products still open, `w_i` being `new_weight` for a `new` product
     and 1 for the others (see the module); the `near` products (the ranking's next best, below the list) weigh
-    `near_boost` times more, so that they hold `near_share` of the first slot's weight.
+    `near_boost` times more, so that they hold `near_share` of the first slot's weight. With `only_with_new`, a list
+    none of whose open products is new stays greedy (the policy's answer in that state: its propensities stay 1).
 
     `chosen` holds allowed positions only (the greedy list), so at least `slots` products are open to the draws.
     The products drawn are allowed ones: exploration never shows a product a hard filter removed. A list costs a
@@ -77,9 +80,12 @@ def explore(
         return greedy(chosen)
     head = chosen[: chosen.size - slots]
     heavy = int(np.count_nonzero(allowed & new))
+    heavy_head = int(np.count_nonzero(new[head]))
+    if only_with_new and heavy <= heavy_head:
+        return greedy(chosen)  # nothing new open to the draws
     # the weight of the products open to the first slot: every allowed product's, less the head's
     total = int(np.count_nonzero(allowed)) + (new_weight - 1.0) * heavy
-    total -= head.size + (new_weight - 1.0) * int(np.count_nonzero(new[head]))
+    total -= head.size + (new_weight - 1.0) * heavy_head
     taken = set(head.tolist())
     close_weight = _near_weights(near, allowed, new, new_weight, taken) if near is not None and near_share > 0 else {}
     close = list(close_weight)

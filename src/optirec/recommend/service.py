@@ -346,9 +346,10 @@ class ListBuilder:
             return greedy(chosen)
         new = self.serving_state.new_products(snapshot, model)
         settings = self.exploration
-        if settings.only_with_new and np.count_nonzero(allowed & new) <= np.count_nonzero(new[chosen[:-slots]]):
-            return greedy(chosen)  # nothing new open to the draws: the same answer in this state, propensities 1
-        return explore(chosen, allowed, new, settings.new_product_weight, slots, self.rng, near, settings.near_share)
+        return explore(
+            chosen, allowed, new, settings.new_product_weight, slots, self.rng, near, settings.near_share,
+            only_with_new=settings.only_with_new,
+        )  # fmt: skip
 
     def _items(
         self,
