@@ -129,9 +129,10 @@ def paired(results: list[RunResult]) -> None:
             f"seed {s}: days to half true share per cohort, explore {e.halftimes} ({e.censored} censored), "
             f"greedy {g.halftimes} ({g.censored} censored)"
         )
-    days = [float(np.mean(by[policy, s].halftimes)) for policy in ("explore", "greedy") for s in seeds]
-    explore_days, greedy_days = np.mean(days[: len(seeds)]), np.mean(days[len(seeds) :])
-    if greedy_days > 0:
+    if all(by[policy, s].halftimes for policy in ("explore", "greedy") for s in seeds):  # a cohort arrived
+        explore_days, greedy_days = (
+            np.mean([np.mean(by[p, s].halftimes) for s in seeds]) for p in ("explore", "greedy")
+        )
         _say(
             f"days to half true share, mean over the cohorts (censored ones at the days they had): explore "
             f"{explore_days:.1f}, greedy {greedy_days:.1f}: {1 - explore_days / greedy_days:.0%} sooner"
