@@ -2,7 +2,8 @@
 
 Each visit asks `ListBuilder.build_async` (the code behind `/api/recommendations`, in-process, logging the list) for
 a home list; the ground truth decides what the shopper examines (1 / log2(rank + 1)), opens, carts and buys; the
-day's signals go back through `signals.service.record_signals`, each carrying its list's id. Every 7 days the model
+day's signals go back through `signals.service.record_signals`, each carrying its list's id. Lists and signals carry
+simulated time (`SimClock`: each group of visits at its share of the day), not the wall clock. Every 7 days the model
 retrains (`training.pipeline.run_training`, a short budget) and is swapped in, then new products arrive (the catalog
 service's upsert). Popularity serves without a model. The split policy assigns each shopper to one of two arms
 (by default popularity, the control, and the model with exploration) by a stable hash, and reads the experiment
@@ -16,13 +17,13 @@ import hashlib
 import shutil
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.loop_stats import SplitTest
-from benchmarks.loop_world import Shape, World, arrive, open_shop
+from benchmarks.loop_world import Shape, World, arrive, first_day, open_shop
 from optirec.demo.ground_truth import position_weights
 from optirec.demo.response import p_add_to_cart, p_buy, p_click
 from optirec.eyewear.config import RuleSettings
@@ -71,6 +72,16 @@ class Budget:
     seconds: float = 120.0
 
 
+class SimClock:
+    """The simulation's time, set by the loop visit by visit; the serving code reads it (`ListBuilder.clock`)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 def loop_settings(folder: Path, budget: Budget) -> Settings:
     """The settings of a run whose database and models live in `folder`."""
     url = f"sqlite:///{folder / 'loop.db'}"
@@ -109,17 +120,20 @@ class Loop:
         self.settings = loop_settings(folder, budget)
         self.db = Database(self.settings.database_url)
         rules = RuleSettings()
-        self.state = ServingState(self.db, rules, engagement=engagement)  # the model's (greedy and exploring lists)
-        self.plain = ServingState(self.db, rules, engagement=engagement)  # no model: popularity's
+        self.start_day = first_day(shape)
+        self.clock = SimClock(self.start_day)
+        # the model's (greedy and exploring lists), and popularity's (no model)
+        self.state = ServingState(self.db, rules, engagement=engagement, clock=self.clock)
+        self.plain = ServingState(self.db, rules, engagement=engagement, clock=self.clock)
         self.split = SplitTest(*split)
         self.modelled = any(arm != "popularity" for arm in (split if policy == "split" else (policy,)))
         if self.modelled:
             self._serve(load_live_model(start.model, start.version))
         explore = exploring.model_copy(update={"seed": seed})
         self.builders = {
-            "popularity": ListBuilder(self.db, self.plain, rules, ("accessories",)),
-            "greedy": ListBuilder(self.db, self.state, rules, ("accessories",)),
-            "explore": ListBuilder(self.db, self.state, rules, ("accessories",), exploration=explore),
+            "popularity": ListBuilder(self.db, self.plain, rules, ("accessories",), clock=self.clock),
+            "greedy": ListBuilder(self.db, self.state, rules, ("accessories",), clock=self.clock),
+            "explore": ListBuilder(self.db, self.state, rules, ("accessories",), exploration=explore, clock=self.clock),
         }
         self.rng = np.random.default_rng(seed + 7)
         n_c, n_p = world.ok.shape
@@ -180,8 +194,10 @@ class Loop:
         signals: list[dict[str, object]] = []
         daily = 0.0
         users = visitors.tolist()
+        spacing = timedelta(days=1) / max(len(users), 1)
         for first in range(0, len(users), GROUP):  # served together, as a busy worker does: one commit a group
             group = users[first : first + GROUP]
+            self.clock.now = self.start_day + timedelta(days=day) + first * spacing
             arms = [self._arm(self.world.customer_ids[user]) for user in group]
             served = await asyncio.gather(*(self._build(user, arm) for user, arm in zip(group, arms, strict=True)))
             for user, arm, answer in zip(group, arms, served, strict=True):
@@ -236,7 +252,7 @@ class Loop:
         return {
             "event_id": uuid.uuid4().hex, "customer_id": self.world.customer_ids[user],
             "product_id": self.world.product_ids[product], "action_type": action,
-            "occurred_at": datetime.now(UTC).isoformat(), "recommendation_id": list_id,
+            "occurred_at": self.clock().isoformat(), "recommendation_id": list_id,
             "price": f"{self.world.prices[product]:.2f}" if action == "purchase" else None,
         }  # fmt: skip
 

@@ -97,10 +97,20 @@ def make_world(seed: int, shape: Shape, weeks: int) -> tuple[World, list[bytes]]
     return world, lines
 
 
+def first_day(shape: Shape) -> datetime:
+    """The simulation's first day, at midnight UTC: its last day ends yesterday, so that every simulated signal lies
+    in the past, as the signals API wants. The loop stamps its lists and signals with this calendar
+    (`loop_run.SimClock`), so that what counts by the data's time (the engagement lift's half-life) sees the
+    simulated days."""
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return today - timedelta(days=shape.days + 1)
+
+
 def open_shop(
     world: World, customers: list[bytes], shape: Shape, folder: Path, seed: int, url: str, action_types: frozenset[str]
 ) -> Database:
-    """A fresh database at `url` with the starting catalogue, the customers and the warm-up history (ending now)."""
+    """A fresh database at `url` with the starting catalogue, the customers and the warm-up history (14 days, ending
+    the day before the simulation's first)."""
     upgrade(url)
     db = Database(url)
     arrive(db, world.products[: shape.products])
@@ -108,7 +118,7 @@ def open_shop(
     n0 = shape.products
     tastes = dataclasses.replace(world.tastes, item_exposure=world.tastes.item_exposure[:n0])
     items = arrays_from_products(world.products[:n0])
-    start = int((datetime.now(UTC) - timedelta(days=15)).timestamp())
+    start = int((first_day(shape) - timedelta(days=15)).timestamp())
     events = simulate(
         np.random.default_rng(seed + 1000), tastes, items, world.attract[:, :n0], world.ok[:, :n0],
         days=14, start=start, target_events=shape.warmup_events,

@@ -152,3 +152,16 @@ def test_a_first_count_reads_the_newest_lists_only_and_no_view_of_an_older_one(
     assert counter.counts.rank_impressions[:2].tolist() == [2.0, 2.0]  # the newest two lists
     # the oldest list's view is not counted: its impressions were not
     assert counter.counts.views_of("B") == 1.0 and counter.counts.views_of("A") == 0.0
+
+
+def test_a_first_count_reads_two_half_lives_back_from_its_clock(db: Database) -> None:
+    """A simulation's clock (weeks in the past) sets the first count's window; the wall clock would see none of it."""
+    then = START - timedelta(days=20)
+    _serve(db, then, 0, ["A", "B"])
+    _serve(db, then - timedelta(days=3), 1, ["C"])  # three days before: outside two half-lives of one day
+    wall = EngagementCounter(db, half_life_days=1.0)
+    wall.update()
+    assert not wall.counts.rows  # twenty days old by the wall clock
+    simulated = EngagementCounter(db, half_life_days=1.0, clock=lambda: then + timedelta(hours=1))
+    simulated.update()
+    assert set(simulated.counts.rows) == {"A", "B"}

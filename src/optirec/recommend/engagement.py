@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -124,8 +124,10 @@ class EngagementCounter:
 
     Not thread-safe: `ServingState` calls it through `Refreshing`, one computation at a time."""
 
-    def __init__(self, db: Database, *, prior_views: float = 5.0, half_life_days: float = 7.0) -> None:
+    def __init__(self, db: Database, *, prior_views: float = 5.0, half_life_days: float = 7.0,
+                 clock: Callable[[], datetime] | None = None) -> None:  # fmt: skip
         self._db, self._prior, self._half_life_hours = db, prior_views, half_life_days * 24.0
+        self._clock = clock  # now, for the first count's window; None: the wall clock (a simulation passes its own)
         self.counts = EngagementCounts()
         self._lists_upto_ms = 0  # the newest list counted: its serving time, in milliseconds
         self._recent: dict[str, int] = {}  # the lists counted in the last OVERLAP_MS before it, and their times
@@ -146,7 +148,8 @@ class EngagementCounter:
         with other ids (random ones, from before that scheme) are read at the first count only."""
         first = not self._lists_upto_ms
         if first:  # the last two half-lives (older lists would weigh a quarter or less)
-            since_ms = int(time.time() * 1000 - 2 * self._half_life_hours * HOUR_MS)
+            now_ms = time.time() * 1000 if self._clock is None else self._clock().timestamp() * 1000
+            since_ms = int(now_ms - 2 * self._half_life_hours * HOUR_MS)
         else:
             since_ms = self._lists_upto_ms - OVERLAP_MS
         since = datetime.fromtimestamp(max(since_ms, 0) / 1000, UTC)

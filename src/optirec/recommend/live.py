@@ -8,8 +8,9 @@ popularity counts and the live model of this process, and maps model items onto 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
 import numpy as np
@@ -126,7 +127,7 @@ class ServingState:
 
     def __init__(
         self, db: Database, rules: RuleSettings, *, approximate_from: int = 0,
-        engagement: EngagementSettings | None = None,
+        engagement: EngagementSettings | None = None, clock: Callable[[], datetime] | None = None,
     ) -> None:  # fmt: skip
         # Catalogs of at least this many products take their lists' candidates from the model's approximate index
         # (`approximate`); 0: never.
@@ -141,7 +142,10 @@ class ServingState:
         self._known: tuple[tuple[object, int], BoolArray] | None = None  # `_known_live`'s
         if self._engagement is not None:
             counter = EngagementCounter(
-                db, prior_views=self._engagement.prior_views, half_life_days=self._engagement.half_life_days
+                db,
+                prior_views=self._engagement.prior_views,
+                half_life_days=self._engagement.half_life_days,
+                clock=clock,  # None: the wall clock; a simulation's own
             )
             self.engagement = Refreshing(counter.update, ttl_seconds=600.0, name="engagement")
         self._model: LiveModel | None = None

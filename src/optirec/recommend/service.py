@@ -10,9 +10,10 @@ import dataclasses
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
@@ -46,11 +47,13 @@ WEIGHTS = {"personal": 1.0, "related": 1.0, "popularity": 0.25, "fit": 0.5, "pro
 CANDIDATE_FACTOR = 5  # diversity re-ranks among this many × limit of the best candidates
 
 
-def recommendation_id() -> str:
+def recommendation_id(at: datetime | None = None) -> str:
     """A served list's id: 32 hex digits, the serving time in milliseconds (12) then 80 random bits, as in a
     UUIDv7. The served-list log's primary key then grows at its end: each insert touches the index's last pages
-    instead of a random one, which stays true as the log grows past memory (`docs/benchmarks.md`)."""
-    return f"{time.time_ns() // 1_000_000:012x}{os.urandom(10).hex()}"
+    instead of a random one, which stays true as the log grows past memory (`docs/benchmarks.md`). `at`: the serving
+    time when it is not now (a simulation's clock)."""
+    ms = time.time_ns() // 1_000_000 if at is None else int(at.timestamp() * 1000)
+    return f"{ms:012x}{os.urandom(10).hex()}"
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,9 @@ class ListBuilder:
     candidates: bool = True
     policy_refresh_seconds: float = 5.0  # how often the running experiments and the shipped policy are read again
     weights: dict[str, float] = field(default_factory=lambda: dict(WEIGHTS))  # the blend's (keys of `WEIGHTS`)
+    # The serving time of a list (its id and its log row); None: the wall clock. A simulation passes its own, so that
+    # what counts by the data's time (the engagement lift's decay, popularity's window) sees simulated days.
+    clock: Callable[[], datetime] | None = None
     # SQLite's group inserts wait here while another process holds the write lock (the loop never waits on it).
     executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="optirec-served-log")
@@ -204,7 +210,7 @@ class ListBuilder:
         segmented = segment is not None and group != UNKNOWN_SEGMENT
         items = self._items(snapshot, shopper, view, model, history, explored, scores, fallback, segmented, spec)
         return ServedList(
-            recommendation_id=recommendation_id(),
+            recommendation_id=recommendation_id(None if self.clock is None else self.clock()),
             model_version=model.version if model is not None else "popularity",
             items=items,
             filtered=filtered.removed,
@@ -390,8 +396,7 @@ class ListBuilder:
             items.append(ServedItem(position, rank, round(score, 4), reasons, propensity, _greedy_at(explored, rank)))
         return items
 
-    @staticmethod
-    def _served_row(response: ServedList, spec: ListSpec) -> dict[str, object]:
+    def _served_row(self, response: ServedList, spec: ListSpec) -> dict[str, object]:
         """The served list as the log keeps it for attribution."""
         ids = response.snapshot.ids
         return {
@@ -404,7 +409,7 @@ class ListBuilder:
             "arm": response.arm,  # an experiment's arm: `<experiment id>/<arm>`
             "items": [_logged_item(i, ids) for i in response.items],
             "context": spec.context or None,
-            "served_at": utcnow(),
+            "served_at": utcnow() if self.clock is None else self.clock(),
         }
 
 
