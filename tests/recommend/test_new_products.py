@@ -91,3 +91,37 @@ def test_with_the_engagement_lift_an_untrained_product_stops_being_new_once_its_
     assert new[once]  # one impression at rank 2 (never opened there): still new
     plain = ServingState(state.db, RuleSettings()).new_products(snapshot, model_of_the_first_forty)
     assert plain[often] and plain[once]  # without the lift: new until the next training
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_with_the_engagement_lift_a_product_shown_often_and_never_opened_is_not_new_though_it_has_no_signal(
+    client: TestClient, state: AppState, service_headers: dict[str, str], model_of_the_first_forty: TrainedModel
+) -> None:
+    """A product without a single signal counts as new until the lists have shown it enough to expect
+    `KNOWN_PRIORS` times the prior's views (here 4): then its lift says that shoppers pass it over, and exploration
+    stops weighing it up, with a model or without."""
+    load_random_catalog(client, service_headers)
+    serving = ServingState(state.db, RuleSettings(), engagement=EngagementSettings(weight=1.0, prior_views=1.0))
+    snapshot = serving.snapshots.get()
+    passed_over, rarely = snapshot.index["P052"], snapshot.index["P053"]
+    signals = []
+    for n in range(24):  # P052 first in 12 lists and never opened; P050 first in 12 and always opened
+        products = ["P052", "P050"] if n < 12 else ["P050", "P053"]
+        items = [{"product_id": p, "rank": r, "score": 0.0, "propensity": 1.0} for r, p in enumerate(products, 1)]
+        list_id = recommendation_id()
+        with state.db.write() as session:
+            session.add(ServedRecommendation(id=list_id, surface="home", model_version="m", items=items,
+                                             served_at=datetime.now(UTC)))  # fmt: skip
+        if n >= 12:
+            signals.append(signal_data(customer_id="c1", product_id="P050", recommendation_id=list_id))
+    assert client.post("/api/recommendations/signals", json=signals, headers=service_headers).status_code < 300
+    serving.popularity.refresh()
+    assert serving.engagement is not None
+    serving.engagement.refresh()
+    assert serving.engagement.get().expected["P052"] == pytest.approx(6.0)  # 12 impressions at rank 1's 12 / 24
+    for model in (None, model_of_the_first_forty):
+        new = serving.new_products(snapshot, model)
+        assert not new[passed_over]  # no signal, but 6 expected views ≥ 4: known
+        assert new[rarely]  # no signal, and rank 2 was never opened: nothing expected of it, still new
+    plain = ServingState(state.db, RuleSettings()).new_products(snapshot)
+    assert plain[passed_over] and plain[rarely]  # without the lift: new until its first signal

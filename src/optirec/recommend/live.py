@@ -31,8 +31,8 @@ from optirec.settings import EngagementSettings
 from optirec.store import Database
 
 POPULARITY_VERSION = "popularity"
-# An untrained product stops counting as new for exploration once its engagement lift rests on this many times the
-# prior's views expected (the prior then weighs a fifth): the ranking has learnt it live.
+# A product stops counting as new for exploration (untrained, or without a signal) once its engagement lift rests on
+# this many times the prior's views expected (the prior then weighs a fifth): the ranking has learnt it live.
 KNOWN_PRIORS = 4.0
 
 
@@ -268,9 +268,10 @@ class ServingState:
     def new_products(self, snapshot: CatalogSnapshot, model: LiveModel | None = None) -> BoolArray:
         """Which catalog positions hold a new product (exploration weighs them up): one without any signal in the
         popularity window, or, with a model, one the model was not trained on (it scores it from its content alone
-        until the next training, however many signals it has had since) unless the engagement lift already rests on
-        enough of its impressions (`KNOWN_PRIORS` times the prior's views expected: the ranking has learnt it
-        live). The first are cached per catalog and popularity refresh, the model's per catalog and model
+        until the next training, however many signals it has had since); either unless the engagement lift already
+        rests on enough of its impressions (`KNOWN_PRIORS` times the prior's views expected: the ranking has learnt
+        it live, and a product shown that often without a single signal is known to be passed over, not new). The
+        first are cached per catalog and popularity refresh, the model's per catalog and model
         (`_Mapped.untrained`), the engagement's per catalog and count."""
         untrained = self._mapped(snapshot, model).untrained if model is not None else None
         key = (snapshot.version, self.popularity.generation)
@@ -281,10 +282,10 @@ class ServingState:
             counts = self.popularity.get()
             new = np.array([counts.get(pid, 0.0) <= 0 for pid in snapshot.ids], dtype=np.bool_)
             self._new = (key, new)
-        if untrained is None:
-            return new
+        if untrained is not None:
+            new = new | untrained
         known = self._known_live(snapshot)
-        return new | (untrained if known is None else untrained & ~known)
+        return new if known is None else new & ~known
 
     def _known_live(self, snapshot: CatalogSnapshot) -> BoolArray | None:
         """The products whose engagement lift rests on at least `KNOWN_PRIORS` × the prior's views expected; None
