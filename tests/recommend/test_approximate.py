@@ -123,9 +123,9 @@ def test_the_blend_asked_again_reads_the_candidates_values(seed: int, profile: b
 def test_the_best_without_the_model_are_exactly_the_whole_catalogs(
     share: float, seed: int, count: int, segment: bool, profile: bool, columns: int
 ) -> None:
-    """`_base` (one pass, a heap, the profile and fit read by code and class) finds exactly the products, in the same
-    order, that the whole catalog's pass without model sources finds from the profile and fit written out; with the
-    profile's columns in three groups, two or one (padded to three)."""
+    """`_base` (one pass, a buffer trimmed by a selection, the profile and fit read by code and class) finds exactly
+    the products, in the same order, that the whole catalog's pass without model sources finds from the profile and
+    fit written out; with the profile's columns in three groups, two or one (padded to three)."""
     codes = CODES[:columns]
     groups = ProfileGroups.of(codes)
     assert len(groups.columns) == {9: 3, 5: 2, 2: 1}[columns]
@@ -145,6 +145,23 @@ def test_the_best_without_the_model_are_exactly_the_whole_catalogs(
     truth, _ = blend_best(popularity=popularity, segment=segments, popularity_weight=0.25, fit=fit.fit_at(EVERY),
                           fit_weight=0.5, allowed=allowed, sources=((None, 0.0),), k=count, extra=written)  # fmt: skip
     assert found.tolist() == truth.tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(share=st.floats(0.05, 1.0), seed=st.integers(0, 10_000), count=st.integers(1, 300), levels=st.integers(1, 4))
+def test_the_best_without_the_model_break_many_ties_as_the_whole_catalogs_pass(
+    share: float, seed: int, count: int, levels: int
+) -> None:
+    """Values with many ties (popularity of a few levels, one fit for every class): the buffer's trims keep the
+    lower positions among products equal to the k-th best, as the whole catalog's pass does."""
+    rng = np.random.default_rng(seed)
+    allowed = rng.random(SIZE) < share
+    popularity = rng.integers(0, levels, SIZE).astype(np.float64)
+    fit = Fit(np.full(40, 0.5), rng.integers(0, 40, SIZE).astype(np.int32))
+    blend = SourceBlend(popularity, None, 0.25, fit, 0.5, None, allowed, (), np.zeros((0, 3)))
+    truth, _ = blend_best(popularity=popularity, segment=None, popularity_weight=0.25, fit=fit.fit_at(EVERY),
+                          fit_weight=0.5, allowed=allowed, sources=((None, 0.0),), k=count, extra=None)  # fmt: skip
+    assert _base(blend, count).tolist() == truth.tolist()
 
 
 def test_too_few_allowed_products_take_the_exact_pass() -> None:

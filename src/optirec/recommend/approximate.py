@@ -8,8 +8,8 @@ the attribute profile of every product. Here the candidates are the union of
   (`ml.model.index.ItemIndex`), and of the strongest item-to-item relations (`query.PersonalQuery.nearest`);
 - the strongest item-to-item relations of the products in context;
 - the best allowed products by the blend's other terms (popularity and the segment's, fit, the attribute profile),
-  in one compiled pass that reads each product's codes, its fit class and popularity and keeps the best in a heap
-  (`best_base`): the profile and the fit are never written out for the whole catalog;
+  in one compiled pass that reads each product's codes, its fit class and popularity and keeps the best in a
+  buffer that a selection trims (`best_base`): the profile and the fit are never written out for the whole catalog;
 and the blend is computed exactly at them, each source's mean and spread over the allowed products estimated on a fixed
 sample of the catalog (`SAMPLE` positions). The hard filters are the exact masks of the whole catalog (and so are their
 counts): only allowed candidates are ranked. When fewer than the list's `k` of a source's candidates pass the filters,
@@ -283,73 +283,83 @@ def best_base(
     """The k allowed positions of the best popularity term (`segment` empty: none), fit (its class's) and profile
     (its groups' table entries summed, `profile.ShopperProfile`, then standardised: `(profile - mean) × scale`; no
     groups: none), best first, ties to the lower position; each product's value
-    in the float operations `candidates._best` makes. The best are kept in a heap whose root is the worst kept
-    (lowest value, the later position on ties)."""
-    kept = np.empty(k, dtype=np.int64)
-    value = np.empty(k)
+    in the float operations `candidates._best` makes. The products better than the k-th best kept so far are
+    appended to a buffer of 2k, which, when full, keeps its k best (`_keep_best`: a selection, not a sort) and
+    raises the bar to the k-th's value: a later product equal to it loses the tie, so only a better one enters.
+    A heap (a sift per entry, about 1,500 entries a list on a 50,000-product catalogue) cost a few per cent more."""
+    capacity = 2 * k
+    kept = np.empty(capacity, dtype=np.int64)
+    value = np.empty(capacity)
     size = 0
+    bar = -np.inf  # the k-th best value kept, once 2k were (a product no better cannot enter)
     columns = codes.shape[0]
-    # The first three groups' codes and tables as rows read directly, and a product's filter read only when its
-    # value would enter the heap: a loop over the groups' 2-D rows, behind a branch on the filter (taken at random,
-    # mispredicted for a fifth to a third of the products), took twice as long on synthetic arrays.
-    # Fewer than three groups (a small catalogue's): the missing ones read the first group's codes in a table of 0.
-    c0 = c1 = c2 = np.zeros(0, dtype=np.uint16)
-    t0 = t1 = t2 = np.zeros(0)
-    if columns:
+    if 0 < columns <= 3 and segment.size == 0:
+        # The approximate path's lists (popularity and the segment's as one array, the profile in at most three
+        # groups), in a loop of their own: the branches of the general one below, though the same for every
+        # product, cost a fifth of the pass. The groups' codes and tables as rows read directly, and a product's
+        # filter read only when its value would enter the buffer (a branch on the filter first, taken at random,
+        # took twice as long); fewer than three groups read the first group's codes in a table of 0.
         c0 = c1 = c2 = codes[0]
         t0 = tables[0]
         t1 = t2 = np.zeros(tables.shape[1])
-    if columns > 1:
-        c1, t1 = codes[1], tables[1]
-    if columns > 2:
-        c2, t2 = codes[2], tables[2]
-    with_segment = segment.size > 0
-    worst = -np.inf  # the worst value kept, once k are (a product no better cannot enter)
-    for i in range(allowed.size):
-        if with_segment:
-            total = popularity_weight * (0.5 * popularity[i] + segment[i]) + fit_weight * class_fit[class_of[i]]
-        else:
+        if columns > 1:
+            c1, t1 = codes[1], tables[1]
+        if columns > 2:
+            c2, t2 = codes[2], tables[2]
+        for i in range(allowed.size):
             total = popularity_weight * popularity[i] + fit_weight * class_fit[class_of[i]]
-        if columns:
-            summed = t0[c0[i]] + t1[c1[i]] + t2[c2[i]]
-            for c in range(3, columns):
-                summed += tables[c, codes[c, i]]
-            total += (summed - mean) * scale
-        if not total > worst or not allowed[i]:  # (NaN never enters)
-            continue
-        if size < k:  # sift up
-            at = size
+            total += (t0[c0[i]] + t1[c1[i]] + t2[c2[i]] - mean) * scale
+            if not total > bar or not allowed[i]:  # (NaN never enters)
+                continue
+            kept[size], value[size] = i, total
             size += 1
-            while at > 0:
-                parent = (at - 1) // 2
-                if value[parent] < total or (value[parent] == total and kept[parent] > i):
-                    break
-                kept[at], value[at] = kept[parent], value[parent]
-                at = parent
-            kept[at], value[at] = i, total
-            if size == k:
-                worst = value[0]
-        else:  # replaces the worst kept (above it: a tie keeps the earlier position), then sift down
-            at = 0
-            while True:
-                child = 2 * at + 1
-                if child >= size:
-                    break
-                right = child + 1
-                if right < size and (
-                    value[right] < value[child] or (value[right] == value[child] and kept[right] > kept[child])
-                ):
-                    child = right
-                if total < value[child] or (total == value[child] and i > kept[child]):
-                    break
-                kept[at], value[at] = kept[child], value[child]
-                at = child
-            kept[at], value[at] = i, total
-            worst = value[0]
+            if size == capacity:
+                size, bar = _keep_best(kept, value, size, k)
+    else:
+        with_segment = segment.size > 0
+        for i in range(allowed.size):
+            if with_segment:
+                total = popularity_weight * (0.5 * popularity[i] + segment[i]) + fit_weight * class_fit[class_of[i]]
+            else:
+                total = popularity_weight * popularity[i] + fit_weight * class_fit[class_of[i]]
+            if columns:
+                summed = 0.0
+                for c in range(columns):
+                    summed += tables[c, codes[c, i]]
+                total += (summed - mean) * scale
+            if not total > bar or not allowed[i]:
+                continue
+            kept[size], value[size] = i, total
+            size += 1
+            if size == capacity:
+                size, bar = _keep_best(kept, value, size, k)
     kept, value = kept[:size], value[:size]
     by_position = np.argsort(kept)
     kept, value = kept[by_position], value[by_position]
-    return kept[np.argsort(-value, kind="mergesort")]  # stable: ties stay in position order
+    return kept[np.argsort(-value, kind="mergesort")[:k]]  # stable: ties stay in position order
+
+
+@compiled
+def _keep_best(kept: IntArray, value: FloatArray, size: int, k: int) -> tuple[int, float]:  # pragma: no cover
+    """Keep the k best of the buffer's `size` entries (ties at the k-th value to the lower positions) at its start,
+    in place; returns k and the k-th value."""
+    bar = -np.partition(-value[:size], k - 1)[k - 1]  # the k-th largest
+    ties = np.empty(size, dtype=np.int64)
+    tied = 0
+    for j in range(size):  # read before the compaction below writes over the buffer
+        if value[j] == bar:
+            ties[tied] = kept[j]
+            tied += 1
+    count = 0
+    for j in range(size):
+        if value[j] > bar:
+            kept[count], value[count] = kept[j], value[j]
+            count += 1
+    ties = np.sort(ties[:tied])
+    for j in range(k - count):  # (at least k - count entries equal the k-th value)
+        kept[count], value[count] = ties[j], bar
+        count += 1
+    return count, bar
 
 
 def _searched(source: Source | None, allowed: BoolArray, k: int) -> IntArray | None:
