@@ -15,6 +15,7 @@ from optirec.ml.evaluation.train_test import train
 from optirec.ml.model.network import ModelConfig
 from optirec.ml.train.fit import FitConfig
 from optirec.ml.train.inputs import EventsInput, ItemInput
+from optirec.recommend.engagement import Engagement
 from optirec.recommend.live import ServingState
 from optirec.recommend.model_adapter import TrainedModel, load_live_model
 from optirec.recommend.service import recommendation_id
@@ -40,6 +41,27 @@ def model_of_the_first_forty(tmp_path: Path) -> TrainedModel:
                        lam_grid=(10.0,), neighbours=5)  # fmt: skip
     output = train(EventsInput(users, items, actions, times), [ItemInput(i) for i in ids], config, tmp_path)
     return load_live_model(output.path, output.version)
+
+
+def _served(state: AppState, products: list[str]) -> str:
+    """A home list of these products, in this order, logged as served now; its id."""
+    items = [{"product_id": p, "rank": r, "score": 0.0, "propensity": 1.0} for r, p in enumerate(products, 1)]
+    list_id = recommendation_id()
+    with state.db.write() as session:
+        session.add(ServedRecommendation(id=list_id, surface="home", model_version="m", items=items,
+                                         served_at=datetime.now(UTC)))  # fmt: skip
+    return list_id
+
+
+def _counted(
+    client: TestClient, headers: dict[str, str], serving: ServingState, signals: list[dict[str, object]]
+) -> Engagement:
+    """The signals sent, then popularity and the engagement counted again; the engagement."""
+    assert client.post("/api/recommendations/signals", json=signals, headers=headers).status_code < 300
+    serving.popularity.refresh()
+    assert serving.engagement is not None
+    serving.engagement.refresh()
+    return serving.engagement.get()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -73,19 +95,11 @@ def test_with_the_engagement_lift_an_untrained_product_stops_being_new_once_its_
     often, once = snapshot.index["P050"], snapshot.index["P051"]
     signals = []
     for n in range(12):  # P050 shown first in 12 lists, P051 second in one; P050 opened in half of them
-        products = ["P050", "P051"] if n == 0 else ["P050"]
-        items = [{"product_id": p, "rank": r, "score": 0.0, "propensity": 1.0} for r, p in enumerate(products, 1)]
-        list_id = recommendation_id()
-        with state.db.write() as session:
-            session.add(ServedRecommendation(id=list_id, surface="home", model_version="m", items=items,
-                                             served_at=datetime.now(UTC)))  # fmt: skip
+        list_id = _served(state, ["P050", "P051"] if n == 0 else ["P050"])
         if n % 2 == 0:
             signals.append(signal_data(customer_id="c1", product_id="P050", recommendation_id=list_id))
-    assert client.post("/api/recommendations/signals", json=signals, headers=service_headers).status_code < 300
-    serving.popularity.refresh()
-    assert serving.engagement is not None
-    serving.engagement.refresh()
-    assert serving.engagement.get().expected["P050"] == pytest.approx(6.0)  # 12 impressions at rank 1's 6 / 12
+    expected = _counted(client, service_headers, serving, signals).expected
+    assert expected["P050"] == pytest.approx(6.0)  # 12 impressions at rank 1's 6 / 12
     new = serving.new_products(snapshot, model_of_the_first_forty)
     assert not new[often]  # untrained, but learnt live: 6 expected views ≥ 4
     assert new[once]  # one impression at rank 2 (never opened there): still new
@@ -106,19 +120,11 @@ def test_with_the_engagement_lift_a_product_shown_often_and_never_opened_is_not_
     passed_over, rarely = snapshot.index["P052"], snapshot.index["P053"]
     signals = []
     for n in range(24):  # P052 first in 12 lists and never opened; P050 first in 12 and always opened
-        products = ["P052", "P050"] if n < 12 else ["P050", "P053"]
-        items = [{"product_id": p, "rank": r, "score": 0.0, "propensity": 1.0} for r, p in enumerate(products, 1)]
-        list_id = recommendation_id()
-        with state.db.write() as session:
-            session.add(ServedRecommendation(id=list_id, surface="home", model_version="m", items=items,
-                                             served_at=datetime.now(UTC)))  # fmt: skip
+        list_id = _served(state, ["P052", "P050"] if n < 12 else ["P050", "P053"])
         if n >= 12:
             signals.append(signal_data(customer_id="c1", product_id="P050", recommendation_id=list_id))
-    assert client.post("/api/recommendations/signals", json=signals, headers=service_headers).status_code < 300
-    serving.popularity.refresh()
-    assert serving.engagement is not None
-    serving.engagement.refresh()
-    assert serving.engagement.get().expected["P052"] == pytest.approx(6.0)  # 12 impressions at rank 1's 12 / 24
+    expected = _counted(client, service_headers, serving, signals).expected
+    assert expected["P052"] == pytest.approx(6.0)  # 12 impressions at rank 1's 12 / 24
     for model in (None, model_of_the_first_forty):
         new = serving.new_products(snapshot, model)
         assert not new[passed_over]  # no signal, but 6 expected views ≥ 4: known
