@@ -162,7 +162,7 @@ def passing(
     `vectorized.FrameClasses`): which sellable products fail no rule, and per rule bit how many sellable products
     fail it first (their lowest bit set), as `filters.first_failures` counts them. The lowest bit is found once per
     class, so the pass over the products is a lookup and a count: branch-free, into four interleaved counts (a
-    single count incremented product after product waits for its own last store), 15-25 % less than one count
+    single count incremented product after product waits for its own last store), 16-27 % less than one count
     behind a branch on `sellable` (50,000 products, synthetic classes in random or sorted order)."""
     first_bit = np.full(failed.size, 8, dtype=np.int64)  # 8: fails no rule
     for c in range(failed.size):

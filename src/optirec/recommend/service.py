@@ -135,7 +135,7 @@ class ListBuilder:
     policy_refresh_seconds: float = 5.0  # how often the running experiments and the shipped policy are read again
     weights: dict[str, float] = field(default_factory=lambda: dict(WEIGHTS))  # the blend's (keys of `WEIGHTS`)
     # The serving time of a list (its id and its log row); None: the wall clock. A simulation passes its own, so that
-    # what counts by the data's time (the engagement lift's decay, popularity's window) sees simulated days.
+    # what counts by the log's own time (the engagement lift's decay) sees simulated days.
     clock: Callable[[], datetime] | None = None
     # SQLite's group inserts wait here while another process holds the write lock (the loop never waits on it).
     executor: ThreadPoolExecutor = field(
