@@ -69,7 +69,8 @@ class ExplorationSettings(BaseModel):
         description="How many times likelier a new product is drawn into an exploratory slot than one the model "
         "was trained on and with signals; new: without any signal in the popularity window, or not yet in the live "
         "model's training (new products are shown before they have signals, and until the model has learnt from "
-        "them).",
+        "them); with the engagement lift on, a product it has seen in enough lists to know is no longer new, signal "
+        "or not.",
     )
     near_share: float = Field(
         0.0,
