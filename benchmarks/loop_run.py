@@ -98,14 +98,16 @@ class Start:
     folder: Path
     model: Path
     version: str
+    first_day: datetime  # the simulation's first day (`loop_world.first_day`), which the warm-up ends before
 
 
 def prepare(world: World, customers: list[bytes], shape: Shape, seed: int, folder: Path, budget: Budget) -> Start:
     settings = loop_settings(folder, budget)
-    db = open_shop(world, customers, shape, folder, seed, settings.database_url, settings.action_types)
+    first = first_day(shape)  # once: every policy's run starts on it, even one that starts after midnight
+    db = open_shop(world, customers, shape, folder, seed, settings.database_url, settings.action_types, first)
     outcome = run_training(settings, db, force=True, progress=lambda _m: None)
     db.dispose()
-    return Start(folder, settings.models_dir / outcome.version, outcome.version)
+    return Start(folder, settings.models_dir / outcome.version, outcome.version, first)
 
 
 class Loop:
@@ -120,7 +122,7 @@ class Loop:
         self.settings = loop_settings(folder, budget)
         self.db = Database(self.settings.database_url)
         rules = RuleSettings()
-        self.start_day = first_day(shape)
+        self.start_day = start.first_day
         self.clock = SimClock(self.start_day)
         # the model's (greedy and exploring lists), and popularity's (no model)
         self.state = ServingState(self.db, rules, engagement=engagement, clock=self.clock)

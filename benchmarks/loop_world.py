@@ -107,10 +107,11 @@ def first_day(shape: Shape) -> datetime:
 
 
 def open_shop(
-    world: World, customers: list[bytes], shape: Shape, folder: Path, seed: int, url: str, action_types: frozenset[str]
-) -> Database:
+    world: World, customers: list[bytes], shape: Shape, folder: Path, seed: int, url: str, action_types: frozenset[str],
+    first: datetime,
+) -> Database:  # fmt: skip
     """A fresh database at `url` with the starting catalogue, the customers and the warm-up history (14 days, ending
-    the day before the simulation's first)."""
+    the day before `first`, the simulation's first day)."""
     upgrade(url)
     db = Database(url)
     arrive(db, world.products[: shape.products])
@@ -118,7 +119,7 @@ def open_shop(
     n0 = shape.products
     tastes = dataclasses.replace(world.tastes, item_exposure=world.tastes.item_exposure[:n0])
     items = arrays_from_products(world.products[:n0])
-    start = int((first_day(shape) - timedelta(days=15)).timestamp())
+    start = int((first - timedelta(days=15)).timestamp())
     events = simulate(
         np.random.default_rng(seed + 1000), tastes, items, world.attract[:, :n0], world.ok[:, :n0],
         days=14, start=start, target_events=shape.warmup_events,

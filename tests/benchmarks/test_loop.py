@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from benchmarks.loop import main
 from benchmarks.loop_run import Budget, Loop, prepare
-from benchmarks.loop_world import Shape, first_day, make_world
+from benchmarks.loop_world import Shape, make_world
 from optirec.settings import ExplorationSettings
 from optirec.store import Database
 from optirec.store.tables import ServedRecommendation, Signal
@@ -56,7 +56,7 @@ def test_the_loop_stamps_its_lists_and_signals_with_simulated_days(tmp_path: Pat
         served = {list_id: at for list_id, at in lists}
         signals = [(i, at) for i, at in session.execute(select(Signal.recommendation_id, Signal.occurred_at))]
     db.dispose()
-    first = first_day(shape)
+    first = start.first_day
     days = [(_utc(at) - first) / timedelta(days=1) for at in served.values()]
     assert len(served) == 3 * 25 and sorted(set(days)) == [0.0, 1.0, 2.0]  # 25 visits a day: one group, at midnight
     for list_id, at in served.items():  # a list's id starts with its serving time
