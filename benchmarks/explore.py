@@ -7,7 +7,7 @@ builder's computation of a list (filters, scores, diversity, exploration, reason
 log's insert, which exploration does not change. Prints the medians of each and of the paired differences.
 
     python -m benchmarks.explore [--sizes 1500,50000] [--rounds 3000] [--limit 12] [--share 0.2] [--near-share 0]
-        [--no-explain]
+        [--[no-]near-new-only] [--no-explain]
 """
 
 from __future__ import annotations
@@ -101,7 +101,9 @@ def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, floa
     greedy = ListBuilder(shop.db, shop.state, shop.rules, ("accessories",))
     exploring = ListBuilder(
         shop.db, shop.state, shop.rules, ("accessories",),
-        exploration=ExplorationSettings(shares={"home": args.share}, near_share=args.near_share, seed=1),
+        exploration=ExplorationSettings(
+            shares={"home": args.share}, near_share=args.near_share, near_new_only=args.near_new_only, seed=1
+        ),
     )  # fmt: skip
     spec = ListSpec("home", None, "bench", args.limit, RecommendationFilters(), explain=args.explain)
     off, on, answers = interleaved(greedy, exploring, [spec], shop, profiled_shopper(shop.db, "bench"), args.rounds)
@@ -119,6 +121,10 @@ def main() -> None:
     parser.add_argument(
         "--near-share", type=float, default=0.0, help="exploration's weight share of the ranking's next best products"
     )
+    parser.add_argument(
+        "--near-new-only", action=argparse.BooleanOptionalAction, default=False,
+        help="one exploratory slot per new product near the list (OPTIREC_EXPLORATION__NEAR_NEW_ONLY)",
+    )  # fmt: skip
     parser.add_argument("--signals-per-product", type=int, default=4)
     parser.add_argument(
         "--explain", action=argparse.BooleanOptionalAction, default=True, help="the lists explain themselves (reasons)"
@@ -133,7 +139,7 @@ def main() -> None:
     reasons = "with reasons" if args.explain else "without reasons"
     _say(
         f"\nlists of {args.limit} {reasons}, exploration share {args.share} ({slots} slots), near share "
-        f"{args.near_share}; medians in ms per list"
+        f"{args.near_share}{', near new only' if args.near_new_only else ''}; medians in ms per list"
     )
     _say("| products | greedy | exploring | paired difference | lists that explored |")
     _say("| ---: | ---: | ---: | ---: | ---: |")

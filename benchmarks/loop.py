@@ -11,8 +11,8 @@ simulation (asserted to be 0). Plots a PNG.
 
     python -m benchmarks.loop [--seeds 3] [--days 28] [--products 400] [--arrivals 40] [--customers 3000]
         [--visits 2000] [--share 0.25] [--near-share 0.9] [--new-weight 64] [--[no-]only-with-new]
-        [--engagement-weight 4] [--split popularity,explore] [--train-epochs 6] [--train-seconds 120]
-        [--png docs/results/bench-loop.png]
+        [--[no-]near-new-only] [--engagement-weight 4] [--split popularity,explore] [--train-epochs 6]
+        [--train-seconds 120] [--png docs/results/bench-loop.png]
 """
 
 from __future__ import annotations
@@ -201,6 +201,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         help="explore a list only when a new product is open to its draws (OPTIREC_EXPLORATION__ONLY_WITH_NEW)",
     )  # fmt: skip
     parser.add_argument(
+        "--near-new-only", action=argparse.BooleanOptionalAction, default=True,
+        help="one exploratory slot per new product near the list, and only those weighed up "
+        "(OPTIREC_EXPLORATION__NEAR_NEW_ONLY)",
+    )  # fmt: skip
+    parser.add_argument(
         "--train-epochs", type=int, default=Budget.epochs,
         help="the network's epochs a training (a fixed number: the same data, the same model); 0: early stopping",
     )  # fmt: skip
@@ -234,7 +239,7 @@ def main(argv: list[str] | None = None) -> list[RunResult]:
         seeds = list(range(args.first_seed, args.first_seed + args.seeds))
         exploring = ExplorationSettings(
             shares={"home": args.share}, new_product_weight=args.new_weight, near_share=args.near_share,
-            only_with_new=args.only_with_new,
+            only_with_new=args.only_with_new, near_new_only=args.near_new_only,
         )  # fmt: skip
         control, treatment = args.split.split(",")
         policies = args.policies.split(",")

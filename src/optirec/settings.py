@@ -86,6 +86,14 @@ class ExplorationSettings(BaseModel):
         description="Explore a list only when a new product is open to its draws (allowed, not in its greedy head); a "
         "list with nothing new to show stays greedy. Off: every list at an exploring placement explores.",
     )
+    near_new_only: bool = Field(
+        False,
+        description="Explore only for the new products the ranking places near the list (among its next best "
+        "candidates, not shown by the greedy list): one slot per such product, at most the share's, and only those "
+        "near products weighed up by the near share; a list with none stays greedy. Cheaper than exploring every "
+        "list at its full share: the slots go to new products the shopper's ranking already half-believes in "
+        "(docs/exploration.md).",
+    )
     seed: int | None = Field(
         None,
         ge=0,

@@ -56,20 +56,72 @@ def test_the_propensities_are_the_frequencies_of_the_draws(size: int) -> None:
     near_share=st.floats(0.0, 0.9),
     limit=st.integers(1, 30),
     seed=st.integers(0, 2**32 - 1),
+    near_new_only=st.booleans(),
 )
 def test_exploration_near_the_list_only_draws_allowed_products(
-    allowed: list[bool], new: list[bool], near: list[int], share: float, near_share: float, limit: int, seed: int
-) -> None:
-    """Property: whatever the catalog, the near products (allowed or not), the shares and the seed, every product
-    drawn passes the filters, none twice, the list keeps its length and its greedy head, and every propensity lies in
-    (0, 1]."""
+    allowed: list[bool], new: list[bool], near: list[int], share: float, near_share: float, limit: int, seed: int,
+    near_new_only: bool,
+) -> None:  # fmt: skip
+    """Property: whatever the catalog, the near products (allowed or not), the shares, the seed and whether only
+    the new near products are explored, every product drawn passes the filters, none twice, the list keeps its
+    length and its greedy head, and every propensity lies in (0, 1]."""
     mask = np.array(allowed)
+    fresh = np.array(new[: mask.size])
     chosen = np.random.default_rng(seed).permutation(np.flatnonzero(mask))[:limit].astype(np.int64)
     slots = exploratory_slots(chosen.size, share)
     close = np.array([p for p in near if p < mask.size], dtype=np.int64)
-    explored = explore(chosen, mask, np.array(new[: mask.size]), 4.0, slots, random.Random(seed), close, near_share)
+    if near_new_only:  # one slot per new product near the list and not in it (each counted once)
+        slots = min(slots, len({p for p in close.tolist() if mask[p] and fresh[p]} - set(chosen.tolist())))
+    explored = explore(
+        chosen, mask, fresh, 4.0, exploratory_slots(chosen.size, share), random.Random(seed), close, near_share,
+        near_new_only=near_new_only,
+    )  # fmt: skip
+    assert explored.drawn == slots
     assert explored.chosen.size == chosen.size
     assert mask[explored.chosen].all()
     assert len(set(explored.chosen.tolist())) == chosen.size
     assert explored.chosen[: chosen.size - slots].tolist() == chosen[: chosen.size - slots].tolist()
     assert ((explored.propensities > 0) & (explored.propensities <= 1)).all()
+
+
+def test_near_new_only_gives_one_slot_per_new_product_near_the_list() -> None:
+    # A list of 4 (positions 0-3) at two exploratory slots. Near it: 4 and 5 (old), 6 (new), 7 (new but filtered
+    # out), 3 (new, but the greedy list already shows it). One new product near and not shown: one slot.
+    allowed = np.ones(12, dtype=bool)
+    allowed[7] = False
+    new = np.zeros(12, dtype=bool)
+    new[[3, 6, 7, 9]] = True  # 9: new, allowed, but not near the list
+    near = np.array([4, 5, 6, 7, 3])
+    explored = explore(np.arange(4), allowed, new, 4.0, 2, random.Random(1), near, 0.5, near_new_only=True)
+    assert explored.drawn == 1 and explored.chosen[:3].tolist() == [0, 1, 2]
+    new[6] = False  # nothing new near the list and not in it: greedy, whatever is new elsewhere
+    explored = explore(np.arange(4), allowed, new, 4.0, 2, random.Random(1), near, 0.5, near_new_only=True)
+    assert explored.policy == "greedy" and explored.chosen.tolist() == [0, 1, 2, 3]
+    assert explored.propensities.tolist() == [1.0] * 4
+    new[[4, 5, 6]] = True  # three: the share's two slots at most
+    explored = explore(np.arange(4), allowed, new, 4.0, 2, random.Random(1), near, 0.5, near_new_only=True)
+    assert explored.drawn == 2
+
+
+def test_near_new_only_weighs_up_the_new_near_products_and_the_greedy_tail_alone() -> None:
+    # Head: 0, 1, 2; one slot (one new product near the list: 4). Open: 3 (the greedy tail, old), 4 (near, new,
+    # weight 4), 5 (near, old), 6 (new, not near: weight 4), 7 (old): 11 in all. Near share 0.5: 4 and the greedy
+    # tail's 3 (5 of weight) weigh up to as much as the rest (boost 6 / 5: 6 of 12); 5 keeps the weight 1 of any old
+    # product.
+    allowed = np.ones(8, dtype=bool)
+    new = np.zeros(8, dtype=bool)
+    new[[4, 6]] = True
+    near = np.array([4, 5])
+    rng = random.Random(9)
+    draws = 12_000
+    seen, propensity = np.zeros(8), {}
+    for _ in range(draws):
+        explored = explore(np.arange(4), allowed, new, 4.0, 1, rng, near, 0.5, near_new_only=True)
+        pick = int(explored.chosen[3])
+        seen[pick] += 1
+        propensity[pick] = explored.propensities[3]
+    expected = {3: 1.2 / 12, 4: 4.8 / 12, 5: 1 / 12, 6: 4 / 12, 7: 1 / 12}
+    assert seen[:3].sum() == 0
+    for pick, share in expected.items():
+        assert propensity[pick] == pytest.approx(share)
+        assert seen[pick] / draws == pytest.approx(share, abs=0.015)

@@ -1,4 +1,5 @@
-"""`OPTIREC_EXPLORATION__ONLY_WITH_NEW`: a list explores only while a new product is open to its draws."""
+"""`OPTIREC_EXPLORATION__ONLY_WITH_NEW` and `__NEAR_NEW_ONLY`: a list explores only while a new product is open to its
+draws; or, with the second, one slot per new product near it."""
 
 from __future__ import annotations
 
@@ -58,3 +59,27 @@ def test_without_the_setting_a_list_explores_with_nothing_new(
     _shop(client, service_headers)
     _every_product_seen(client, service_headers)
     assert _policies(client, service_headers, db, 3) == ["explore"] * 3
+
+
+def _drawn(db: Database) -> int:
+    """How many slots of the newest served list exploration drew (a propensity below one)."""
+    with db.read() as session:
+        row = session.scalars(select(ServedRecommendation).order_by(ServedRecommendation.id.desc()).limit(1)).one()
+        return sum(1 for item in row.items if item["propensity"] < 1.0)
+
+
+def test_near_new_only_explores_one_slot_per_new_product_near_the_list(
+    build_client: Callable[..., TestClient], db: Database, service_headers: dict[str, str]
+) -> None:
+    # Lists of 4 at half exploration (2 slots) from a catalog small enough that every product is near the list
+    exploring = ExplorationSettings(shares={"home": 0.5}, near_share=0.5, near_new_only=True, seed=5)
+    client = build_client(exploration=exploring)
+    _shop(client, service_headers)
+    assert _policies(client, service_headers, db, 1) == ["explore"]  # eight new products: the share's two slots
+    assert _drawn(db) == 2
+    _every_product_seen(client, service_headers)
+    assert _policies(client, service_headers, db, 3) == ["greedy"] * 3
+    # one new product arrives: one slot explores, for it
+    assert client.post("/api/catalog/products", json=product_data("FR-9"), headers=service_headers).status_code == 201
+    assert _policies(client, service_headers, db, 1) == ["explore"]
+    assert _drawn(db) == 1

@@ -65,17 +65,24 @@ def explore(
     near_share: float = 0.0,
     *,
     only_with_new: bool = False,
+    near_new_only: bool = False,
 ) -> Explored:
     """Keep the greedy head of `chosen` and draw its last `slots` slots among the `allowed` products not in the head,
     each with probability `w_i / Σ w` over the products still open, `w_i` being `new_weight` for a `new` product
     and 1 for the others (see the module); the `near` products (the ranking's next best, below the list) weigh
     `near_boost` times more, so that they hold `near_share` of the first slot's weight. With `only_with_new`, a list
     none of whose open products is new stays greedy (the policy's answer in that state: its propensities stay 1).
+    With `near_new_only`, exploration is for the new products near the list: a list takes one slot per new product
+    among `near` that `chosen` does not show (at most `slots`; none: it stays greedy), and only those near products
+    and the greedy tail's own are weighed up (another old one near the list weighs what it would without a near
+    share).
 
     `chosen` holds allowed positions only (the greedy list), so at least `slots` products are open to the draws.
     The products drawn are allowed ones: exploration never shows a product a hard filter removed. A list costs a
     few passes over the catalog's masks and a few small array operations (`_candidates`)."""
     slots = min(slots, chosen.size)
+    if near_new_only:
+        slots = min(slots, new_near_count(chosen, allowed, new, near))
     if slots <= 0:
         return greedy(chosen)
     head = chosen[: chosen.size - slots]
@@ -87,7 +94,11 @@ def explore(
     total = int(np.count_nonzero(allowed)) + (new_weight - 1.0) * heavy
     total -= head.size + (new_weight - 1.0) * heavy_head
     taken = set(head.tolist())
-    close_weight = _near_weights(near, allowed, new, new_weight, taken) if near is not None and near_share > 0 else {}
+    close_weight = (
+        _near_weights(near, allowed, new, new_weight, taken, chosen[chosen.size - slots :] if near_new_only else None)
+        if near is not None and near_share > 0
+        else {}
+    )
     close = list(close_weight)
     boost = near_boost(sum(close_weight.values()), total, near_share)
     close_mass = boost * sum(close_weight.values())  # the open near products' weight
@@ -124,11 +135,22 @@ def near_boost(near_weight: float, total: float, near_share: float) -> float:
     return max(1.0, near_share / (1.0 - near_share) * rest / near_weight)
 
 
+def new_near_count(chosen: IntArray, allowed: BoolArray, new: BoolArray, near: IntArray | None) -> int:
+    """How many new products the ranking places near the list (allowed ones among `near`) that the greedy list
+    `chosen` does not show: the slots `near_new_only` gives a list (each counted once)."""
+    if near is None or near.size == 0:
+        return 0
+    fresh = set(near[allowed[near] & new[near]].tolist())
+    return len(fresh.difference(chosen.tolist()))
+
+
 def _near_weights(
-    near: IntArray, allowed: BoolArray, new: BoolArray, new_weight: float, taken: set[int]
+    near: IntArray, allowed: BoolArray, new: BoolArray, new_weight: float, taken: set[int], tail: IntArray | None = None
 ) -> dict[int, float]:
-    """The open near products (allowed, not taken), in the ranking's order, and their own weights."""
-    near = near[allowed[near]]
+    """The open near products (allowed, not taken), in the ranking's order, and their own weights. With the greedy
+    list's `tail` (`near_new_only`), the new ones among them and the tail's own products: a drawn slot can give the
+    greedy product back, so that the greedy list stays within the policy's reach (off-policy evaluation of it)."""
+    near = near[allowed[near]] if tail is None else np.concatenate([near[allowed[near] & new[near]], tail])
     weights: dict[int, float] = {}
     for p, heavy in zip(near.tolist(), new[near].tolist(), strict=True):
         if p not in taken:

@@ -346,7 +346,8 @@ class ListBuilder:
         """The greedy list, its last slots drawn at random among the allowed products where the placement explores
         (`exploration.explore`, `share` of its slots; the ranking's `near` candidates weighed up to the near share):
         after the hard filters, never instead of them. With `only_with_new`, a list none of whose open products is
-        new stays greedy."""
+        new stays greedy; with `near_new_only`, a list explores one slot per new product among `near` that it does
+        not show."""
         slots = exploratory_slots(chosen.size, share)
         if slots == 0:
             return greedy(chosen)
@@ -354,7 +355,7 @@ class ListBuilder:
         settings = self.exploration
         return explore(
             chosen, allowed, new, settings.new_product_weight, slots, self.rng, near, settings.near_share,
-            only_with_new=settings.only_with_new,
+            only_with_new=settings.only_with_new, near_new_only=settings.near_new_only,
         )  # fmt: skip
 
     def _items(
