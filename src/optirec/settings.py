@@ -90,9 +90,9 @@ class ExplorationSettings(BaseModel):
         False,
         description="Explore only for the new products the ranking places near the list (among its next best "
         "candidates, not shown by the greedy list): one slot per such product, at most the share's, and only those "
-        "near products weighed up by the near share; a list with none stays greedy. Cheaper than exploring every "
-        "list at its full share: the slots go to new products the shopper's ranking already half-believes in "
-        "(docs/exploration.md).",
+        "near products and the greedy products of the drawn slots weighed up by the near share; a list with none "
+        "stays greedy. Cheaper than exploring every list at its full share: the slots go to new products the "
+        "shopper's ranking already half-believes in (docs/exploration.md).",
     )
     seed: int | None = Field(
         None,
