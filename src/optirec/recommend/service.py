@@ -292,7 +292,10 @@ class ListBuilder:
         explored = self._explore(snapshot, model, allowed, ranked, best, policy.shares.get(spec.surface, 0.0))
         total, known, _ = blend.at(explored.chosen)
         fallback = ~known
-        fallback[known.size - explored.drawn :] = False  # a drawn slot is exploration, not a fallback to popularity
+        if explored.drawn and explored.greedy_tail is not None:  # a drawn slot is exploration, not a fallback to
+            # popularity, unless the draw gave the greedy product back
+            drawn = slice(known.size - explored.drawn, None)
+            fallback[drawn] &= explored.chosen[drawn] == explored.greedy_tail
         return explored, total, fallback
 
     def _blend(
@@ -382,8 +385,8 @@ class ListBuilder:
             reasons: list[str] = []
             if spec.explain:
                 reasons = [because[position]] if position in because else []
-                if rank > len(chosen) - explored.drawn and not reasons:  # drawn by exploration, not ranked for them
-                    reasons.append("Something different you may not have seen yet")
+                if not reasons and rank > len(chosen) - explored.drawn and _greedy_at(explored, rank) != position:
+                    reasons.append("Something different you may not have seen yet")  # drawn, not ranked for them
                 elif fallback[rank - 1] and not reasons:
                     reasons.append(fallback_reason(shopper.wearer, segmented))
                 elif not reasons:
