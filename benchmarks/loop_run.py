@@ -60,6 +60,9 @@ class RunResult:
     # first day (1-based) the experiment's always-valid test declared the treatment better or worse
     arms: dict[str, list[float]] = field(default_factory=dict)
     decided: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # split: per arm, the ground truth's click-through (the chance that a list is followed by a view) and expected
+    # purchases, a list on average: which arm is the better one, for the test to declare
+    arm_truth: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,7 @@ class Loop:
         self.oracle = np.zeros((shape.days, n_p))  # the same under each visitor's best possible list
         self.index = {pid: i for i, pid in enumerate(world.product_ids)}
         self.result = RunResult(policy, seed)
+        self.arm_truth: dict[str, list[float]] = {}  # the split's arms: lists, P(some view) and expected purchases
         # the ground truth's expected purchases and clicks per list: of the shown list, and of the greedy list
         self.truth: dict[tuple[str, str], list[float]] = {
             (c, r): [] for c in ("logged", "greedy") for r in ("purchase", "click")
@@ -243,6 +247,10 @@ class Loop:
         self.result.realised += int(bought.sum())
         if self.policy == "split":
             self.split.add(arm, bool(clicked.any()), bool(carted.any()), bool(bought.any()))
+            truth = self.arm_truth.setdefault(arm, [0.0, 0.0, 0.0])  # lists, P(some view), expected purchases
+            truth[0] += 1
+            truth[1] += 1.0 - float(np.prod(1.0 - weights * p_click(a)))
+            truth[2] += float(value.sum())
         return float(value.sum())
 
     def _oracle(self, day: int, user: int, fresh: np.ndarray) -> None:
@@ -277,6 +285,7 @@ class Loop:
         ]
         if self.policy == "split":
             self.result.arms, self.result.decided = self.split.rates(), dict(self.split.decided)
+            self.result.arm_truth = {arm: [t[1] / t[0], t[2] / t[0]] for arm, t in self.arm_truth.items() if t[0]}
         if "explore" not in (self.policy, self.split.treatment if self.policy == "split" else ""):
             return
         impressions = list(iter_impressions(self.db, include_unrendered=True))  # the simulated shoppers see every list

@@ -37,6 +37,11 @@ def test_a_small_closed_loop_runs_every_policy(tmp_path: Path) -> None:
     for rates in split.arms.values():  # click-through, add-to-cart rate, conversion: each a share of lists
         assert len(rates) == 3 and all(0.0 <= r <= 1.0 for r in rates) and rates[0] >= rates[1] >= rates[2]
     assert set(split.ope) == {"logged, purchases", "logged, clicks"}  # popularity's lists say nothing of greedy's
+    # each arm's truth: its chance of a view a list, near its measured click-through, and its expected purchases
+    assert set(split.arm_truth) == {"popularity", "explore"}
+    for arm, (click_through, purchases) in split.arm_truth.items():
+        assert 0.0 < purchases < click_through < 1.0
+        assert abs(click_through - split.arms[arm][0]) < 0.15
     assert png.stat().st_size > 10_000
 
 
