@@ -104,8 +104,8 @@ def report(results: list[RunResult], shape: Shape) -> None:
                 said = f"declared on day {day}: {treatment} {verdict}" if day else "undecided"
                 _say(f"- {rate}: {values}; always-valid test: {said}")
             if r.arm_truth:  # older saved results lack it
-                truth = "; ".join(f"{arm} {values[0]:.4f} and {values[1]:.5f}" for arm, values in r.arm_truth.items())
-                _say(f"- simulated truth, click-through and expected purchases a list: {truth}")
+                per_arm = "; ".join(f"{arm} {ctr:.4f} and {bought:.5f}" for arm, (ctr, bought) in r.arm_truth.items())
+                _say(f"- simulated truth, click-through and expected purchases a list: {per_arm}")
     violations = sum(r.violations for r in results)
     _say(f"\nhard-filter violations over the whole simulation: {violations}")
 
