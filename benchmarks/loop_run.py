@@ -148,7 +148,6 @@ class Loop:
         self.oracle = np.zeros((shape.days, n_p))  # the same under each visitor's best possible list
         self.index = {pid: i for i, pid in enumerate(world.product_ids)}
         self.result = RunResult(policy, seed)
-        self.arm_truth: dict[str, list[float]] = {}  # the split's arms: lists, P(some view) and expected purchases
         # the ground truth's expected purchases and clicks per list: of the shown list, and of the greedy list
         self.truth: dict[tuple[str, str], list[float]] = {
             (c, r): [] for c in ("logged", "greedy") for r in ("purchase", "click")
@@ -225,18 +224,20 @@ class Loop:
         weights = position_weights(self.shape.limit)[: shown.size]
         fresh = ~self.bought[user]
         value = self.world.probability[user, shown] * fresh[shown] * weights
+        expected = float(value.sum())  # the list's expected purchases
         self.earned[day, shown] += value
         self._oracle(day, user, fresh)
-        self.truth["logged", "purchase"].append(float(value.sum()))
+        self.truth["logged", "purchase"].append(expected)
         self.truth["greedy", "purchase"].append(
             float((self.world.probability[user, greedy] * fresh[greedy] * weights).sum())
         )
-        for candidate, items in (("logged", shown), ("greedy", greedy)):
-            clicks = p_click(self.world.attract[user, items].astype(np.float64)) * weights
-            self.truth[candidate, "click"].append(float(clicks.sum()))
         a = self.world.attract[user, shown].astype(np.float64)
+        click = p_click(a)  # the chance that a shown product is opened, once examined
+        self.truth["logged", "click"].append(float((click * weights).sum()))
+        greedy_clicks = p_click(self.world.attract[user, greedy].astype(np.float64)) * weights
+        self.truth["greedy", "click"].append(float(greedy_clicks.sum()))
         examined = self.rng.random(shown.size) < weights
-        clicked = examined & (self.rng.random(shown.size) < p_click(a))
+        clicked = examined & (self.rng.random(shown.size) < click)
         np.add.at(self.views[day], shown[clicked], 1.0)
         carted = clicked & (self.rng.random(shown.size) < p_add_to_cart(a))
         bought = carted & fresh[shown] & (self.rng.random(shown.size) < p_buy(a, self.world.ok[user, shown]))
@@ -246,12 +247,9 @@ class Loop:
         self.bought[user, shown[bought]] = True
         self.result.realised += int(bought.sum())
         if self.policy == "split":
-            self.split.add(arm, bool(clicked.any()), bool(carted.any()), bool(bought.any()))
-            truth = self.arm_truth.setdefault(arm, [0.0, 0.0, 0.0])  # lists, P(some view), expected purchases
-            truth[0] += 1
-            truth[1] += 1.0 - float(np.prod(1.0 - weights * p_click(a)))
-            truth[2] += float(value.sum())
-        return float(value.sum())
+            view_chance = 1.0 - float(np.prod(1.0 - weights * click))
+            self.split.add(arm, bool(clicked.any()), bool(carted.any()), bool(bought.any()), view_chance, expected)
+        return expected
 
     def _oracle(self, day: int, user: int, fresh: np.ndarray) -> None:
         p = np.where(self.world.ok[user] & fresh & (self.world.arrival_day <= day), self.world.probability[user], 0.0)
@@ -285,7 +283,7 @@ class Loop:
         ]
         if self.policy == "split":
             self.result.arms, self.result.decided = self.split.rates(), dict(self.split.decided)
-            self.result.arm_truth = {arm: [t[1] / t[0], t[2] / t[0]] for arm, t in self.arm_truth.items() if t[0]}
+            self.result.arm_truth = self.split.truth()
         if "explore" not in (self.policy, self.split.treatment if self.policy == "split" else ""):
             return
         impressions = list(iter_impressions(self.db, include_unrendered=True))  # the simulated shoppers see every list

@@ -39,17 +39,25 @@ class SplitTest:
     treatment: str
     counts: dict[str, list[int]] = field(default_factory=dict)  # arm: [lists, viewed, carted, bought]
     decided: dict[str, tuple[int, str]] = field(default_factory=dict)  # rate: (day, better | worse)
+    # arm: the ground truth's chance of a view and expected purchases, summed over its lists
+    expected: dict[str, list[float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.counts = {self.control: [0, 0, 0, 0], self.treatment: [0, 0, 0, 0]}
+        self.expected = {self.control: [0.0, 0.0], self.treatment: [0.0, 0.0]}
 
-    def add(self, arm: str, viewed: bool, carted: bool, bought: bool) -> None:
-        """One list served to `arm`, and what followed it."""
+    def add(self, arm: str, viewed: bool, carted: bool, bought: bool, view_chance: float = 0.0,
+            purchases: float = 0.0) -> None:  # fmt: skip
+        """One list served to `arm`, what followed it, and what the ground truth expected of it (the chance of a view,
+        the expected purchases)."""
         row = self.counts[arm]
         row[0] += 1
         row[1] += viewed
         row[2] += carted
         row[3] += bought
+        truth = self.expected[arm]
+        truth[0] += view_chance
+        truth[1] += purchases
 
     def look(self, day: int) -> None:
         """The day's reading: each rate not yet declared is tested; one whose interval excludes 0 is declared."""
@@ -64,3 +72,7 @@ class SplitTest:
     def rates(self) -> dict[str, list[float]]:
         """Per arm, its click-through, add-to-cart rate and conversion."""
         return {arm: [hits / max(row[0], 1) for hits in row[1:]] for arm, row in self.counts.items()}
+
+    def truth(self) -> dict[str, list[float]]:
+        """Per arm, the ground truth's click-through and expected purchases, a list on average: the better arm."""
+        return {arm: [total / max(self.counts[arm][0], 1) for total in sums] for arm, sums in self.expected.items()}

@@ -26,3 +26,11 @@ def test_equal_arms_stay_undecided() -> None:
                 test.add(arm, viewed=k % 3 == 0, carted=k % 9 == 0, bought=k % 27 == 0)
         test.look(day)
     assert test.decided == {}
+
+
+def test_each_arms_truth_is_its_lists_average() -> None:
+    test = SplitTest("popularity", "explore")
+    for k in range(4):
+        test.add("popularity", viewed=False, carted=False, bought=False, view_chance=0.5, purchases=0.01 * k)
+    test.add("explore", viewed=True, carted=False, bought=False, view_chance=0.8, purchases=0.02)
+    assert test.truth() == {"popularity": [0.5, 0.015], "explore": [0.8, 0.02]}

@@ -81,8 +81,9 @@ def explore(
     The products drawn are allowed ones: exploration never shows a product a hard filter removed. A list costs a
     few passes over the catalog's masks and a few small array operations (`_candidates`)."""
     slots = min(slots, chosen.size)
-    if near_new_only:
-        slots = min(slots, new_near_count(chosen, allowed, new, near))
+    fresh = _new_near(near, allowed, new) if near_new_only else None
+    if fresh is not None:  # one slot per new product near the list that it does not show
+        slots = min(slots, len(set(fresh.tolist()).difference(chosen.tolist())))
     if slots <= 0:
         return greedy(chosen)
     head = chosen[: chosen.size - slots]
@@ -94,11 +95,11 @@ def explore(
     total = int(np.count_nonzero(allowed)) + (new_weight - 1.0) * heavy
     total -= head.size + (new_weight - 1.0) * heavy_head
     taken = set(head.tolist())
-    close_weight = (
-        _near_weights(near, allowed, new, new_weight, taken, chosen[chosen.size - slots :] if near_new_only else None)
-        if near is not None and near_share > 0
-        else {}
-    )
+    close_weight: dict[int, float] = {}
+    if near is not None and near_share > 0:  # with `near_new_only`, the new near products and the greedy tail's own
+        # (a drawn slot can give the greedy product back: the greedy list stays in reach of off-policy evaluation)
+        pool = near[allowed[near]] if fresh is None else np.concatenate([fresh, chosen[chosen.size - slots :]])
+        close_weight = _near_weights(pool, new, new_weight, taken)
     close = list(close_weight)
     boost = near_boost(sum(close_weight.values()), total, near_share)
     close_mass = boost * sum(close_weight.values())  # the open near products' weight
@@ -135,24 +136,17 @@ def near_boost(near_weight: float, total: float, near_share: float) -> float:
     return max(1.0, near_share / (1.0 - near_share) * rest / near_weight)
 
 
-def new_near_count(chosen: IntArray, allowed: BoolArray, new: BoolArray, near: IntArray | None) -> int:
-    """How many new products the ranking places near the list (allowed ones among `near`) that the greedy list
-    `chosen` does not show: the slots `near_new_only` gives a list (each counted once)."""
-    if near is None or near.size == 0:
-        return 0
-    fresh = set(near[allowed[near] & new[near]].tolist())
-    return len(fresh.difference(chosen.tolist()))
+def _new_near(near: IntArray | None, allowed: BoolArray, new: BoolArray) -> IntArray:
+    """The new products the ranking places near the list (allowed ones among `near`; none without it)."""
+    if near is None:
+        return np.zeros(0, dtype=np.int64)
+    return near[allowed[near] & new[near]]
 
 
-def _near_weights(
-    near: IntArray, allowed: BoolArray, new: BoolArray, new_weight: float, taken: set[int], tail: IntArray | None = None
-) -> dict[int, float]:
-    """The open near products (allowed, not taken), in the ranking's order, and their own weights. With the greedy
-    list's `tail` (`near_new_only`), the new ones among them and the tail's own products: a drawn slot can give the
-    greedy product back, so that the greedy list stays within the policy's reach (off-policy evaluation of it)."""
-    near = near[allowed[near]] if tail is None else np.concatenate([near[allowed[near] & new[near]], tail])
+def _near_weights(pool: IntArray, new: BoolArray, new_weight: float, taken: set[int]) -> dict[int, float]:
+    """The near products of `pool` (allowed ones) not taken, in its order, and their own weights."""
     weights: dict[int, float] = {}
-    for p, heavy in zip(near.tolist(), new[near].tolist(), strict=True):
+    for p, heavy in zip(pool.tolist(), new[pool].tolist(), strict=True):
         if p not in taken:
             weights.setdefault(p, new_weight if heavy else 1.0)
     return weights
