@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from optirec.audit import service as audit
 from optirec.audit.schemas import AuditPage
+from optirec.audit.service import MAX_EVENT_ID
 from optirec.auth.service import Principal
 from optirec.gateway.caller import AdminPrincipal
 from optirec.gateway.credentials import CredentialFirstRoute
@@ -141,7 +142,9 @@ def audit_log(
     state: State,
     _admin: AdminPrincipal,
     limit: Annotated[int, Query(ge=1, le=500, description="Events on one page.")] = 50,
-    before: Annotated[int | None, Query(ge=1, description="Only events older than this one (the next page).")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=MAX_EVENT_ID, description="Only events older than this one (the next page).")
+    ] = None,
 ) -> AuditPage:
     with state.db.read() as session:
         return audit.list_events(session=session, limit=limit, before=before)

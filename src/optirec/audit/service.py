@@ -44,6 +44,8 @@ class Principal(Protocol):
 # Actors that are no account or key: a training's own promotion, started by the schedule; a command run by hand.
 SCHEDULE_ACTOR = "optirec:schedule"
 
+MAX_EVENT_ID = 2**63 - 1  # the largest id an event can have (a BIGINT's): a page cursor beyond it is refused
+
 
 def command_line_actor() -> str:
     """The operating-system user and host that ran an `optirec` command (`cli:user@host`)."""
