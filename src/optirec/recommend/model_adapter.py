@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,6 +23,18 @@ USER_VECTORS = Counter(
     ["result"],
 )
 T = TypeVar("T")
+_COUNTED: ContextVar[bool] = ContextVar("optirec_user_vectors_counted", default=True)
+
+
+@contextmanager
+def uncounted() -> Iterator[None]:
+    """The lists built meanwhile, in this thread or task, leave `USER_VECTORS` alone: the warm-up's, which no shopper
+    is shown (`service.ListBuilder.warm`)."""
+    token = _COUNTED.set(False)
+    try:
+        yield
+    finally:
+        _COUNTED.reset(token)
 
 
 class TrainedModel:
@@ -58,7 +72,7 @@ class TrainedModel:
         vectors = self._model.user_vectors
         hits = vectors.hits
         result = answer(items, actions)
-        if count:
+        if count and _COUNTED.get():
             USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
         return result
 

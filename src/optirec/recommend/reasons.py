@@ -97,7 +97,7 @@ def fallback_text(
     in_context: bool, has_model: bool,
 ) -> str | None:  # fmt: skip
     """Why a list is (partly) filled with popular products, or None when it is not."""
-    available = int(filtered.allowed.sum())
+    available = int(np.count_nonzero(filtered.allowed))
     if available < limit:
         return f"Only {available} product(s) pass every filter for this shopper and request."
     if not fallback.any():

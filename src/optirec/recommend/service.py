@@ -22,7 +22,7 @@ import orjson
 from optirec.arrays import BoolArray, FloatArray, IntArray
 from optirec.errors import NotFound, shown
 from optirec.eyewear.config import RuleSettings
-from optirec.eyewear.wearer import Wearer
+from optirec.eyewear.wearer import Eye, Wearer
 from optirec.recommend.approximate import approximate_best
 from optirec.recommend.assignment import Book, Policy, load_book
 from optirec.recommend.candidates import Blended, blend_best, blend_catalog
@@ -30,6 +30,7 @@ from optirec.recommend.exploration import Explored, exploratory_slots, explore, 
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
 from optirec.recommend.kernels import add_standardised
 from optirec.recommend.live import LiveModel, ServingState
+from optirec.recommend.model_adapter import uncounted
 from optirec.recommend.profile import ShopperProfile
 from optirec.recommend.ranking import diversify
 from optirec.recommend.reasons import fallback_reason, fallback_text, rule_reasons, sources_in_words
@@ -177,6 +178,34 @@ class ListBuilder:
         shopper = await self.db.read_shopper(customer_id=spec.customer_id, session_id=spec.session_id)
         return self._answer(spec, snapshot, shopper)
 
+    def warm(self) -> None:
+        """Build what the first lists would otherwise build (`ServingState.warm`), then two lists nobody is shown
+        (not logged): a personal one and one beside a product, for a wearer with a prescription and a face width,
+        each on the exact pass and on the path this catalog takes (`ServingState.approximate`). Their compiled
+        kernels (the diversity, the sources' reasons, the approximate path's passes) are compiled, or loaded from
+        numba's cache, here and not in the event loop by the first shoppers, where a fresh deployment took seconds
+        a kernel."""
+        self.serving_state.warm()
+        snapshot = self.serving_state.snapshots.get()
+        if not len(snapshot):
+            return
+        model = self.serving_state.model
+        product = snapshot.ids[0]
+        if model is not None:
+            _, rows = self.serving_state.serving(snapshot, model)
+            known = np.flatnonzero(rows >= 0)
+            product = snapshot.ids[int(known[0])] if known.size else product
+        wearer = Wearer(right=Eye(-2.25, -0.5, 90), left=Eye(-2.0), pd_mm=63.0, face_width_mm=138.0)
+        shopper = Shopper(None, None, wearer, history=[(product, "view")])
+        # short lists, which take the approximate path where a longer one would find too few allowed candidates
+        personal = ListSpec("home", None, None, 4, RecommendationFilters())
+        beside = ListSpec("similar", None, None, 4, RecommendationFilters(), context_items=[product],
+                          use_history=False)  # fmt: skip
+        with uncounted():  # in no shopper's metrics
+            for spec in (personal, beside):
+                self._answer(spec, snapshot, shopper)
+                self._answer(spec, snapshot, shopper, exact=True)  # a large catalog's lists too few candidates pass
+
     def _snapshot(self, spec: ListSpec) -> CatalogSnapshot:
         """The catalog the list is built from; `NotFound` for a product in context that it does not hold."""
         snapshot = self.serving_state.snapshots.get()
@@ -185,7 +214,8 @@ class ListBuilder:
             raise NotFound(f"No product with id {shown(unknown[0])}.")
         return snapshot
 
-    def _answer(self, spec: ListSpec, snapshot: CatalogSnapshot, shopper: Shopper) -> ServedList:
+    def _answer(self, spec: ListSpec, snapshot: CatalogSnapshot, shopper: Shopper, exact: bool = False) -> ServedList:
+        """The list; `exact`: the exact pass even where the catalog takes the approximate one (`warm`)."""
         arm, policy, model = self._policy(spec)  # one model for the whole answer, even if a promotion lands
         if spec.wearer is not None and shopper.customer_id is None:  # a customer's stored profile wins
             shopper = dataclasses.replace(shopper, wearer=spec.wearer)
@@ -204,7 +234,7 @@ class ListBuilder:
         segment = self.serving_state.segment_vector(snapshot, group)
         profile = self._profile(snapshot, history, spec) if self._profile_weight(policy) else None
         explored, scores, fallback = self._rank(snapshot, view, filtered, model, history, segment, profile, spec,
-                                                policy)  # fmt: skip
+                                                policy, exact)  # fmt: skip
         chosen = explored.chosen
         # "of your size and prescription" only when something of either is known
         segmented = segment is not None and group != UNKNOWN_SEGMENT
@@ -264,6 +294,7 @@ class ListBuilder:
         profile: ShopperProfile | None,
         spec: ListSpec,
         policy: Policy,
+        exact: bool,
     ) -> tuple[Explored, FloatArray, npt.NDArray[np.bool_]]:
         """Score, re-rank and explore among the allowed products only: the policy (an experiment's arm) changes the
         weights, diversity and exploration, never which products are allowed."""
@@ -273,7 +304,7 @@ class ListBuilder:
         popularity = self.serving_state.popularity_vector(snapshot)  # standardised over the sellable products
         k = spec.limit * CANDIDATE_FACTOR
         found: tuple[IntArray, Blended] | None = None
-        if model is not None and self.serving_state.approximate(snapshot):  # a large catalog (`approximate`)
+        if model is not None and not exact and self.serving_state.approximate(snapshot):  # a large catalog
             queried = self.serving_state.query(snapshot, model, history, spec.context_items)
             if queried is not None:
                 sources = ((queried.personal, weights["personal"]), (queried.related, weights["related"]))
