@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optirec.ml.evaluation.train_test import train
+from optirec.ml.evaluation.train_test import TrainOutput, train
 from optirec.ml.model.index import ItemIndex, Moments
 from optirec.ml.model.network import ModelConfig
 from optirec.ml.model.query import PersonalQuery
@@ -181,7 +181,12 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture
 def trained_model(tmp_path: Path) -> object:
-    """A small model trained on the random catalog's ids (shoppers walk a chain of products)."""
+    output = train_chain_model(tmp_path)
+    return load_live_model(output.path, output.version)
+
+
+def train_chain_model(folder: Path) -> TrainOutput:
+    """A small model trained on the random catalog's ids (shoppers walk a chain of products), in `folder`."""
     ids = [f"P{i:03d}" for i in range(60)]
     users, items, actions, times = [], [], [], []
     for user in range(80):
@@ -194,8 +199,7 @@ def trained_model(tmp_path: Path) -> object:
     config = FitConfig(model=ModelConfig(dim=16, max_len=10, epochs=3, batch_size=32, negatives=0, eval_every=3),
                        lam_grid=(10.0,), neighbours=5)  # fmt: skip
     catalogue = [ItemInput(i, attributes={"group": str(k % 4)}) for k, i in enumerate(ids)]
-    output = train(EventsInput(users, items, actions, times), catalogue, config, tmp_path)
-    return load_live_model(output.path, output.version)
+    return train(EventsInput(users, items, actions, times), catalogue, config, folder)
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

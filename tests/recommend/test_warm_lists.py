@@ -17,12 +17,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from optirec.ml.evaluation.train_test import train
-from optirec.ml.model.network import ModelConfig
-from optirec.ml.train.fit import FitConfig
-from optirec.ml.train.inputs import EventsInput, ItemInput
 from optirec.settings import Settings
 from tests.conftest import signal_data
+from tests.recommend.test_approximate import train_chain_model
 from tests.recommend.test_hard_filters_property import load_random_catalog
 
 SCRIPT = """
@@ -68,20 +65,8 @@ print(json.dumps({name: [before.get(name, 0), count] for name, count in after.it
 
 @pytest.fixture
 def trained(tmp_path: Path) -> tuple[str, str]:
-    """A small model trained on the random catalog's ids (shoppers walk a chain of products): its folder and
-    version."""
-    ids = [f"P{i:03d}" for i in range(60)]
-    users, items, actions, times = [], [], [], []
-    for user in range(80):
-        for step in range(6):
-            users.append(f"u{user}")
-            items.append(ids[(user + step) % 60])
-            actions.append("purchase" if step == 5 else "view")
-            times.append(1_700_000_000 + step * 86_400 + user)
-    config = FitConfig(model=ModelConfig(dim=16, max_len=10, epochs=3, batch_size=32, negatives=0, eval_every=3),
-                       lam_grid=(10.0,), neighbours=5)  # fmt: skip
-    catalogue = [ItemInput(i, attributes={"group": str(k % 4)}) for k, i in enumerate(ids)]
-    output = train(EventsInput(users, items, actions, times), catalogue, config, tmp_path / "model")
+    """The small model of the approximate path's tests: its folder and version."""
+    output = train_chain_model(tmp_path / "model")
     return str(output.path), output.version
 
 
