@@ -8,6 +8,7 @@ list, a list beside a product and a list for a stated wearer add no signature to
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -17,8 +18,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from optirec.settings import Settings
-from tests.conftest import signal_data
+from optirec.recommend.model_adapter import load_live_model
+from optirec.recommend.schemas import RecommendationFilters
+from optirec.recommend.service import ListSpec
+from optirec.runtime.app import create_app
+from optirec.runtime.state import build_state
+from optirec.settings import MAX_EXPLORATION_SHARE, PLACEMENTS, ExplorationSettings, Settings
+from tests.conftest import make_key, signal_data
 from tests.recommend.test_approximate import train_chain_model
 from tests.recommend.test_hard_filters_property import load_random_catalog
 
@@ -30,7 +36,12 @@ from optirec.recommend.model_adapter import load_live_model
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.service import ListSpec
 from optirec.runtime.state import build_state
-from optirec.settings import Settings
+from optirec.recommend.model_adapter import load_live_model
+from optirec.recommend.schemas import RecommendationFilters
+from optirec.recommend.service import ListSpec
+from optirec.runtime.app import create_app
+from optirec.runtime.state import build_state
+from optirec.settings import MAX_EXPLORATION_SHARE, PLACEMENTS, ExplorationSettings, Settings
 
 path, version, approximate_from, warm = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "warm"
 state = build_state(Settings())
@@ -96,3 +107,23 @@ def test_after_the_warm_up_no_list_compiles_a_kernel(
     assert _new_signatures(settings, trained, approximate_from, warm=True) == {}
     # the check itself: without the warm-up, the same lists compile (or load) kernels in the request
     assert _new_signatures(settings, trained, approximate_from, warm=False)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_warm_up_draws_nothing_from_the_exploration(settings: Settings, trained: tuple[str, str]) -> None:
+    """The warm-up's lists are greedy even where every placement explores: the exploration's generator (seeded, so
+    that a shop or a simulation can replay its draws) is left as it was."""
+    explores = ExplorationSettings(shares={p: MAX_EXPLORATION_SHARE for p in PLACEMENTS})
+    state = build_state(settings.model_copy(update={"exploration": explores}))
+    try:
+        client = TestClient(create_app(settings, state))
+        load_random_catalog(client, {"X-API-Key": make_key(state.db)})
+        builder = state.list_builder
+        builder.serving_state.swap_model(load_live_model(*trained))
+        drawn = builder.rng.getstate()
+        builder.warm()
+        assert builder.rng.getstate() == drawn
+        listed = asyncio.run(builder.preview_async(ListSpec("home", None, "s-1", 12, RecommendationFilters())))
+        assert listed.policy == "explore" and builder.rng.getstate() != drawn  # (the placement does explore)
+    finally:
+        state.db.dispose()

@@ -197,9 +197,10 @@ class ListBuilder:
             product = snapshot.ids[int(known[0])] if known.size else product
         wearer = Wearer(right=Eye(-2.25, -0.5, 90), left=Eye(-2.0), pd_mm=63.0, face_width_mm=138.0)
         shopper = Shopper(None, None, wearer, history=[(product, "view")])
-        # short lists, which take the approximate path where a longer one would find too few allowed candidates
-        personal = ListSpec("home", None, None, 4, RecommendationFilters())
-        beside = ListSpec("similar", None, None, 4, RecommendationFilters(), context_items=[product],
+        # Short lists, which take the approximate path where a longer one would find too few allowed candidates, at
+        # a placement no policy explores: they draw nothing from the exploration's generator (seeded, and the loop's).
+        personal = ListSpec("warm-up", None, None, 4, RecommendationFilters())
+        beside = ListSpec("warm-up", None, None, 4, RecommendationFilters(), context_items=[product],
                           use_history=False)  # fmt: skip
         with uncounted():  # in no shopper's metrics
             for spec in (personal, beside):

@@ -59,7 +59,7 @@ def _warm(list_builder: ListBuilder, report: WorkerReport, console: tuple[Consol
     then the console's slow counts and arrays, so that no operator waits for them. The console's are built before
     the worker is ready rather than beside its first lists: on `make bench-serve`'s large shop (200,000 customers)
     they took the interpreter from the lists for tens of seconds after a start, the first 10 s of lists at 100/s
-    answered at a p50 of 100 ms and a p99 of 2.2 s (6.7 and 21 ms without them; docs/benchmarks.md)."""
+    answered at a p50 of 100-130 ms and a p99 of 2.2-3.3 s (6.7 and 21 ms without them; docs/benchmarks.md)."""
     serving_state = list_builder.serving_state
     try:
         list_builder.warm()
