@@ -37,6 +37,8 @@ def fuzzed_app(settings: Settings, state: AppState) -> Iterator[FastAPI]:
     relaxed = settings.model_copy(update={"login_rate_limit_per_minute": 1_000_000})
     app = create_app(relaxed, state)
     with TestClient(app) as client:  # the lifespan runs, as under a server
+        # ready, as a load balancer would wait for it: `/readyz` answers 503 while the worker warms up, by design
+        assert state.list_builder.serving_state.warmed.wait(60)
         client.post("/api/catalog/products", json=product_data("FR-1"), headers={"X-API-Key": make_key(state.db)})
         yield app
 

@@ -34,7 +34,10 @@ async def readyz(state: Annotated[AppState, Depends(get_state)]) -> dict[str, An
     if not state.list_builder.serving_state.warmed.is_set():
         # Popularity and segment counts are GROUP BY queries over every signal: seconds on a large shop. A load
         # balancer that waits for this keeps the first shoppers from waiting for them.
-        raise NotReady("Warming up: building the catalog snapshot, popularity and segment counts.")
+        raise NotReady(
+            "Warming up: building the catalog snapshot, popularity, segment counts, the lists' kernels and the "
+            "console's counts."
+        )
     await _proven_writable(state.worker)
     serving = state.worker.serving
     return {
