@@ -24,7 +24,7 @@ from optirec.recommend.service import ListSpec
 from optirec.runtime.app import create_app
 from optirec.runtime.state import build_state
 from optirec.settings import MAX_EXPLORATION_SHARE, PLACEMENTS, ExplorationSettings, Settings
-from tests.conftest import make_key, signal_data
+from tests.conftest import empty_database, make_key, signal_data
 from tests.recommend.test_approximate import train_chain_model
 from tests.recommend.test_hard_filters_property import load_random_catalog
 
@@ -36,12 +36,7 @@ from optirec.recommend.model_adapter import load_live_model
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.service import ListSpec
 from optirec.runtime.state import build_state
-from optirec.recommend.model_adapter import load_live_model
-from optirec.recommend.schemas import RecommendationFilters
-from optirec.recommend.service import ListSpec
-from optirec.runtime.app import create_app
-from optirec.runtime.state import build_state
-from optirec.settings import MAX_EXPLORATION_SHARE, PLACEMENTS, ExplorationSettings, Settings
+from optirec.settings import Settings
 
 path, version, approximate_from, warm = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "warm"
 state = build_state(Settings())
@@ -115,6 +110,7 @@ def test_the_warm_up_draws_nothing_from_the_exploration(settings: Settings, trai
     that a shop or a simulation can replay its draws) is left as it was."""
     explores = ExplorationSettings(shares={p: MAX_EXPLORATION_SHARE for p in PLACEMENTS})
     state = build_state(settings.model_copy(update={"exploration": explores}))
+    empty_database(state.db)
     try:
         client = TestClient(create_app(settings, state))
         load_random_catalog(client, {"X-API-Key": make_key(state.db)})
