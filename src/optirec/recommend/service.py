@@ -202,10 +202,12 @@ class ListBuilder:
         personal = ListSpec("warm-up", None, None, 4, RecommendationFilters())
         beside = ListSpec("warm-up", None, None, 4, RecommendationFilters(), context_items=[product],
                           use_history=False)  # fmt: skip
+        # the exact pass too where the catalog takes the approximate one (its lists that too few candidates pass)
+        passes = (False, True) if model is not None and self.serving_state.approximate(snapshot) else (False,)
         with uncounted():  # in no shopper's metrics
             for spec in (personal, beside):
-                self._answer(spec, snapshot, shopper)
-                self._answer(spec, snapshot, shopper, exact=True)  # a large catalog's lists too few candidates pass
+                for exact in passes:
+                    self._answer(spec, snapshot, shopper, exact)
 
     def _snapshot(self, spec: ListSpec) -> CatalogSnapshot:
         """The catalog the list is built from; `NotFound` for a product in context that it does not hold."""
@@ -415,9 +417,10 @@ class ListBuilder:
         slots = zip(chosen.tolist(), scores.tolist(), explored.propensities.tolist(), strict=True)
         for rank, (position, score, propensity) in enumerate(slots, start=1):
             reasons: list[str] = []
+            greedy = _greedy_at(explored, rank)
             if spec.explain:
                 reasons = [because[position]] if position in because else []
-                if not reasons and rank > len(chosen) - explored.drawn and _greedy_at(explored, rank) != position:
+                if not reasons and rank > len(chosen) - explored.drawn and greedy != position:
                     reasons.append("Something different you may not have seen yet")  # drawn, not ranked for them
                 elif fallback[rank - 1] and not reasons:
                     reasons.append(fallback_reason(shopper.wearer, segmented))
@@ -429,7 +432,7 @@ class ListBuilder:
                         rule_reasons(snapshot.frame_objects[position], shopper.wearer, self.rules)
                     )
                 reasons += said
-            items.append(ServedItem(position, rank, round(score, 4), reasons, propensity, _greedy_at(explored, rank)))
+            items.append(ServedItem(position, rank, round(score, 4), reasons, propensity, greedy))
         return items
 
     def _served_row(self, response: ServedList, spec: ListSpec) -> dict[str, object]:
