@@ -68,3 +68,23 @@ def test_one_pass_counts_what_first_failures_counts() -> None:
     allowed, first = passing(np.arange(failed.size, dtype=np.int32), failed, sellable)
     assert np.array_equal(allowed, sellable & (failed == 0))
     assert dict(zip(RULE_NAMES, first.tolist(), strict=True)) == first_failures(failed, sellable)
+
+
+def test_a_view_holds_a_byte_a_product_and_its_classes_and_the_cache_counts_that() -> None:
+    """Reading every product's fit (the exact pass) keeps nothing on the view, and the wearer cache fits as many
+    views as their arrays allow (it counted 10 bytes a product, and held a fifth of the views on a large catalog)."""
+    from types import SimpleNamespace
+
+    from optirec.recommend.filters import WearerCache
+
+    shapes = [Frame(category="eyeglasses", frame_width_mm=130.0 + k) for k in range(10)]
+    frames = FrameArrays.from_frames(shapes[k % 10] for k in range(2000))
+    everything = np.ones(2000, dtype=np.bool_)
+    snapshot = SimpleNamespace(version=(1, "v"), frames=frames, active=everything, sellable=everything)
+    view = WearerView.build(snapshot, Wearer(face_width_mm=134.0), RULES)  # type: ignore[arg-type]
+    assert view.class_fit.size == 10 and view.nbytes == 2000 + 10 * (1 + 8)
+    assert view.fit.size == view.failed.size == 2000 and view.nbytes == 2090  # read, not kept
+    cache = WearerCache(max_bytes=10 * 2090)
+    for k in range(12):
+        cache.view(snapshot, Wearer(face_width_mm=120.0 + k), RULES)  # type: ignore[arg-type]
+    assert len(cache._items) == 10 and cache._bytes == 10 * 2090

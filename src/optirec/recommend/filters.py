@@ -10,7 +10,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -40,7 +39,8 @@ class WearerView:
 
     The rules and the fit are answered once per class of frames (`vectorized.FrameClasses`); a product's failed
     rules and fit score are its class's, read for the whole catalog only when a caller asks for every product
-    (`failed`, `fit`), else at the positions it needs (`fit_at`)."""
+    (`failed`, `fit`: made on each call, not kept, so that a cached view holds one byte a product), else at the
+    positions it needs (`fit_at`)."""
 
     allowed: BoolArray
     removed: dict[str, int]
@@ -62,14 +62,15 @@ class WearerView:
         removed |= {f"rule:{name}": int(first[bit]) for bit, name in enumerate(RULE_NAMES)}
         return cls(allowed, removed, classes.class_of, failed, fit)
 
-    @cached_property
+    @property
     def failed(self) -> npt.NDArray[np.uint8]:
-        """Per product, the rules it fails as bits."""
+        """Per product, the rules it fails as bits (made on each call)."""
         return self.class_failed[self.class_of]
 
-    @cached_property
+    @property
     def fit(self) -> npt.NDArray[np.float64]:
-        """Per product, its fit score."""
+        """Per product, its fit score (made on each call: the exact pass reads it once a list, and a gather over
+        the catalog costs far less than the list; kept, it made a view ten times larger)."""
         return self.class_fit[self.class_of]
 
     def fit_at(self, positions: IntArray) -> npt.NDArray[np.float64]:
@@ -78,9 +79,10 @@ class WearerView:
 
     @property
     def nbytes(self) -> int:
-        """What the view holds, counting its per-product arrays as if both were read (10 bytes a product)."""
-        n = self.allowed.size
-        return n * (1 + 1 + 8) + self.class_failed.nbytes + self.class_fit.nbytes
+        """What the view's arrays hold: what passes (a byte a product) and its classes' rules and fit (9 bytes a
+        class); `class_of` is the catalog's, shared by every view. The rules' words, filled as lists show products,
+        are not counted."""
+        return self.allowed.nbytes + self.class_failed.nbytes + self.class_fit.nbytes
 
 
 def first_failures(failed: npt.NDArray[np.uint8], within: BoolArray) -> dict[str, int]:
@@ -93,8 +95,9 @@ def first_failures(failed: npt.NDArray[np.uint8], within: BoolArray) -> dict[str
 
 class WearerCache:
     """`WearerView`s per (catalog version, wearer), least recently used dropped first: shoppers with one
-    profile share one, and a returning shopper's is still there. Bounded by memory, not by count: a view costs
-    about 10 bytes per product (10 kB on a 1,000-product catalogue, 500 kB on 50,000)."""
+    profile share one, and a returning shopper's is still there. Bounded by memory, not by count: a view costs a
+    byte a product and 9 bytes a class of frames (`WearerView.nbytes`: about 100 kB on bench-serve's large shop,
+    50,000 products in about 5,600 classes)."""
 
     def __init__(self, max_bytes: int = 64 * 2**20) -> None:
         self._items: OrderedDict[tuple[object, Wearer], WearerView] = OrderedDict()
