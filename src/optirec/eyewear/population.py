@@ -9,12 +9,12 @@ over a whole population of wearers for one frame, as numpy comparisons on column
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import numpy.typing as npt
 
-from optirec.arrays import BoolArray, FloatArray
+from optirec.arrays import BoolArray, FloatArray, IntArray
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.rules import RULE_NAMES
 from optirec.eyewear.vectorized import FrameArrays, _static
@@ -41,6 +41,19 @@ class WearerArrays:
 
     def __len__(self) -> int:
         return int(self.has_rx.shape[0])
+
+    def with_rows(self, positions: IntArray, rows: WearerArrays) -> WearerArrays:
+        """A copy with `rows` written at `positions` (each from 0 to the new size), the size growing to hold the
+        largest: some wearers changed, some added. The arrays are copied, so a reader of this one sees it whole."""
+        size = max(len(self), int(positions.max(initial=-1)) + 1)
+        columns = {}
+        for column in fields(self):
+            old, new = getattr(self, column.name), getattr(rows, column.name)
+            grown = np.zeros(size, dtype=old.dtype)
+            grown[: old.size] = old
+            grown[positions] = new
+            columns[column.name] = grown
+        return WearerArrays(**columns)
 
     @property
     def measured(self) -> BoolArray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -104,13 +105,24 @@ class Population:
     version: tuple[Any, ...]  # the profiles' count and latest change
     customers: int
     wearers: WearerArrays
+    rows: Mapping[str, int]  # each profile's customer id -> its row in `wearers`
+    latest: datetime | None = None  # the latest change among the profiles read
 
 
 class ProfileWearers:
     """Every customer's profile as `WearerArrays`, for the product inspector and the coverage map. Reading and
     building 200,000 profiles takes seconds, so the last build is answered at once; at most every `seconds` the
-    profiles' version (their count and latest change) is read again, in the background, and the arrays rebuilt
-    there when it changed (`optirec.recent`). A process builds them at its start (`warm`)."""
+    profiles' version (their count and latest change) is read again, in the background (`optirec.recent`), and
+    when it changed, only the profiles changed since the last read are read and written into a copy of the arrays:
+    a serving process holds them, and a full build there took the interpreter from its lists for seconds once a
+    minute while an operator had the console open on a shop whose customers edit their profiles. A full build again
+    where profiles were removed (a customer erased: their prescription leaves the arrays) or where more than
+    `REBUILD_SHARE` changed. A process builds them at its start (`warm`)."""
+
+    REBUILD_SHARE = 0.1  # more of the profiles changed than this: read them all again
+    # Profiles changed this long before the latest change read last time are read again: a change stamped before it
+    # may commit after it (concurrent writers, several hosts' clocks).
+    OVERLAP = timedelta(minutes=2)
 
     def __init__(self, db: Database, rules: RuleSettings, seconds: float) -> None:
         self._db, self._rules = db, rules
@@ -127,20 +139,49 @@ class ProfileWearers:
                 .join(Customer)
                 .where(Customer.role == "customer")
             ).one()
-            customers = session.scalar(select(func.count()).select_from(Customer).where(Customer.role == "customer"))
+            accounts = select(func.count()).select_from(Customer).where(Customer.role == "customer")
+            customers = int(session.scalar(accounts) or 0)
             version = (int(count), str(latest))
             held = self._held
-            if held is None or held.version != version:
-                rows = session.execute(
-                    select(CustomerProfile.prescription, CustomerProfile.pd_mm, CustomerProfile.face_width_mm)
-                    .join(Customer)
-                    .where(Customer.role == "customer")
-                )
-                wearers = WearerArrays.from_wearers((_wearer(*row) for row in rows), self._rules)
+            if held is not None and held.version == version:
+                population = Population(version, customers, held.wearers, held.rows, held.latest)
             else:
-                wearers = held.wearers
-        self._held = Population(version, int(customers or 0), wearers)
-        return self._held
+                changed = self._changed(session, held, int(count)) if held is not None else None
+                wearers, rows = changed if changed is not None else self._build(session)
+                population = Population(version, customers, wearers, rows, latest)
+        self._held = population
+        return population
+
+    def _build(self, session: Session) -> tuple[WearerArrays, dict[str, int]]:
+        """Every profile's columns, and each one's row by its customer's id."""
+        rows = session.execute(
+            select(Customer.id, CustomerProfile.prescription, CustomerProfile.pd_mm, CustomerProfile.face_width_mm)
+            .join(Customer)
+            .where(Customer.role == "customer")
+        ).all()
+        wearers = WearerArrays.from_wearers((_wearer(*row[1:]) for row in rows), self._rules)
+        return wearers, {row[0]: i for i, row in enumerate(rows)}
+
+    def _changed(self, session: Session, held: Population, count: int) -> tuple[WearerArrays, dict[str, int]] | None:
+        """`held` with the profiles changed since it was read (from `OVERLAP` before its latest change: those read
+        again are written again, to the same values); None where a full build is needed: a profile removed, or too
+        many changed."""
+        if held.latest is None:
+            return None
+        changed = session.execute(
+            select(Customer.id, CustomerProfile.prescription, CustomerProfile.pd_mm, CustomerProfile.face_width_mm)
+            .join(Customer)
+            .where(Customer.role == "customer", CustomerProfile.updated_at >= held.latest - self.OVERLAP)
+            .limit(int(count * self.REBUILD_SHARE) + 1)
+        ).all()
+        if len(changed) > count * self.REBUILD_SHARE:
+            return None
+        rows = dict(held.rows)
+        positions = np.array([rows.setdefault(row[0], len(rows)) for row in changed], dtype=np.int64)
+        if len(rows) != count:  # profiles were removed as well as added: which ones, only a full read tells
+            return None
+        written = WearerArrays.from_wearers((_wearer(*row[1:]) for row in changed), self._rules)
+        return held.wearers.with_rows(positions, written), rows
 
 
 def _wearer(prescription: Mapping[str, Any] | None, pd_mm: float | None, face_width_mm: float | None) -> Wearer:
