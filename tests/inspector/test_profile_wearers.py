@@ -1,5 +1,6 @@
 """The console's arrays of every customer's profile (`inspector.products.ProfileWearers`): after the first build, only
-the profiles changed since are read, and the arrays always equal a full build's; an erased customer leaves them."""
+the profiles changed since are read and an erased customer's row is dropped, and the arrays always equal a full
+build's."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ class Counting(ProfileWearers):
         return super()._build(session)
 
 
-def test_changed_and_new_profiles_are_read_alone_and_an_erased_customer_rebuilds(db: Database) -> None:
+def test_changed_and_new_profiles_are_read_alone_and_an_erased_customer_is_dropped(db: Database) -> None:
     with db.write() as session:
         for k in range(4):
             upsert_customer(session=session, customer_id=f"c{k}", data=CustomerUpsert(face_width_mm=130.0 + k))
@@ -60,26 +61,27 @@ def test_changed_and_new_profiles_are_read_alone_and_an_erased_customer_rebuilds
     with db.write() as session:
         delete_customer(session=session, customer_id="c1")
     population = wearers.get()
-    assert wearers.builds == 2 and "c1" not in population.rows
+    assert wearers.builds == 1 and "c1" not in population.rows and len(population.wearers) == 4
     assert not population.wearers.has_rx.any(), "the erased customer's prescription left the arrays"
     assert _by_customer(population) == _full(db)
 
 
 @pytest.mark.parametrize("late", [timedelta(seconds=30), timedelta(minutes=10)])
-def test_a_change_that_commits_after_a_later_one_is_read_within_the_overlap(db: Database, late: timedelta) -> None:
-    """A change stamped before the latest one read may commit after it (concurrent writers): the next read goes back
-    `OVERLAP` before that latest change. Stamped further back than that, it is missed (the test shows the bound)."""
+def test_a_change_that_commits_after_a_read_is_read_next_time_within_the_overlap(db: Database, late: timedelta) -> None:
+    """A change stamped before a read may commit after it (concurrent writers, another host's clock): the next read
+    goes back `OVERLAP` before the last one. Stamped further back than that, it is missed (the test shows the
+    bound)."""
     with db.write() as session:
         for k in range(3):
             upsert_customer(session=session, customer_id=f"c{k}", data=CustomerUpsert(face_width_mm=130.0 + k))
     wearers = Counting(db, RuleSettings(), seconds=0)
-    latest = wearers.get().latest
-    assert latest is not None
-    with db.write() as session:  # c0 changed, stamped `late` before the latest change already read
+    read_at = wearers.get().read_at
+    assert read_at is not None
+    with db.write() as session:  # c0 changed, stamped `late` before the read; c2 changed after it
         session.execute(
             update(CustomerProfile)
             .where(CustomerProfile.customer_id == "c0")
-            .values(face_width_mm=150.0, updated_at=latest - late)
+            .values(face_width_mm=150.0, updated_at=read_at - late)
         )
         update_profile(session=session, customer_id="c2", changes=ProfileFields(face_width_mm=149.0))
     population = wearers.get()
@@ -87,3 +89,20 @@ def test_a_change_that_commits_after_a_later_one_is_read_within_the_overlap(db: 
     seen = population.wearers.face[population.rows["c0"]]
     assert seen == (150.0 if late < ProfileWearers.OVERLAP else 130.0)
     assert population.wearers.face[population.rows["c2"]] == 149.0
+
+
+def test_many_changed_profiles_are_read_again_whole(db: Database) -> None:
+    with db.write() as session:
+        for k in range(10):
+            upsert_customer(session=session, customer_id=f"c{k}", data=CustomerUpsert(face_width_mm=130.0 + k))
+    wearers = Counting(db, RuleSettings(), seconds=0)
+    wearers.REBUILD_SHARE, wearers.OVERLAP = 0.2, timedelta(0)  # (here every profile changed within the overlap)
+    wearers.get()
+    with db.write() as session:
+        update_profile(session=session, customer_id="c3", changes=ProfileFields(pd_mm=61.0))
+    wearers.get()
+    assert wearers.builds == 1
+    with db.write() as session:
+        for k in range(3):
+            update_profile(session=session, customer_id=f"c{k}", changes=ProfileFields(pd_mm=62.0))
+    assert _by_customer(wearers.get()) == _full(db) and wearers.builds == 2

@@ -55,6 +55,10 @@ class WearerArrays:
             columns[column.name] = grown
         return WearerArrays(**columns)
 
+    def at(self, positions: IntArray) -> WearerArrays:
+        """The wearers at these positions, in their order (a copy)."""
+        return WearerArrays(**{column.name: getattr(self, column.name)[positions] for column in fields(self)})
+
     @property
     def measured(self) -> BoolArray:
         """Wearers the rules can tell anything about: a prescription or a face width on file."""

@@ -24,6 +24,7 @@ from optirec.eyewear.wearer import Eye, Frame, Wearer
 from optirec.inspector.schemas import FitShare, Performance, ProductFound, ProductInspected
 from optirec.recent import Recent
 from optirec.store import Database
+from optirec.store.base import utcnow
 from optirec.store.tables import Customer, CustomerProfile, Product, Signal
 
 FOUND_AT_MOST = 20
@@ -106,22 +107,23 @@ class Population:
     customers: int
     wearers: WearerArrays
     rows: Mapping[str, int]  # each profile's customer id -> its row in `wearers`
-    latest: datetime | None = None  # the latest change among the profiles read
+    read_at: datetime | None = None  # when the profiles were last read (by the clock that stamps their changes)
 
 
 class ProfileWearers:
     """Every customer's profile as `WearerArrays`, for the product inspector and the coverage map. Reading and
     building 200,000 profiles takes seconds, so the last build is answered at once; at most every `seconds` the
     profiles' version (their count and latest change) is read again, in the background (`optirec.recent`), and
-    when it changed, only the profiles changed since the last read are read and written into a copy of the arrays:
-    a serving process holds them, and a full build there took the interpreter from its lists for seconds once a
-    minute while an operator had the console open on a shop whose customers edit their profiles. A full build again
-    where profiles were removed (a customer erased: their prescription leaves the arrays) or where more than
-    `REBUILD_SHARE` changed. A process builds them at its start (`warm`)."""
+    when it changed, only the profiles changed since the last read are read and written into a copy of the arrays,
+    and those removed (a customer erased: their prescription leaves the arrays) dropped from it. A serving process
+    holds the arrays: a full build there, beside its lists, took the interpreter from them for seconds (lists of 1 to
+    3 s) each time the arrays were made again while an operator had the console open on a shop whose customers edit
+    their profiles. A full build only at a process's start (`warm`) and where more than `REBUILD_SHARE` of the
+    profiles changed since the last read."""
 
     REBUILD_SHARE = 0.1  # more of the profiles changed than this: read them all again
-    # Profiles changed this long before the latest change read last time are read again: a change stamped before it
-    # may commit after it (concurrent writers, several hosts' clocks).
+    # Changes stamped this long before the last read are read again: one stamped before it may commit after it
+    # (concurrent writers; several hosts' clocks).
     OVERLAP = timedelta(minutes=2)
 
     def __init__(self, db: Database, rules: RuleSettings, seconds: float) -> None:
@@ -133,6 +135,7 @@ class ProfileWearers:
         return self._recent.get().value
 
     def _check(self) -> Population:
+        read_at = utcnow()
         with self._db.read() as session:
             count, latest = session.execute(
                 select(func.count(), func.max(CustomerProfile.updated_at))
@@ -144,11 +147,11 @@ class ProfileWearers:
             version = (int(count), str(latest))
             held = self._held
             if held is not None and held.version == version:
-                population = Population(version, customers, held.wearers, held.rows, held.latest)
+                population = Population(version, customers, held.wearers, held.rows, held.read_at)
             else:
                 changed = self._changed(session, held, int(count)) if held is not None else None
                 wearers, rows = changed if changed is not None else self._build(session)
-                population = Population(version, customers, wearers, rows, latest)
+                population = Population(version, customers, wearers, rows, read_at)
         self._held = population
         return population
 
@@ -163,25 +166,34 @@ class ProfileWearers:
         return wearers, {row[0]: i for i, row in enumerate(rows)}
 
     def _changed(self, session: Session, held: Population, count: int) -> tuple[WearerArrays, dict[str, int]] | None:
-        """`held` with the profiles changed since it was read (from `OVERLAP` before its latest change: those read
-        again are written again, to the same values); None where a full build is needed: a profile removed, or too
-        many changed."""
-        if held.latest is None:
+        """`held` with the profiles changed since it was read written again (from `OVERLAP` before: those read again
+        are written again, to the same values) and those removed dropped; None where a full build is needed (too
+        many changed, or the profiles changed between this read's statements)."""
+        if held.read_at is None:
             return None
+        most = int(count * self.REBUILD_SHARE) + 1
         changed = session.execute(
             select(Customer.id, CustomerProfile.prescription, CustomerProfile.pd_mm, CustomerProfile.face_width_mm)
             .join(Customer)
-            .where(Customer.role == "customer", CustomerProfile.updated_at >= held.latest - self.OVERLAP)
-            .limit(int(count * self.REBUILD_SHARE) + 1)
+            .where(Customer.role == "customer", CustomerProfile.updated_at >= held.read_at - self.OVERLAP)
+            .limit(most)
         ).all()
-        if len(changed) > count * self.REBUILD_SHARE:
+        if len(changed) >= most:
             return None
         rows = dict(held.rows)
         positions = np.array([rows.setdefault(row[0], len(rows)) for row in changed], dtype=np.int64)
-        if len(rows) != count:  # profiles were removed as well as added: which ones, only a full read tells
-            return None
         written = WearerArrays.from_wearers((_wearer(*row[1:]) for row in changed), self._rules)
-        return held.wearers.with_rows(positions, written), rows
+        wearers = held.wearers.with_rows(positions, written)
+        if len(rows) != count:  # profiles were removed: which ones, their customers' ids tell
+            current = set(
+                session.scalars(select(CustomerProfile.customer_id).join(Customer).where(Customer.role == "customer"))
+            )
+            kept = [(customer, row) for customer, row in rows.items() if customer in current]
+            if len(kept) != count:
+                return None
+            wearers = wearers.at(np.array([row for _, row in kept], dtype=np.int64))
+            rows = {customer: i for i, (customer, _) in enumerate(kept)}
+        return wearers, rows
 
 
 def _wearer(prescription: Mapping[str, Any] | None, pd_mm: float | None, face_width_mm: float | None) -> Wearer:
