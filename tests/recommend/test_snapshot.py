@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 from fastapi.testclient import TestClient
 
 from optirec.gateway.state import AppState
-from optirec.recommend.snapshot import SnapshotCache
+from optirec.recommend.snapshot import CatalogSnapshot, SnapshotCache, build_snapshot
 
 from ..conftest import product_data
 
@@ -38,3 +39,79 @@ def test_an_invalidated_snapshot_is_rebuilt_in_the_caller(
     assert client.post("/api/catalog/products", json=product_data("FR-1"), headers=service_headers).status_code == 201
     cache.invalidate()  # what this process's own catalog writes call
     assert cache.get().ids == ["FR-1"]
+
+
+def _same_arrays(got: CatalogSnapshot, full: CatalogSnapshot) -> None:
+    """Every array of the snapshot a full build holds, equal."""
+    assert got.version == full.version and got.ids == full.ids
+    for name in ("sellable", "active", "price", "features", "profile_codes", "rest"):
+        assert np.array_equal(getattr(got, name), getattr(full, name)), name
+    assert np.allclose(got.profile_shares, full.profile_shares)
+    assert got.summaries == full.summaries and got.frame_objects == full.frame_objects
+
+
+def test_an_availability_change_is_read_alone_and_equals_a_full_build(
+    client: TestClient, state: AppState, service_headers: dict[str, str]
+) -> None:
+    """A stock or active change reads the products changed (`snapshot.available`): the arrays of the products and
+    their content stay the snapshot's own (`built` kept), what passes is made again; any other change, or a product
+    added, reads the whole catalog again."""
+    for k in range(1, 5):
+        assert client.post("/api/catalog/products", json=product_data(f"FR-{k}", colour=["black", "tortoise"][k % 2]),
+                           headers=service_headers).status_code == 201  # fmt: skip
+    cache = SnapshotCache(state.db, state.settings.rules, check_seconds=3600)
+    first = cache.get()
+    assert first.sellable.all()
+
+    assert client.patch("/api/catalog/products/FR-2", json={"stock": 0}, headers=service_headers).status_code == 200
+    assert client.delete("/api/catalog/products/FR-3", headers=service_headers).status_code == 200
+    cache.invalidate()
+    second = cache.get()
+    assert second.built == first.built != second.version and second.frames is first.frames
+    assert second.sellable.tolist() == [True, False, False, True] and second.active.tolist() == [
+        True,
+        True,
+        False,
+        True,
+    ]
+    with state.db.read() as session:
+        _same_arrays(second, build_snapshot(session, state.settings.rules))
+
+    assert client.patch("/api/catalog/products/FR-2", json={"stock": 3}, headers=service_headers).status_code == 200
+    cache.invalidate()
+    third = cache.get()
+    assert third.built == first.built and third.sellable.tolist() == [True, True, False, True]
+
+    assert (
+        client.patch("/api/catalog/products/FR-1", json={"price": "99.00"}, headers=service_headers).status_code == 200
+    )
+    cache.invalidate()
+    fourth = cache.get()
+    assert fourth.built == fourth.version != first.built and fourth.price[0] == 99.0  # read again whole
+    with state.db.read() as session:
+        _same_arrays(fourth, build_snapshot(session, state.settings.rules))
+
+    assert client.post("/api/catalog/products", json=product_data("FR-5"), headers=service_headers).status_code == 201
+    cache.invalidate()
+    fifth = cache.get()
+    assert fifth.built == fifth.version and fifth.ids[-1] == "FR-5"
+
+
+def test_more_availability_changes_than_the_bound_read_the_catalog_again(
+    client: TestClient, state: AppState, service_headers: dict[str, str]
+) -> None:
+    for k in range(1, 5):
+        assert (
+            client.post("/api/catalog/products", json=product_data(f"FR-{k}"), headers=service_headers).status_code
+            == 201
+        )
+    cache = SnapshotCache(state.db, state.settings.rules, check_seconds=3600)
+    cache.MOST_CHANGED = 2
+    first = cache.get()
+    for k in range(1, 4):  # three changed, more than the bound: the whole catalog is read again
+        assert (
+            client.patch(f"/api/catalog/products/FR-{k}", json={"stock": 0}, headers=service_headers).status_code == 200
+        )
+    cache.invalidate()
+    second = cache.get()
+    assert second.built == second.version != first.built and second.sellable.tolist() == [False, False, False, True]

@@ -197,7 +197,7 @@ class ServingState:
         return mapped.model, mapped.positions
 
     def _mapped(self, snapshot: CatalogSnapshot, model: LiveModel) -> _Mapped:
-        key = (snapshot.version, model.version)
+        key = (snapshot.built, model.version)  # an availability update keeps it (`CatalogSnapshot.built`)
         cached = self._serving.get(key)
         if cached is not None:
             return cached
@@ -230,7 +230,7 @@ class ServingState:
 
     def prepared(self, model: LiveModel) -> bool:
         """Whether `model` is already mapped onto the current catalog (a request would not have to)."""
-        return (self.snapshots.get().version, model.version) in self._serving
+        return (self.snapshots.get().built, model.version) in self._serving
 
     def warm(self) -> None:
         """Build what the first request would otherwise build: the catalog snapshot, popularity, the segment
@@ -274,7 +274,7 @@ class ServingState:
         first are cached per catalog and popularity refresh, the model's per catalog and model
         (`_Mapped.untrained`), the engagement's per catalog and count."""
         untrained = self._mapped(snapshot, model).untrained if model is not None else None
-        key = (snapshot.version, self.popularity.generation)
+        key = (snapshot.built, self.popularity.generation)  # the products, not their availability
         cached = self._new
         if cached is not None and cached[0] == key:
             new = cached[1]
@@ -292,7 +292,7 @@ class ServingState:
         without the engagement lift."""
         if self.engagement is None or self._engagement is None:
             return None
-        key = (snapshot.version, self.engagement.generation)
+        key = (snapshot.built, self.engagement.generation)
         cached = self._known
         if cached is not None and cached[0] == key:
             return cached[1]

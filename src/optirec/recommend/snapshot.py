@@ -6,17 +6,20 @@ a rebuilt snapshot replaces the old one in a single reference swap, so a request
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import orjson
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from optirec.arrays import BoolArray
@@ -27,6 +30,7 @@ from optirec.eyewear.wearer import Frame
 from optirec.recommend.profile import PROFILE_COLUMNS, ProfileGroups, attribute_codes, attribute_shares
 from optirec.recommend.schemas import ProductSummary
 from optirec.store import Database
+from optirec.store.base import utcnow
 from optirec.store.tables import Product
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,10 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class CatalogSnapshot:
     version: tuple[int, str]
+    # The version of the catalog the arrays other than the products' availability were read at: an availability
+    # update (`available`) keeps it, and what depends only on the products and their content (the model's mapping
+    # onto the catalog, its index) is kept with it.
+    built: tuple[int, str]
     ids: list[str]
     index: dict[str, int]
     sellable: BoolArray  # active and in stock
@@ -56,6 +64,7 @@ class CatalogSnapshot:
     frames: FrameArrays
     frame_objects: list[Frame]
     summaries: list[ProductSummary]
+    rest: npt.NDArray[np.int64]  # per product, a digest of its columns but its availability (`_rest_digest`)
     # Each shown product's summary as JSON, made the first time a list shows it (`summary_json`).
     _summary_json: dict[int, orjson.Fragment] = field(default_factory=dict, compare=False, repr=False)
     _rebuyable: dict[tuple[str, ...], BoolArray] = field(default_factory=dict, compare=False, repr=False)
@@ -121,6 +130,21 @@ def _summary(product: Product) -> ProductSummary:
     )
 
 
+# A product's availability: what an update of these columns alone changes in a snapshot (`available`).
+AVAILABILITY = ("active", "stock")
+_REST = tuple(
+    column.key
+    for column in sa_inspect(Product).column_attrs
+    if column.key not in (*AVAILABILITY, "created_at", "updated_at", "content_hash")
+)
+
+
+def _rest_digest(product: Product) -> int:
+    """A digest of every column of the product but its availability and its bookkeeping (within this process)."""
+    values = {key: getattr(product, key) for key in _REST}
+    return hash(orjson.dumps(values, default=str, option=orjson.OPT_SORT_KEYS))
+
+
 def catalog_version(session: Session) -> tuple[int, str]:
     count, latest = session.execute(select(func.count(), func.max(Product.updated_at))).one()
     return int(count), str(latest)
@@ -138,6 +162,7 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
     frame_classes(frames, rules)  # grouped here, beside the rest of the build, not in the first list that needs it
     return CatalogSnapshot(
         version=version,
+        built=version,
         ids=ids,
         index={pid: i for i, pid in enumerate(ids)},
         sellable=sellable,
@@ -157,6 +182,37 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
         frames=frames,
         frame_objects=[Frame.from_product(p, rules) for p in products],
         summaries=[_summary(p) for p in products],
+        rest=np.array([_rest_digest(p) for p in products], dtype=np.int64),
+    )
+
+
+def available(
+    session: Session, snapshot: CatalogSnapshot, version: tuple[int, str], since: datetime, most: int
+) -> CatalogSnapshot | None:
+    """`snapshot` with the availability (active, in stock) of the products changed since `since` read again, at
+    `version`; None where a full build is needed: a product added or removed, one whose other columns changed, or
+    more than `most` changed. The arrays that depend on availability alone are made again (what passes, the
+    attribute shares); every other one is the snapshot's own, shared."""
+    if version[0] != len(snapshot):
+        return None
+    changed = list(session.scalars(select(Product).where(Product.updated_at >= since).limit(most + 1)))
+    if len(changed) > most:
+        return None
+    active, sellable = snapshot.active.copy(), snapshot.sellable.copy()
+    for product in changed:
+        position = snapshot.index.get(product.id)
+        if position is None or _rest_digest(product) != snapshot.rest[position]:
+            return None
+        active[position] = product.active
+        sellable[position] = product.active and product.stock > 0
+    if np.array_equal(sellable, snapshot.sellable) and np.array_equal(active, snapshot.active):
+        return dataclasses.replace(snapshot, version=version)
+    return dataclasses.replace(
+        snapshot,
+        version=version,
+        active=active,
+        sellable=sellable,
+        profile_shares=attribute_shares(snapshot.profile_codes, sellable),
     )
 
 
@@ -165,11 +221,20 @@ class SnapshotCache:
     call, so that a write is seen by the next list), and the first time. Every `check_seconds` otherwise, a background
     thread checks whether another process changed the catalog and rebuilds it if so, while requests keep the current
     one: the check counts every product (milliseconds on a large shop), and the rebuild reads them all (seconds),
-    which in the event loop held every request of the worker."""
+    which in the event loop held every request of the worker.
+
+    Where only products' availability changed since the last read (their stock or active flag: what a shop changes
+    all day), the products changed are read alone (`available`, from `OVERLAP` before the last read) instead of the
+    whole catalog: a full build of 50,000 products took 4.4 s of CPU, in the event loop of the worker that took the
+    write and beside the lists of every other one, and a stock change every two seconds held the lists for seconds."""
+
+    OVERLAP = timedelta(minutes=2)  # changes stamped this long before the last read are read again (late commits)
+    MOST_CHANGED = 2000  # more products changed than this since the last read: read them all
 
     def __init__(self, db: Database, rules: RuleSettings, *, check_seconds: float = 5.0) -> None:
         self._db, self._rules, self._check_seconds = db, rules, check_seconds
         self._snapshot: CatalogSnapshot | None = None
+        self._read_at: datetime | None = None  # when the snapshot was last read from the database
         self._checked_at = 0.0
         self._dirty = True
         self._lock = threading.Lock()  # one check or build at a time
@@ -194,11 +259,18 @@ class SnapshotCache:
         """Rebuild the snapshot if the catalog changed (the caller holds the lock)."""
         # Cleared before reading: a change committed while we build marks it dirty again.
         self._dirty = False
+        read_at = utcnow()
         with self._db.read() as session:
             snapshot = self._snapshot
-            built = snapshot is None or catalog_version(session) != snapshot.version
+            version = catalog_version(session)
+            built = snapshot is None or version != snapshot.version
             if built:
-                self._snapshot = build_snapshot(session, self._rules)
+                updated = None
+                if snapshot is not None and self._read_at is not None:
+                    since = self._read_at - self.OVERLAP
+                    updated = available(session, snapshot, version, since, self.MOST_CHANGED)
+                self._snapshot = updated if updated is not None else build_snapshot(session, self._rules)
+                self._read_at = read_at
         self._checked_at = time.monotonic()
         if built and self.on_build is not None:
             self.on_build()
