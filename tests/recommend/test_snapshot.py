@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from optirec.gateway.state import AppState
 from optirec.recommend.snapshot import CatalogSnapshot, SnapshotCache, build_snapshot
 
-from ..conftest import product_data
+from ..conftest import product_data, signal_data
 
 
 def test_another_processs_catalog_change_is_picked_up_in_the_background(
@@ -115,3 +115,41 @@ def test_more_availability_changes_than_the_bound_read_the_catalog_again(
     cache.invalidate()
     second = cache.get()
     assert second.built == second.version != first.built and second.sellable.tolist() == [False, False, False, True]
+
+
+def test_popularity_after_an_availability_change_equals_a_fresh_processs(
+    client: TestClient, state: AppState, service_headers: dict[str, str]
+) -> None:
+    """The popularity and segment vectors keep their counts per catalog of products and standardise them again over
+    what is sellable after a stock change: the same vectors as a process that starts on the changed catalog."""
+    from optirec.customers.schemas import CustomerUpsert
+    from optirec.customers.service import upsert_customer
+    from optirec.recommend.live import ServingState
+
+    for k in range(1, 5):
+        assert (
+            client.post("/api/catalog/products", json=product_data(f"FR-{k}"), headers=service_headers).status_code
+            == 201
+        )
+    with state.db.write() as session:  # customers without a prescription or a face width: one segment
+        for n in range(16):
+            upsert_customer(session=session, customer_id=f"c{n}", data=CustomerUpsert())
+    views = [
+        signal_data(product_id=f"FR-{k}", customer_id=f"c{n}", action_type="add_to_cart")
+        for k in range(1, 5)
+        for n in range(k * k)
+    ]
+    assert client.post("/api/recommendations/signals", json=views, headers=service_headers).status_code < 300
+    serving = ServingState(state.db, state.settings.rules)
+    group = ("none", "unknown")
+    before = serving.popularity_vector(serving.snapshots.get()), serving.segment_vector(serving.snapshots.get(), group)
+    assert client.patch("/api/catalog/products/FR-4", json={"stock": 0}, headers=service_headers).status_code == 200
+    serving.snapshots.invalidate()
+    snapshot = serving.snapshots.get()
+    fresh = ServingState(state.db, state.settings.rules)
+    assert fresh.snapshots.get().built != snapshot.built == serving.snapshots.get().built  # one kept, one read whole
+    assert np.array_equal(serving.popularity_vector(snapshot), fresh.popularity_vector(fresh.snapshots.get()))
+    assert not np.array_equal(serving.popularity_vector(snapshot), before[0]) and snapshot.sellable.tolist()[3] is False
+    got, expected = serving.segment_vector(snapshot, group), fresh.segment_vector(fresh.snapshots.get(), group)
+    assert got is not None and expected is not None and before[1] is not None
+    assert np.array_equal(got, expected) and not np.array_equal(got, before[1])

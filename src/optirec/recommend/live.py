@@ -8,7 +8,7 @@ popularity counts and the live model of this process, and maps model items onto 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -157,6 +157,9 @@ class ServingState:
         self._new: tuple[tuple[object, int], BoolArray] | None = None
         self.segments = SegmentCache(db)
         self._segment_vectors: dict[tuple[object, int, tuple[str, str]], FloatArray | None] = {}
+        # log(1 + count) per catalog position, by (products, counts' generation, segment or None for popularity):
+        # made once per catalog of products, standardised again when only the products' availability changed
+        self._logged: dict[tuple[object, int, tuple[str, str] | None], FloatArray] = {}
         self._mixed: dict[int, tuple[FloatArray, FloatArray, FloatArray]] = {}  # `mixed_popularity`'s, by segment
         self._lock = threading.Lock()
         self.warmed = threading.Event()  # set once `warm` has run (successfully or not): /readyz waits for it
@@ -258,8 +261,7 @@ class ServingState:
         cached = self._popularity
         if cached is not None and cached[0] == key:
             return cached[1]
-        vector = np.log1p(np.array([counts.get(pid, 0.0) for pid in snapshot.ids], dtype=np.float64))
-        vector = standardise(vector, snapshot.sellable)
+        vector = standardise(self._log_counts(snapshot, counts, self.popularity.generation, None), snapshot.sellable)
         if lifts and self._engagement is not None:
             vector += self._engagement.weight * np.array([lifts.get(pid, 0.0) for pid in snapshot.ids])
         self._popularity = (key, vector)
@@ -310,12 +312,29 @@ class ServingState:
         if key not in self._segment_vectors:
             vector = None
             if counts is not None:
-                vector = np.log1p(np.array([counts.get(pid, 0.0) for pid in snapshot.ids], dtype=np.float64))
-                vector = standardise(vector, snapshot.sellable)
+                logged = self._log_counts(snapshot, counts, self.segments.generation, segment)
+                vector = standardise(logged, snapshot.sellable)
             if len(self._segment_vectors) > 64:
                 self._segment_vectors.clear()
             self._segment_vectors[key] = vector
         return self._segment_vectors[key]
+
+    def _log_counts(
+        self, snapshot: CatalogSnapshot, counts: Mapping[str, float], generation: int, segment: tuple[str, str] | None
+    ) -> FloatArray:
+        """log(1 + count) per catalog position (a pass over the catalog's ids in Python: tens of ms on a large
+        catalog), kept per catalog of products (`CatalogSnapshot.built`): a stock change standardises it again over
+        what is sellable, in a list, without the pass."""
+        key = (snapshot.built, generation, segment)
+        found = self._logged.get(key)
+        if found is None:
+            found = np.log1p(np.array([counts.get(pid, 0.0) for pid in snapshot.ids], dtype=np.float64))
+            found.flags.writeable = False  # shared by every standardisation of it
+            with self._lock:  # only today's counts of this catalog, and at most 64 of those (as the vectors)
+                live = {(snapshot.built, self.popularity.generation), (snapshot.built, self.segments.generation)}
+                kept = {k: v for k, v in self._logged.items() if k[:2] in live}
+                self._logged = {**(kept if len(kept) < 64 else {}), key: found}
+        return found
 
     def mixed_popularity(self, popularity: FloatArray, segment: FloatArray | None) -> FloatArray:
         """The blend's popularity term before its weight, `0.5 × popularity + segment` (the same floats as
