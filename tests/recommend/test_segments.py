@@ -76,3 +76,37 @@ def test_the_warm_up_builds_every_segments_vector_and_its_mix_with_popularity(
     myopes = serving.segment_vector(snapshot, ("myopia", "narrow"))
     serving.mixed_popularity(popularity.copy(), myopes)  # popularity counted again
     assert list(serving._mixed) == [id(myopes)]
+
+
+def test_the_counts_read_only_the_profiles_changed_since_and_equal_a_full_count(
+    client: TestClient, state: AppState, service_headers: dict[str, str]
+) -> None:
+    """`CustomerSegments` keeps each customer's segment between counts and reads again only the profiles changed
+    since (and drops an erased customer's): the counts equal a count from scratch after profiles change and a
+    customer is erased."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from optirec.recommend.segments import CustomerSegments, segment_counts
+    from optirec.store.tables import CustomerProfile
+
+    _myopes_and_readers(client, service_headers)
+    kept = CustomerSegments()
+    first = segment_counts(state.db, kept)
+    assert first == segment_counts(state.db) and set(first) == {("myopia", "narrow"), ("multifocal", "wide")}
+    for n in range(12):  # the readers' faces become narrow: their purchases move to (multifocal, narrow)
+        narrow = {**READER, "face_width_mm": 128}
+        assert client.put(f"/api/customers/reader-{n}", json=narrow, headers=service_headers).status_code == 200
+    moved = segment_counts(state.db, kept)
+    assert moved == segment_counts(state.db) and set(moved) == {("myopia", "narrow"), ("multifocal", "narrow")}
+    assert client.delete("/api/customers/myope-0", headers=service_headers).status_code < 300
+    assert segment_counts(state.db, kept) == segment_counts(state.db)
+    # Only the changed profiles are read: one changed behind the service's back, stamped an hour ago, is not.
+    with state.db.write() as session:
+        session.execute(
+            update(CustomerProfile)
+            .where(CustomerProfile.customer_id == "reader-0")
+            .values(face_width_mm=150, updated_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+    assert segment_counts(state.db, kept) != segment_counts(state.db)
