@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,7 @@ from optirec.eyewear.wearer import Eye, Frame, Wearer
 from optirec.inspector.schemas import FitShare, Performance, ProductFound, ProductInspected
 from optirec.recent import Recent
 from optirec.store import Database
-from optirec.store.base import utcnow
+from optirec.store.base import LATE_COMMIT, utcnow
 from optirec.store.tables import Customer, CustomerProfile, Product, Signal
 
 FOUND_AT_MOST = 20
@@ -122,9 +122,7 @@ class ProfileWearers:
     profiles changed since the last read."""
 
     REBUILD_SHARE = 0.1  # more of the profiles changed than this: read them all again
-    # Changes stamped this long before the last read are read again: one stamped before it may commit after it
-    # (concurrent writers; several hosts' clocks).
-    OVERLAP = timedelta(minutes=2)
+    OVERLAP = LATE_COMMIT  # changes stamped this long before the last read are read again
 
     def __init__(self, db: Database, rules: RuleSettings, seconds: float) -> None:
         self._db, self._rules = db, rules

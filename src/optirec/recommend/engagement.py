@@ -28,7 +28,7 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import func, select
@@ -36,10 +36,12 @@ from sqlalchemy.orm import Session
 
 from optirec.arrays import FloatArray
 from optirec.store import Database
+from optirec.store.base import LATE_COMMIT
 from optirec.store.tables import ServedRecommendation, Signal
 
 RANKS = 24  # ranks counted apart; a deeper one counts as the last
-OVERLAP_MS = 120_000  # lists read again at each count, in case an insert committed after a later one was counted
+# lists read again at each count, in case an insert committed after a later one was counted
+OVERLAP_MS = int(LATE_COMMIT / timedelta(milliseconds=1))
 PAGE = 2000  # lists or views read at once
 LOOKUP = 500  # lists looked up at once for the ranks of their views
 HOUR_MS = 3_600_000

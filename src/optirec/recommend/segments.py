@@ -9,7 +9,7 @@ few per cent of all signals, so the per-customer aggregate stays small even on a
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace
 
 from sqlalchemy import func, select, text
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from optirec.eyewear.wearer import Wearer
 from optirec.recommend.refresh import Refreshing
 from optirec.store import Database
-from optirec.store.base import utcnow
+from optirec.store.base import LATE_COMMIT, utcnow
 from optirec.store.tables import INTENT_ACTIONS, INTENT_CONDITION, CustomerProfile, Signal
 
 INTENT_WEIGHTS = {"add_to_cart": 1.0, "purchase": 2.0}
@@ -57,7 +57,7 @@ class CustomerSegments:
     customers removed (erased) dropped. Reading and placing 200,000 profiles took 4.8 s of a worker's CPU, in a
     thread beside its lists, at every count. Called by one count at a time (`Refreshing`)."""
 
-    OVERLAP = timedelta(minutes=2)
+    OVERLAP = LATE_COMMIT
 
     def __init__(self) -> None:
         self._of: dict[str, tuple[str, str]] = {}

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -30,7 +30,7 @@ from optirec.eyewear.wearer import Frame
 from optirec.recommend.profile import PROFILE_COLUMNS, ProfileGroups, attribute_codes, attribute_shares
 from optirec.recommend.schemas import ProductSummary
 from optirec.store import Database
-from optirec.store.base import utcnow
+from optirec.store.base import LATE_COMMIT, utcnow
 from optirec.store.tables import Product
 
 log = logging.getLogger(__name__)
@@ -235,7 +235,7 @@ class SnapshotCache:
     whole catalog: a full build of 50,000 products took 4.4 s of CPU, in the event loop of the worker that took the
     write and beside the lists of every other one, and a stock change every two seconds held the lists for seconds."""
 
-    OVERLAP = timedelta(minutes=2)  # changes stamped this long before the last read are read again (late commits)
+    OVERLAP = LATE_COMMIT  # changes stamped this long before the last read are read again
     MOST_CHANGED = 2000  # more products changed than this since the last read: read them all
 
     def __init__(self, db: Database, rules: RuleSettings, *, check_seconds: float = 5.0) -> None:

@@ -4,7 +4,7 @@ current time, the drivers' bulk-insert statements and the naming of storage fail
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, TextClause, text
@@ -52,6 +52,11 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# A row stamped this long before a read may still commit after it (concurrent writers; several hosts' clocks): a
+# read of what changed since an earlier one goes back this far before it.
+LATE_COMMIT = timedelta(minutes=2)
 
 
 # Bulk inserts by the drivers' own statements, where SQLAlchemy's per-row processing costs more than the insert.
