@@ -21,6 +21,7 @@ from pathlib import Path
 
 from benchmarks.explore import _say, interleaved, load_shop, medians, profiled_shopper
 from optirec.recommend import experiments
+from optirec.recommend.memo import AnswerMemo
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.service import ListBuilder, ListSpec
 from optirec.store import Database
@@ -46,10 +47,10 @@ def _start_experiment(db: Database) -> str:
 def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, float]:
     shop = load_shop(f"sqlite:///{folder / f'experiments-{size}.db'}", size, args.signals_per_product)
     db, state, rules = shop.db, shop.state, shop.rules
-    outside = ListBuilder(db, state, rules, ("accessories",), policy_refresh_seconds=3600)
+    outside = ListBuilder(db, state, rules, ("accessories",), policy_refresh_seconds=3600, memo=AnswerMemo(0))
     outside.book.get()  # read before the experiment starts, and never again
     _start_experiment(db)
-    inside = ListBuilder(db, state, rules, ("accessories",), policy_refresh_seconds=3600)
+    inside = ListBuilder(db, state, rules, ("accessories",), policy_refresh_seconds=3600, memo=AnswerMemo(0))
     assert inside.book.get().by_placement and not outside.book.get().by_placement
     specs = [
         ListSpec("home", None, f"session-{i}", args.limit, RecommendationFilters(), explain=args.explain)

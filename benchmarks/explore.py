@@ -28,6 +28,7 @@ from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.wearer import Wearer
 from optirec.migrate import upgrade
 from optirec.recommend.live import ServingState
+from optirec.recommend.memo import AnswerMemo
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.service import ListBuilder, ListSpec
 from optirec.settings import ExplorationSettings
@@ -98,9 +99,9 @@ def medians(off: list[float], on: list[float]) -> dict[str, float]:
 
 def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, float]:
     shop = load_shop(f"sqlite:///{folder / f'explore-{size}.db'}", size, args.signals_per_product)
-    greedy = ListBuilder(shop.db, shop.state, shop.rules, ("accessories",))
+    greedy = ListBuilder(shop.db, shop.state, shop.rules, ("accessories",), memo=AnswerMemo(0))
     exploring = ListBuilder(
-        shop.db, shop.state, shop.rules, ("accessories",),
+        shop.db, shop.state, shop.rules, ("accessories",), memo=AnswerMemo(0),
         exploration=ExplorationSettings(
             shares={"home": args.share}, near_share=args.near_share, near_new_only=args.near_new_only, seed=1
         ),

@@ -50,6 +50,7 @@ class LoadResult:
     reported_percentiles: dict[float, float] = field(default_factory=dict)
     server_cpu_s: float | None = None  # CPU time the server's processes used meanwhile, where measured
     reused: float | None = None  # the share of personal lists that reused a shopper vector, where measured
+    repeated: float | None = None  # the share of lists repeated from one made lately (`recommend.memo`), where measured
 
     def count(self, status: int) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1

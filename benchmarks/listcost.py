@@ -32,6 +32,7 @@ from benchmarks.explore import Shop, load_shop
 from optirec.eyewear.config import RuleSettings
 from optirec.recommend.candidates import blend_best, blend_catalog
 from optirec.recommend.live import ServingState
+from optirec.recommend.memo import AnswerMemo
 from optirec.recommend.model_adapter import load_live_model
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.service import ListBuilder, ListSpec
@@ -63,7 +64,7 @@ def measure(size: int, args: argparse.Namespace, folder: Path) -> dict[str, floa
     shop.state.swap_model(model)
     shop.state.approximate_from = 1  # the index is built before the model serves, as on a large catalog
     shop.state.prepare(model)
-    builder = ListBuilder(shop.db, shop.state, shop.rules, ("accessories",))
+    builder = ListBuilder(shop.db, shop.state, shop.rules, ("accessories",), memo=AnswerMemo(0))
     shoppers = _shoppers(shop.db, args.customers)
     snapshot = shop.state.snapshots.get()
     specs = [ListSpec("home", s.customer_id, None, 12, RecommendationFilters()) for s in shoppers]

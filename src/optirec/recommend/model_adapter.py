@@ -26,6 +26,11 @@ T = TypeVar("T")
 _COUNTED: ContextVar[bool] = ContextVar("optirec_user_vectors_counted", default=True)
 
 
+def counting() -> bool:
+    """Whether the lists built now count in the metrics (not inside `uncounted`)."""
+    return _COUNTED.get()
+
+
 @contextmanager
 def uncounted() -> Iterator[None]:
     """The lists built meanwhile, in this thread or task, leave `USER_VECTORS` alone: the warm-up's, which no shopper

@@ -30,7 +30,8 @@ from optirec.recommend.exploration import Explored, exploratory_slots, explore, 
 from optirec.recommend.filters import Filtered, WearerCache, WearerView, apply_filters
 from optirec.recommend.kernels import add_standardised
 from optirec.recommend.live import LiveModel, ServingState
-from optirec.recommend.model_adapter import uncounted
+from optirec.recommend.memo import AnswerMemo
+from optirec.recommend.model_adapter import counting, uncounted
 from optirec.recommend.profile import ShopperProfile
 from optirec.recommend.ranking import diversify
 from optirec.recommend.reasons import fallback_reason, fallback_text, rule_reasons, sources_in_words
@@ -130,6 +131,7 @@ class ListBuilder:
     rebuyable: tuple[str, ...]
     exploration: ExplorationSettings = field(default_factory=ExplorationSettings)
     wearers: WearerCache = field(default_factory=WearerCache)
+    memo: AnswerMemo = field(default_factory=AnswerMemo)  # greedy lists answered lately (`memo`); size 0: none
     # Rank the model's and popularity's best candidates first, the whole catalog only when too few of them pass
     # (`candidates`); False ranks the whole catalog every time (the benchmarks compare the two).
     candidates: bool = True
@@ -222,6 +224,17 @@ class ListBuilder:
         arm, policy, model = self._policy(spec)  # one model for the whole answer, even if a promotion lands
         if spec.wearer is not None and shopper.customer_id is None:  # a customer's stored profile wins
             shopper = dataclasses.replace(shopper, wearer=spec.wearer)
+        # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
+        group = segment_of(shopper.wearer, spec.prescription_kind)
+        popularity = self.serving_state.popularity_vector(snapshot)  # standardised over the sellable products
+        segment = self.serving_state.segment_vector(snapshot, group)
+        memo = None  # a greedy list is kept, and answered again while nothing it is made of changed (`memo`)
+        if not exact and not policy.shares.get(spec.surface, 0.0):
+            key = self._memo_key(spec, shopper, arm, policy, model, group)
+            memo = key, *self._generation(snapshot, popularity), segment
+            found = self.memo.get(*memo, counted=counting())
+            if found is not None:
+                return dataclasses.replace(found, recommendation_id=self._recommendation_id())
         view = self.wearers.view(snapshot, shopper.wearer, self.rules)
         filtered = apply_filters(
             snapshot,
@@ -232,18 +245,15 @@ class ListBuilder:
             rebuyable=self.rebuyable,
         )
         history = shopper.history if (spec.use_history and shopper.personalise) else []
-        # Popularity among shoppers of the same prescription and face size; None when the segment is too thin.
-        group = segment_of(shopper.wearer, spec.prescription_kind)
-        segment = self.serving_state.segment_vector(snapshot, group)
         profile = self._profile(snapshot, history, spec) if self._profile_weight(policy) else None
-        explored, scores, fallback = self._rank(snapshot, view, filtered, model, history, segment, profile, spec,
-                                                policy, exact)  # fmt: skip
+        explored, scores, fallback = self._rank(snapshot, view, filtered, model, history, popularity, segment,
+                                                profile, spec, policy, exact)  # fmt: skip
         chosen = explored.chosen
         # "of your size and prescription" only when something of either is known
         segmented = segment is not None and group != UNKNOWN_SEGMENT
         items = self._items(snapshot, shopper, view, model, history, explored, scores, fallback, segmented, spec)
-        return ServedList(
-            recommendation_id=recommendation_id(None if self.clock is None else self.clock()),
+        served = ServedList(
+            recommendation_id=self._recommendation_id(),
             model_version=model.version if model is not None else "popularity",
             items=items,
             filtered=filtered.removed,
@@ -255,6 +265,38 @@ class ListBuilder:
             policy=explored.policy,
             arm=arm,
         )
+        if memo is not None and not explored.drawn:
+            self.memo.put(*memo, served)
+        return served
+
+    def _recommendation_id(self) -> str:
+        return recommendation_id(None if self.clock is None else self.clock())
+
+    def _memo_key(
+        self, spec: ListSpec, shopper: Shopper, arm: str | None, policy: Policy, model: LiveModel | None,
+        group: tuple[str, str],
+    ) -> tuple[object, ...]:  # fmt: skip
+        """What a greedy list is made of, besides the serving state (`_generation`): the request, the shopper (not
+        who they are: two shoppers alike are answered alike, unless their arms differ), the arm and its policy."""
+        filters = spec.filters
+        return (
+            spec.surface, spec.limit, filters.model_dump_json() if filters.model_fields_set else None,
+            tuple(spec.exclude), tuple(spec.context_items), spec.diversity, spec.explain, spec.use_history,
+            spec.prescription_kind, shopper.wearer, tuple(shopper.history), shopper.bought, shopper.personalise,
+            arm, policy.diversity, policy.fit_weight, policy.profile_weight, None if model is None else model.version,
+            group,
+        )  # fmt: skip
+
+    def _generation(
+        self, snapshot: CatalogSnapshot, popularity: FloatArray
+    ) -> tuple[tuple[object, ...], tuple[object, ...]]:
+        """The serving state a list is made from, but for the segment vector (`memo.AnswerMemo.get`): objects compared
+        by identity (the catalog snapshot, the popularity vector, which moves with its counts and the engagement
+        lift's, the live model, the rules), and values (the weights, the paths)."""
+        state = self.serving_state
+        return (snapshot, popularity, state.model, self.rules), (
+            tuple(self.weights.items()), state.approximate_from, self.candidates, self.rebuyable,
+        )  # fmt: skip
 
     def _profile(
         self, snapshot: CatalogSnapshot, history: list[tuple[str, str]], spec: ListSpec
@@ -293,6 +335,7 @@ class ListBuilder:
         filtered: Filtered,
         model: LiveModel | None,
         history: list[tuple[str, str]],
+        popularity: FloatArray,
         segment: FloatArray | None,
         profile: ShopperProfile | None,
         spec: ListSpec,
@@ -304,7 +347,6 @@ class ListBuilder:
         allowed = filtered.allowed
         weights = self.weights
         fit_weight = weights["fit"] if policy.fit_weight is None else policy.fit_weight
-        popularity = self.serving_state.popularity_vector(snapshot)  # standardised over the sellable products
         k = spec.limit * CANDIDATE_FACTOR
         found: tuple[IntArray, Blended] | None = None
         if model is not None and not exact and self.serving_state.approximate(snapshot):  # a large catalog
