@@ -16,11 +16,13 @@ import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
@@ -49,6 +51,8 @@ class Row:
     fixed: LoadResult
     saturation: LoadResult
     once: LoadResult  # at saturation, each list for a shopper not asked for before in the run
+    written: LoadResult  # the fixed rate while the shop changes a product's stock every `WRITE_EVERY` seconds
+    writes_ms: list[float]  # those stock changes' own latencies
     healthz: LoadResult
     worker_mb: list[float]
     steadiness: Steadiness  # of the machine, measured with the server up and idle
@@ -79,6 +83,62 @@ def _customer_ids(url: str, limit: int = 40_000) -> list[str]:
 def _bodies(customers: list[str], count: int = 5000) -> list[bytes]:
     rng = random.Random(5)
     return [orjson.dumps({"customer_id": rng.choice(customers), "limit": 12}) for _ in range(count)]
+
+
+WRITE_EVERY = 2.0  # seconds between two stock changes beside the lists (`_StockChanges`)
+
+
+def _product_id(url: str) -> str:
+    from sqlalchemy import select
+
+    from optirec.store.tables import Product
+
+    db = Database(url, pool_size=1)
+    with db.read() as session:
+        found = session.scalars(select(Product.id).where(Product.active).order_by(Product.id).limit(1)).first()
+    db.dispose()
+    if found is None:
+        raise SystemExit("the shop has no active product")
+    return found
+
+
+class _StockChanges:
+    """A product's stock changed every `WRITE_EVERY` seconds through the shop's API (`PATCH
+    /api/catalog/products/{id}`), in a thread, while the lists run: the catalog writes of a live shop, which each
+    worker reads (the one that took the write at once, the others within their 5-second check). Its stock is put
+    back as it was at the end."""
+
+    def __init__(self, server: Server, key: str, product: str) -> None:
+        self.url = f"{server.base}/api/catalog/products/{product}"
+        self.headers = {"X-API-Key": key, "Content-Type": "application/json"}
+        self.latencies_ms: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-stock-changes", daemon=True)
+
+    def _send(self, body: dict[str, object] | None) -> bytes:
+        data = None if body is None else orjson.dumps(body)
+        request = urllib.request.Request(self.url, data=data, method="GET" if body is None else "PATCH",
+                                         headers=self.headers)  # fmt: skip
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return bytes(answer.read())
+
+    def _run(self) -> None:
+        original = int(orjson.loads(self._send(None))["stock"])
+        stock = original
+        while not self._stop.wait(WRITE_EVERY):
+            stock = 0 if stock else 5
+            started = time.perf_counter()
+            self._send({"stock": stock})
+            self.latencies_ms.append((time.perf_counter() - started) * 1000)
+        self._send({"stock": original})
+
+    def __enter__(self) -> _StockChanges:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=120)
 
 
 def _lua(key: str, bodies: list[bytes], request: str) -> str:
@@ -156,8 +216,8 @@ def _wrk(server: Server, seconds: int, connections: int, script: str | None = No
 
 
 def measure(
-    server: Server, key: str, customers: list[str], rate: float, args: argparse.Namespace
-) -> tuple[LoadResult, LoadResult, LoadResult, LoadResult, LoadResult]:
+    server: Server, key: str, customers: list[str], product: str, rate: float, args: argparse.Namespace
+) -> tuple[LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, list[float]]:
     # The bench's shoppers: 5,000 requests drawn from half the sample, so that some ask again (as a shopper who
     # reloads a page), each with nothing new; the other half, each asked for once (`once`), is what first visits cost.
     shared = len(customers) // 2
@@ -178,10 +238,13 @@ def measure(
     saturation.reused, saturation.repeated = _reused(before, before := _counts(server))
     once_bodies = [orjson.dumps({"customer_id": customer, "limit": 12}) for customer in customers[shared:]]
     once = _wrk(server, int(args.seconds), args.connections, _lua(key, once_bodies, WRK_ONCE))
-    once.reused, once.repeated = _reused(before, _counts(server))
+    once.reused, once.repeated = _reused(before, before := _counts(server))
     healthz_after = _wrk(server, int(args.seconds), args.connections)
     healthz = max(healthz_before, healthz_after, key=lambda r: r.rate)
-    return first, fixed, saturation, once, healthz
+    with _StockChanges(server, key, product) as changes:  # the fixed rate again, beside a live shop's writes
+        written = run_load(open_loop("127.0.0.1", server.port, make, rate=rate, seconds=args.seconds))
+    written.reused, written.repeated = _reused(before, _counts(server))
+    return first, fixed, saturation, once, healthz, written, changes.latencies_ms
 
 
 def _counts(server: Server) -> dict[str, float]:
@@ -253,10 +316,12 @@ def serve_and_measure(url: str, data: Path, backend: str, shop: str, version: st
         extra["OPTIREC_APPROXIMATE_FROM_PRODUCTS"] = str(args.approximate_from)
     env = server_env(url, data, **extra)
     with running_server(env, workers=args.workers) as server:
-        first, fixed, saturation, once, healthz = measure(server, key, customers, rate, args)
+        first, fixed, saturation, once, healthz, written, writes = measure(server, key, customers, _product_id(url),
+                                                                            rate, args)  # fmt: skip
         steadiness = probe(5.0)
         memory = _worker_memory_mb(server)
-    return Row(backend, shop, version, rate, first, fixed, saturation, once, healthz, memory, steadiness)
+    return Row(backend, shop, version, rate, first, fixed, saturation, once, written, writes, healthz, memory,
+               steadiness)  # fmt: skip
 
 
 def run(backend: str, shop: str, args: argparse.Namespace) -> Row:
@@ -308,6 +373,12 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
                 r.once.rate,
                 r.once.statuses.get(0, 0) + r.once.errors,
             ),
+            (
+                f"personalized @ {r.fixed_rate:g}/s, a stock change every {WRITE_EVERY:g} s",
+                r.written,
+                r.written.rate,
+                r.written.requests - r.written.ok + r.written.errors,
+            ),
             ("/healthz, saturation, best of 2", r.healthz, health_rate, bad_health),
         ]
         for label, result, rate, bad in lines:
@@ -323,6 +394,11 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
         table.add_row("", "", "", f"  shopper vectors reused (of the lists made): {_share(r.fixed.reused)} at "
                       f"{r.fixed_rate:g}/s, {_share(r.saturation.reused)} at saturation",
                       "", "", "", "", "")  # fmt: skip
+        if r.writes_ms:
+            writes = np.array(r.writes_ms)
+            table.add_row("", "", "", f"  the {writes.size} stock changes: p50 {np.percentile(writes, 50):.1f} ms, "
+                          f"max {writes.max():.1f} ms; lists repeated {_share(r.written.repeated)}",
+                          "", "", "", "", "")  # fmt: skip
     console.print(table)
     for r in rows:
         console.print(f"{r.backend} / {r.shop}: {r.steadiness.summary()}")

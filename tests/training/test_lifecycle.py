@@ -114,10 +114,12 @@ def test_lists_count_how_their_shopper_vector_was_had_and_the_warm_up_does_not(
 ) -> None:
     from prometheus_client import REGISTRY
 
-    def counted() -> tuple[float, float]:
+    def counted() -> tuple[float, ...]:
         value = REGISTRY.get_sample_value
         return (value("optirec_user_vectors_total", {"result": "encoded"}) or 0.0,
-                value("optirec_user_vectors_total", {"result": "reused"}) or 0.0)  # fmt: skip
+                value("optirec_user_vectors_total", {"result": "reused"}) or 0.0,
+                value("optirec_list_answers_total", {"result": "made"}) or 0.0,
+                value("optirec_list_answers_total", {"result": "repeated"}) or 0.0)  # fmt: skip
 
     settings, state, _version = trained
     before = counted()
@@ -132,11 +134,12 @@ def test_lists_count_how_their_shopper_vector_was_had_and_the_warm_up_does_not(
             for k, product in enumerate(["cat-eye-3", "round-5"])
         ]  # fmt: skip
         assert client.post("/api/recommendations/signals", json=views, headers=headers).status_code == 200
-        for _ in range(2):  # a history no list has had yet, then the same again (no new signal in between)
-            asked = client.post("/api/recommendations/personalized", json={"customer_id": "counted"}, headers=headers)
+        # a history no list has had yet; the same list again (no new signal in between: repeated whole, the vector
+        # not even asked for); a shorter list on the same history (made, the vector reused)
+        for body in ({"customer_id": "counted"}, {"customer_id": "counted"}, {"customer_id": "counted", "limit": 5}):
+            asked = client.post("/api/recommendations/personalized", json=body, headers=headers)
             assert asked.status_code == 200
-    encoded, reused = counted()
-    assert (encoded - before[0], reused - before[1]) == (1, 1)
+    assert tuple(after - first for after, first in zip(counted(), before, strict=True)) == (1, 1, 2, 1)
 
 
 def test_one_new_signal_moves_the_next_list_without_retraining(trained: tuple[Settings, AppState, str]) -> None:
