@@ -5,12 +5,13 @@ makes a new list.
 
 A list is a pure function of its inputs: the request (placement, length, filters, exclusions, products in
 context, diversity, explanations, a stated wearer), the shopper (wearer, history, purchases, consent), the
-experiment's arm and its policy, and the serving state (the catalog snapshot, the popularity and segment counts,
-the model, the list builder's weights and paths). The first two make the key; the serving state is the memo's
-generation (its objects compared by identity, its numbers by value) at every look-up: when any of it changed, every
-kept list goes (none is answered
-from an older catalog, count or model, and none holds one in memory). A list that explores draws at random and is
-never kept; each answer gets its own recommendation id (`service.ListBuilder._answer`).
+experiment's arm and its policy, and the serving state (the catalog snapshot, the popularity and segment vectors,
+the model, the list builder's weights and paths). The request, the shopper, the arm and the policy make the key; the
+serving state is the memo's generation (its objects compared by identity, its numbers by value) at every look-up:
+when any of it changed, every kept list goes, so that none is answered from an older catalog, count or model and none
+holds one in memory. The shopper's segment vector, counted again apart from the rest, is compared per list (held
+weakly). A list that explores draws at random and is never kept; each answer gets its own recommendation id
+(`service.ListBuilder._answer`).
 """
 
 from __future__ import annotations
