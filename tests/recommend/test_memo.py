@@ -141,3 +141,21 @@ def test_a_list_that_explores_is_never_kept(
     for _ in range(2):
         asyncio.run(builder.preview_async(beside))
     assert builder.memo.hits == 1 and len(builder.memo) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_an_erasure_drops_the_lists_and_views_this_process_keeps(
+    client: TestClient, state: AppState, service_headers: dict[str, str]
+) -> None:
+    """The kept lists and wearer views hold shoppers' histories and prescriptions: an erasure empties this
+    process's at once (the others' go with their next change of serving state)."""
+    load_random_catalog(client, service_headers)
+    assert client.put("/api/customers/c7", json=STRONG, headers=service_headers).status_code in (200, 201)
+    signals = [signal_data(customer_id="c7", product_id=f"P{n:03d}") for n in range(3)]
+    assert client.post("/api/recommendations/signals", json=signals, headers=service_headers).status_code < 300
+    body = {"customer_id": "c7", "limit": 6}
+    assert client.post("/api/recommendations/personalized", json=body, headers=service_headers).status_code == 200
+    builder = state.list_builder
+    assert len(builder.memo) == 1 and builder.wearers._items
+    assert client.delete("/api/customers/c7", headers=service_headers).status_code == 200
+    assert len(builder.memo) == 0 and not builder.wearers._items

@@ -72,7 +72,8 @@ def test_one_pass_counts_what_first_failures_counts() -> None:
 
 def test_a_view_holds_a_byte_a_product_and_its_classes_and_the_cache_counts_that() -> None:
     """Reading every product's fit (the exact pass) keeps nothing on the view, and the wearer cache fits as many
-    views as their arrays allow (it counted 10 bytes a product, and held a fifth of the views on a large catalog)."""
+    views as their arrays allow (it counted 10 bytes a product, and held a fifth of the views on a large catalog); a
+    catalog change drops the views of the earlier version (no list asks for them again, and they hold prescriptions)."""
     from types import SimpleNamespace
 
     from optirec.recommend.filters import WearerCache
@@ -88,3 +89,6 @@ def test_a_view_holds_a_byte_a_product_and_its_classes_and_the_cache_counts_that
     for k in range(12):
         cache.view(snapshot, Wearer(face_width_mm=120.0 + k), RULES)  # type: ignore[arg-type]
     assert len(cache._items) == 10 and cache._bytes == 10 * 2090
+    changed = SimpleNamespace(**{**vars(snapshot), "version": (1, "w")})  # a catalog change: the old views go
+    cache.view(changed, Wearer(face_width_mm=134.0), RULES)  # type: ignore[arg-type]
+    assert list(cache._items) == [((1, "w"), Wearer(face_width_mm=134.0))] and cache._bytes == 2090

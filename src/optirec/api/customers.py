@@ -61,7 +61,7 @@ def export_me(me: Me, state: State) -> CustomerExport:
 def delete_me(me: Me, state: State) -> dict[str, int]:
     with state.db.write(erasing=True) as session:
         erased = privacy.delete_customer(session=session, customer_id=me)
-    state.principals.clear()  # the erased customer's token stops working at once in this process
+    state.customer_erased()  # the erased customer's token stops working at once in this process
     return erased
 
 
@@ -98,5 +98,5 @@ def export_customer(customer_id: CustomerId, state: State, who: ServicePrincipal
 def delete_customer(customer_id: CustomerId, state: State, who: ServicePrincipal) -> dict[str, int]:
     with state.db.write(erasing=True) as session:
         erased = privacy.delete_customer(session=session, customer_id=customer_id, roles=_managed(who))
-    state.principals.clear()
+    state.customer_erased()
     return erased

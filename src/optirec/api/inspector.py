@@ -92,7 +92,7 @@ def erase_customer(customer_id: CustomerId, state: State, admin: AdminPrincipal)
     with state.db.write(erasing=True) as session:
         erased = privacy.delete_customer(session=session, customer_id=customer_id, roles=CUSTOMERS_ONLY)
         audit.record(session=session, principal=admin, action=audit.ERASE, target=customer_id, detail=erased)
-    state.principals.clear()  # the erased customer's token stops working at once in this process
+    state.customer_erased()  # the erased customer's token stops working at once in this process
     return erased
 
 

@@ -41,6 +41,12 @@ class AppState:
     # Set once the worker is told to stop (SIGTERM): `/readyz` answers 503 while it drains (`runtime.drain`).
     draining: threading.Event = field(default_factory=threading.Event)
 
+    def customer_erased(self) -> None:
+        """After an erasure in this process: the erased customer's credentials stop working at once, and the lists
+        and wearer views this process keeps in memory go (`ListBuilder.forget`)."""
+        self.principals.clear()
+        self.list_builder.forget()
+
     def catalog_changed(self) -> None:
         """Tell this process's caches of the catalog that it changed (other processes see it within seconds)."""
         for listener in self.catalog_listeners:

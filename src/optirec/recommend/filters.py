@@ -97,13 +97,20 @@ class WearerCache:
     """`WearerView`s per (catalog version, wearer), least recently used dropped first: shoppers with one
     profile share one, and a returning shopper's is still there. Bounded by memory, not by count: a view costs a
     byte a product and 9 bytes a class of frames (`WearerView.nbytes`: about 100 kB on bench-serve's large shop,
-    50,000 products in about 5,600 classes)."""
+    50,000 products in about 5,600 classes). The views of an earlier catalog version, which no list asks for again,
+    go when the first view of a new one is made (they hold shoppers' prescriptions)."""
 
     def __init__(self, max_bytes: int = 64 * 2**20) -> None:
         self._items: OrderedDict[tuple[object, Wearer], WearerView] = OrderedDict()
         self._max_bytes = max_bytes
         self._bytes = 0
+        self._version: object = None  # the catalog version of the views held
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items = OrderedDict()
+            self._bytes = 0
 
     def view(self, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> WearerView:
         key = (snapshot.version, wearer)
@@ -115,6 +122,8 @@ class WearerCache:
             return found
         found = WearerView.build(snapshot, wearer, rules)
         with self._lock:
+            if snapshot.version != self._version:
+                self._items, self._bytes, self._version = OrderedDict(), 0, snapshot.version
             if key not in self._items:
                 self._items[key] = found
                 self._bytes += found.nbytes

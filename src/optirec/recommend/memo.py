@@ -52,6 +52,10 @@ class AnswerMemo:
     def __len__(self) -> int:
         return len(self._lists)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._lists = {}
+
     def get(
         self, key: Hashable, objects: tuple[object, ...], values: tuple[Hashable, ...], vector: object | None,
         counted: bool = True,

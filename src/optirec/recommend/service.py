@@ -157,6 +157,13 @@ class ListBuilder:
             lambda: load_book(self.db, shares), ttl_seconds=self.policy_refresh_seconds, name="experiments"
         )
 
+    def forget(self) -> None:
+        """Drop the lists and wearer views kept in memory (which hold shoppers' histories and prescriptions): after
+        an erasure in this process. The other processes drop theirs with their next change of serving state (the
+        lists at the latest with the 10-minute popularity count, the views with the next catalog change)."""
+        self.memo.clear()
+        self.wearers.clear()
+
     async def build_async(self, spec: ListSpec) -> ServedList:
         """Build a list in the event loop and log it with the others being served (`ServedLog.building`).
 
