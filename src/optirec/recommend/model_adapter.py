@@ -23,7 +23,7 @@ USER_VECTORS = Counter(
     ["result"],
 )
 T = TypeVar("T")
-_COUNTED: ContextVar[bool] = ContextVar("optirec_user_vectors_counted", default=True)
+_COUNTED: ContextVar[bool] = ContextVar("optirec_lists_counted", default=True)
 
 
 def counting() -> bool:
@@ -33,8 +33,8 @@ def counting() -> bool:
 
 @contextmanager
 def uncounted() -> Iterator[None]:
-    """The lists built meanwhile, in this thread or task, leave `USER_VECTORS` alone: the warm-up's, which no shopper
-    is shown (`service.ListBuilder.warm`)."""
+    """The lists built meanwhile, in this thread or task, leave `USER_VECTORS` and `memo.LIST_ANSWERS` alone: the
+    warm-up's, which no shopper is shown (`service.ListBuilder.warm`)."""
     token = _COUNTED.set(False)
     try:
         yield
