@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import orjson
 from fastapi.testclient import TestClient
 
 from optirec.gateway.state import AppState
@@ -82,19 +83,59 @@ def test_an_availability_change_is_read_alone_and_equals_a_full_build(
     third = cache.get()
     assert third.built == first.built and third.sellable.tolist() == [True, True, False, True]
 
-    assert (
-        client.patch("/api/catalog/products/FR-1", json={"price": "99.00"}, headers=service_headers).status_code == 200
-    )
+    # a price, a name, the attributes: patched too (the summaries, the prices and their bands), `built` kept
+    for product, change in (("FR-1", {"price": "99.00"}), ("FR-4", {"name": "Renamed", "attributes": {"hinge": "x"}})):
+        assert client.patch(f"/api/catalog/products/{product}", json=change, headers=service_headers).status_code == 200
     cache.invalidate()
     fourth = cache.get()
-    assert fourth.built == fourth.version != first.built and fourth.price[0] == 99.0  # read again whole
+    assert fourth.built == first.built != fourth.version and fourth.frames is first.frames
+    assert fourth.price[0] == 99.0 and fourth.summaries[3].name == "Renamed" and fourth.attributes[3] == {"hinge": "x"}
+    assert fourth.summaries[0].price == 99 and third.summaries[0].price != 99  # the older snapshot left as it was
     with state.db.read() as session:
         _same_arrays(fourth, build_snapshot(session, state.settings.rules))
 
-    assert client.post("/api/catalog/products", json=product_data("FR-5"), headers=service_headers).status_code == 201
+    # what a rule, a score or the model reads (a frame's width, its colour): the whole catalog read again
+    assert (
+        client.patch("/api/catalog/products/FR-1", json={"colour": "red"}, headers=service_headers).status_code == 200
+    )
     cache.invalidate()
     fifth = cache.get()
-    assert fifth.built == fifth.version and fifth.ids[-1] == "FR-5"
+    assert fifth.built == fifth.version != first.built
+    with state.db.read() as session:
+        _same_arrays(fifth, build_snapshot(session, state.settings.rules))
+
+    assert client.post("/api/catalog/products", json=product_data("FR-5"), headers=service_headers).status_code == 201
+    cache.invalidate()
+    sixth = cache.get()
+    assert sixth.built == sixth.version and sixth.ids[-1] == "FR-5"
+
+
+def test_price_changes_move_the_price_bands_as_a_full_build_does(
+    client: TestClient, state: AppState, service_headers: dict[str, str]
+) -> None:
+    """A price patched into the snapshot moves the catalogue's price bands (its quintiles) and the attribute profile's
+    codes, groups and shares exactly as a full build would, and the summary's JSON of the product changed is made
+    again while the others' are kept."""
+    for k in range(10):
+        body = product_data(f"FR-{k}", price=f"{50 + 10 * k}.00")
+        assert client.post("/api/catalog/products", json=body, headers=service_headers).status_code == 201
+    cache = SnapshotCache(state.db, state.settings.rules, check_seconds=3600)
+    first = cache.get()
+    kept = first.summary_json(5)
+    stale = first.summary_json(0)
+    for product, price in (("FR-0", "500.00"), ("FR-9", "1.00"), ("FR-3", "10.00")):
+        change = {"price": price}
+        assert client.patch(f"/api/catalog/products/{product}", json=change, headers=service_headers).status_code == 200
+    cache.invalidate()
+    second = cache.get()
+    assert second.built == first.built and not np.array_equal(second.profile_codes[-1], first.profile_codes[-1])
+    with state.db.read() as session:
+        full = build_snapshot(session, state.settings.rules)
+    _same_arrays(second, full)
+    assert np.array_equal(second.profile_groups.codes, full.profile_groups.codes)
+    assert second.profile_groups.widths == full.profile_groups.widths
+    assert second.summary_json(5) is kept and second.summary_json(0) is not stale
+    assert float(orjson.loads(orjson.dumps(second.summary_json(0)))["price"]) == 500.0
 
 
 def test_more_availability_changes_than_the_bound_read_the_catalog_again(

@@ -42,9 +42,15 @@ def attribute_codes(values: Sequence[Sequence[str | None]], prices: FloatArray) 
             if value:
                 out[column, row] = codes.setdefault(value.strip().lower(), min(len(codes) + 1, MAX_CODE))
     if n:
-        cuts = np.quantile(prices, np.linspace(0.0, 1.0, PRICE_BANDS + 1)[1:-1])
-        out[columns] = np.searchsorted(cuts, prices, side="right")
+        out[columns] = price_bands(prices)
     return out
+
+
+def price_bands(prices: FloatArray) -> Codes:
+    """Each product's price band, 0 to `PRICE_BANDS` − 1: the catalogue's prices cut at their quintiles (the last
+    row of `attribute_codes`)."""
+    cuts = np.quantile(prices, np.linspace(0.0, 1.0, PRICE_BANDS + 1)[1:-1])
+    return np.searchsorted(cuts, prices, side="right").astype(np.uint16)
 
 
 def attribute_shares(codes: Codes, where: BoolArray) -> FloatArray:

@@ -27,7 +27,13 @@ from optirec.catalog.content import product_attributes
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.vectorized import FrameArrays, frame_classes
 from optirec.eyewear.wearer import Frame
-from optirec.recommend.profile import PROFILE_COLUMNS, ProfileGroups, attribute_codes, attribute_shares
+from optirec.recommend.profile import (
+    PROFILE_COLUMNS,
+    ProfileGroups,
+    attribute_codes,
+    attribute_shares,
+    price_bands,
+)
 from optirec.recommend.schemas import ProductSummary
 from optirec.store import Database
 from optirec.store.base import LATE_COMMIT, utcnow
@@ -64,7 +70,7 @@ class CatalogSnapshot:
     frames: FrameArrays
     frame_objects: list[Frame]
     summaries: list[ProductSummary]
-    rest: npt.NDArray[np.int64]  # per product, a digest of its columns but its availability (`_rest_digest`)
+    rest: npt.NDArray[np.int64]  # per product, a digest of its columns but availability and `SHOWN` (`_rest_digest`)
     # Each shown product's summary as JSON, made the first time a list shows it (`summary_json`).
     _summary_json: dict[int, orjson.Fragment] = field(default_factory=dict, compare=False, repr=False)
     _rebuyable: dict[tuple[str, ...], BoolArray] = field(default_factory=dict, compare=False, repr=False)
@@ -132,16 +138,20 @@ def _summary(product: Any) -> ProductSummary:
 
 # A product's availability: what an update of these columns alone changes in a snapshot (`available`).
 AVAILABILITY = ("active", "stock")
+# What a shopper reads of a product, and the request filters (its price, its own attributes), but no rule, score or
+# model: an update of these is patched into a snapshot too (`available`: the summary, the price and the catalogue's
+# price bands, the attributes), where a rebuild read the whole catalogue for a price change.
+SHOWN = ("name", "description", "price", "currency", "image_urls", "attributes")
 _REST = tuple(
     column.name
     for column in Product.__table__.columns
-    if column.name not in (*AVAILABILITY, "created_at", "updated_at", "content_hash")
+    if column.name not in (*AVAILABILITY, *SHOWN, "created_at", "updated_at", "content_hash")
 )
 
 
 def _rest_digest(product: Any) -> int:
-    """A digest of every column of a product's row but its availability and its bookkeeping (within this
-    process)."""
+    """A digest of every column of a product's row but its availability, what is shown of it (`SHOWN`) and its
+    bookkeeping (within this process)."""
     values = {key: getattr(product, key) for key in _REST}
     return hash(orjson.dumps(values, default=str, option=orjson.OPT_SORT_KEYS))
 
@@ -195,10 +205,13 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
 def available(
     session: Session, snapshot: CatalogSnapshot, version: tuple[int, str], since: datetime, most: int
 ) -> CatalogSnapshot | None:
-    """`snapshot` with the availability (active, in stock) of the products changed since `since` read again, at
-    `version`; None where a full build is needed: a product added or removed, one whose other columns changed, or
-    more than `most` changed. The arrays that depend on availability alone are made again (what passes, the
-    attribute shares); every other one is the snapshot's own, shared."""
+    """`snapshot` with the products changed since `since` read again, at `version`, where only their availability
+    (active, in stock) or what is shown of them (`SHOWN`: a price, a name, a picture, their attributes) changed;
+    None where a full build is needed: a product added or removed, one whose other columns changed (what the rules,
+    the scores or the model read), or more than `most` changed. The arrays that depend on what changed are made again
+    (what passes and the attribute shares; the prices, their bands and the profile's groups; the summaries, and their
+    JSON for the products changed); every other one is the snapshot's own, shared, and so is `built`: the model's
+    mapping onto the catalogue reads none of these columns."""
     if version[0] != len(snapshot):
         return None
     query = select(*Product.__table__.columns).where(Product.updated_at >= since).limit(most + 1)
@@ -206,21 +219,49 @@ def available(
     if len(changed) > most:
         return None
     active, sellable = snapshot.active.copy(), snapshot.sellable.copy()
+    shown: dict[int, Any] = {}  # position: the product, where what is shown of it changed
     for product in changed:
         position = snapshot.index.get(product.id)
         if position is None or _rest_digest(product) != snapshot.rest[position]:
             return None
         active[position] = product.active
         sellable[position] = product.active and product.stock > 0
-    if np.array_equal(sellable, snapshot.sellable) and np.array_equal(active, snapshot.active):
+        if (
+            float(product.price) != snapshot.price[position]
+            or (product.attributes or {}) != snapshot.attributes[position]
+            or _summary(product) != snapshot.summaries[position]
+        ):
+            shown[position] = product
+    same = np.array_equal(sellable, snapshot.sellable) and np.array_equal(active, snapshot.active)
+    if same and not shown:
         return dataclasses.replace(snapshot, version=version)
-    return dataclasses.replace(
-        snapshot,
-        version=version,
-        active=active,
-        sellable=sellable,
-        profile_shares=attribute_shares(snapshot.profile_codes, sellable),
+    patched = dataclasses.replace(
+        snapshot, version=version, active=active, sellable=sellable, **_shown(snapshot, shown)
     )
+    return dataclasses.replace(patched, profile_shares=attribute_shares(patched.profile_codes, sellable))
+
+
+def _shown(snapshot: CatalogSnapshot, products: dict[int, Any]) -> dict[str, Any]:
+    """The fields of `snapshot` that change with what is shown of these products (by position); none if none."""
+    if not products:
+        return {}
+    price, summaries, attributes = snapshot.price.copy(), list(snapshot.summaries), list(snapshot.attributes)
+    for position, product in products.items():
+        price[position] = float(product.price)
+        summaries[position] = _summary(product)
+        attributes[position] = product.attributes or {}
+    fields: dict[str, Any] = {
+        "price": price,
+        "summaries": summaries,
+        "attributes": attributes,
+        "_summary_json": {p: j for p, j in snapshot._summary_json.items() if p not in products},
+    }
+    bands = price_bands(price)
+    if not np.array_equal(bands, snapshot.profile_codes[-1]):  # the quintiles moved, or a product changed band
+        codes = snapshot.profile_codes.copy()
+        codes[-1] = bands
+        fields |= {"profile_codes": codes, "profile_groups": ProfileGroups.of(codes)}
+    return fields
 
 
 class SnapshotCache:
@@ -230,10 +271,11 @@ class SnapshotCache:
     one: the check counts every product (milliseconds on a large shop), and the rebuild reads them all (seconds),
     which in the event loop held every request of the worker.
 
-    Where only products' availability changed since the last read (their stock or active flag: what a shop changes
-    all day), the products changed are read alone (`available`, from `OVERLAP` before the last read) instead of the
-    whole catalog: a full build of 50,000 products took 4.4 s of CPU, in the event loop of the worker that took the
-    write and beside the lists of every other one, and a stock change every two seconds held the lists for seconds."""
+    Where only products' availability or what is shown of them changed since the last read (their stock or active
+    flag, a price, a name, a picture: what a shop changes all day), the products changed are read alone (`available`,
+    from `OVERLAP` before the last read) instead of the whole catalog: a full build of 50,000 products took 4.4 s of
+    CPU, in the event loop of the worker that took the write and beside the lists of every other one, and a stock
+    change every two seconds held the lists for seconds (a price change every two seconds: a p99 of 12.9 s)."""
 
     OVERLAP = LATE_COMMIT  # changes stamped this long before the last read are read again
     MOST_CHANGED = 2000  # more products changed than this since the last read: read them all
