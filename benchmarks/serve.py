@@ -42,6 +42,14 @@ PATH = "/api/recommendations/personalized"
 
 
 @dataclass
+class Changed:
+    """The lists at the fixed rate beside a product changed every `WRITE_EVERY` seconds (`_CatalogChanges`)."""
+
+    lists: LoadResult
+    writes_ms: list[float]  # the changes' own latencies
+
+
+@dataclass
 class Row:
     backend: str
     shop: str
@@ -51,8 +59,8 @@ class Row:
     fixed: LoadResult
     saturation: LoadResult
     once: LoadResult  # at saturation, each list for a shopper not asked for before in the run
-    written: LoadResult  # the fixed rate while the shop changes a product's stock every `WRITE_EVERY` seconds
-    writes_ms: list[float]  # those stock changes' own latencies
+    # the fixed rate while the shop changes a product every `WRITE_EVERY` seconds, by what it changes (`CHANGES`)
+    changed: dict[str, Changed]
     healthz: LoadResult
     worker_mb: list[float]
     steadiness: Steadiness  # of the machine, measured with the server up and idle
@@ -85,7 +93,10 @@ def _bodies(customers: list[str], count: int = 5000) -> list[bytes]:
     return [orjson.dumps({"customer_id": rng.choice(customers), "limit": 12}) for _ in range(count)]
 
 
-WRITE_EVERY = 2.0  # seconds between two stock changes beside the lists (`_StockChanges`)
+WRITE_EVERY = 2.0  # seconds between two changes of a product beside the lists (`_CatalogChanges`)
+# What a live shop changes all day, each in a run of its own: a product's stock (0 and 5 in turn), its price (one cent
+# up and back); `snapshot.available` patches either into the catalog the lists read without reading it whole.
+CHANGES = ("stock", "price")
 
 
 def _product_id(url: str) -> str:
@@ -102,18 +113,19 @@ def _product_id(url: str) -> str:
     return found
 
 
-class _StockChanges:
-    """A product's stock changed every `WRITE_EVERY` seconds through the shop's API (`PATCH
+class _CatalogChanges:
+    """A product's stock or price (`what`) changed every `WRITE_EVERY` seconds through the shop's API (`PATCH
     /api/catalog/products/{id}`), in a thread, while the lists run: the catalog writes of a live shop, which each
-    worker reads (the one that took the write at once, the others within their 5-second check). Its stock is put
+    worker reads (the one that took the write at once, the others within their 5-second check). The value is put
     back as it was at the end."""
 
-    def __init__(self, server: Server, key: str, product: str) -> None:
+    def __init__(self, server: Server, key: str, product: str, what: str) -> None:
         self.url = f"{server.base}/api/catalog/products/{product}"
         self.headers = {"X-API-Key": key, "Content-Type": "application/json"}
+        self.what = what
         self.latencies_ms: list[float] = []
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bench-stock-changes", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"bench-{what}-changes", daemon=True)
 
     def _send(self, body: dict[str, object] | None) -> bytes:
         data = None if body is None else orjson.dumps(body)
@@ -123,16 +135,17 @@ class _StockChanges:
             return bytes(answer.read())
 
     def _run(self) -> None:
-        original = int(orjson.loads(self._send(None))["stock"])
-        stock = original
+        original = orjson.loads(self._send(None))[self.what]
+        values = (0, 5) if self.what == "stock" else (f"{float(original) + 0.01:.2f}", original)
+        turn = 0
         while not self._stop.wait(WRITE_EVERY):
-            stock = 0 if stock else 5
             started = time.perf_counter()
-            self._send({"stock": stock})
+            self._send({self.what: values[turn % 2]})
             self.latencies_ms.append((time.perf_counter() - started) * 1000)
-        self._send({"stock": original})
+            turn += 1
+        self._send({self.what: original})
 
-    def __enter__(self) -> _StockChanges:
+    def __enter__(self) -> _CatalogChanges:
         self._thread.start()
         return self
 
@@ -215,9 +228,21 @@ def _wrk(server: Server, seconds: int, connections: int, script: str | None = No
     return result
 
 
+@dataclass
+class Loads:
+    """What `measure` ran: the rows of `Row` but the shop's own."""
+
+    first: LoadResult
+    fixed: LoadResult
+    saturation: LoadResult
+    once: LoadResult
+    healthz: LoadResult
+    changed: dict[str, Changed]
+
+
 def measure(
     server: Server, key: str, customers: list[str], product: str, rate: float, args: argparse.Namespace
-) -> tuple[LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, LoadResult, list[float]]:
+) -> Loads:
     # The bench's shoppers: 5,000 requests drawn from half the sample, so that some ask again (as a shopper who
     # reloads a page), each with nothing new; the other half, each asked for once (`once`), is what first visits cost.
     shared = len(customers) // 2
@@ -244,10 +269,13 @@ def measure(
     once.reused, once.repeated = _reused(before, before := _counts(server))
     healthz_after = _wrk(server, int(args.seconds), args.connections)
     healthz = max(healthz_before, healthz_after, key=lambda r: r.rate)
-    with _StockChanges(server, key, product) as changes:  # the fixed rate again, beside a live shop's writes
-        written = run_load(open_loop("127.0.0.1", server.port, make, rate=rate, seconds=args.seconds))
-    written.reused, written.repeated = _reused(before, _counts(server))
-    return first, fixed, saturation, once, healthz, written, changes.latencies_ms
+    changed = {}
+    for what in CHANGES:  # the fixed rate again, beside a live shop's writes
+        with _CatalogChanges(server, key, product, what) as changes:
+            written = run_load(open_loop("127.0.0.1", server.port, make, rate=rate, seconds=args.seconds))
+        written.reused, written.repeated = _reused(before, before := _counts(server))
+        changed[what] = Changed(written, changes.latencies_ms)
+    return Loads(first, fixed, saturation, once, healthz, changed)
 
 
 def _counts(server: Server) -> dict[str, float]:
@@ -319,12 +347,11 @@ def serve_and_measure(url: str, data: Path, backend: str, shop: str, version: st
         extra["OPTIREC_APPROXIMATE_FROM_PRODUCTS"] = str(args.approximate_from)
     env = server_env(url, data, **extra)
     with running_server(env, workers=args.workers) as server:
-        first, fixed, saturation, once, healthz, written, writes = measure(server, key, customers, _product_id(url),
-                                                                            rate, args)  # fmt: skip
+        loads = measure(server, key, customers, _product_id(url), rate, args)
         steadiness = probe(5.0)
         memory = _worker_memory_mb(server)
-    return Row(backend, shop, version, rate, first, fixed, saturation, once, written, writes, healthz, memory,
-               steadiness)  # fmt: skip
+    return Row(backend, shop, version, rate, loads.first, loads.fixed, loads.saturation, loads.once, loads.changed,
+               loads.healthz, memory, steadiness)  # fmt: skip
 
 
 def run(backend: str, shop: str, args: argparse.Namespace) -> Row:
@@ -376,11 +403,14 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
                 r.once.rate,
                 r.once.statuses.get(0, 0) + r.once.errors,
             ),
-            (
-                f"personalized @ {r.fixed_rate:g}/s, a stock change every {WRITE_EVERY:g} s",
-                r.written,
-                r.written.rate,
-                r.written.requests - r.written.ok + r.written.errors,
+            *(
+                (
+                    f"personalized @ {r.fixed_rate:g}/s, a {what} change every {WRITE_EVERY:g} s",
+                    c.lists,
+                    c.lists.rate,
+                    c.lists.requests - c.lists.ok + c.lists.errors,
+                )
+                for what, c in r.changed.items()
             ),
             ("/healthz, saturation, best of 2", r.healthz, health_rate, bad_health),
         ]
@@ -397,11 +427,12 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
         table.add_row("", "", "", f"  shopper vectors reused (of the lists made): {_share(r.fixed.reused)} at "
                       f"{r.fixed_rate:g}/s, {_share(r.saturation.reused)} at saturation",
                       "", "", "", "", "")  # fmt: skip
-        if r.writes_ms:
-            writes = np.array(r.writes_ms)
-            table.add_row("", "", "", f"  the {writes.size} stock changes: p50 {np.percentile(writes, 50):.1f} ms, "
-                          f"max {writes.max():.1f} ms; lists repeated {_share(r.written.repeated)}",
-                          "", "", "", "", "")  # fmt: skip
+        for what, c in r.changed.items():
+            if c.writes_ms:
+                writes = np.array(c.writes_ms)
+                table.add_row("", "", "", f"  the {writes.size} {what} changes: p50 {np.percentile(writes, 50):.1f} "
+                              f"ms, max {writes.max():.1f} ms; lists repeated {_share(c.lists.repeated)}",
+                              "", "", "", "", "")  # fmt: skip
     console.print(table)
     for r in rows:
         console.print(f"{r.backend} / {r.shop}: {r.steadiness.summary()}")
