@@ -6,13 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.rules import check_frame
 from optirec.eyewear.vectorized import FrameArrays
-from optirec.eyewear.wearer import Frame, Wearer
+from optirec.eyewear.wearer import Eye, Frame, Wearer
 from optirec.recommend.filters import WearerView
 from tests.eyewear.strategies import frames, wearers
 
@@ -92,3 +93,31 @@ def test_a_view_holds_a_byte_a_product_and_its_classes_and_the_cache_counts_that
     changed = SimpleNamespace(**{**vars(snapshot), "version": (1, "w")})  # a catalog change: the old views go
     cache.view(changed, Wearer(face_width_mm=134.0), RULES)  # type: ignore[arg-type]
     assert list(cache._items) == [((1, "w"), Wearer(face_width_mm=134.0))] and cache._bytes == 2090
+
+
+def test_wearers_whose_classes_fail_the_same_rules_share_what_passes() -> None:
+    """Two prescriptions that every class of frames takes (or refuses) alike share the view's pass over the products,
+    which equals the one each would make alone; one whose classes fail other rules, and a new catalog version, make
+    their own. Nothing a list does changes the shared mask."""
+    from types import SimpleNamespace
+
+    from optirec.recommend.filters import WearerCache
+
+    narrow = [Frame(category="eyeglasses", sphere_min=-4.0, sphere_max=2.0, frame_width_mm=130.0 + k) for k in range(5)]
+    wide = [Frame(category="eyeglasses", sphere_min=-10.0, sphere_max=6.0, frame_width_mm=130.0 + k) for k in range(5)]
+    frames = FrameArrays.from_frames((narrow + wide)[k % 10] for k in range(400))
+    sellable = np.arange(400) % 7 != 0
+    snapshot = SimpleNamespace(version=(1, "v"), frames=frames, active=np.ones(400, dtype=np.bool_), sellable=sellable)
+    mild, milder, strong = (Wearer(right=Eye(sph, 0.0), left=Eye(sph, 0.0)) for sph in (-1.0, -1.5, -6.0))
+    cache = WearerCache()
+    views = {w: cache.view(snapshot, w, RULES) for w in (mild, milder, strong)}  # type: ignore[arg-type]
+    assert views[mild].allowed is views[milder].allowed and views[mild].removed is views[milder].removed
+    assert views[strong].allowed is not views[mild].allowed
+    for wearer, view in views.items():
+        alone = WearerView.build(snapshot, wearer, RULES)  # type: ignore[arg-type]
+        assert np.array_equal(view.allowed, alone.allowed) and view.removed == alone.removed
+    assert views[strong].allowed.sum() < views[mild].allowed.sum()
+    with pytest.raises(ValueError):  # read-only: a list filters a copy (`apply_filters`)
+        views[mild].allowed[0] = False
+    changed = SimpleNamespace(**{**vars(snapshot), "version": (1, "w")})
+    assert cache.view(changed, milder, RULES).allowed is not views[milder].allowed  # type: ignore[arg-type]
