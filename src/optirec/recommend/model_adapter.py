@@ -22,6 +22,7 @@ USER_VECTORS = Counter(
     "served lately on the same signals (`ml.model.index.UserVectorCache`).",
     ["result"],
 )
+_REUSED, _ENCODED = USER_VECTORS.labels(result="reused"), USER_VECTORS.labels(result="encoded")  # bound once
 T = TypeVar("T")
 _COUNTED: ContextVar[bool] = ContextVar("optirec_lists_counted", default=True)
 
@@ -78,7 +79,7 @@ class TrainedModel:
         hits = vectors.hits
         result = answer(items, actions)
         if count and _COUNTED.get():
-            USER_VECTORS.labels(result="reused" if vectors.hits != hits else "encoded").inc()
+            (_REUSED if vectors.hits != hits else _ENCODED).inc()
         return result
 
     def build_index(self) -> None:
