@@ -194,3 +194,32 @@ def test_popularity_after_an_availability_change_equals_a_fresh_processs(
     got, expected = serving.segment_vector(snapshot, group), fresh.segment_vector(fresh.snapshots.get(), group)
     assert got is not None and expected is not None and before[1] is not None
     assert np.array_equal(got, expected) and not np.array_equal(got, before[1])
+
+
+def test_a_list_shows_a_new_price_and_name_at_once(
+    client: TestClient, state: AppState, service_headers: dict[str, str]
+) -> None:
+    """The process that takes a price or name change answers its next list with them (the summary patched, its JSON
+    made again, the lists kept from before the change not repeated), and a request's price filter reads the new
+    price."""
+    for k in range(1, 4):
+        body = product_data(f"FR-{k}", price=f"{100 + k}.00")
+        assert client.post("/api/catalog/products", json=body, headers=service_headers).status_code == 201
+
+    def shown(**filters: object) -> dict[str, dict[str, object]]:
+        body = {"session_id": "sess-prices-1", "limit": 3, "filters": filters}
+        answer = client.post("/api/recommendations/personalized", json=body, headers=service_headers)
+        assert answer.status_code == 200, answer.text
+        return {item["product"]["id"]: item["product"] for item in answer.json()["items"]}
+
+    snapshots = state.list_builder.serving_state.snapshots
+    before = shown()
+    built = snapshots.get().built
+    assert float(before["FR-2"]["price"]) == 102.0 and shown() == before  # asked again: the same list
+    change = {"price": "55.50", "name": "Aria Round, reduced"}
+    assert client.patch("/api/catalog/products/FR-2", json=change, headers=service_headers).status_code == 200
+    after = shown()
+    assert float(after["FR-2"]["price"]) == 55.5 and after["FR-2"]["name"] == "Aria Round, reduced"
+    assert after["FR-1"] == before["FR-1"]
+    assert list(shown(price_max="60")) == ["FR-2"]
+    assert snapshots.get().built == built != snapshots.get().version  # patched, not read whole
