@@ -74,7 +74,7 @@ def test_the_wearer_cache_is_bounded_by_memory_and_keeps_the_recent_ones() -> No
 
     frames = FrameArrays.from_frames([Frame(category="eyeglasses", frame_width_mm=130.0 + k) for k in range(1000)])
     everything = np.ones(1000, dtype=np.bool_)
-    snapshot = SimpleNamespace(version=(1, "v"), frames=frames, active=everything, sellable=everything)
+    snapshot = SimpleNamespace(availability=(1, "v"), frames=frames, active=everything, sellable=everything)
     cache = WearerCache(max_bytes=50_000)  # room for a few views of 1,000 products (about 9 kB each)
     views = [cache.view(snapshot, Wearer(face_width_mm=120.0 + k), RuleSettings()) for k in range(20)]  # type: ignore[arg-type]
     assert cache._bytes <= 50_000 and 1 < len(cache._items) < 20

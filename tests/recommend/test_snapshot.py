@@ -9,7 +9,9 @@ import numpy as np
 import orjson
 from fastapi.testclient import TestClient
 
+from optirec.eyewear.wearer import Wearer
 from optirec.gateway.state import AppState
+from optirec.recommend.filters import WearerCache
 from optirec.recommend.snapshot import CatalogSnapshot, SnapshotCache, build_snapshot
 
 from ..conftest import product_data, signal_data
@@ -93,6 +95,13 @@ def test_an_availability_change_is_read_alone_and_equals_a_full_build(
     assert fourth.summaries[0].price == 99 and third.summaries[0].price != 99  # the older snapshot left as it was
     with state.db.read() as session:
         _same_arrays(fourth, build_snapshot(session, state.settings.rules))
+
+    # a wearer's view reads the products and their availability only: kept through the price change, not the stock's
+    views = WearerCache()
+    wearer = Wearer(face_width_mm=135.0)
+    assert views.view(fourth, wearer, state.settings.rules) is views.view(third, wearer, state.settings.rules)
+    assert fourth.availability == third.availability != second.availability and fourth.sellable is third.sellable
+    assert views.view(second, wearer, state.settings.rules) is not views.view(third, wearer, state.settings.rules)
 
     # what a rule, a score or the model reads (a frame's width, its colour): the whole catalog read again
     assert (

@@ -82,7 +82,7 @@ def test_a_view_holds_a_byte_a_product_and_its_classes_and_the_cache_counts_that
     shapes = [Frame(category="eyeglasses", frame_width_mm=130.0 + k) for k in range(10)]
     frames = FrameArrays.from_frames(shapes[k % 10] for k in range(2000))
     everything = np.ones(2000, dtype=np.bool_)
-    snapshot = SimpleNamespace(version=(1, "v"), frames=frames, active=everything, sellable=everything)
+    snapshot = SimpleNamespace(availability=(1, "v"), frames=frames, active=everything, sellable=everything)
     view = WearerView.build(snapshot, Wearer(face_width_mm=134.0), RULES)  # type: ignore[arg-type]
     assert view.class_fit.size == 10 and view.nbytes == 2000 + 10 * (1 + 8)
     assert view.fit.size == view.failed.size == 2000 and view.nbytes == 2090  # read, not kept
@@ -90,7 +90,7 @@ def test_a_view_holds_a_byte_a_product_and_its_classes_and_the_cache_counts_that
     for k in range(12):
         cache.view(snapshot, Wearer(face_width_mm=120.0 + k), RULES)  # type: ignore[arg-type]
     assert len(cache._items) == 10 and cache._bytes == 10 * 2090
-    changed = SimpleNamespace(**{**vars(snapshot), "version": (1, "w")})  # a catalog change: the old views go
+    changed = SimpleNamespace(**{**vars(snapshot), "availability": (1, "w")})  # a catalog change: the old views go
     cache.view(changed, Wearer(face_width_mm=134.0), RULES)  # type: ignore[arg-type]
     assert list(cache._items) == [((1, "w"), Wearer(face_width_mm=134.0))] and cache._bytes == 2090
 
@@ -107,7 +107,9 @@ def test_wearers_whose_classes_fail_the_same_rules_share_what_passes() -> None:
     wide = [Frame(category="eyeglasses", sphere_min=-10.0, sphere_max=6.0, frame_width_mm=130.0 + k) for k in range(5)]
     frames = FrameArrays.from_frames((narrow + wide)[k % 10] for k in range(400))
     sellable = np.arange(400) % 7 != 0
-    snapshot = SimpleNamespace(version=(1, "v"), frames=frames, active=np.ones(400, dtype=np.bool_), sellable=sellable)
+    snapshot = SimpleNamespace(
+        availability=(1, "v"), frames=frames, active=np.ones(400, dtype=np.bool_), sellable=sellable
+    )
     mild, milder, strong = (Wearer(right=Eye(sph, 0.0), left=Eye(sph, 0.0)) for sph in (-1.0, -1.5, -6.0))
     cache = WearerCache()
     views = {w: cache.view(snapshot, w, RULES) for w in (mild, milder, strong)}  # type: ignore[arg-type]
@@ -119,5 +121,5 @@ def test_wearers_whose_classes_fail_the_same_rules_share_what_passes() -> None:
     assert views[strong].allowed.sum() < views[mild].allowed.sum()
     with pytest.raises(ValueError):  # read-only: a list filters a copy (`apply_filters`)
         views[mild].allowed[0] = False
-    changed = SimpleNamespace(**{**vars(snapshot), "version": (1, "w")})
+    changed = SimpleNamespace(**{**vars(snapshot), "availability": (1, "w")})
     assert cache.view(changed, milder, RULES).allowed is not views[milder].allowed  # type: ignore[arg-type]

@@ -121,17 +121,19 @@ def first_failures(failed: npt.NDArray[np.uint8], within: BoolArray) -> dict[str
 
 
 class WearerCache:
-    """`WearerView`s per (catalog version, wearer), least recently used dropped first: shoppers with one
-    profile share one, and a returning shopper's is still there. Bounded by memory, not by count: a view costs a
-    byte a product and 9 bytes a class of frames (`WearerView.nbytes`: about 100 kB on bench-serve's large shop,
-    50,000 products in about 5,600 classes). The views of an earlier catalog version, which no list asks for again,
-    go when the first view of a new one is made (they hold shoppers' prescriptions)."""
+    """`WearerView`s per (catalog's availability version, wearer), least recently used dropped first: shoppers with
+    one profile share one, and a returning shopper's is still there; a change of what is shown of products (a price,
+    a name) keeps them (`CatalogSnapshot.availability`: a view reads the products and their availability only).
+    Bounded by memory, not by count: a view costs a byte a product and 9 bytes a class of frames (`WearerView.nbytes`:
+    about 100 kB on bench-serve's large shop, 50,000 products in about 5,600 classes). The views of an earlier
+    catalog, which no list asks for again, go when the first view of a new one is made (they hold shoppers'
+    prescriptions)."""
 
     def __init__(self, max_bytes: int = 64 * 2**20) -> None:
         self._items: OrderedDict[tuple[object, Wearer], WearerView] = OrderedDict()
         self._max_bytes = max_bytes
         self._bytes = 0
-        self._version: object = None  # the catalog version of the views held
+        self._version: object = None  # the catalog's `availability` version of the views held
         # What passes by the classes' failed rules, at that version (`WearerView.build`): a shop's shoppers are
         # mostly each their own wearer, but far fewer outcomes (on bench-serve's large shop, 3,000 shoppers: 2,258
         # wearers, 639 outcomes).
@@ -145,7 +147,7 @@ class WearerCache:
             self._passed = weakref.WeakValueDictionary()
 
     def view(self, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> WearerView:
-        key = (snapshot.version, wearer)
+        key = (snapshot.availability, wearer)
         found = self._items.get(key)
         if found is not None:
             with self._lock:
@@ -153,13 +155,13 @@ class WearerCache:
                     self._items.move_to_end(key)
             return found
         with self._lock:
-            if snapshot.version != self._version:
-                self._items, self._bytes, self._version = OrderedDict(), 0, snapshot.version
+            if snapshot.availability != self._version:
+                self._items, self._bytes, self._version = OrderedDict(), 0, snapshot.availability
                 self._passed = weakref.WeakValueDictionary()
             passed = self._passed
         found = WearerView.build(snapshot, wearer, rules, passed)
         with self._lock:
-            if snapshot.version != self._version:  # a newer version's view was made meanwhile: keep this one out
+            if snapshot.availability != self._version:  # a newer catalog's view was made meanwhile: keep this out
                 return found
             if key not in self._items:
                 self._items[key] = found

@@ -49,6 +49,9 @@ class CatalogSnapshot:
     # update (`available`) keeps it, and what depends only on the products and their content (the model's mapping
     # onto the catalog, its index) is kept with it.
     built: tuple[int, str]
+    # The version the products' availability (`active`, `sellable`) was read at: a patch of what is shown of products
+    # keeps it, and the arrays, and what depends only on the products and their availability (a wearer's view) with it.
+    availability: tuple[int, str]
     ids: list[str]
     index: dict[str, int]
     sellable: BoolArray  # active and in stock
@@ -179,6 +182,7 @@ def build_snapshot(session: Session, rules: RuleSettings) -> CatalogSnapshot:
     return CatalogSnapshot(
         version=version,
         built=version,
+        availability=version,
         ids=ids,
         index={pid: i for i, pid in enumerate(ids)},
         sellable=sellable,
@@ -210,8 +214,8 @@ def available(
     None where a full build is needed: a product added or removed, one whose other columns changed (what the rules,
     the scores or the model read), or more than `most` changed. The arrays that depend on what changed are made again
     (what passes and the attribute shares; the prices, their bands and the profile's groups; the summaries, and their
-    JSON for the products changed); every other one is the snapshot's own, shared, and so is `built`: the model's
-    mapping onto the catalogue reads none of these columns."""
+    JSON for the products changed); every other one is the snapshot's own, shared, and so is `built` (the model's
+    mapping onto the catalogue reads none of these columns) and, where availability did not change, `availability`."""
     if version[0] != len(snapshot):
         return None
     query = select(*Product.__table__.columns).where(Product.updated_at >= since).limit(most + 1)
@@ -235,10 +239,12 @@ def available(
     same = np.array_equal(sellable, snapshot.sellable) and np.array_equal(active, snapshot.active)
     if same and not shown:
         return dataclasses.replace(snapshot, version=version)
-    patched = dataclasses.replace(
-        snapshot, version=version, active=active, sellable=sellable, **_shown(snapshot, shown)
-    )
-    return dataclasses.replace(patched, profile_shares=attribute_shares(patched.profile_codes, sellable))
+    fields = _shown(snapshot, shown)
+    if not same:
+        fields |= {"active": active, "sellable": sellable, "availability": version}
+    if not same or "profile_codes" in fields:
+        fields["profile_shares"] = attribute_shares(fields.get("profile_codes", snapshot.profile_codes), sellable)
+    return dataclasses.replace(snapshot, version=version, **fields)
 
 
 def _shown(snapshot: CatalogSnapshot, products: dict[int, Any]) -> dict[str, Any]:
