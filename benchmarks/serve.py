@@ -50,18 +50,25 @@ class Changed:
 
 
 @dataclass
+class Loads:
+    """What `measure` ran on one server."""
+
+    first: LoadResult  # the fixed rate in the first seconds after /readyz, before anything else
+    fixed: LoadResult
+    saturation: LoadResult
+    once: LoadResult  # at saturation, each list for a shopper not asked for before in the run
+    healthz: LoadResult
+    # the fixed rate while the shop changes a product every `WRITE_EVERY` seconds, by what it changes (`CHANGES`)
+    changed: dict[str, Changed]
+
+
+@dataclass
 class Row:
     backend: str
     shop: str
     model: str
     fixed_rate: float
-    first: LoadResult  # the fixed rate in the first seconds after /readyz, before anything else
-    fixed: LoadResult
-    saturation: LoadResult
-    once: LoadResult  # at saturation, each list for a shopper not asked for before in the run
-    # the fixed rate while the shop changes a product every `WRITE_EVERY` seconds, by what it changes (`CHANGES`)
-    changed: dict[str, Changed]
-    healthz: LoadResult
+    loads: Loads
     worker_mb: list[float]
     steadiness: Steadiness  # of the machine, measured with the server up and idle
 
@@ -228,18 +235,6 @@ def _wrk(server: Server, seconds: int, connections: int, script: str | None = No
     return result
 
 
-@dataclass
-class Loads:
-    """What `measure` ran: the rows of `Row` but the shop's own."""
-
-    first: LoadResult
-    fixed: LoadResult
-    saturation: LoadResult
-    once: LoadResult
-    healthz: LoadResult
-    changed: dict[str, Changed]
-
-
 def measure(
     server: Server, key: str, customers: list[str], product: str, rate: float, args: argparse.Namespace
 ) -> Loads:
@@ -350,8 +345,7 @@ def serve_and_measure(url: str, data: Path, backend: str, shop: str, version: st
         loads = measure(server, key, customers, _product_id(url), rate, args)
         steadiness = probe(5.0)
         memory = _worker_memory_mb(server)
-    return Row(backend, shop, version, rate, loads.first, loads.fixed, loads.saturation, loads.once, loads.changed,
-               loads.healthz, memory, steadiness)  # fmt: skip
+    return Row(backend, shop, version, rate, loads, memory, steadiness)
 
 
 def run(backend: str, shop: str, args: argparse.Namespace) -> Row:
@@ -379,29 +373,35 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
     for column in ("backend", "shop", "model", "load", "requests/s", "p50 ms", "p99 ms", "non-2xx", "memory MB"):
         table.add_column(column)
     for r in rows:
-        sat_rate = r.saturation.rate
-        health_rate = r.healthz.rate
+        loads = r.loads
+        sat_rate = loads.saturation.rate
+        health_rate = loads.healthz.rate
         memory = " / ".join(f"{m:.0f}" for m in r.worker_mb)
-        bad_health = r.healthz.statuses.get(0, 0) + r.healthz.errors
+        bad_health = loads.healthz.statuses.get(0, 0) + loads.healthz.errors
         lines = [
             (
                 f"personalized @ {r.fixed_rate:g}/s, first after ready",
-                r.first,
-                r.first.rate,
-                r.first.requests - r.first.ok + r.first.errors,
+                loads.first,
+                loads.first.rate,
+                loads.first.requests - loads.first.ok + loads.first.errors,
             ),
             (
                 f"personalized @ {r.fixed_rate:g}/s",
-                r.fixed,
-                r.fixed.rate,
-                r.fixed.requests - r.fixed.ok + r.fixed.errors,
+                loads.fixed,
+                loads.fixed.rate,
+                loads.fixed.requests - loads.fixed.ok + loads.fixed.errors,
             ),
-            ("personalized, saturation", r.saturation, sat_rate, r.saturation.statuses.get(0, 0) + r.saturation.errors),
+            (
+                "personalized, saturation",
+                loads.saturation,
+                sat_rate,
+                loads.saturation.statuses.get(0, 0) + loads.saturation.errors,
+            ),
             (
                 "personalized, saturation, each shopper once",
-                r.once,
-                r.once.rate,
-                r.once.statuses.get(0, 0) + r.once.errors,
+                loads.once,
+                loads.once.rate,
+                loads.once.statuses.get(0, 0) + loads.once.errors,
             ),
             *(
                 (
@@ -410,24 +410,26 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
                     c.lists.rate,
                     c.lists.requests - c.lists.ok + c.lists.errors,
                 )
-                for what, c in r.changed.items()
+                for what, c in loads.changed.items()
             ),
-            ("/healthz, saturation, best of 2", r.healthz, health_rate, bad_health),
+            ("/healthz, saturation, best of 2", loads.healthz, health_rate, bad_health),
         ]
         for label, result, rate, bad in lines:
             table.add_row(r.backend, r.shop, r.model, label, f"{rate:,.0f}", f"{result.percentile(50):.1f}",
                           f"{result.percentile(99):.1f}", str(bad), memory)  # fmt: skip
         table.add_row("", "", "", f"  personalized / healthz = {sat_rate / health_rate:.0%} "
-                      f"(each shopper once: {r.once.rate / health_rate:.0%})", "", "", "", "", "")  # fmt: skip
-        table.add_row("", "", "", f"  server CPU per request: {_cpu_ms(r.saturation)} / {_cpu_ms(r.healthz)} ms "
-                      f"(each shopper once: {_cpu_ms(r.once)})", "", "", "", "", "")  # fmt: skip
-        table.add_row("", "", "", f"  lists repeated: {_share(r.fixed.repeated)} at {r.fixed_rate:g}/s, "
-                      f"{_share(r.saturation.repeated)} at saturation, {_share(r.once.repeated)} each shopper once",
+                      f"(each shopper once: {loads.once.rate / health_rate:.0%})", "", "", "", "", "")  # fmt: skip
+        table.add_row("", "", "", f"  server CPU per request: {_cpu_ms(loads.saturation)} / "
+                      f"{_cpu_ms(loads.healthz)} ms "
+                      f"(each shopper once: {_cpu_ms(loads.once)})", "", "", "", "", "")  # fmt: skip
+        table.add_row("", "", "", f"  lists repeated: {_share(loads.fixed.repeated)} at {r.fixed_rate:g}/s, "
+                      f"{_share(loads.saturation.repeated)} at saturation, {_share(loads.once.repeated)} each "
+                      "shopper once",
                       "", "", "", "", "")  # fmt: skip
-        table.add_row("", "", "", f"  shopper vectors reused (of the lists made): {_share(r.fixed.reused)} at "
-                      f"{r.fixed_rate:g}/s, {_share(r.saturation.reused)} at saturation",
+        table.add_row("", "", "", f"  shopper vectors reused (of the lists made): {_share(loads.fixed.reused)} at "
+                      f"{r.fixed_rate:g}/s, {_share(loads.saturation.reused)} at saturation",
                       "", "", "", "", "")  # fmt: skip
-        for what, c in r.changed.items():
+        for what, c in loads.changed.items():
             if c.writes_ms:
                 writes = np.array(c.writes_ms)
                 table.add_row("", "", "", f"  the {writes.size} {what} changes: p50 {np.percentile(writes, 50):.1f} "
