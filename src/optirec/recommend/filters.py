@@ -133,7 +133,7 @@ class WearerCache:
         self._items: OrderedDict[tuple[object, Wearer], WearerView] = OrderedDict()
         self._max_bytes = max_bytes
         self._bytes = 0
-        self._version: object = None  # the catalog's `availability` version of the views held
+        self._availability: object = None  # the catalog's `availability` version of the views held
         # What passes by the classes' failed rules, at that version (`WearerView.build`): a shop's shoppers are
         # mostly each their own wearer, but far fewer outcomes (on bench-serve's large shop, 3,000 shoppers: 2,258
         # wearers, 639 outcomes).
@@ -142,9 +142,11 @@ class WearerCache:
 
     def clear(self) -> None:
         with self._lock:
-            self._items = OrderedDict()
-            self._bytes = 0
-            self._passed = weakref.WeakValueDictionary()
+            self._empty()
+
+    def _empty(self) -> None:
+        """Drop every view and shared pass (the caller holds the lock)."""
+        self._items, self._bytes, self._passed = OrderedDict(), 0, weakref.WeakValueDictionary()
 
     def view(self, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> WearerView:
         key = (snapshot.availability, wearer)
@@ -155,13 +157,13 @@ class WearerCache:
                     self._items.move_to_end(key)
             return found
         with self._lock:
-            if snapshot.availability != self._version:
-                self._items, self._bytes, self._version = OrderedDict(), 0, snapshot.availability
-                self._passed = weakref.WeakValueDictionary()
+            if snapshot.availability != self._availability:
+                self._empty()
+                self._availability = snapshot.availability
             passed = self._passed
         found = WearerView.build(snapshot, wearer, rules, passed)
         with self._lock:
-            if snapshot.availability != self._version:  # a newer catalog's view was made meanwhile: keep this out
+            if snapshot.availability != self._availability:  # a newer catalog's view was made meanwhile: keep out
                 return found
             if key not in self._items:
                 self._items[key] = found

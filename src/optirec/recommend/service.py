@@ -160,7 +160,8 @@ class ListBuilder:
     def forget(self) -> None:
         """Drop the lists and wearer views kept in memory (which hold shoppers' histories and prescriptions): after
         an erasure in this process. The other processes drop theirs with their next change of serving state (the
-        lists at the latest with the 10-minute popularity count, the views with the next catalog change)."""
+        lists at the latest with the 10-minute popularity count, the views with the next change of availability or
+        of what the rules read: `filters.WearerCache`)."""
         self.memo.clear()
         self.wearers.clear()
 
