@@ -223,19 +223,20 @@ def available(
     if len(changed) > most:
         return None
     active, sellable = snapshot.active.copy(), snapshot.sellable.copy()
-    shown: dict[int, Any] = {}  # position: the product, where what is shown of it changed
+    shown: dict[int, tuple[Any, ProductSummary]] = {}  # position: the product and its summary, where either changed
     for product in changed:
         position = snapshot.index.get(product.id)
         if position is None or _rest_digest(product) != snapshot.rest[position]:
             return None
         active[position] = product.active
         sellable[position] = product.active and product.stock > 0
+        summary = _summary(product)
         if (
-            float(product.price) != snapshot.price[position]
+            summary != snapshot.summaries[position]
+            or float(product.price) != snapshot.price[position]
             or (product.attributes or {}) != snapshot.attributes[position]
-            or _summary(product) != snapshot.summaries[position]
         ):
-            shown[position] = product
+            shown[position] = product, summary
     same = np.array_equal(sellable, snapshot.sellable) and np.array_equal(active, snapshot.active)
     if same and not shown:
         return dataclasses.replace(snapshot, version=version)
@@ -247,14 +248,15 @@ def available(
     return dataclasses.replace(snapshot, version=version, **fields)
 
 
-def _shown(snapshot: CatalogSnapshot, products: dict[int, Any]) -> dict[str, Any]:
-    """The fields of `snapshot` that change with what is shown of these products (by position); none if none."""
+def _shown(snapshot: CatalogSnapshot, products: dict[int, tuple[Any, ProductSummary]]) -> dict[str, Any]:
+    """The fields of `snapshot` that change with what is shown of these products (by position, with their new
+    summaries); none if none."""
     if not products:
         return {}
     price, summaries, attributes = snapshot.price.copy(), list(snapshot.summaries), list(snapshot.attributes)
-    for position, product in products.items():
+    for position, (product, summary) in products.items():
         price[position] = float(product.price)
-        summaries[position] = _summary(product)
+        summaries[position] = summary
         attributes[position] = product.attributes or {}
     fields: dict[str, Any] = {
         "price": price,
