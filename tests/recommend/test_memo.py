@@ -6,6 +6,7 @@ it again; a list that explores is never kept."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,29 @@ def test_a_repeated_list_is_logged_as_its_own(
     with db.read() as session:
         rows = {row.id: row.items for row in session.scalars(select(ServedRecommendation))}
     assert rows[answers[0]["recommendation_id"]] == rows[answers[1]["recommendation_id"]]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_the_lists_kept_are_nothing_the_garbage_collector_traverses(
+    client: TestClient, state: AppState, service_headers: dict[str, str]
+) -> None:
+    """A full memo holds thousands of lists: kept as objects, every full collection of the worker traversed their
+    items (60 ms a collection on the large shop). Kept as tuples of plain values (`ServedList.kept`), the collector
+    stops tracking them once it has looked at them; answered again, they are the lists they were made from."""
+    load_random_catalog(client, service_headers)
+    signals = [signal_data(customer_id=f"c{k}", product_id=f"P{k + n:03d}") for k in range(3) for n in range(3)]
+    assert client.post("/api/recommendations/signals", json=signals, headers=service_headers).status_code < 300
+    builder = state.list_builder
+    specs = [ListSpec("home", f"c{k}", None, 8, RecommendationFilters()) for k in range(3)]
+    made = [asyncio.run(builder.preview_async(spec)) for spec in specs]
+    for _ in range(4):  # each collection stops tracking one level of tuples: a list's reasons, items, list
+        gc.collect()
+    kept = [entry[1] for entry in builder.memo._lists.values()]
+    assert len(kept) == 3 and all(len(lists[1]) == 8 for lists in kept)
+    assert not any(gc.is_tracked(lists) for lists in kept)  # (nor, then, anything in them)
+    again = [asyncio.run(builder.preview_async(spec)) for spec in specs]
+    assert builder.memo.hits == 3
+    assert [_parts(served) for served in again] == [_parts(served) for served in made]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import Counter
 
 if TYPE_CHECKING:
-    from optirec.recommend.service import ServedList
+    from optirec.recommend.service import Kept
 
 MEMO_SIZE = 4096  # lists kept per process (a few kB each: their items, reasons and counts)
 
@@ -43,7 +43,7 @@ class AnswerMemo:
 
     def __init__(self, size: int = MEMO_SIZE) -> None:
         self.size = size
-        self._lists: dict[Hashable, tuple[weakref.ref[object] | None, ServedList]] = {}
+        self._lists: dict[Hashable, tuple[weakref.ref[object] | None, Kept]] = {}
         self._objects: tuple[object, ...] = ()
         self._values: tuple[Hashable, ...] = ()
         self._lock = threading.Lock()
@@ -59,7 +59,7 @@ class AnswerMemo:
     def get(
         self, key: Hashable, objects: tuple[object, ...], values: tuple[Hashable, ...], vector: object | None,
         counted: bool = True,
-    ) -> ServedList | None:  # fmt: skip
+    ) -> Kept | None:  # fmt: skip
         """The list kept for `key` in this generation of the serving state (its `objects`, compared by identity, and
         `values`, by value) and made with this `vector` (the shopper's segment vector, compared by identity: the
         segment counts are counted again apart from the rest), or None; a new generation drops every list kept.
@@ -83,16 +83,17 @@ class AnswerMemo:
 
     def put(
         self, key: Hashable, objects: tuple[object, ...], values: tuple[Hashable, ...], vector: object | None,
-        served: ServedList,
+        kept: Kept,
     ) -> None:  # fmt: skip
-        """Keep `served` for `key`, if the serving state is still this generation (`get`'s)."""
+        """Keep `kept` (`service.ServedList.kept`) for `key`, if the serving state is still this generation
+        (`get`'s)."""
         if self.size <= 0 or not self._same(objects, values):
             return
         held = None if vector is None else weakref.ref(vector)  # (a vector counted again is not held here)
         with self._lock:
             if len(self._lists) >= self.size:
                 del self._lists[next(iter(self._lists))]
-            self._lists[key] = (held, served)
+            self._lists[key] = (held, kept)
 
     def _same(self, objects: tuple[object, ...], values: tuple[Hashable, ...]) -> bool:
         kept = self._objects
