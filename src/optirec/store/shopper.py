@@ -151,6 +151,7 @@ class ShopperStatements:
     batch: Compiled | None  # PostgreSQL's (`BATCH`)
     history: timedelta | None  # how far back a shopper's signals are read (`shopper_history_days`); None: all
     stored_time: Callable[[datetime], Any]  # a time as the driver takes it for a stored one (SQLite's text)
+    first: Any  # `STORED_TIMES`' start as the driver takes it: every list's `since` without a history window
 
     @classmethod
     def compiled(
@@ -162,12 +163,13 @@ class ShopperStatements:
         stored_time: Callable[[datetime], Any],
     ) -> ShopperStatements:
         by_which = {which: compile(statement) for which, statement in STATEMENTS.items()}
-        return cls(by_which, compile(ANY_SIGNAL), compile(BATCH) if batch else None, history, stored_time)
+        batched = compile(BATCH) if batch else None
+        return cls(by_which, compile(ANY_SIGNAL), batched, history, stored_time, stored_time(STORED_TIMES[0]))
 
     def since(self) -> Any:
         """The `since` of a read now: the oldest signal time it takes, as the driver takes it."""
         if self.history is None:
-            return self.stored_time(STORED_TIMES[0])
+            return self.first
         return self.stored_time(max(STORED_TIMES[0], datetime.now(UTC) - self.history))
 
     def params(self, customer_id: str | None, session_id: str | None) -> dict[str, Any]:
