@@ -80,9 +80,9 @@ class ListSpec:
 
 
 class ServedItem(NamedTuple):
-    """A shown product. A tuple of plain values (its reasons a tuple of strings): the lists kept lately (`memo`)
-    hold thousands of them, which the garbage collector stops tracking, where as objects each of them and its list of
-    reasons were traversed by every full collection (60 ms a collection with the memo full, on the large shop)."""
+    """A shown product, as a tuple of plain values (its reasons a tuple of strings): the lists made lately (`memo`)
+    hold thousands of them, which the garbage collector stops tracking, whereas as objects each of them and its list
+    of reasons were walked by every full collection (50-60 ms a collection with the memo full, on the large shop)."""
 
     position: int  # in the snapshot
     rank: int
