@@ -14,7 +14,7 @@ from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.rules import check_frame
 from optirec.eyewear.vectorized import FrameArrays
 from optirec.eyewear.wearer import Eye, Frame, Wearer
-from optirec.recommend.filters import WearerView
+from optirec.recommend.filters import WearerCache, WearerView
 from tests.eyewear.strategies import frames, wearers
 
 RULES = RuleSettings()
@@ -71,13 +71,18 @@ def test_one_pass_counts_what_first_failures_counts() -> None:
     assert dict(zip(RULE_NAMES, first.tolist(), strict=True)) == first_failures(failed, sellable)
 
 
+def _held_bytes(cache: WearerCache) -> int:
+    """What the cache's views hold: each view's classes' arrays, and each distinct mask of what passes once."""
+    views = list(cache._items.values())
+    masks = {id(view.allowed): view.allowed.nbytes for view in views}
+    return sum(view.class_failed.nbytes + view.class_fit.nbytes for view in views) + sum(masks.values())
+
+
 def test_a_view_holds_a_byte_a_product_and_its_classes_and_the_cache_counts_that() -> None:
     """Reading every product's fit (the exact pass) keeps nothing on the view, and the wearer cache fits as many
     views as their arrays allow (it counted 10 bytes a product, and held a fifth of the views on a large catalog); a
     catalog change drops the views of the earlier version (no list asks for them again, and they hold prescriptions)."""
     from types import SimpleNamespace
-
-    from optirec.recommend.filters import WearerCache
 
     shapes = [Frame(category="eyeglasses", frame_width_mm=130.0 + k) for k in range(10)]
     frames = FrameArrays.from_frames(shapes[k % 10] for k in range(2000))
@@ -89,7 +94,8 @@ def test_a_view_holds_a_byte_a_product_and_its_classes_and_the_cache_counts_that
     cache = WearerCache(max_bytes=10 * 2090)
     for k in range(12):
         cache.view(snapshot, Wearer(face_width_mm=120.0 + k), RULES)  # type: ignore[arg-type]
-    assert len(cache._items) == 10 and cache._bytes == 10 * 2090
+    # ten views' arrays at least (more where wearers alike share what passes, counted once)
+    assert len(cache._items) >= 10 and cache._bytes == _held_bytes(cache) <= 10 * 2090
     changed = SimpleNamespace(**{**vars(snapshot), "availability": (1, "w")})  # a catalog change: the old views go
     cache.view(changed, Wearer(face_width_mm=134.0), RULES)  # type: ignore[arg-type]
     assert list(cache._items) == [((1, "w"), Wearer(face_width_mm=134.0))] and cache._bytes == 2090
@@ -100,8 +106,6 @@ def test_wearers_whose_classes_fail_the_same_rules_share_what_passes() -> None:
     which equals the one each would make alone; one whose classes fail other rules, and a new catalog version, make
     their own. Nothing a list does changes the shared mask."""
     from types import SimpleNamespace
-
-    from optirec.recommend.filters import WearerCache
 
     narrow = [Frame(category="eyeglasses", sphere_min=-4.0, sphere_max=2.0, frame_width_mm=130.0 + k) for k in range(5)]
     wide = [Frame(category="eyeglasses", sphere_min=-10.0, sphere_max=6.0, frame_width_mm=130.0 + k) for k in range(5)]
@@ -121,5 +125,35 @@ def test_wearers_whose_classes_fail_the_same_rules_share_what_passes() -> None:
     assert views[strong].allowed.sum() < views[mild].allowed.sum()
     with pytest.raises(ValueError):  # read-only: a list filters a copy (`apply_filters`)
         views[mild].allowed[0] = False
+    # the cache counts a shared mask once: two masks for the three views, each view's classes apart
+    classes = sum(view.class_failed.nbytes + view.class_fit.nbytes for view in views.values())
+    assert cache._bytes == classes + 2 * 400
     changed = SimpleNamespace(**{**vars(snapshot), "availability": (1, "w")})
     assert cache.view(changed, milder, RULES).allowed is not views[milder].allowed  # type: ignore[arg-type]
+
+
+def test_the_cache_counts_a_shared_pass_once_and_until_its_last_view_goes() -> None:
+    """Wearers alike share their views' mask of what passes (`Passed`): the wearer cache counts it with the first
+    of their views it holds and takes it off with the last it drops, so that it holds as many views as their arrays
+    really take (it counted each view's mask whole, and held fewer views than its bytes allowed)."""
+    from types import SimpleNamespace
+
+    frames = FrameArrays.from_frames(Frame(category="eyeglasses", frame_width_mm=130.0 + k % 10) for k in range(1000))
+    everything = np.ones(1000, dtype=np.bool_)
+    snapshot = SimpleNamespace(availability=(1, "v"), frames=frames, active=everything, sellable=everything)
+    # faces that every frame fits or none does: two outcomes, each shared by several wearers
+    wearers = [Wearer(face_width_mm=width) for width in (134.0, 134.5, 135.0, 90.0, 91.0, 135.5)]
+    one = WearerView.build(snapshot, wearers[0], RULES)  # type: ignore[arg-type]
+    classes = one.class_failed.nbytes + one.class_fit.nbytes
+
+    roomy = WearerCache()
+    held = [roomy.view(snapshot, wearer, RULES) for wearer in wearers]  # type: ignore[arg-type]
+    assert len({id(view.allowed) for view in held}) == 2
+    assert roomy._bytes == _held_bytes(roomy) == 6 * classes + 2 * 1000
+    tight = WearerCache(max_bytes=3 * classes + 1000)  # three views of one outcome, not a second mask
+    for wearer in wearers:
+        tight.view(snapshot, wearer, RULES)  # type: ignore[arg-type]
+        assert tight._bytes == _held_bytes(tight) <= 3 * classes + 1000 or len(tight._items) == 1
+    assert len(tight._items) < 6
+    tight.clear()
+    assert tight._bytes == 0 and not tight._holders

@@ -125,9 +125,10 @@ class WearerCache:
     one profile share one, and a returning shopper's is still there; a change of what is shown of products (a price,
     a name) keeps them (`CatalogSnapshot.availability`: a view reads the products and their availability only).
     Bounded by memory, not by count: a view costs a byte a product and 9 bytes a class of frames (`WearerView.nbytes`:
-    about 100 kB on bench-serve's large shop, 50,000 products in about 5,600 classes). The views of an earlier
-    catalog, which no list asks for again, go when the first view of a new one is made (they hold shoppers'
-    prescriptions)."""
+    about 100 kB on bench-serve's large shop, 50,000 products in about 5,600 classes), its byte a product counted once
+    for the views that share it (`Passed`: half of a view there, shared by three or four wearers on average). The
+    views of an earlier catalog, which no list asks for again, go when the first view of a new one is made (they hold
+    shoppers' prescriptions)."""
 
     def __init__(self, max_bytes: int = 64 * 2**20) -> None:
         self._items: OrderedDict[tuple[object, Wearer], WearerView] = OrderedDict()
@@ -138,6 +139,7 @@ class WearerCache:
         # mostly each their own wearer, but far fewer outcomes (on bench-serve's large shop, 3,000 shoppers: 2,258
         # wearers, 639 outcomes).
         self._passed: weakref.WeakValueDictionary[bytes, Passed] = weakref.WeakValueDictionary()
+        self._holders: dict[int, int] = {}  # how many views held here read each mask of what passes (by its id)
         self._lock = threading.Lock()
 
     def clear(self) -> None:
@@ -147,6 +149,21 @@ class WearerCache:
     def _empty(self) -> None:
         """Drop every view and shared pass (the caller holds the lock)."""
         self._items, self._bytes, self._passed = OrderedDict(), 0, weakref.WeakValueDictionary()
+        self._holders = {}
+
+    def _count(self, view: WearerView, step: int) -> None:
+        """Add (`step` 1) or take away (-1) a view's bytes: its classes' arrays, and its mask of what passes with the
+        first view held here that reads it, or the last (the caller holds the lock). A mask's id stays its own while
+        a view held here keeps it alive."""
+        self._bytes += step * (view.class_failed.nbytes + view.class_fit.nbytes)
+        mask = id(view.allowed)
+        holders = self._holders.get(mask, 0) + step
+        if holders == 0 or (step == 1 and holders == 1):
+            self._bytes += step * view.allowed.nbytes
+        if holders:
+            self._holders[mask] = holders
+        else:
+            del self._holders[mask]
 
     def view(self, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> WearerView:
         key = (snapshot.availability, wearer)
@@ -167,9 +184,9 @@ class WearerCache:
                 return found
             if key not in self._items:
                 self._items[key] = found
-                self._bytes += found.nbytes
+                self._count(found, 1)
             while self._bytes > self._max_bytes and len(self._items) > 1:
-                self._bytes -= self._items.popitem(last=False)[1].nbytes
+                self._count(self._items.popitem(last=False)[1], -1)
         return found
 
 
