@@ -109,3 +109,49 @@ def test_metrics_count_requests_by_route_template(client: TestClient, service_he
     assert _count(after, "GET", route, "404") - _count(before, "GET", route, "404") == 1
     assert "FR-1" not in after and "NOPE" not in after  # raw paths would blow up the label set
     assert "optirec_http_request_seconds_bucket" in after
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/recommendations/personalized", b'{"limit": 12}'),  # the body read by `gateway.direct`
+        ("/api/recommendations/signals", b'[{"action_type": "view"}]'),  # read by FastAPI's own route
+    ],
+)
+def test_a_caller_gone_before_the_body_is_read_is_not_a_server_error(
+    client: TestClient, service_headers: dict[str, str], caplog: pytest.LogCaptureFixture, path: str, body: bytes
+) -> None:
+    """A shopper who closes the tab (or a client that times out) while its request is on its way: uvicorn hands the
+    app a disconnect where the body should be. Regression: the direct route's read raised, which was logged as an
+    unhandled error with its frames (about 3 kB a request, for anyone who opens connections and drops them) and
+    counted as a 500; FastAPI's own routes counted a 400. Now: nothing answered, nothing logged but the access line,
+    counted as 499 (nginx's "client closed request")."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "client": ("127.0.0.1", 50000), "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-api-key", service_headers["X-API-Key"].encode())],
+    }  # fmt: skip
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    before = client.get("/metrics").text
+    assert client.portal is not None
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        client.portal.call(client.app, scope, receive, send)
+    records = list(caplog.records)
+    after = client.get("/metrics").text
+    assert _count(after, "POST", path, "499") - _count(before, "POST", path, "499") == 1
+    assert _count(after, "POST", path, "500") == _count(before, "POST", path, "500")
+    assert not [r for r in records if r.levelno >= logging.WARNING], [r.getMessage() for r in records]
+    assert [r.getMessage().split()[2] for r in records if r.name == "optirec.access"] == ["499"]
+    # the direct route answers no one; FastAPI's own sends its 400 into the closed connection (uvicorn drops it)
+    assert not sent or sent[0]["status"] == 400

@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from prometheus_client import Counter, Histogram
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from optirec.gateway.errors import internal_error_response, log_unexpected
@@ -27,6 +28,9 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0),
 )
 _VALID_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+# A request whose caller went away before its answer started (a closed tab, a client's or a load balancer's
+# timeout): nginx's "client closed request". Counted and logged by the access log under it, never as an error.
+CLIENT_CLOSED = 499
 
 
 def _route_template(scope: Scope) -> str:
@@ -49,6 +53,13 @@ class ObservabilityMiddleware:
         started_at = time.perf_counter()
         status = 500
         started = False
+        gone = False  # the caller went away before the answer started
+
+        async def receive_noting_gone() -> Message:
+            nonlocal gone
+            message = await receive()
+            gone = gone or (message["type"] == "http.disconnect" and not started)
+            return message
 
         async def send_with_id(message: Message) -> None:
             nonlocal status, started
@@ -58,7 +69,9 @@ class ObservabilityMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_noting_gone, send_with_id)
+        except ClientDisconnect:  # raised where the body was read: no one is left to answer, and nothing went wrong
+            pass
         except Exception as error:
             # Answered and logged here, and not raised further: Starlette's outermost middleware would send the 500
             # without the request id, and the server would log the error's message, which may quote the request.
@@ -66,7 +79,8 @@ class ObservabilityMiddleware:
             if not started:
                 await internal_error_response()(scope, receive, send_with_id)
         finally:
-            self._record(scope, status, time.perf_counter() - started_at, request_id)
+            # (a route whose body FastAPI reads answers a 400 to a caller who left while it was read; no one got it)
+            self._record(scope, CLIENT_CLOSED if gone else status, time.perf_counter() - started_at, request_id)
 
     @staticmethod
     def _incoming_id(scope: Scope) -> str | None:
