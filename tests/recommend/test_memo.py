@@ -23,6 +23,7 @@ from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.service import ListBuilder, ListSpec, ServedList
 from optirec.settings import ExplorationSettings, Settings
 from optirec.store import Database
+from optirec.store import shopper as shopper_store
 from optirec.store.tables import ServedRecommendation
 from tests.conftest import signal_data
 from tests.recommend.test_approximate import train_chain_model
@@ -171,8 +172,9 @@ def test_a_list_that_explores_is_never_kept(
 def test_an_erasure_drops_the_lists_and_views_this_process_keeps(
     client: TestClient, state: AppState, service_headers: dict[str, str]
 ) -> None:
-    """The kept lists and wearer views hold shoppers' histories and prescriptions: an erasure empties this
-    process's at once (the others' go with their next change of serving state)."""
+    """The kept lists, wearer views and wearers read from stored profiles hold shoppers' histories and
+    prescriptions: an erasure empties this process's at once (the others' go by themselves: `HELD_AT_MOST_SECONDS`,
+    `test_wearer_view.py`, `tests/store/test_shopper.py`)."""
     load_random_catalog(client, service_headers)
     assert client.put("/api/customers/c7", json=STRONG, headers=service_headers).status_code in (200, 201)
     signals = [signal_data(customer_id="c7", product_id=f"P{n:03d}") for n in range(3)]
@@ -180,6 +182,7 @@ def test_an_erasure_drops_the_lists_and_views_this_process_keeps(
     body = {"customer_id": "c7", "limit": 6}
     assert client.post("/api/recommendations/personalized", json=body, headers=service_headers).status_code == 200
     builder = state.list_builder
-    assert len(builder.memo) == 1 and builder.wearers._items
+    assert len(builder.memo) == 1 and builder.wearers._items and shopper_store._wearer.cache_info().currsize
     assert client.delete("/api/customers/c7", headers=service_headers).status_code == 200
     assert len(builder.memo) == 0 and not builder.wearers._items
+    assert shopper_store._wearer.cache_info().currsize == 0  # (regression: the wearers read were kept)

@@ -101,6 +101,29 @@ def test_a_view_holds_a_byte_a_product_and_its_classes_and_the_cache_counts_that
     assert list(cache._items) == [((1, "w"), Wearer(face_width_mm=134.0))] and cache._bytes == 2090
 
 
+def test_the_cache_holds_views_for_a_bounded_time() -> None:
+    """Views hold prescriptions: the cache empties itself every `max_age_seconds` (`HELD_AT_MOST_SECONDS`, what a
+    process that did not make an erasure holds at most), a catalog change or not."""
+    from types import SimpleNamespace
+
+    frames = FrameArrays.from_frames(Frame(category="eyeglasses", frame_width_mm=130.0 + k % 5) for k in range(50))
+    everything = np.ones(50, dtype=np.bool_)
+    snapshot = SimpleNamespace(availability=(1, "v"), frames=frames, active=everything, sellable=everything)
+    now = [0.0]
+    cache = WearerCache(max_age_seconds=600.0, clock=lambda: now[0])
+    wearer, other = Wearer(face_width_mm=134.0), Wearer(face_width_mm=140.0)
+    held = cache.view(snapshot, wearer, RULES)  # type: ignore[arg-type]
+    now[0] = 599.0
+    assert cache.view(snapshot, wearer, RULES) is held  # type: ignore[arg-type]
+    now[0] = 600.0
+    cache.view(snapshot, other, RULES)  # type: ignore[arg-type]
+    assert list(cache._items) == [((1, "v"), other)] and cache._bytes == _held_bytes(cache)
+    made = cache.view(snapshot, wearer, RULES)  # type: ignore[arg-type]
+    assert made is not held and made.class_fit.tolist() == held.class_fit.tolist()
+    now[0] = 1199.0  # the cache's age counts from when it was emptied
+    assert cache.view(snapshot, wearer, RULES) is made  # type: ignore[arg-type]
+
+
 def test_wearers_whose_classes_fail_the_same_rules_share_what_passes() -> None:
     """Two prescriptions that every class of frames takes (or refuses) alike share the view's pass over the products,
     which equals the one each would make alone; one whose classes fail other rules, and a new catalog version, make

@@ -15,9 +15,10 @@ from sqlalchemy.exc import OperationalError
 
 from optirec.errors import NotFound
 from optirec.store import Database
+from optirec.store import shopper as shopper_store
 from optirec.store.batched import BatchedReads
 from optirec.store.postgres import PostgresBackend
-from optirec.store.shopper import HISTORY_LIMIT, Shopper
+from optirec.store.shopper import HELD_AT_MOST_SECONDS, HISTORY_LIMIT, Shopper
 from tests.conftest import run_closing, signal_data, terminate_other_sessions
 
 MYOPE = {"right": {"sph": -5.25, "cyl": -0.5, "axis": 180}, "left": {"sph": -5.0}}
@@ -54,6 +55,26 @@ def test_profile_history_and_purchases(client: TestClient, db: Database, service
     assert shopper.personalise
     assert shopper.wearer.rx is not None and shopper.wearer.rx.strongest == pytest.approx(-5.75)
     assert shopper.wearer.pd_mm == 62.5 and shopper.wearer.face_width_mm == 138
+
+
+def test_the_wearers_read_are_held_for_a_bounded_time(
+    client: TestClient, db: Database, service_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wearers the reads keep of stored profiles (their prescriptions) go every `HELD_AT_MOST_SECONDS`: a process
+    that did not make an erasure hears nothing of it (the one that did drops them at once: `test_memo.py`)."""
+    now = [1_000_000.0]
+    monkeypatch.setattr(shopper_store, "_wearers_since", shopper_store._wearers_since)  # put back after the test
+    monkeypatch.setattr(shopper_store, "monotonic", lambda: now[0])
+    db.forget_wearers()
+    customer = _customer(client, service_headers, {"prescription": MYOPE, "face_width_mm": 138})
+    first = db.read_shopper_now(customer_id=customer, session_id=None).wearer
+    now[0] += HELD_AT_MOST_SECONDS - 1
+    assert db.read_shopper_now(customer_id=customer, session_id=None).wearer is first  # still held
+    assert shopper_store._wearer.cache_info().currsize == 1
+    now[0] += 1
+    again = db.read_shopper_now(customer_id=customer, session_id=None).wearer
+    assert again == first and again is not first  # read again from the profile: the held ones went
+    assert shopper_store._wearer.cache_info().currsize == 1
 
 
 def test_a_history_window_leaves_older_signals_out_of_the_read(

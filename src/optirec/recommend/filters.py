@@ -7,9 +7,10 @@ removed among those the earlier ones let through, so the counts add up to what w
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +25,7 @@ from optirec.recommend.kernels import passing
 from optirec.recommend.ranking import attribute_mask, combine, equals, price_mask
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.snapshot import CatalogSnapshot
+from optirec.store.shopper import HELD_AT_MOST_SECONDS
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,15 @@ class WearerCache:
     about 100 kB on bench-serve's large shop, 50,000 products in about 5,600 classes), its byte a product counted once
     for the views that share it (`Passed`: half of a view there, shared by three or four wearers on average). The
     views of an earlier catalog, which no list asks for again, go when the first view of a new one is made (they hold
-    shoppers' prescriptions)."""
+    shoppers' prescriptions), and all of them every `max_age_seconds` (`HELD_AT_MOST_SECONDS`): an erasure empties the
+    cache of the process that made it (`clear`), and no other process hears of it."""
 
-    def __init__(self, max_bytes: int = 64 * 2**20) -> None:
+    def __init__(
+        self, max_bytes: int = 64 * 2**20, max_age_seconds: float = HELD_AT_MOST_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:  # fmt: skip
+        self._max_age, self._clock = max_age_seconds, clock
+        self._since = clock()  # when the cache was last emptied
         self._items: OrderedDict[tuple[object, Wearer], WearerView] = OrderedDict()
         self._max_bytes = max_bytes
         self._bytes = 0
@@ -150,6 +158,7 @@ class WearerCache:
         """Drop every view and shared pass (the caller holds the lock)."""
         self._items, self._bytes, self._passed = OrderedDict(), 0, weakref.WeakValueDictionary()
         self._holders = {}
+        self._since = self._clock()
 
     def _count(self, view: WearerView, step: int) -> None:
         """Add (`step` 1) or take away (-1) a view's bytes: its classes' arrays, and its mask of what passes with the
@@ -166,6 +175,8 @@ class WearerCache:
             del self._holders[mask]
 
     def view(self, snapshot: CatalogSnapshot, wearer: Wearer, rules: RuleSettings) -> WearerView:
+        if self._clock() - self._since >= self._max_age:
+            self.clear()
         key = (snapshot.availability, wearer)
         found = self._items.get(key)
         if found is not None:

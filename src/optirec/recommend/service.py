@@ -183,12 +183,13 @@ class ListBuilder:
         )
 
     def forget(self) -> None:
-        """Drop the lists and wearer views kept in memory (which hold shoppers' histories and prescriptions): after
-        an erasure in this process. The other processes drop theirs with their next change of serving state (the
-        lists at the latest with the 10-minute popularity count, the views with the next change of availability or
-        of what the rules read: `filters.WearerCache`)."""
+        """Drop the lists, wearer views and wearers read from stored profiles kept in memory (which hold shoppers'
+        histories and prescriptions): after an erasure in this process. The other processes drop theirs by themselves
+        (the lists with the 10-minute popularity count at the latest, the views and the wearers every
+        `store.shopper.HELD_AT_MOST_SECONDS`, 10 minutes)."""
         self.memo.clear()
         self.wearers.clear()
+        self.db.forget_wearers()
 
     async def build_async(self, spec: ListSpec) -> ServedList:
         """Build a list in the event loop and log it with the others being served (`ServedLog.building`).

@@ -29,7 +29,7 @@ from optirec.store.base import (
 )
 from optirec.store.postgres import PostgresBackend, make_postgres_engine
 from optirec.store.served import Row
-from optirec.store.shopper import Shopper
+from optirec.store.shopper import Shopper, forget_wearers
 from optirec.store.sqlite import SQLiteBackend, WriteLockBusy, make_sqlite_engine
 
 log = logging.getLogger("optirec.store")
@@ -198,6 +198,12 @@ class Database:
     def read_shopper_now(self, *, customer_id: str | None, session_id: str | None) -> Shopper:
         """`read_shopper` from a thread, on the thread's own driver connection."""
         return self.backend.read_shopper_now(customer_id=customer_id, session_id=session_id)
+
+    @staticmethod
+    def forget_wearers() -> None:
+        """Drop the wearers the shopper reads keep of stored profiles (their prescriptions), in this process: after
+        an erasure. Every process drops them by itself every `store.shopper.HELD_AT_MOST_SECONDS`."""
+        forget_wearers()
 
     def append_served_lists(self, rows: list[Row], *, wait: bool = True) -> bool:
         """Store served lists' rows in one statement (all or none), committed when this returns. With `wait=False`,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from time import monotonic
 from types import SimpleNamespace
 from typing import Any
 
@@ -129,12 +130,39 @@ def _json(value: str | None) -> Any:
     return None if value is None else orjson.loads(value)
 
 
+# At most how long a serving process keeps what it read of a shopper's prescription (the wearers below, the lists'
+# wearer views: `recommend.filters.WearerCache`) once it was read: an erasure empties them at once in the process that
+# made it (`forget_wearers`), and in every other process, which no erasure reaches, within this time.
+HELD_AT_MOST_SECONDS = 600.0
+
+
 @lru_cache(maxsize=16_384)
 def _wearer(prescription: str | None, pd_mm: float | None, face_width_mm: float | None) -> Wearer:
     """The wearer of a stored profile, from its prescription's JSON text: validating the prescription cost more
-    than the rest of the shopper's parsing, and a shopper's profile stays the same from one list to the next."""
+    than the rest of the shopper's parsing, and a shopper's profile stays the same from one list to the next. Emptied
+    every `HELD_AT_MOST_SECONDS` (`_wearer_of`) and on an erasure (`forget_wearers`)."""
     found = SimpleNamespace(prescription=_json(prescription), pd_mm=pd_mm, face_width_mm=face_width_mm)
     return Wearer.from_profile(found)
+
+
+_wearers_since = monotonic()  # when `_wearer` was last emptied
+
+
+def _wearer_of(prescription: str | None, pd_mm: float | None, face_width_mm: float | None) -> Wearer:
+    """`_wearer`, emptied first where it is `HELD_AT_MOST_SECONDS` old."""
+    global _wearers_since
+    now = monotonic()
+    if now - _wearers_since >= HELD_AT_MOST_SECONDS:
+        _wearers_since = now
+        _wearer.cache_clear()
+    return _wearer(prescription, pd_mm, face_width_mm)
+
+
+def forget_wearers() -> None:
+    """Drop the wearers read from stored profiles (their prescriptions): after an erasure in this process."""
+    global _wearers_since
+    _wearers_since = monotonic()
+    _wearer.cache_clear()
 
 
 Fetch = Callable[[Compiled, dict[str, Any]], list[Any]]
@@ -231,7 +259,7 @@ def shopper_of(rows: list[Any], customer_id: str | None, session_id: str | None)
     profile = _profile(rows) if customer_id is not None else None
     if profile is not None:
         prescription, consent, _kind, _at, _id, pd_mm, face_width_mm = profile[:7]  # a batch's rows have one more
-        wearer = _wearer(prescription, pd_mm, face_width_mm)
+        wearer = _wearer_of(prescription, pd_mm, face_width_mm)
         personalise = bool((_json(consent) or {}).get("personalization", True))
     if not personalise:
         return Shopper(customer_id, session_id, wearer, personalise=False)
