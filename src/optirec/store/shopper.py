@@ -150,11 +150,8 @@ _wearers_since = monotonic()  # when `_wearer` was last emptied
 
 def _wearer_of(prescription: str | None, pd_mm: float | None, face_width_mm: float | None) -> Wearer:
     """`_wearer`, emptied first where it is `HELD_AT_MOST_SECONDS` old."""
-    global _wearers_since
-    now = monotonic()
-    if now - _wearers_since >= HELD_AT_MOST_SECONDS:
-        _wearers_since = now
-        _wearer.cache_clear()
+    if monotonic() - _wearers_since >= HELD_AT_MOST_SECONDS:
+        forget_wearers()
     return _wearer(prescription, pd_mm, face_width_mm)
 
 
