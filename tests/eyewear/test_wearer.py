@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
+import orjson
 import pytest
 from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from optirec.customers.schemas import CustomerImport
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.fit import allowed_decentration_mm
+from optirec.eyewear.prescription import Prescription
 from optirec.eyewear.rules import check_frame
 from optirec.eyewear.wearer import Eye, Frame, Wearer
 
@@ -46,6 +50,22 @@ def test_from_a_profile_row_holding_the_prescription_as_json() -> None:
 
     wearer = Wearer.from_profile(Row())
     assert wearer.left == Eye(-1.5, -0.5, 90) and wearer.face_width_mm is None and wearer.pd_mm == 61.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(right=eyes(), left=eyes(), pd_mm=st.none() | st.floats(50, 80), face=st.none() | st.floats(100, 175))
+def test_a_stored_profile_reads_as_the_validated_one(right: Eye, left: Eye, pd_mm: float | None,
+                                                      face: float | None) -> None:  # fmt: skip
+    """`Wearer.stored` reads the profile table's JSON without validating it again: the same wearer as
+    `from_profile`, which validates, for every prescription a customer can store (as the customers' service
+    stores it: the validated prescription dumped to JSON)."""
+    given_rx = {side: {"sph": eye.sph, "cyl": eye.cyl, "axis": eye.axis, "add": eye.add}
+                for side, eye in (("right", right), ("left", left))}  # fmt: skip
+    stored = orjson.loads(orjson.dumps(Prescription.model_validate(given_rx).model_dump(mode="json")))
+    row = SimpleNamespace(prescription=stored, pd_mm=pd_mm, face_width_mm=face)
+    assert Wearer.stored(stored, pd_mm, face) == Wearer.from_profile(row)
+    assert Wearer.stored(None, pd_mm, face) == Wearer.from_profile(SimpleNamespace(prescription=None, pd_mm=pd_mm,
+                                                                                   face_width_mm=face))  # fmt: skip
 
 
 def test_plano_without_add_needs_no_lenses() -> None:

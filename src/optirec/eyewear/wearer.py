@@ -109,6 +109,23 @@ class Wearer:
             rx_sunglasses=rx_sunglasses,
         )
 
+    @classmethod
+    def stored(cls, prescription: Mapping[str, Any] | None, pd_mm: float | None, face_width_mm: float | None) -> Wearer:
+        """A stored profile as the rules see it: its prescription's JSON form as the profile table holds it, read
+        without validating it again (it was when it was written: `from_profile` validates, five times the cost, which
+        every reader of the whole table paid per profile)."""
+        right = left = None
+        if prescription:
+            right, left = _stored_eye(prescription.get("right")), _stored_eye(prescription.get("left"))
+        return cls(right=right, left=left, pd_mm=_float(pd_mm), face_width_mm=_float(face_width_mm))
+
+
+def _stored_eye(eye: Mapping[str, Any] | None) -> Eye | None:
+    if not eye:
+        return None
+    add = eye.get("add")
+    return Eye(float(eye["sph"]), float(eye.get("cyl") or 0.0), eye.get("axis"), None if add is None else float(add))
+
 
 def _eye(eye: Any) -> Eye:
     add = getattr(eye, "add", None)

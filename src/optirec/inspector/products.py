@@ -20,7 +20,7 @@ from optirec.catalog.schemas import ProductPublic
 from optirec.catalog.service import get_product
 from optirec.eyewear.config import RuleSettings
 from optirec.eyewear.population import WearerArrays, failures_by_rule, frame_failures
-from optirec.eyewear.wearer import Eye, Frame, Wearer
+from optirec.eyewear.wearer import Frame, Wearer
 from optirec.inspector.schemas import FitShare, Performance, ProductFound, ProductInspected
 from optirec.recent import Recent
 from optirec.store import Database
@@ -160,7 +160,7 @@ class ProfileWearers:
             .join(Customer)
             .where(Customer.role == "customer")
         ).all()
-        wearers = WearerArrays.from_wearers((_wearer(*row[1:]) for row in rows), self._rules)
+        wearers = WearerArrays.from_wearers((Wearer.stored(*row[1:]) for row in rows), self._rules)
         return wearers, {row[0]: i for i, row in enumerate(rows)}
 
     def _changed(self, session: Session, held: Population, count: int) -> tuple[WearerArrays, dict[str, int]] | None:
@@ -180,7 +180,7 @@ class ProfileWearers:
             return None
         rows = dict(held.rows)
         positions = np.array([rows.setdefault(row[0], len(rows)) for row in changed], dtype=np.int64)
-        written = WearerArrays.from_wearers((_wearer(*row[1:]) for row in changed), self._rules)
+        written = WearerArrays.from_wearers((Wearer.stored(*row[1:]) for row in changed), self._rules)
         wearers = held.wearers.with_rows(positions, written)
         if len(rows) != count:  # profiles were removed: which ones, their customers' ids tell
             current = set(
@@ -192,18 +192,3 @@ class ProfileWearers:
             wearers = wearers.at(np.array([row for _, row in kept], dtype=np.int64))
             rows = {customer: i for i, (customer, _) in enumerate(kept)}
         return wearers, rows
-
-
-def _wearer(prescription: Mapping[str, Any] | None, pd_mm: float | None, face_width_mm: float | None) -> Wearer:
-    """A stored profile as the rules see it, read from its JSON as stored (validated when it was written)."""
-    right = left = None
-    if prescription:
-        right, left = _eye(prescription.get("right")), _eye(prescription.get("left"))
-    return Wearer(right=right, left=left, pd_mm=pd_mm, face_width_mm=face_width_mm)
-
-
-def _eye(eye: Mapping[str, Any] | None) -> Eye | None:
-    if not eye:
-        return None
-    add = eye.get("add")
-    return Eye(float(eye["sph"]), float(eye.get("cyl") or 0.0), eye.get("axis"), None if add is None else float(add))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from types import SimpleNamespace
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -71,8 +70,7 @@ class CustomerSegments:
             query = query.where(CustomerProfile.updated_at >= self._read_at - self.OVERLAP)
         of = self._of if self._read_at is not None else {}
         for customer_id, rx, face in session.execute(query):
-            of[customer_id] = segment_of(Wearer.from_profile(SimpleNamespace(prescription=rx, pd_mm=None,
-                                                                             face_width_mm=face)))  # fmt: skip
+            of[customer_id] = segment_of(Wearer.stored(rx, None, face))
         if len(of) != count:  # profiles were removed: which ones, their customers' ids tell
             present = set(session.scalars(select(CustomerProfile.customer_id)))
             of = {customer: segment for customer, segment in of.items() if customer in present}
