@@ -3,10 +3,12 @@ current time, the drivers' bulk-insert statements and the naming of storage fail
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, DateTime, MetaData, TextClause, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
@@ -25,6 +27,16 @@ NAMING = {
 
 # JSON everywhere, JSONB where PostgreSQL offers it.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def json_loads(text: str | bytes) -> Any:
+    """A JSON column's value, as the engines read it (`json_deserializer`): orjson's parser, the standard module's
+    for what orjson refuses and the standard serializer may have written (NaN or Infinity, integers past 64 bits).
+    The standard parser alone took a quarter of a 200,000-profile read (`recommend.segments`)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

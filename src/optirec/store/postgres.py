@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Engine, String, create_engine, event, func
 from sqlalchemy.dialects import postgresql as postgresql_dialect
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session
 
-from optirec.store.base import postgres_bulk_insert
+from optirec.store.base import json_loads, postgres_bulk_insert
 from optirec.store.batched import BatchedReads
 from optirec.store.driver import Compiled, HotPath
 from optirec.store.served import POSTGRES_INSERT, Row, postgres_params
@@ -47,11 +47,19 @@ def make_postgres_engine(url: str, *, pool_size: int, hot: bool = False) -> Engi
     parameters (`hide_parameters`): they may hold an e-mail address or a prescription."""
     if hot:
         engine = create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, isolation_level="AUTOCOMMIT", hide_parameters=True
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            isolation_level="AUTOCOMMIT",
+            hide_parameters=True,
+            json_deserializer=json_loads,
         )
         event.listen(engine, "connect", _hot_session)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True,
+        json_deserializer=json_loads,
+    )  # fmt: skip
 
 
 class AsyncHotPath:

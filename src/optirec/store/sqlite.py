@@ -21,7 +21,7 @@ from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session
 
 from optirec.errors import StorageUnavailable
-from optirec.store.base import sqlite_bulk_insert, sqlite_time
+from optirec.store.base import json_loads, sqlite_bulk_insert, sqlite_time
 from optirec.store.driver import HotPath
 from optirec.store.served import SQLITE_INSERT, Row, sqlite_values
 from optirec.store.shopper import Shopper, ShopperStatements, read_shopper
@@ -89,7 +89,13 @@ def make_sqlite_engine(url: str, *, pool_size: int) -> Engine:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
         _create_private(database)
-    engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=pool_size, hide_parameters=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False},
+        pool_size=pool_size,
+        hide_parameters=True,
+        json_deserializer=json_loads,
+    )
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "connect", _disable_pysqlite_begin)
     event.listen(engine, "begin", _sqlite_begin)
