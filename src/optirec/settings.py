@@ -288,6 +288,15 @@ class Settings(BaseSettings):
         "worse than control's by the always-valid test is stopped); 0: only when the results are read.",
     )
 
+    erasure_check_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=600,
+        description="How often each worker checks whether a customer was erased by another process, and then drops "
+        "what it keeps of shoppers in memory (credentials, the lists made lately, wearer views and prescriptions "
+        "read). 0: never; they then go within 10 minutes by themselves. The process that takes an erasure drops them "
+        "at once.",
+    )
     model_poll_seconds: float = Field(
         2.0, ge=0, description="How often each worker checks for a newly promoted model (0: only at start)."
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,11 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from optirec.gateway.state import AppState
+from optirec.privacy.watch import ErasureWatch
 from optirec.recommend.filters import WearerCache
 from optirec.recommend.memo import AnswerMemo
 from optirec.recommend.model_adapter import load_live_model
 from optirec.recommend.schemas import RecommendationFilters
 from optirec.recommend.service import ListBuilder, ListSpec, ServedList
+from optirec.runtime.state import build_state
 from optirec.settings import ExplorationSettings, Settings
 from optirec.store import Database
 from optirec.store import shopper as shopper_store
@@ -186,3 +189,37 @@ def test_an_erasure_drops_the_lists_and_views_this_process_keeps(
     assert client.delete("/api/customers/c7", headers=service_headers).status_code == 200
     assert len(builder.memo) == 0 and not builder.wearers._items
     assert shopper_store._wearer.cache_info().currsize == 0  # (regression: the wearers read were kept)
+
+
+def test_an_erasure_in_another_process_drops_what_this_one_keeps(
+    client: TestClient, state: AppState, settings: Settings, service_headers: dict[str, str]
+) -> None:
+    """Another worker (its own parts on the same database) keeps lists and a wearer view of the customer; an erasure
+    taken by this one reaches it at its next check of the erasures (`privacy.watch.ErasureWatch`), and only then;
+    an erasure that no one took makes it drop nothing."""
+    assert any(thread.name == "optirec-erasures" for thread in threading.enumerate())  # each worker's own watch
+    load_random_catalog(client, service_headers)
+    assert client.put("/api/customers/c7", json=STRONG, headers=service_headers).status_code in (200, 201)
+    signals = [signal_data(customer_id="c7", product_id=f"P{n:03d}") for n in range(3)]
+    assert client.post("/api/recommendations/signals", json=signals, headers=service_headers).status_code < 300
+    other = build_state(settings)
+    try:
+        forgotten: list[bool] = []
+
+        def forget() -> None:
+            forgotten.append(True)
+            other.customer_erased()
+
+        watch = ErasureWatch(other.db, forget, seconds=0)
+        assert not watch.check()  # where the erasures stood when it started
+        builder = other.list_builder
+        asyncio.run(builder.build_async(ListSpec("home", "c7", None, 6, RecommendationFilters())))
+        assert len(builder.memo) == 1 and builder.wearers._items
+        assert not watch.check() and len(builder.memo) == 1  # nothing erased since
+        assert client.delete("/api/customers/c7", headers=service_headers).status_code == 200
+        assert len(builder.memo) == 1 and builder.wearers._items  # not yet: the other process has not looked
+        assert watch.check() and forgotten == [True]
+        assert len(builder.memo) == 0 and not builder.wearers._items
+        assert not watch.check() and forgotten == [True]  # once per erasure
+    finally:
+        other.db.dispose()

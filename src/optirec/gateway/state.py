@@ -42,8 +42,9 @@ class AppState:
     draining: threading.Event = field(default_factory=threading.Event)
 
     def customer_erased(self) -> None:
-        """After an erasure in this process: the erased customer's credentials stop working at once, and the lists
-        and wearer views this process keeps in memory go (`ListBuilder.forget`)."""
+        """After an erasure, in this process or in another one (`privacy.watch.ErasureWatch`): the erased customer's
+        credentials stop working, and the lists and wearer views this process keeps in memory go
+        (`ListBuilder.forget`)."""
         self.principals.clear()
         self.list_builder.forget()
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from optirec.customers.service import get_customer, to_public
 from optirec.privacy.schemas import CustomerExport
 from optirec.store import utcnow
-from optirec.store.tables import ServedRecommendation, Signal
+from optirec.store.tables import Erasure, ServedRecommendation, Signal
 
 _SIGNAL_FIELDS = (
     Signal.event_id,
@@ -79,12 +79,14 @@ def export_customer(*, session: Session, customer_id: str, roles: frozenset[str]
 
 
 def delete_customer(*, session: Session, customer_id: str, roles: frozenset[str] | None = None) -> dict[str, int]:
-    """Erase the customer, their profile, their signals and the lists served to them."""
+    """Erase the customer, their profile, their signals and the lists served to them, and note that a customer was
+    erased (`Erasure`, naming no one) for the other processes (`privacy.watch.ErasureWatch`)."""
     customer = get_customer(session=session, customer_id=customer_id, roles=roles)
     signals = session.execute(delete(Signal).where(Signal.customer_id == customer_id)).rowcount  # type: ignore[attr-defined]
     served = session.execute(
         delete(ServedRecommendation).where(ServedRecommendation.customer_id == customer_id)
     ).rowcount  # type: ignore[attr-defined]
     session.delete(customer)
+    session.add(Erasure())  # naming no one: every worker drops what it keeps in memory (`privacy.watch`)
     session.flush()
     return {"signals": int(signals), "recommendations_served": int(served), "customers": 1}

@@ -184,9 +184,9 @@ class ListBuilder:
 
     def forget(self) -> None:
         """Drop the lists, wearer views and wearers read from stored profiles kept in memory (which hold shoppers'
-        histories and prescriptions): after an erasure in this process. The other processes drop theirs by themselves
-        (the lists with the 10-minute popularity count at the latest, the views and the wearers every
-        `store.shopper.HELD_AT_MOST_SECONDS`, 10 minutes)."""
+        histories and prescriptions): after an erasure, in the process that took it at once, in the others within
+        seconds (`privacy.watch.ErasureWatch`); every process also drops them by itself (the lists with the 10-minute
+        popularity count at the latest, the views and the wearers every `store.shopper.HELD_AT_MOST_SECONDS`)."""
         self.memo.clear()
         self.wearers.clear()
         self.db.forget_wearers()

@@ -32,6 +32,7 @@ from optirec.gateway.ratelimit import RateLimitMiddleware
 from optirec.gateway.state import AppState
 from optirec.inspector.caches import InspectorCaches
 from optirec.overview.cache import ConsoleAggregates
+from optirec.privacy.watch import ErasureWatch
 from optirec.recommend.experiment_results import GuardrailWatch
 from optirec.recommend.live import LiveModel
 from optirec.recommend.service import ListBuilder
@@ -110,6 +111,7 @@ def _lifespan(state: AppState, settings: Settings) -> Callable[[FastAPI], Abstra
     )
 
     guardrail = GuardrailWatch(state.db, settings.experiment_guardrail_minutes, state.list_builder.book.refresh)
+    erasures = ErasureWatch(state.db, state.customer_erased, settings.erasure_check_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -129,7 +131,9 @@ def _lifespan(state: AppState, settings: Settings) -> Callable[[FastAPI], Abstra
         state.intake.start()
         undo_drain = drain_on_sigterm(state.draining, settings.drain_seconds)
         guardrail.start()
+        erasures.start()
         yield
+        erasures.stop()
         guardrail.stop()
         undo_drain()
         state.intake.stop()  # its last counts, while the database is open

@@ -345,6 +345,16 @@ class ModelArtifactChunk(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+# ---- Erasures: one row per customer erased, naming no one; every worker watches the latest (`privacy.watch`). ----
+
+
+class Erasure(Base):
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # ---- The audit log: one row per administrator's action, never updated. ----
 
 
