@@ -359,8 +359,8 @@ class Settings(BaseSettings):
         60,
         ge=0,
         description="How often each serving process tries to run `optirec maintain` (retention, model artifacts "
-        "missing from the database), one at a time across every process and never beside a training (the training "
-        "lock); 0: only when the command is run.",
+        "missing from the database, the erasures' old rows), one at a time across every process and never beside a "
+        "training (the training lock); 0: only when the command is run.",
     )
 
     @field_validator("secret_key")

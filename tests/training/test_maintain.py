@@ -20,7 +20,7 @@ from optirec.settings import Settings
 from optirec.signals.service import store_rows
 from optirec.store import Database
 from optirec.store.partitions import add_months, period_start
-from optirec.store.tables import ModelArtifactChunk, ServedRecommendation, Signal
+from optirec.store.tables import Erasure, ModelArtifactChunk, ServedRecommendation, Signal
 from optirec.training import maintain as maintenance
 from optirec.training import registry
 from optirec.training.artifacts import manifest_checksum
@@ -116,6 +116,23 @@ def test_zero_keeps_everything(db: Database, settings: Settings) -> None:
     assert _ids(db, ServedRecommendation.id) == ["ancient"] and _ids(db, Signal.event_id) == ["ancient"]
 
 
+def test_the_erasures_rows_past_a_day_go_but_the_latest(db: Database, settings: Settings) -> None:
+    """Workers compare the latest erasure's id with the one they read last (`privacy.watch`): it stays, however old,
+    and the next erasure still gets a larger one (SQLite would give a deleted latest id again)."""
+    assert maintain(db, settings, now=NOW).erasures_deleted == 0  # none yet
+    with db.write() as session:
+        session.add_all([Erasure(at=NOW - timedelta(days=days)) for days in (5, 3, 2)])
+    written = _ids(db, Erasure.id)
+    report = maintain(db, settings, now=NOW)
+    assert report.erasures_deleted == 2 and _ids(db, Erasure.id) == written[-1:]
+    with db.write() as session:
+        session.add(Erasure(at=NOW))
+    latest = _ids(db, Erasure.id)[-1]
+    assert latest > written[-1]
+    assert maintain(db, settings, now=NOW).erasures_deleted == 1  # the old latest, now older than a day and not latest
+    assert _ids(db, Erasure.id) == [latest]
+
+
 def test_an_artifact_registered_before_it_was_stored_is_stored_from_this_host(
     db: Database, settings: Settings, tmp_path: Path
 ) -> None:
@@ -148,7 +165,7 @@ def test_the_maintain_command_reports_what_it_did(tmp_path: Path, monkeypatch: A
                             _served("new", 0) | {"served_at": now - timedelta(hours=1)}])  # fmt: skip
     result = CliRunner().invoke(app, ["maintain"])
     assert result.exit_code == 0, result.output
-    assert "served lists deleted 1" in result.output
+    assert "served lists deleted 1" in result.output and "erasures' rows deleted 0" in result.output
     assert _ids(db, ServedRecommendation.id) == ["new"]
     db.dispose()
 

@@ -49,7 +49,8 @@ def maintain() -> None:
     files = f" ({', '.join(map(str, report.archives))})" if report.archives else ""
     console.print(
         f"served lists deleted {report.served_deleted}, signals archived {report.signals_archived} and deleted "
-        f"{report.signals_deleted}{files}, model artifacts stored {report.artifacts_stored}"
+        f"{report.signals_deleted}{files}, model artifacts stored {report.artifacts_stored}, erasures' rows deleted "
+        f"{report.erasures_deleted}"
     )
     if report.partitions_created or report.partitions_dropped:
         console.print(

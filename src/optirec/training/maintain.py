@@ -13,6 +13,8 @@
   received before the archive began; one received meanwhile waits for the next run).
 - Model artifacts registered before they were stored in the database, whose folder is on this host, are stored
   there, so that a replica on another host can load them (`training.artifacts`).
+- The erasures' rows (`privacy.watch`: an id and a time each, naming no one) older than `ERASURES_KEPT` are deleted,
+  all but the latest, whose id every worker compares with the one it read last.
 
 Deletions run in batches of `BATCH` rows, each its own transaction: SQLite's one write lock is never held for long,
 and PostgreSQL's autovacuum reclaims the space as it goes. Both engines take the same statements.
@@ -26,18 +28,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, exists, select
+from sqlalchemy import ColumnElement, delete, exists, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from optirec.settings import Settings
 from optirec.signals.exporter import export_signals
 from optirec.store import Base, Database, utcnow
 from optirec.store.partitions import add_months, period_end
-from optirec.store.tables import ModelArtifactChunk, ModelVersion, ServedRecommendation, Signal
+from optirec.store.tables import Erasure, ModelArtifactChunk, ModelVersion, ServedRecommendation, Signal
 from optirec.training.artifacts import manifest_checksum, store_artifact
 
 log = logging.getLogger("optirec.maintain")
 BATCH = 10_000
+ERASURES_KEPT = timedelta(days=1)  # the erasures' rows kept this long (the latest always)
 Condition = ColumnElement[bool]
 
 
@@ -50,6 +53,7 @@ class MaintenanceReport:
     artifacts_stored: int = 0  # model versions whose artifact was stored in the database now
     partitions_created: tuple[str, ...] = ()  # PostgreSQL's monthly partitions made ready
     partitions_dropped: tuple[str, ...] = ()  # and those dropped whole, past the retention
+    erasures_deleted: int = 0  # the erasures' rows past `ERASURES_KEPT`
 
 
 def maintain(db: Database, settings: Settings, *, now: datetime | None = None) -> MaintenanceReport:
@@ -77,7 +81,8 @@ def maintain(db: Database, settings: Settings, *, now: datetime | None = None) -
             archives += (archive,)
         archived, deleted = archived + by_rows, deleted + deleted_by_rows
     stored = store_local_artifacts(db, settings.models_dir)
-    report = MaintenanceReport(served, archived, deleted, archives, stored, created, dropped)
+    erasures = delete_old_erasures(db, now - ERASURES_KEPT)
+    report = MaintenanceReport(served, archived, deleted, archives, stored, created, dropped, erasures)
     log.info("maintenance: %s", report)
     return report
 
@@ -86,6 +91,16 @@ def delete_served_before(db: Database, cutoff: datetime) -> int:
     """Delete the served lists served before `cutoff`; how many."""
     old = ServedRecommendation.served_at < cutoff
     return _delete_in_batches(db, ServedRecommendation, ServedRecommendation.id, old)
+
+
+def delete_old_erasures(db: Database, cutoff: datetime) -> int:
+    """Delete the erasures' rows written before `cutoff` but the latest, which stays: the workers compare its id with
+    the one they read last, and SQLite would give a deleted latest id to the next erasure; how many."""
+    with db.read() as session:
+        latest = session.scalar(select(func.max(Erasure.id)))
+    if latest is None:
+        return 0
+    return _delete_in_batches(db, Erasure, Erasure.id, (Erasure.at < cutoff) & (Erasure.id < latest))
 
 
 def archive_and_drop_signal_months(db: Database, cutoff: datetime, folder: Path) -> list[tuple[str, Path | None, int]]:
