@@ -176,8 +176,8 @@ def test_an_erasure_drops_the_lists_and_views_this_process_keeps(
     client: TestClient, state: AppState, service_headers: dict[str, str]
 ) -> None:
     """The kept lists, wearer views and wearers read from stored profiles hold shoppers' histories and
-    prescriptions: an erasure empties this process's at once (the others' go by themselves: `HELD_AT_MOST_SECONDS`,
-    `test_wearer_view.py`, `tests/store/test_shopper.py`)."""
+    prescriptions: an erasure empties this process's at once (the others' at their next check, the test below, and by
+    themselves every `HELD_AT_MOST_SECONDS`: `test_wearer_view.py`, `tests/store/test_shopper.py`)."""
     load_random_catalog(client, service_headers)
     assert client.put("/api/customers/c7", json=STRONG, headers=service_headers).status_code in (200, 201)
     signals = [signal_data(customer_id="c7", product_id=f"P{n:03d}") for n in range(3)]

@@ -60,8 +60,9 @@ def test_profile_history_and_purchases(client: TestClient, db: Database, service
 def test_the_wearers_read_are_held_for_a_bounded_time(
     client: TestClient, db: Database, service_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The wearers the reads keep of stored profiles (their prescriptions) go every `HELD_AT_MOST_SECONDS`: a process
-    that did not make an erasure hears nothing of it (the one that did drops them at once: `test_memo.py`)."""
+    """The wearers the reads keep of stored profiles (their prescriptions) go every `HELD_AT_MOST_SECONDS`: whatever a
+    process hears of erasures (the one that took it drops them at once, the others at their next check:
+    `test_memo.py`)."""
     now = [1_000_000.0]
     monkeypatch.setattr(shopper_store, "_wearers_since", shopper_store._wearers_since)  # put back after the test
     monkeypatch.setattr(shopper_store, "monotonic", lambda: now[0])

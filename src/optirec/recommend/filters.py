@@ -131,7 +131,8 @@ class WearerCache:
     for the views that share it (`Passed`: half of a view there, shared by three or four wearers on average). The
     views of an earlier catalog, which no list asks for again, go when the first view of a new one is made (they hold
     shoppers' prescriptions), and all of them every `max_age_seconds` (`HELD_AT_MOST_SECONDS`): an erasure empties the
-    cache of the process that made it (`clear`), and no other process hears of it."""
+    cache of the process that made it (`clear`), and of every other within seconds (`privacy.watch.ErasureWatch`);
+    the age bounds what a process keeps where it cannot hear of one."""
 
     def __init__(
         self, max_bytes: int = 64 * 2**20, max_age_seconds: float = HELD_AT_MOST_SECONDS,

@@ -202,7 +202,8 @@ class Database:
     @staticmethod
     def forget_wearers() -> None:
         """Drop the wearers the shopper reads keep of stored profiles (their prescriptions), in this process: after
-        an erasure. Every process drops them by itself every `store.shopper.HELD_AT_MOST_SECONDS`."""
+        an erasure (in this process or another: `privacy.watch`). Every process drops them by itself every
+        `store.shopper.HELD_AT_MOST_SECONDS`."""
         forget_wearers()
 
     def append_served_lists(self, rows: list[Row], *, wait: bool = True) -> bool:

@@ -130,8 +130,9 @@ def _json(value: str | None) -> Any:
 
 
 # At most how long a serving process keeps what it read of a shopper's prescription (the wearers below, the lists'
-# wearer views: `recommend.filters.WearerCache`) once it was read: an erasure empties them at once in the process that
-# made it (`forget_wearers`), and in every other process, which no erasure reaches, within this time.
+# wearer views: `recommend.filters.WearerCache`) once it was read, whatever it hears: an erasure empties them at once in
+# the process that made it (`forget_wearers`) and within seconds in every other (`privacy.watch.ErasureWatch`); this
+# bounds what a process keeps where it cannot hear of one (the database unreadable, or the check switched off).
 HELD_AT_MOST_SECONDS = 600.0
 
 
@@ -155,7 +156,7 @@ def _wearer_of(prescription: str | None, pd_mm: float | None, face_width_mm: flo
 
 
 def forget_wearers() -> None:
-    """Drop the wearers read from stored profiles (their prescriptions): after an erasure in this process."""
+    """Drop the wearers read from stored profiles (their prescriptions): after an erasure, in any process."""
     global _wearers_since
     _wearers_since = monotonic()
     _wearer.cache_clear()
